@@ -1,0 +1,239 @@
+//! Wiring: load the catalog, gather (or replay) facts, evaluate, render.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+
+use crate::catalog::{self, Loaded};
+use crate::cli::{
+    CatalogArgs, CheckArgs, Cli, ColorChoice, Command, FactsArgs, ListArgs, ListFormat, ProbeArgs,
+    ReportFormat,
+};
+use crate::eval::{self, Selection};
+use crate::explain;
+use crate::facts::{self, Context, Endpoints, Env, Facts, Sysroot};
+use crate::report::{self, Report};
+
+/// Runs the command and returns the exit status: 0 no error-severity check failed, 1 one
+/// did, 2 dockdoc could not do everything that was asked (e.g. a check file did not load).
+pub fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        None => check(cli.check),
+        Some(Command::Check(args)) => check(args),
+        Some(Command::List(args)) => list(args),
+        Some(Command::Explain(args)) => {
+            let loaded = load_catalog(&args.catalog);
+            let code = explain::run(&loaded.catalog, &args)?;
+            Ok(if loaded.errors.is_empty() { code } else { 2 })
+        }
+        Some(Command::Facts(args)) => facts_command(args),
+    }
+}
+
+fn stdout(color: ColorChoice) -> anstream::AutoStream<std::io::Stdout> {
+    let choice = match color {
+        ColorChoice::Auto => anstream::ColorChoice::Auto,
+        ColorChoice::Always => anstream::ColorChoice::Always,
+        ColorChoice::Never => anstream::ColorChoice::Never,
+    };
+    anstream::AutoStream::new(std::io::stdout(), choice)
+}
+
+/// The user check directories, in load order: system-wide, then per user, then `--checks-dir`.
+fn check_dirs(args: &CatalogArgs) -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::from("/etc/dockdoc/checks.d")];
+    let config_home = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+    if let Some(home) = config_home {
+        dirs.push(home.join("dockdoc/checks.d"));
+    }
+    dirs.extend(args.checks_dir.iter().cloned());
+    dirs
+}
+
+/// Loads the built-in checks and the user's; every load error is printed to stderr with its
+/// file:line:col, and the checks that did load are returned.
+pub fn load_catalog(args: &CatalogArgs) -> Loaded {
+    let mut loaded = catalog::load_builtin();
+    for dir in check_dirs(args) {
+        loaded.merge(catalog::load_dir(&dir));
+    }
+    for e in &args.checks_dir {
+        if !e.is_dir() {
+            loaded.errors.push(crate::error::CatalogError {
+                file: e.clone(),
+                line: 0,
+                column: 0,
+                message: "no such directory".into(),
+            });
+        }
+    }
+    loaded.catalog.sort();
+    for e in &loaded.errors {
+        eprintln!("dockdoc: error: {e}");
+    }
+    loaded
+}
+
+fn context(probe: &ProbeArgs) -> Context {
+    let sysroot = Sysroot::new(probe.root.clone().unwrap_or_else(|| PathBuf::from("/")));
+    let endpoints = Endpoints {
+        docker_host: probe.docker_host.clone(),
+        system_bus: probe.system_bus.clone(),
+        user_bus: probe.user_bus.clone(),
+        use_defaults: probe.root.is_none(),
+    };
+    Context::new(sysroot, endpoints, Env::from_process(), probe.timeout)
+}
+
+/// Gathers the facts on a current-thread runtime built for this one run.
+pub fn gather(probe: &ProbeArgs) -> Result<Facts> {
+    let ctx = context(probe);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let facts = runtime.block_on(facts::gather(&ctx));
+    // A probe that timed out may still hold a connection; do not wait for it.
+    runtime.shutdown_background();
+    Ok(facts)
+}
+
+fn read_facts(path: &PathBuf) -> Result<Facts> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the facts file {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a dockdoc facts file", path.display()))
+}
+
+fn check(args: CheckArgs) -> Result<u8> {
+    let loaded = load_catalog(&args.catalog);
+    let profiles = if args.profile.is_empty() {
+        vec!["docker".to_owned()]
+    } else {
+        args.profile.clone()
+    };
+    let facts = match &args.facts {
+        Some(path) => read_facts(path)?,
+        None => gather(&args.probe)?,
+    };
+    for id in args.only.iter().chain(&args.skip) {
+        if loaded.catalog.get(id).is_none() {
+            anyhow::bail!("no check has the id `{id}` (see `dockdoc list`)");
+        }
+    }
+    let selection = Selection {
+        profiles: profiles.clone(),
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+    };
+    let findings = eval::run(&loaded.catalog, &facts, &selection);
+    let host = facts
+        .host
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let report = Report::new(&loaded.catalog, findings, profiles, host);
+    let mut out = stdout(args.output.color);
+    match args.format {
+        ReportFormat::Text => report::human::render(&report, args.output.verbose, &mut out)?,
+        ReportFormat::Json => report::json::render(&report, &mut out)?,
+        ReportFormat::Markdown => report::markdown::render(&report, &mut out)?,
+    }
+    out.flush()?;
+    Ok(if !loaded.errors.is_empty() {
+        2
+    } else if report.has_error() {
+        1
+    } else {
+        0
+    })
+}
+
+#[derive(serde::Serialize)]
+struct ListedCheck<'a> {
+    id: &'a str,
+    area: &'a str,
+    severity: &'a str,
+    profiles: &'a [String],
+    title: &'a str,
+}
+
+fn list(args: ListArgs) -> Result<u8> {
+    let loaded = load_catalog(&args.catalog);
+    let selected = |c: &catalog::Check| {
+        args.profile.is_empty() || catalog::profile_selects(&args.profile, &c.profiles)
+    };
+    let checks: Vec<ListedCheck<'_>> = loaded
+        .catalog
+        .checks
+        .iter()
+        .filter(|c| selected(c))
+        .map(|c| ListedCheck {
+            id: &c.id,
+            area: &c.area,
+            severity: c.severity.as_str(),
+            profiles: &c.profiles,
+            title: &c.title,
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        ListFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &checks)?;
+            writeln!(out)?;
+        }
+        ListFormat::Text => {
+            let w = checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+            for c in &checks {
+                writeln!(
+                    out,
+                    "{:w$}  {:10}  {:7}  {:30}  {}",
+                    c.id,
+                    c.area,
+                    c.severity,
+                    c.profiles.join(","),
+                    c.title
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(if loaded.errors.is_empty() { 0 } else { 2 })
+}
+
+fn facts_command(args: FactsArgs) -> Result<u8> {
+    let mut out = std::io::stdout().lock();
+    if args.list {
+        let schema: Vec<_> = facts::schema().collect();
+        match args.format {
+            ListFormat::Json => serde_json::to_writer_pretty(&mut out, &schema)?,
+            ListFormat::Text => {
+                let w = schema.iter().map(|s| s.key.len()).max().unwrap_or(0);
+                for s in &schema {
+                    writeln!(out, "{:w$}  {:4}  {}", s.key, s.kind.to_string(), s.doc)?;
+                }
+            }
+        }
+        writeln!(out)?;
+        return Ok(0);
+    }
+    let facts = gather(&args.probe)?;
+    match args.format {
+        ListFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &facts)?;
+            writeln!(out)?;
+        }
+        ListFormat::Text => {
+            let w = facts.facts.keys().map(String::len).max().unwrap_or(0);
+            for (k, v) in &facts.facts {
+                writeln!(out, "{k:w$}  {v}")?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(0)
+}

@@ -1,0 +1,583 @@
+//! Reading check files. Errors carry file:line:col; unknown keys are rejected; fact keys and
+//! predicate types are cross-checked against the fact schema; duplicate ids in one source
+//! are reported with both locations.
+
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Catalog, Check, Condition, FixStep, Origin, PROFILES, Severity, Test, placeholders};
+use crate::error::CatalogError;
+use crate::facts::{self, FactKind, Value};
+
+/// The built-in check files, embedded at build time.
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "checks/packages.toml",
+        include_str!("../../checks/packages.toml"),
+    ),
+    (
+        "checks/daemon.toml",
+        include_str!("../../checks/daemon.toml"),
+    ),
+    (
+        "checks/access.toml",
+        include_str!("../../checks/access.toml"),
+    ),
+    (
+        "checks/kernel.toml",
+        include_str!("../../checks/kernel.toml"),
+    ),
+    (
+        "checks/network.toml",
+        include_str!("../../checks/network.toml"),
+    ),
+    (
+        "checks/storage.toml",
+        include_str!("../../checks/storage.toml"),
+    ),
+    ("checks/kvm.toml", include_str!("../../checks/kvm.toml")),
+    (
+        "checks/libvirt.toml",
+        include_str!("../../checks/libvirt.toml"),
+    ),
+    (
+        "checks/display.toml",
+        include_str!("../../checks/display.toml"),
+    ),
+    (
+        "checks/docker-osx.toml",
+        include_str!("../../checks/docker-osx.toml"),
+    ),
+];
+
+/// Check files larger than this are refused rather than parsed.
+const MAX_CHECK_FILE_BYTES: u64 = 1024 * 1024;
+
+/// What loading produced: the checks that loaded, and an error per check or file that did not.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub catalog: Catalog,
+    pub errors: Vec<CatalogError>,
+}
+
+impl Loaded {
+    /// Adds another source; its checks replace same-id checks already loaded.
+    pub fn merge(&mut self, other: Loaded) {
+        self.catalog.merge(other.catalog);
+        self.errors.extend(other.errors);
+    }
+}
+
+pub fn load_builtin() -> Loaded {
+    let mut loaded = Loaded::default();
+    for (name, text) in BUILTIN {
+        let one = load_str(Path::new(name), text);
+        loaded.catalog.checks.extend(one.catalog.checks);
+        loaded.catalog.area_titles.extend(one.catalog.area_titles);
+        loaded.errors.extend(one.errors);
+    }
+    report_duplicates(&mut loaded);
+    loaded
+}
+
+/// Loads every `*.toml` in a directory, in name order. A missing directory is not an error.
+pub fn load_dir(dir: &Path) -> Loaded {
+    let mut loaded = Loaded::default();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return loaded,
+        Err(e) => {
+            loaded.errors.push(located(
+                dir,
+                0,
+                0,
+                format!("cannot read the directory: {e}"),
+            ));
+            return loaded;
+        }
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    for file in files {
+        let text = match read_limited(&file) {
+            Ok(t) => t,
+            Err(message) => {
+                loaded.errors.push(located(&file, 0, 0, message));
+                continue;
+            }
+        };
+        let one = load_str(&file, &text);
+        loaded.catalog.checks.extend(one.catalog.checks);
+        loaded.catalog.area_titles.extend(one.catalog.area_titles);
+        loaded.errors.extend(one.errors);
+    }
+    report_duplicates(&mut loaded);
+    loaded
+}
+
+fn read_limited(file: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(file).map_err(|e| format!("cannot read the file: {e}"))?;
+    if meta.len() > MAX_CHECK_FILE_BYTES {
+        return Err(format!(
+            "the file is {} bytes, larger than the {MAX_CHECK_FILE_BYTES} bytes a check file may have",
+            meta.len()
+        ));
+    }
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read the file: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| format!("the file is not UTF-8: {e}"))
+}
+
+fn located(file: &Path, line: usize, column: usize, message: String) -> CatalogError {
+    CatalogError {
+        file: file.to_owned(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset.min(text.len())).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Within one source, a second check with the same id is an error naming both places.
+fn report_duplicates(loaded: &mut Loaded) {
+    let mut kept: Vec<Check> = Vec::new();
+    for check in std::mem::take(&mut loaded.catalog.checks) {
+        if let Some(first) = kept.iter().find(|c| c.id == check.id) {
+            loaded.errors.push(CatalogError {
+                file: check.origin.file.clone(),
+                line: check.origin.line,
+                column: check.origin.column,
+                message: format!(
+                    "duplicate check id `{}`, first defined at {}",
+                    check.id, first.origin
+                ),
+            });
+        } else {
+            kept.push(check);
+        }
+    }
+    loaded.catalog.checks = kept;
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    schema: Spanned<u32>,
+    area: String,
+    title: String,
+    #[serde(default)]
+    check: Vec<Spanned<RawCheck>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    id: Spanned<String>,
+    title: String,
+    severity: Severity2,
+    profiles: Spanned<Vec<String>>,
+    since: Option<String>,
+    applies_if: Option<Spanned<RawCondition>>,
+    fails_if: Spanned<RawCondition>,
+    summary: Spanned<String>,
+    why: String,
+    #[serde(default)]
+    fix: Vec<RawFix>,
+    #[serde(default)]
+    explains: Vec<Spanned<String>>,
+    #[serde(default)]
+    references: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Severity2 {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFix {
+    step: String,
+    command: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCondition {
+    all: Option<Vec<Spanned<RawCondition>>>,
+    any: Option<Vec<Spanned<RawCondition>>>,
+    not: Option<Box<Spanned<RawCondition>>>,
+    fact: Option<String>,
+    is: Option<bool>,
+    equals: Option<toml::Value>,
+    contains: Option<String>,
+    not_contains: Option<String>,
+    matches: Option<String>,
+    present: Option<bool>,
+    less_than: Option<i64>,
+    greater_than: Option<i64>,
+}
+
+/// Parses one check file. A syntax or schema error loses the file (reported at its line and
+/// column); a semantic error inside one check (unknown fact, bad regex) loses only that check.
+pub fn load_str(file: &Path, text: &str) -> Loaded {
+    let mut loaded = Loaded::default();
+    let at = |offset: usize, message: String| {
+        let (line, column) = line_col(text, offset);
+        located(file, line, column, message)
+    };
+    let raw: RawFile = match toml::from_str(text) {
+        Ok(r) => r,
+        Err(e) => {
+            let offset = e.span().map_or(0, |s| s.start);
+            loaded
+                .errors
+                .push(at(offset, e.message().trim().to_owned()));
+            return loaded;
+        }
+    };
+    if *raw.schema.get_ref() != 1 {
+        loaded.errors.push(at(
+            raw.schema.span().start,
+            format!(
+                "unsupported schema {}, this dockdoc reads schema 1",
+                raw.schema.get_ref()
+            ),
+        ));
+        return loaded;
+    }
+    loaded
+        .catalog
+        .area_titles
+        .push((raw.area.clone(), raw.title.clone()));
+    for raw_check in raw.check {
+        match build_check(raw_check.into_inner(), &raw.area, file, text, 0) {
+            Ok(check) => loaded.catalog.checks.push(check),
+            Err((offset, message)) => loaded.errors.push(at(offset, message)),
+        }
+    }
+    loaded
+}
+
+type Located<T> = Result<T, (usize, String)>;
+
+fn build_check(rc: RawCheck, area: &str, file: &Path, text: &str, base: usize) -> Located<Check> {
+    let id_at = base + rc.id.span().start;
+    let id = rc.id.get_ref().clone();
+    if !is_kebab(&id) {
+        return Err((
+            id_at,
+            format!("check id `{id}` is not kebab-case (a-z, 0-9, single dashes)"),
+        ));
+    }
+    for p in rc.profiles.get_ref() {
+        if !PROFILES.contains(&p.as_str()) || p == "all" {
+            return Err((
+                base + rc.profiles.span().start,
+                format!("unknown profile `{p}` (known: docker, docker-osx, kernel-upgrade)"),
+            ));
+        }
+    }
+    if rc.profiles.get_ref().is_empty() {
+        return Err((
+            base + rc.profiles.span().start,
+            "a check needs at least one profile".into(),
+        ));
+    }
+    let applies_if = rc
+        .applies_if
+        .map(|c| build_condition(c, base))
+        .transpose()?;
+    let fails_if = build_condition(rc.fails_if, base)?;
+    let summary_at = base + rc.summary.span().start;
+    let summary = rc.summary.into_inner();
+    let fix: Vec<FixStep> = rc
+        .fix
+        .into_iter()
+        .map(|f| FixStep {
+            step: f.step,
+            command: f.command,
+        })
+        .collect();
+    for text in std::iter::once(&summary).chain(
+        fix.iter()
+            .flat_map(|f| std::iter::once(&f.step).chain(f.command.as_ref())),
+    ) {
+        for key in placeholders(text) {
+            if facts::spec_of(key).is_none() {
+                return Err((
+                    summary_at,
+                    format!("placeholder {{{key}}} names no known fact"),
+                ));
+            }
+        }
+    }
+    let mut explains = Vec::new();
+    for pattern in rc.explains {
+        let re = Regex::new(pattern.get_ref()).map_err(|e| {
+            (
+                base + pattern.span().start,
+                format!("invalid regex in explains: {e}"),
+            )
+        })?;
+        explains.push(re);
+    }
+    let (line, column) = line_col(text, id_at);
+    Ok(Check {
+        id,
+        area: area.to_owned(),
+        title: rc.title,
+        severity: match rc.severity {
+            Severity2::Error => Severity::Error,
+            Severity2::Warning => Severity::Warning,
+            Severity2::Info => Severity::Info,
+        },
+        profiles: rc.profiles.into_inner(),
+        since: rc.since,
+        applies_if,
+        fails_if,
+        summary,
+        why: rc.why.trim().to_owned(),
+        fix,
+        explains,
+        references: rc.references,
+        origin: Origin {
+            file: file.to_owned(),
+            line,
+            column,
+        },
+    })
+}
+
+fn is_kebab(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && !id.contains("--")
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn build_condition(raw: Spanned<RawCondition>, base: usize) -> Located<Condition> {
+    let at = base + raw.span().start;
+    let raw = raw.into_inner();
+    let combinators = [
+        raw.all.is_some(),
+        raw.any.is_some(),
+        raw.not.is_some(),
+        raw.fact.is_some(),
+    ];
+    if combinators.iter().filter(|b| **b).count() != 1 {
+        return Err((
+            at,
+            "a condition needs exactly one of `all`, `any`, `not` or `fact`".into(),
+        ));
+    }
+    if let Some(list) = raw.all {
+        return Ok(Condition::All(
+            list.into_iter()
+                .map(|c| build_condition(c, base))
+                .collect::<Result<_, _>>()?,
+        ));
+    }
+    if let Some(list) = raw.any {
+        return Ok(Condition::Any(
+            list.into_iter()
+                .map(|c| build_condition(c, base))
+                .collect::<Result<_, _>>()?,
+        ));
+    }
+    if let Some(inner) = raw.not {
+        return Ok(Condition::Not(Box::new(build_condition(*inner, base)?)));
+    }
+    let key = raw.fact.unwrap_or_default();
+    let Some(spec) = facts::spec_of(&key) else {
+        return Err((
+            at,
+            format!("unknown fact `{key}` (see `dockdoc facts --list`)"),
+        ));
+    };
+    let mut tests = Vec::new();
+    if let Some(b) = raw.is {
+        tests.push((Test::Is(b), &[FactKind::Bool][..]));
+    }
+    if let Some(v) = raw.equals {
+        let value = match v {
+            toml::Value::String(s) => Value::Text(s),
+            toml::Value::Integer(i) => Value::Int(i),
+            toml::Value::Boolean(b) => Value::Bool(b),
+            other => {
+                return Err((
+                    at,
+                    format!(
+                        "`equals` takes a string, integer or boolean, not {}",
+                        other.type_str()
+                    ),
+                ));
+            }
+        };
+        let kinds: &[FactKind] = match value {
+            Value::Int(_) => &[FactKind::Int],
+            Value::Bool(_) => &[FactKind::Bool],
+            _ => &[FactKind::Text],
+        };
+        tests.push((Test::Equals(value), kinds));
+    }
+    if let Some(s) = raw.contains {
+        tests.push((Test::Contains(s), &[FactKind::List, FactKind::Text][..]));
+    }
+    if let Some(s) = raw.not_contains {
+        tests.push((Test::NotContains(s), &[FactKind::List, FactKind::Text][..]));
+    }
+    if let Some(s) = raw.matches {
+        let re = Regex::new(&s).map_err(|e| (at, format!("invalid regex in `matches`: {e}")))?;
+        tests.push((Test::Matches(re), &[FactKind::Text][..]));
+    }
+    if let Some(b) = raw.present {
+        tests.push((
+            Test::Present(b),
+            &[
+                FactKind::Bool,
+                FactKind::Int,
+                FactKind::Text,
+                FactKind::List,
+            ][..],
+        ));
+    }
+    if let Some(n) = raw.less_than {
+        tests.push((Test::LessThan(n), &[FactKind::Int][..]));
+    }
+    if let Some(n) = raw.greater_than {
+        tests.push((Test::GreaterThan(n), &[FactKind::Int][..]));
+    }
+    if tests.len() != 1 {
+        return Err((
+            at,
+            format!(
+                "a fact condition on `{key}` needs exactly one of is, equals, contains, not_contains, matches, present, less_than, greater_than"
+            ),
+        ));
+    }
+    let Some((test, kinds)) = tests.pop() else {
+        return Err((at, "empty condition".into()));
+    };
+    if !kinds.contains(&spec.kind) {
+        return Err((
+            at,
+            format!(
+                "fact `{key}` is a {}, which this test cannot compare",
+                spec.kind
+            ),
+        ));
+    }
+    Ok(Condition::Fact { key, test })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"schema = 1
+area = "kernel"
+title = "Kernel"
+
+[[check]]
+id = "ip-forwarding-disabled"
+title = "t"
+severity = "error"
+profiles = ["docker"]
+fails_if = { fact = "kernel.ip_forward", is = false }
+summary = "release {kernel.running_release}"
+why = "w"
+fix = [{ step = "s", command = "c" }]
+explains = ["(?i)forward"]
+"#;
+
+    fn load(text: &str) -> Loaded {
+        load_str(Path::new("t.toml"), text)
+    }
+
+    #[test]
+    fn loads_a_valid_file() {
+        let l = load(GOOD);
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        let c = &l.catalog.checks[0];
+        assert_eq!(c.id, "ip-forwarding-disabled");
+        assert_eq!((c.origin.line, c.origin.column), (6, 6));
+        assert_eq!(
+            c.fact_keys(),
+            ["kernel.ip_forward", "kernel.running_release"]
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_located() {
+        let l = load(&GOOD.replace("why = \"w\"", "why = \"w\"\nwhy_not = 1"));
+        assert!(l.catalog.checks.is_empty());
+        let e = l.errors[0].to_string();
+        assert!(e.starts_with("t.toml:13:1: unknown field `why_not`"), "{e}");
+    }
+
+    #[test]
+    fn unknown_fact_and_wrong_type_are_located() {
+        let l = load(&GOOD.replace("kernel.ip_forward\", is", "kernel.nope\", is"));
+        assert!(
+            l.errors[0]
+                .to_string()
+                .contains("t.toml:10:12: unknown fact `kernel.nope`"),
+            "{}",
+            l.errors[0]
+        );
+        let l = load(&GOOD.replace("is = false", "less_than = 3"));
+        assert!(
+            l.errors[0].to_string().contains("is a bool"),
+            "{}",
+            l.errors[0]
+        );
+    }
+
+    #[test]
+    fn syntax_error_is_located() {
+        let l = load("schema = 1\narea = \"a\"\ntitle = \"t\"\n[[check]\n");
+        assert_eq!(l.errors[0].line, 4, "{}", l.errors[0]);
+    }
+
+    #[test]
+    fn bad_regex_and_duplicates_are_reported() {
+        let l = load(&GOOD.replace("(?i)forward", "(unclosed"));
+        assert!(
+            l.errors[0]
+                .to_string()
+                .contains("t.toml:14:13: invalid regex"),
+            "{}",
+            l.errors[0]
+        );
+        let twice = format!("{GOOD}\n{}", &GOOD[GOOD.find("[[check]]").unwrap()..]);
+        let mut l = load(&twice);
+        report_duplicates(&mut l);
+        assert_eq!(l.catalog.checks.len(), 1);
+        assert!(
+            l.errors[0]
+                .to_string()
+                .contains("first defined at t.toml:6:6"),
+            "{}",
+            l.errors[0]
+        );
+    }
+}

@@ -1,0 +1,284 @@
+//! The check catalog: checks as data, loaded from `checks/*.toml` (embedded at build time)
+//! and from the user's check directories.
+
+pub mod load;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use regex::Regex;
+use serde::Serialize;
+
+use crate::facts::Value;
+
+pub use load::{Loaded, load_builtin, load_dir, load_str};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The profiles a user can select. A check names the profiles it belongs to; `docker-osx`
+/// also runs every `docker` check, and `all` runs everything.
+pub const PROFILES: &[&str] = &["docker", "docker-osx", "kernel-upgrade", "all"];
+
+/// Whether a check that lists `check_profiles` runs when `selected` profiles are asked for.
+pub fn profile_selects(selected: &[String], check_profiles: &[String]) -> bool {
+    selected.iter().any(|p| match p.as_str() {
+        "all" => true,
+        "docker-osx" => check_profiles
+            .iter()
+            .any(|c| c == "docker" || c == "docker-osx"),
+        other => check_profiles.iter().any(|c| c == other),
+    })
+}
+
+/// A predicate over one fact.
+#[derive(Clone, Debug)]
+pub enum Test {
+    Is(bool),
+    Equals(Value),
+    Contains(String),
+    NotContains(String),
+    Matches(Regex),
+    Present(bool),
+    LessThan(i64),
+    GreaterThan(i64),
+}
+
+#[derive(Clone, Debug)]
+pub enum Condition {
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+    Not(Box<Condition>),
+    Fact { key: String, test: Test },
+}
+
+impl Condition {
+    /// Every fact key the condition reads, in order of first appearance.
+    pub fn fact_keys<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Condition::All(cs) | Condition::Any(cs) => cs.iter().for_each(|c| c.fact_keys(out)),
+            Condition::Not(c) => c.fact_keys(out),
+            Condition::Fact { key, .. } => {
+                if !out.contains(&key.as_str()) {
+                    out.push(key);
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let join = |f: &mut fmt::Formatter<'_>, cs: &[Condition], op: &str| {
+            f.write_str("(")?;
+            for (i, c) in cs.iter().enumerate() {
+                if i > 0 {
+                    write!(f, " {op} ")?;
+                }
+                c.fmt(f)?;
+            }
+            f.write_str(")")
+        };
+        match self {
+            Condition::All(cs) => join(f, cs, "and"),
+            Condition::Any(cs) => join(f, cs, "or"),
+            Condition::Not(c) => write!(f, "not {c}"),
+            Condition::Fact { key, test } => match test {
+                Test::Is(b) => write!(f, "{key} is {b}"),
+                Test::Equals(v) => write!(f, "{key} = {v}"),
+                Test::Contains(s) => write!(f, "{key} contains {s}"),
+                Test::NotContains(s) => write!(f, "{key} does not contain {s}"),
+                Test::Matches(r) => write!(f, "{key} matches /{}/", r.as_str()),
+                Test::Present(true) => write!(f, "{key} is set"),
+                Test::Present(false) => write!(f, "{key} is not set"),
+                Test::LessThan(n) => write!(f, "{key} < {n}"),
+                Test::GreaterThan(n) => write!(f, "{key} > {n}"),
+            },
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FixStep {
+    pub step: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+}
+
+/// Where a check was defined, for error messages and `dockdoc list -v`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Origin {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Check {
+    pub id: String,
+    pub area: String,
+    pub title: String,
+    pub severity: Severity,
+    pub profiles: Vec<String>,
+    pub since: Option<String>,
+    pub applies_if: Option<Condition>,
+    pub fails_if: Condition,
+    pub summary: String,
+    pub why: String,
+    pub fix: Vec<FixStep>,
+    pub explains: Vec<Regex>,
+    pub references: Vec<String>,
+    pub origin: Origin,
+}
+
+impl Check {
+    /// Every fact key the check reads: conditions first, then placeholders.
+    pub fn fact_keys(&self) -> Vec<&str> {
+        let mut keys = Vec::new();
+        if let Some(c) = &self.applies_if {
+            c.fact_keys(&mut keys);
+        }
+        self.fails_if.fact_keys(&mut keys);
+        for text in std::iter::once(&self.summary).chain(
+            self.fix
+                .iter()
+                .flat_map(|f| std::iter::once(&f.step).chain(f.command.as_ref())),
+        ) {
+            for key in placeholders(text) {
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+        keys
+    }
+}
+
+/// The `{area.key}` placeholders in a text. Braces that do not hold a dotted key (shell
+/// `${VAR}` or `{}`) are left alone.
+pub fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    text.split('{').skip(1).filter_map(|rest| {
+        let key = rest.split('}').next()?;
+        let valid = rest.contains('}')
+            && key.contains('.')
+            && key
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
+        valid.then_some(key)
+    })
+}
+
+/// Area display order: the order in which a person would fix things.
+pub const AREA_ORDER: &[&str] = &[
+    "packages",
+    "daemon",
+    "access",
+    "kernel",
+    "network",
+    "storage",
+    "kvm",
+    "libvirt",
+    "display",
+    "docker-osx",
+];
+
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    pub checks: Vec<Check>,
+    /// Area titles from the check files, by area name.
+    pub area_titles: Vec<(String, String)>,
+}
+
+impl Catalog {
+    pub fn get(&self, id: &str) -> Option<&Check> {
+        self.checks.iter().find(|c| c.id == id)
+    }
+
+    pub fn area_title<'a>(&'a self, area: &'a str) -> &'a str {
+        self.area_titles
+            .iter()
+            .find(|(a, _)| a == area)
+            .map_or(area, |(_, t)| t.as_str())
+    }
+
+    /// Adds checks from another source; a check whose id already exists replaces it.
+    pub fn merge(&mut self, other: Catalog) {
+        for check in other.checks {
+            match self.checks.iter_mut().find(|c| c.id == check.id) {
+                Some(slot) => *slot = check,
+                None => self.checks.push(check),
+            }
+        }
+        for (area, title) in other.area_titles {
+            if !self.area_titles.iter().any(|(a, _)| *a == area) {
+                self.area_titles.push((area, title));
+            }
+        }
+    }
+
+    /// Orders checks by area (in [`AREA_ORDER`], unknown areas last) and keeps file order within.
+    pub fn sort(&mut self) {
+        let rank = |area: &str| {
+            AREA_ORDER
+                .iter()
+                .position(|a| *a == area)
+                .unwrap_or(AREA_ORDER.len())
+        };
+        self.checks
+            .sort_by(|a, b| rank(&a.area).cmp(&rank(&b.area)).then(a.area.cmp(&b.area)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_take_dotted_keys_only() {
+        let found: Vec<_> =
+            placeholders("kernel {kernel.running_release} ${HOME} {} {x} {user.name}").collect();
+        assert_eq!(found, ["kernel.running_release", "user.name"]);
+    }
+
+    #[test]
+    fn docker_osx_includes_docker_checks() {
+        let sel = vec!["docker-osx".to_owned()];
+        assert!(profile_selects(&sel, &["docker".to_owned()]));
+        assert!(!profile_selects(&sel, &["kernel-upgrade".to_owned()]));
+        assert!(profile_selects(
+            &["all".to_owned()],
+            &["kernel-upgrade".to_owned()]
+        ));
+        assert!(!profile_selects(
+            &["docker".to_owned()],
+            &["docker-osx".to_owned()]
+        ));
+    }
+}

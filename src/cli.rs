@@ -1,0 +1,159 @@
+//! Command-line definitions. `dockdoc` alone is `dockdoc check --profile docker`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dockdoc",
+    version,
+    about = "A doctor for Docker on Arch Linux: finds the pitfall behind the error, with evidence and a fix",
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the checks of the selected profiles and report problems (the default)
+    Check(CheckArgs),
+    /// List every check: id, area, severity, profiles, title
+    List(ListArgs),
+    /// Show a check's title, why it matters, how to fix it, and references
+    Explain(ExplainArgs),
+    /// Gather the facts the checks read and print them
+    Facts(FactsArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+/// Where facts come from: which root to read, which endpoints to contact, how long to wait.
+#[derive(Clone, Debug, Args)]
+pub struct ProbeArgs {
+    /// Give up on each live probe (D-Bus, Docker, X) after this long; the whole run is bounded by it
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Read every file under DIR instead of / (inspect a mounted or chrooted Arch system);
+    /// live endpoints are then only contacted when given explicitly
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// The Docker endpoint to probe (unix:///path or tcp://host:port); default: DOCKER_HOST,
+    /// then the CLI context, then unix:///run/docker.sock
+    #[arg(long, value_name = "URI")]
+    pub docker_host: Option<String>,
+    /// The D-Bus system bus address (default: the system's own)
+    #[arg(long, value_name = "ADDRESS")]
+    pub system_bus: Option<String>,
+    /// The D-Bus user bus address, for a rootless daemon under systemd --user
+    #[arg(long, value_name = "ADDRESS")]
+    pub user_bus: Option<String>,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct OutputArgs {
+    /// When to use colour (NO_COLOR is honoured under auto)
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+    /// Show evidence, passing, skipped and not-applicable checks
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct CatalogArgs {
+    /// Also load every *.toml check file in DIR (a check with a built-in id replaces it)
+    #[arg(long, value_name = "DIR")]
+    pub checks_dir: Vec<PathBuf>,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct CheckArgs {
+    /// Profile to run: docker (default), docker-osx, kernel-upgrade, all; repeatable
+    #[arg(long, value_name = "NAME", value_parser = ["docker", "docker-osx", "kernel-upgrade", "all"])]
+    pub profile: Vec<String>,
+    /// Run only this check; repeatable
+    #[arg(long, value_name = "ID")]
+    pub only: Vec<String>,
+    /// Report this check as skipped instead of running it; repeatable
+    #[arg(long, value_name = "ID")]
+    pub skip: Vec<String>,
+    /// Output format
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub format: ReportFormat,
+    /// Evaluate the facts in FILE (from `dockdoc facts --format json`) instead of gathering them
+    #[arg(long, value_name = "FILE")]
+    pub facts: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct ListArgs {
+    /// Only the checks this profile runs
+    #[arg(long, value_name = "NAME", value_parser = ["docker", "docker-osx", "kernel-upgrade", "all"])]
+    pub profile: Vec<String>,
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub format: ListFormat,
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct ExplainArgs {
+    /// The check id
+    pub id: String,
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub format: ListFormat,
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct FactsArgs {
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub format: ListFormat,
+    /// List the fact schema (key, type, description) instead of gathering
+    #[arg(long)]
+    pub list: bool,
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("{e} (try 3s or 500ms)"))?;
+    if d.is_zero() {
+        return Err("the timeout must be more than zero".into());
+    }
+    Ok(d)
+}

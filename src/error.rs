@@ -1,0 +1,36 @@
+//! Error types of the two places where dockdoc meets the outside world: probes and check files.
+
+use std::path::PathBuf;
+
+/// Why a probe could not read its source. Probes turn these into unknown facts.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: is a directory, expected a file")]
+    NotAFile { path: String },
+    #[error("{path}: larger than {limit} bytes, refusing to read it")]
+    TooLarge { path: String, limit: u64 },
+    #[error("{path}:{line}: {message}")]
+    Parse {
+        path: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A problem with a check file, located at file:line:col.
+#[derive(Debug, thiserror::Error)]
+#[error("{}:{line}:{column}: {message}", file.display())]
+pub struct CatalogError {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}

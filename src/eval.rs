@@ -1,0 +1,349 @@
+//! Pure evaluation of checks over facts: applicability, then the failing condition, then the
+//! finding. Three-valued: a condition that reads an unknown fact is unknown unless the known
+//! facts already decide it (`all` with one false member is false whatever the others are).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::catalog::{Catalog, Check, Condition, FixStep, Test, placeholders, profile_selects};
+use crate::facts::{Fact, Facts, Value};
+use crate::finding::{Evidence, Finding, Status};
+
+/// Which checks run, and which are demoted to skipped.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    pub profiles: Vec<String>,
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+}
+
+impl Selection {
+    pub fn includes(&self, check: &Check) -> bool {
+        if !self.only.is_empty() {
+            return self.only.iter().any(|id| *id == check.id);
+        }
+        profile_selects(&self.profiles, &check.profiles)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Truth {
+    True,
+    False,
+    /// Unknown, with the reasons of the facts that made it so.
+    Unknown(Vec<String>),
+    Skipped(Vec<String>),
+}
+
+impl Truth {
+    fn not(self) -> Truth {
+        match self {
+            Truth::True => Truth::False,
+            Truth::False => Truth::True,
+            other => other,
+        }
+    }
+}
+
+/// Folds members: `decisive` short-circuits (false for `all`, true for `any`).
+fn fold(members: impl Iterator<Item = Truth>, decisive: Truth, otherwise: Truth) -> Truth {
+    let mut unknown = Vec::new();
+    let mut skipped = Vec::new();
+    for t in members {
+        match t {
+            t if t == decisive => return decisive,
+            Truth::Unknown(r) => unknown.extend(r),
+            Truth::Skipped(r) => skipped.extend(r),
+            _ => {}
+        }
+    }
+    if !unknown.is_empty() {
+        Truth::Unknown(unknown)
+    } else if !skipped.is_empty() {
+        Truth::Skipped(skipped)
+    } else {
+        otherwise
+    }
+}
+
+fn truth(b: bool) -> Truth {
+    if b { Truth::True } else { Truth::False }
+}
+
+fn evaluate(cond: &Condition, facts: &Facts) -> Truth {
+    match cond {
+        Condition::All(cs) => fold(
+            cs.iter().map(|c| evaluate(c, facts)),
+            Truth::False,
+            Truth::True,
+        ),
+        Condition::Any(cs) => fold(
+            cs.iter().map(|c| evaluate(c, facts)),
+            Truth::True,
+            Truth::False,
+        ),
+        Condition::Not(c) => evaluate(c, facts).not(),
+        Condition::Fact { key, test } => match facts.get(key) {
+            Fact::Unknown { reason } => Truth::Unknown(vec![format!("{key}: {reason}")]),
+            Fact::Skipped { reason } => Truth::Skipped(vec![reason]),
+            Fact::Known { value } => test_value(test, &value),
+        },
+    }
+}
+
+fn test_value(test: &Test, value: &Value) -> Truth {
+    match (test, value) {
+        (Test::Present(want), v) => truth((*v != Value::Null) == *want),
+        // A fact that is known to have no value fails every comparison.
+        (_, Value::Null) => Truth::False,
+        (Test::Is(want), Value::Bool(b)) => truth(b == want),
+        (Test::Equals(want), v) => truth(v == want),
+        (Test::Contains(s), Value::List(l)) => truth(l.iter().any(|x| x == s)),
+        (Test::Contains(s), Value::Text(t)) => truth(t.contains(s.as_str())),
+        (Test::NotContains(s), Value::List(l)) => truth(!l.iter().any(|x| x == s)),
+        (Test::NotContains(s), Value::Text(t)) => truth(!t.contains(s.as_str())),
+        (Test::Matches(re), Value::Text(t)) => truth(re.is_match(t)),
+        (Test::LessThan(n), Value::Int(i)) => truth(i < n),
+        (Test::GreaterThan(n), Value::Int(i)) => truth(i > n),
+        (_, v) => Truth::Unknown(vec![format!(
+            "the value `{v}` has the wrong type for this test"
+        )]),
+    }
+}
+
+/// Fills `{area.key}` placeholders from the facts.
+pub fn fill(text: &str, facts: &Facts) -> String {
+    let mut out = text.to_owned();
+    for key in placeholders(text) {
+        let shown = match facts.get(key) {
+            Fact::Known { value } => value.to_string(),
+            _ => "(unknown)".to_owned(),
+        };
+        out = out.replace(&format!("{{{key}}}"), &shown);
+    }
+    out
+}
+
+/// Evaluates one check. Pure: the same facts always give the same finding.
+pub fn evaluate_check(check: &Check, facts: &Facts, skipped_by_user: bool) -> Finding {
+    let evidence: Vec<Evidence> = check
+        .fact_keys()
+        .into_iter()
+        .map(|key| Evidence {
+            fact: key.to_owned(),
+            state: facts.get(key),
+        })
+        .collect();
+    let finding = |status: Status, summary: String, fix: Vec<FixStep>| Finding {
+        id: check.id.clone(),
+        area: check.area.clone(),
+        title: check.title.clone(),
+        severity: check.severity,
+        status,
+        summary,
+        evidence: evidence.clone(),
+        fix,
+    };
+    if skipped_by_user {
+        return finding(Status::Skipped, "skipped with --skip".into(), Vec::new());
+    }
+    let undecided = |t: Truth| match t {
+        Truth::Unknown(reasons) => Some(finding(
+            Status::Unknown,
+            format!("unknown, because {}", reasons.join("; ")),
+            Vec::new(),
+        )),
+        Truth::Skipped(reasons) => Some(finding(
+            Status::Skipped,
+            dedup(reasons).join("; "),
+            Vec::new(),
+        )),
+        _ => None,
+    };
+    if let Some(cond) = &check.applies_if {
+        match evaluate(cond, facts) {
+            Truth::False => {
+                return finding(
+                    Status::NotApplicable,
+                    format!("does not apply: {cond} is false"),
+                    Vec::new(),
+                );
+            }
+            Truth::True => {}
+            other => {
+                if let Some(f) = undecided(other) {
+                    return f;
+                }
+            }
+        }
+    }
+    match evaluate(&check.fails_if, facts) {
+        Truth::True => {
+            let fix = check
+                .fix
+                .iter()
+                .map(|f| FixStep {
+                    step: fill(&f.step, facts),
+                    command: f.command.as_deref().map(|c| fill(c, facts)),
+                })
+                .collect();
+            finding(Status::Fail, fill(&check.summary, facts), fix)
+        }
+        Truth::False => finding(Status::Pass, check.title.clone(), Vec::new()),
+        other => undecided(other)
+            .unwrap_or_else(|| finding(Status::Unknown, "undecided".into(), Vec::new())),
+    }
+}
+
+fn dedup(mut v: Vec<String>) -> Vec<String> {
+    let mut seen = Vec::new();
+    v.retain(|s| {
+        let new = !seen.contains(s);
+        if new {
+            seen.push(s.clone());
+        }
+        new
+    });
+    v
+}
+
+/// Evaluates every selected check. A check that panics becomes an unknown finding that asks
+/// for a bug report; the others still run.
+pub fn run(catalog: &Catalog, facts: &Facts, selection: &Selection) -> Vec<Finding> {
+    let mut facts = facts.clone();
+    facts.set("run.profiles", Fact::known(selection.profiles.clone()));
+    catalog
+        .checks
+        .iter()
+        .filter(|c| selection.includes(c))
+        .map(|check| {
+            let skipped = selection.skip.iter().any(|id| *id == check.id);
+            catch_unwind(AssertUnwindSafe(|| evaluate_check(check, &facts, skipped)))
+                .unwrap_or_else(|_| Finding {
+                    id: check.id.clone(),
+                    area: check.area.clone(),
+                    title: check.title.clone(),
+                    severity: check.severity,
+                    status: Status::Unknown,
+                    summary: "this check crashed; this is a bug in dockdoc, please report it"
+                        .into(),
+                    evidence: Vec::new(),
+                    fix: Vec::new(),
+                })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::load_str;
+    use std::path::Path;
+
+    fn check(fails_if: &str, applies_if: Option<&str>) -> Check {
+        let text = format!(
+            "schema = 1\narea = \"access\"\ntitle = \"t\"\n[[check]]\nid = \"x\"\ntitle = \"t\"\nseverity = \"error\"\nprofiles = [\"docker\"]\n{}fails_if = {fails_if}\nsummary = \"{{user.name}} lacks it\"\nwhy = \"w\"\nfix = [{{ step = \"add {{user.name}}\", command = \"usermod -aG docker {{user.name}}\" }}]\n",
+            applies_if
+                .map(|a| format!("applies_if = {a}\n"))
+                .unwrap_or_default()
+        );
+        let l = load_str(Path::new("t.toml"), &text);
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        l.catalog.checks.into_iter().next().unwrap()
+    }
+
+    fn facts(pairs: &[(&str, Fact)]) -> Facts {
+        let mut f = Facts::default();
+        for (k, v) in pairs {
+            f.set(k, v.clone());
+        }
+        f
+    }
+
+    #[test]
+    fn table_of_outcomes() {
+        let c = check(
+            r#"{ all = [{ fact = "user.groups_configured", contains = "docker" }, { fact = "user.groups_session", not_contains = "docker" }] }"#,
+            Some(r#"{ fact = "user.is_root", is = false }"#),
+        );
+        let list = |v: &[&str]| Fact::known(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let cases: &[(&[(&str, Fact)], Status)] = &[
+            (
+                &[
+                    ("user.is_root", Fact::known(false)),
+                    ("user.groups_configured", list(&["docker"])),
+                    ("user.groups_session", list(&["wheel"])),
+                ],
+                Status::Fail,
+            ),
+            (
+                &[
+                    ("user.is_root", Fact::known(false)),
+                    ("user.groups_configured", list(&["docker"])),
+                    ("user.groups_session", list(&["docker"])),
+                ],
+                Status::Pass,
+            ),
+            (
+                &[("user.is_root", Fact::known(true))],
+                Status::NotApplicable,
+            ),
+            (
+                &[
+                    ("user.is_root", Fact::known(false)),
+                    ("user.groups_configured", list(&[])),
+                    ("user.groups_session", Fact::unknown("no /proc")),
+                ],
+                Status::Pass,
+            ),
+            (
+                &[
+                    ("user.is_root", Fact::known(false)),
+                    ("user.groups_configured", list(&["docker"])),
+                    ("user.groups_session", Fact::unknown("no /proc")),
+                ],
+                Status::Unknown,
+            ),
+            (
+                &[("user.is_root", Fact::skipped("under --root"))],
+                Status::Skipped,
+            ),
+        ];
+        for (pairs, want) in cases {
+            let f = evaluate_check(&c, &facts(pairs), false);
+            assert_eq!(f.status, *want, "{pairs:?} -> {}", f.summary);
+        }
+    }
+
+    #[test]
+    fn failure_fills_placeholders_and_unknown_names_the_reason() {
+        let c = check(r#"{ fact = "user.is_root", is = false }"#, None);
+        let f = evaluate_check(
+            &c,
+            &facts(&[
+                ("user.is_root", Fact::known(false)),
+                ("user.name", Fact::known("alice")),
+            ]),
+            false,
+        );
+        assert_eq!(f.summary, "alice lacks it");
+        assert_eq!(
+            f.fix[0].command.as_deref(),
+            Some("usermod -aG docker alice")
+        );
+        let f = evaluate_check(
+            &c,
+            &facts(&[("user.is_root", Fact::unknown("/proc/self/status: gone"))]),
+            false,
+        );
+        assert_eq!(f.status, Status::Unknown);
+        assert!(
+            f.summary.contains("/proc/self/status: gone"),
+            "{}",
+            f.summary
+        );
+        assert_eq!(
+            evaluate_check(&c, &Facts::default(), true).status,
+            Status::Skipped
+        );
+    }
+}

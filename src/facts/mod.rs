@@ -1,0 +1,448 @@
+//! Facts: what dockdoc learned about the machine, each either known or unknown with a reason.
+//!
+//! Gathering is the only part of dockdoc that touches the system. Everything after it
+//! (evaluation, reports, explain) is a pure function of [`Facts`], so a facts file can be
+//! dumped with `dockdoc facts --format json`, attached to a bug report and replayed with
+//! `dockdoc check --facts FILE`.
+
+pub mod display;
+pub mod docker;
+pub mod host;
+pub mod kernel;
+pub mod kvm;
+pub mod os;
+pub mod pacman;
+pub mod sysroot;
+pub mod systemd;
+pub mod user;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use sysroot::Sysroot;
+
+/// A fact's value. Lists hold strings (module names, group names, package names).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Text(String),
+    List(Vec<String>),
+}
+
+impl Value {
+    pub fn kind(&self) -> Option<FactKind> {
+        match self {
+            Value::Null => None,
+            Value::Bool(_) => Some(FactKind::Bool),
+            Value::Int(_) => Some(FactKind::Int),
+            Value::Text(_) => Some(FactKind::Text),
+            Value::List(_) => Some(FactKind::List),
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("(none)"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Text(s) => f.write_str(s),
+            Value::List(items) if items.is_empty() => f.write_str("(none)"),
+            Value::List(items) => f.write_str(&items.join(", ")),
+        }
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<u64> for Value {
+    fn from(v: u64) -> Self {
+        Value::Int(i64::try_from(v).unwrap_or(i64::MAX))
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_owned())
+    }
+}
+impl From<Vec<String>> for Value {
+    fn from(v: Vec<String>) -> Self {
+        Value::List(v)
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// One fact: known, unknown because a probe could not read its source, or skipped because
+/// dockdoc was told not to contact that source (e.g. live endpoints under `--root`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Fact {
+    Known { value: Value },
+    Unknown { reason: String },
+    Skipped { reason: String },
+}
+
+impl Fact {
+    pub fn known(value: impl Into<Value>) -> Self {
+        Fact::Known {
+            value: value.into(),
+        }
+    }
+    pub fn unknown(reason: impl Into<String>) -> Self {
+        Fact::Unknown {
+            reason: reason.into(),
+        }
+    }
+    pub fn skipped(reason: impl Into<String>) -> Self {
+        Fact::Skipped {
+            reason: reason.into(),
+        }
+    }
+    pub fn value(&self) -> Option<&Value> {
+        match self {
+            Fact::Known { value } => Some(value),
+            _ => None,
+        }
+    }
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.value() {
+            Some(Value::Bool(b)) => Some(*b),
+            _ => None,
+        }
+    }
+    pub fn as_int(&self) -> Option<i64> {
+        match self.value() {
+            Some(Value::Int(i)) => Some(*i),
+            _ => None,
+        }
+    }
+    pub fn as_text(&self) -> Option<&str> {
+        match self.value() {
+            Some(Value::Text(s)) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_list(&self) -> Option<&[String]> {
+        match self.value() {
+            Some(Value::List(l)) => Some(l),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Fact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fact::Known { value } => value.fmt(f),
+            Fact::Unknown { reason } => write!(f, "unknown, because {reason}"),
+            Fact::Skipped { reason } => write!(f, "skipped: {reason}"),
+        }
+    }
+}
+
+impl<T: Into<Value>, E: fmt::Display> From<Result<T, E>> for Fact {
+    fn from(r: Result<T, E>) -> Self {
+        match r {
+            Ok(v) => Fact::known(v),
+            Err(e) => Fact::unknown(e.to_string()),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactKind {
+    Bool,
+    Int,
+    Text,
+    List,
+}
+
+impl fmt::Display for FactKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FactKind::Bool => "bool",
+            FactKind::Int => "int",
+            FactKind::Text => "text",
+            FactKind::List => "list",
+        })
+    }
+}
+
+/// The schema entry of one fact: its key, its type and a one-line description.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct FactSpec {
+    pub key: &'static str,
+    pub kind: FactKind,
+    pub doc: &'static str,
+}
+
+pub const fn spec(key: &'static str, kind: FactKind, doc: &'static str) -> FactSpec {
+    FactSpec { key, kind, doc }
+}
+
+/// Facts that are not gathered but describe the run itself.
+pub const RUN_SCHEMA: &[FactSpec] = &[spec(
+    "run.profiles",
+    FactKind::List,
+    "the profiles selected for this run (docker, docker-osx, kernel-upgrade, all)",
+)];
+
+/// Every fact dockdoc knows, module by module.
+pub fn schema() -> impl Iterator<Item = &'static FactSpec> {
+    [
+        RUN_SCHEMA,
+        os::SCHEMA,
+        kernel::SCHEMA,
+        user::SCHEMA,
+        pacman::SCHEMA,
+        systemd::SCHEMA,
+        docker::SCHEMA,
+        kvm::SCHEMA,
+        display::SCHEMA,
+        host::SCHEMA,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+pub fn spec_of(key: &str) -> Option<&'static FactSpec> {
+    schema().find(|s| s.key == key)
+}
+
+/// The snapshot of every fact, keyed by fact key.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
+    #[serde(default)]
+    pub host: BTreeMap<String, String>,
+    pub facts: BTreeMap<String, Fact>,
+}
+
+impl Facts {
+    pub fn set(&mut self, key: &str, fact: impl Into<Fact>) {
+        self.facts.insert(key.to_owned(), fact.into());
+    }
+
+    pub fn get(&self, key: &str) -> Fact {
+        self.facts
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| Fact::unknown(format!("the fact {key} was not gathered")))
+    }
+
+    pub fn value(&self, key: &str) -> Option<&Value> {
+        self.facts.get(key).and_then(Fact::value)
+    }
+    pub fn bool(&self, key: &str) -> Option<bool> {
+        self.facts.get(key).and_then(Fact::as_bool)
+    }
+    pub fn int(&self, key: &str) -> Option<i64> {
+        self.facts.get(key).and_then(Fact::as_int)
+    }
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.facts.get(key).and_then(Fact::as_text)
+    }
+    pub fn list(&self, key: &str) -> Option<&[String]> {
+        self.facts.get(key).and_then(Fact::as_list)
+    }
+
+    /// Sets every key of `schema` that is not yet set to the given fact.
+    pub fn fill_missing(&mut self, schema: &[FactSpec], fact: &Fact) {
+        for s in schema {
+            self.facts
+                .entry(s.key.to_owned())
+                .or_insert_with(|| fact.clone());
+        }
+    }
+
+    /// Sets every key of `schema` to the given fact, replacing what is there.
+    pub fn set_all(&mut self, schema: &[FactSpec], fact: &Fact) {
+        for s in schema {
+            self.facts.insert(s.key.to_owned(), fact.clone());
+        }
+    }
+}
+
+/// The environment variables dockdoc reads, captured once so tests can inject them.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    vars: BTreeMap<String, String>,
+}
+
+impl Env {
+    const NAMES: &'static [&'static str] = &[
+        "DOCKER_HOST",
+        "DOCKER_CONTEXT",
+        "DOCKER_CONFIG",
+        "DISPLAY",
+        "WAYLAND_DISPLAY",
+        "XDG_SESSION_TYPE",
+        "XDG_RUNTIME_DIR",
+        "XAUTHORITY",
+        "HOME",
+        "USER",
+        "SUDO_USER",
+        "SUDO_UID",
+        "SUDO_GID",
+        "DBUS_SESSION_BUS_ADDRESS",
+    ];
+
+    pub fn from_process() -> Self {
+        let vars = Self::NAMES
+            .iter()
+            .filter_map(|n| std::env::var(n).ok().map(|v| ((*n).to_owned(), v)))
+            .collect();
+        Env { vars }
+    }
+
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Env {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// Which live endpoints dockdoc may contact. Under `--root` none is contacted unless it was
+/// given explicitly, because the endpoints of the running system do not belong to that root.
+#[derive(Clone, Debug, Default)]
+pub struct Endpoints {
+    pub docker_host: Option<String>,
+    pub system_bus: Option<String>,
+    pub user_bus: Option<String>,
+    /// Whether the default endpoints (the system's own buses, sockets, X server) may be used.
+    pub use_defaults: bool,
+}
+
+/// Everything a probe needs: where to read files, which endpoints it may contact, the
+/// environment and the per-probe timeout.
+#[derive(Clone, Debug)]
+pub struct Context {
+    pub sysroot: Sysroot,
+    pub endpoints: Endpoints,
+    pub env: Env,
+    pub timeout: Duration,
+}
+
+impl Context {
+    pub fn new(sysroot: Sysroot, endpoints: Endpoints, env: Env, timeout: Duration) -> Self {
+        Context {
+            sysroot,
+            endpoints,
+            env,
+            timeout,
+        }
+    }
+
+    /// The reason a live probe is skipped when its endpoint was not given under `--root`.
+    pub fn live_skip_reason(&self, what: &str, flag: &str) -> String {
+        format!(
+            "{what} is not contacted when reading another root ({}); pass {flag} to use one",
+            self.sysroot.root().display()
+        )
+    }
+}
+
+/// Runs one live probe under the context's timeout. When it does not finish in time, every
+/// key of its schema that it had not set becomes unknown with the timeout as the reason.
+async fn bounded<F>(ctx: &Context, name: &str, schema: &[FactSpec], probe: F) -> Facts
+where
+    F: Future<Output = Facts>,
+{
+    match tokio::time::timeout(ctx.timeout, probe).await {
+        Ok(facts) => facts,
+        Err(_) => {
+            let mut facts = Facts::default();
+            facts.set_all(
+                schema,
+                &Fact::unknown(format!(
+                    "{name} did not answer within {}",
+                    humantime::format_duration(ctx.timeout)
+                )),
+            );
+            facts
+        }
+    }
+}
+
+/// Gathers every fact. File probes read through the sysroot; live probes (D-Bus, Docker, X)
+/// run concurrently on the current-thread runtime, each under the timeout.
+pub async fn gather(ctx: &Context) -> Facts {
+    let mut facts = Facts::default();
+    facts
+        .host
+        .insert("root".into(), ctx.sysroot.root().display().to_string());
+
+    os::gather(ctx, &mut facts);
+    kernel::gather(ctx, &mut facts);
+    user::gather(ctx, &mut facts);
+    pacman::gather(ctx, &mut facts);
+    kvm::gather(ctx, &mut facts);
+    host::gather(ctx, &mut facts);
+    docker::gather_files(ctx, &mut facts);
+    display::gather_files(ctx, &mut facts);
+
+    let (systemd_facts, docker_facts, display_facts) = tokio::join!(
+        bounded(ctx, "systemd", systemd::SCHEMA, systemd::gather(ctx)),
+        bounded(
+            ctx,
+            "the Docker daemon",
+            docker::SCHEMA,
+            docker::gather(ctx)
+        ),
+        bounded(ctx, "the X server", display::SCHEMA, display::gather(ctx)),
+    );
+    for part in [systemd_facts, docker_facts, display_facts] {
+        facts.facts.extend(part.facts);
+    }
+
+    // Derived facts combine what several sources said; they run after every probe.
+    user::derive(&mut facts);
+    docker::derive(&mut facts);
+    kernel::derive(&mut facts);
+    kvm::derive(&mut facts);
+    display::derive(&mut facts);
+    host::derive(&mut facts);
+
+    let missing = Fact::unknown("no probe set this fact (a bug in dockdoc, please report it)");
+    for s in schema() {
+        if s.key != "run.profiles" && !facts.facts.contains_key(s.key) {
+            facts.facts.insert(s.key.to_owned(), missing.clone());
+        }
+    }
+    facts
+}

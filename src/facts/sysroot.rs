@@ -1,0 +1,157 @@
+//! Every file dockdoc reads goes through a [`Sysroot`], so `--root DIR` (and the tests'
+//! fixture trees) see exactly what the live system would show.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::error::ProbeError;
+
+/// Files larger than this are refused: nothing dockdoc reads is legitimately bigger, and a
+/// huge file where a small one belongs must not stall the run.
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct Sysroot {
+    root: PathBuf,
+}
+
+impl Default for Sysroot {
+    fn default() -> Self {
+        Sysroot::new("/")
+    }
+}
+
+impl Sysroot {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Sysroot { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Whether this is the live system's root (`/`).
+    pub fn is_live(&self) -> bool {
+        self.root == Path::new("/")
+    }
+
+    /// The host path of an absolute path inside the sysroot.
+    pub fn path(&self, inside: &str) -> PathBuf {
+        self.root.join(inside.trim_start_matches('/'))
+    }
+
+    /// Reads a text file, refusing files over [`MAX_FILE_BYTES`]. Invalid UTF-8 is replaced,
+    /// so garbage still parses into "no such field" rather than an error.
+    pub fn read_string(&self, inside: &str) -> Result<String, ProbeError> {
+        let bytes = self.read_bytes(inside)?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    pub fn read_bytes(&self, inside: &str) -> Result<Vec<u8>, ProbeError> {
+        let path = self.path(inside);
+        let err = |source| ProbeError::Io {
+            path: inside.to_owned(),
+            source,
+        };
+        let file = fs::File::open(&path).map_err(err)?;
+        let meta = file.metadata().map_err(err)?;
+        if meta.is_dir() {
+            return Err(ProbeError::NotAFile {
+                path: inside.to_owned(),
+            });
+        }
+        let mut buf = Vec::new();
+        // Read one byte past the limit to tell "exactly at the limit" from "too big"; files in
+        // /proc report size 0, so the length of what was read is what counts.
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut buf)
+            .map_err(err)?;
+        if buf.len() as u64 > MAX_FILE_BYTES {
+            return Err(ProbeError::TooLarge {
+                path: inside.to_owned(),
+                limit: MAX_FILE_BYTES,
+            });
+        }
+        Ok(buf)
+    }
+
+    /// Reads a file when it exists; `Ok(None)` when it does not.
+    pub fn read_optional(&self, inside: &str) -> Result<Option<String>, ProbeError> {
+        match self.read_string(inside) {
+            Ok(s) => Ok(Some(s)),
+            Err(ProbeError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether something exists at the path (following symlinks).
+    pub fn exists(&self, inside: &str) -> bool {
+        self.path(inside).exists()
+    }
+
+    /// Metadata following symlinks.
+    pub fn metadata(&self, inside: &str) -> Result<fs::Metadata, ProbeError> {
+        fs::metadata(self.path(inside)).map_err(|source| ProbeError::Io {
+            path: inside.to_owned(),
+            source,
+        })
+    }
+
+    /// Metadata when the path exists; `Ok(None)` when it does not.
+    pub fn metadata_optional(&self, inside: &str) -> Result<Option<fs::Metadata>, ProbeError> {
+        match fs::metadata(self.path(inside)) {
+            Ok(m) => Ok(Some(m)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(ProbeError::Io {
+                path: inside.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    /// The names of the entries of a directory, sorted. Names that are not UTF-8 are skipped.
+    pub fn read_dir_names(&self, inside: &str) -> Result<Vec<String>, ProbeError> {
+        let err = |source| ProbeError::Io {
+            path: inside.to_owned(),
+            source,
+        };
+        let mut names: Vec<String> = fs::read_dir(self.path(inside))
+            .map_err(err)?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_under_the_root_and_names_the_inside_path_on_error() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("etc")).unwrap();
+        fs::write(dir.path().join("etc/hostname"), "arch\n").unwrap();
+        let root = Sysroot::new(dir.path());
+        assert_eq!(root.read_string("/etc/hostname").unwrap(), "arch\n");
+        let err = root.read_string("/etc/missing").unwrap_err().to_string();
+        assert!(err.starts_with("/etc/missing: "), "{err}");
+        assert_eq!(root.read_optional("/etc/missing").unwrap(), None);
+        let err = root.read_string("/etc").unwrap_err().to_string();
+        assert!(err.contains("directory"), "{err}");
+    }
+
+    #[test]
+    fn refuses_files_over_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = fs::File::create(dir.path().join("big")).unwrap();
+        f.set_len(MAX_FILE_BYTES + 10).unwrap();
+        let err = Sysroot::new(dir.path()).read_string("/big").unwrap_err();
+        assert!(matches!(err, ProbeError::TooLarge { .. }));
+    }
+}

@@ -1,0 +1,55 @@
+//! The result of evaluating one check against the facts.
+
+use serde::Serialize;
+
+use crate::catalog::{FixStep, Severity};
+use crate::facts::Fact;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Fail,
+    Unknown,
+    Skipped,
+    NotApplicable,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Unknown => "unknown",
+            Status::Skipped => "skipped",
+            Status::NotApplicable => "not_applicable",
+        }
+    }
+}
+
+/// One fact a check read, with what it was.
+#[derive(Clone, Debug, Serialize)]
+pub struct Evidence {
+    pub fact: String,
+    #[serde(flatten)]
+    pub state: Fact,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    pub id: String,
+    pub area: String,
+    pub title: String,
+    pub severity: Severity,
+    pub status: Status,
+    /// For a failure, the check's summary with facts filled in; otherwise what decided the status.
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+    pub fix: Vec<FixStep>,
+}
+
+impl Finding {
+    pub fn is_problem(&self) -> bool {
+        self.status == Status::Fail
+    }
+}

@@ -1,0 +1,191 @@
+//! The text report: one line per area (✓ ! ✗ ?), each problem with its id, summary and one
+//! fix line; evidence, passing and not-applicable checks only with `-v`.
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+
+use super::{Group, Report};
+use crate::catalog::Severity;
+use crate::finding::{Finding, Status};
+
+const RED: Style = AnsiColor::Red.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
+const GREEN: Style = AnsiColor::Green.on_default();
+const BLUE: Style = AnsiColor::Blue.on_default();
+const DIM: Style = Style::new().dimmed();
+const BOLD: Style = Style::new().bold();
+
+fn mark(f: &Finding) -> (&'static str, Style) {
+    match (f.status, f.severity) {
+        (Status::Fail, Severity::Error) => ("✗", RED),
+        (Status::Fail, Severity::Warning) => ("!", YELLOW),
+        (Status::Fail, Severity::Info) => ("i", BLUE),
+        (Status::Pass, _) => ("✓", GREEN),
+        (Status::Unknown, _) => ("?", YELLOW),
+        (Status::Skipped, _) => ("-", DIM),
+        (Status::NotApplicable, _) => ("·", DIM),
+    }
+}
+
+/// The mark of an area: its worst finding.
+fn group_mark(g: &Group) -> (&'static str, Style) {
+    let fails = |s| {
+        g.findings
+            .iter()
+            .any(|f| f.status == Status::Fail && f.severity == s)
+    };
+    if fails(Severity::Error) {
+        ("✗", RED)
+    } else if fails(Severity::Warning) {
+        ("!", YELLOW)
+    } else if g.findings.iter().any(|f| f.status == Status::Unknown) {
+        ("?", YELLOW)
+    } else if fails(Severity::Info) {
+        ("i", BLUE)
+    } else {
+        ("✓", GREEN)
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn group_counts(g: &Group) -> String {
+    let count = |st: Status| g.findings.iter().filter(|f| f.status == st).count();
+    let sev = |s: Severity| {
+        g.findings
+            .iter()
+            .filter(|f| f.status == Status::Fail && f.severity == s)
+            .count()
+    };
+    let mut parts = Vec::new();
+    for (n, word) in [
+        (sev(Severity::Error), "error"),
+        (sev(Severity::Warning), "warning"),
+        (sev(Severity::Info), "note"),
+    ] {
+        if n > 0 {
+            parts.push(plural(n, word));
+        }
+    }
+    if count(Status::Pass) > 0 {
+        parts.push(format!("{} passed", count(Status::Pass)));
+    }
+    if count(Status::Unknown) > 0 {
+        parts.push(format!("{} unknown", count(Status::Unknown)));
+    }
+    if count(Status::Skipped) > 0 {
+        parts.push(format!("{} skipped", count(Status::Skipped)));
+    }
+    if parts.is_empty() {
+        parts.push("nothing applies".into());
+    }
+    parts.join(", ")
+}
+
+pub fn render(report: &Report, verbose: bool, out: &mut dyn Write) -> io::Result<()> {
+    let width = report
+        .groups
+        .iter()
+        .map(|g| g.area.chars().count())
+        .max()
+        .unwrap_or(0);
+    for g in &report.groups {
+        let (m, style) = group_mark(g);
+        writeln!(
+            out,
+            "{style}[{m}]{style:#} {BOLD}{:width$}{BOLD:#}  {}",
+            g.area,
+            group_counts(g)
+        )?;
+        for f in &g.findings {
+            let shown = match f.status {
+                Status::Fail | Status::Unknown => true,
+                Status::Pass | Status::Skipped | Status::NotApplicable => verbose,
+            };
+            if !shown {
+                continue;
+            }
+            let (m, style) = mark(f);
+            writeln!(
+                out,
+                "    {style}{m}{style:#} {BOLD}{}{BOLD:#}  {}",
+                f.id, f.summary
+            )?;
+            if f.status == Status::Fail {
+                let mut steps = f.fix.iter();
+                if let Some(step) = steps.next() {
+                    match &step.command {
+                        Some(cmd) => writeln!(
+                            out,
+                            "      {DIM}fix{DIM:#}  {}: {BOLD}{cmd}{BOLD:#}",
+                            step.step
+                        )?,
+                        None => writeln!(out, "      {DIM}fix{DIM:#}  {}", step.step)?,
+                    }
+                }
+                if verbose {
+                    for step in steps {
+                        match &step.command {
+                            Some(cmd) => writeln!(
+                                out,
+                                "      {DIM}or{DIM:#}   {}: {BOLD}{cmd}{BOLD:#}",
+                                step.step
+                            )?,
+                            None => writeln!(out, "      {DIM}or{DIM:#}   {}", step.step)?,
+                        }
+                    }
+                }
+                writeln!(out, "      {DIM}more{DIM:#} dockdoc explain {}", f.id)?;
+            }
+            if verbose {
+                for e in &f.evidence {
+                    writeln!(out, "      {DIM}{} = {}{DIM:#}", e.fact, e.state)?;
+                }
+            }
+        }
+    }
+    let c = &report.counts;
+    let errors = report.failed_with(Severity::Error);
+    let warnings = report.failed_with(Severity::Warning);
+    let notes = report.failed_with(Severity::Info);
+    let mut line = if c.fail == 0 {
+        "no problems found".to_owned()
+    } else {
+        let mut kinds = Vec::new();
+        for (n, w) in [(errors, "error"), (warnings, "warning"), (notes, "note")] {
+            if n > 0 {
+                kinds.push(plural(n, w));
+            }
+        }
+        format!("{} ({})", plural(c.fail, "problem"), kinds.join(", "))
+    };
+    line.push_str(&format!(", {} passed", c.pass));
+    if c.unknown > 0 {
+        line.push_str(&format!(", {} unknown", c.unknown));
+    }
+    if c.skipped > 0 {
+        line.push_str(&format!(", {} skipped", c.skipped));
+    }
+    if c.not_applicable > 0 {
+        line.push_str(&format!(", {} not applicable", c.not_applicable));
+    }
+    if !verbose && (c.pass + c.skipped + c.not_applicable) > 0 {
+        line.push_str(" (run with -v for details)");
+    }
+    writeln!(out)?;
+    let style = if errors > 0 {
+        RED
+    } else if warnings > 0 {
+        YELLOW
+    } else {
+        GREEN
+    };
+    writeln!(out, "{style}{line}{style:#}")
+}

@@ -1,0 +1,95 @@
+//! Findings grouped by area and counted, and the renderers (text, JSON, Markdown).
+
+pub mod human;
+pub mod json;
+pub mod markdown;
+
+use serde::Serialize;
+
+use crate::catalog::{Catalog, Severity};
+use crate::finding::{Finding, Status};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub pass: usize,
+    pub fail: usize,
+    pub unknown: usize,
+    pub skipped: usize,
+    pub not_applicable: usize,
+}
+
+impl Counts {
+    pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Counts {
+        let mut c = Counts::default();
+        for f in findings {
+            match f.status {
+                Status::Pass => c.pass += 1,
+                Status::Fail => c.fail += 1,
+                Status::Unknown => c.unknown += 1,
+                Status::Skipped => c.skipped += 1,
+                Status::NotApplicable => c.not_applicable += 1,
+            }
+        }
+        c
+    }
+}
+
+/// One area's findings, in catalog order.
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub area: String,
+    pub title: String,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub profiles: Vec<String>,
+    pub host: Vec<(String, String)>,
+    pub groups: Vec<Group>,
+    pub counts: Counts,
+}
+
+impl Report {
+    pub fn new(
+        catalog: &Catalog,
+        findings: Vec<Finding>,
+        profiles: Vec<String>,
+        host: Vec<(String, String)>,
+    ) -> Report {
+        let counts = Counts::of(&findings);
+        let mut groups: Vec<Group> = Vec::new();
+        for f in findings {
+            match groups.iter_mut().find(|g| g.area == f.area) {
+                Some(g) => g.findings.push(f),
+                None => groups.push(Group {
+                    title: catalog.area_title(&f.area).to_owned(),
+                    area: f.area.clone(),
+                    findings: vec![f],
+                }),
+            }
+        }
+        Report {
+            profiles,
+            host,
+            groups,
+            counts,
+        }
+    }
+
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.groups.iter().flat_map(|g| g.findings.iter())
+    }
+
+    /// Whether a check of severity error failed: the exit status is 1 then.
+    pub fn has_error(&self) -> bool {
+        self.findings()
+            .any(|f| f.status == Status::Fail && f.severity == Severity::Error)
+    }
+
+    pub fn failed_with(&self, severity: Severity) -> usize {
+        self.findings()
+            .filter(|f| f.status == Status::Fail && f.severity == severity)
+            .count()
+    }
+}
