@@ -7,7 +7,7 @@ use anyhow::{Context as _, Result};
 
 use crate::catalog::{self, Loaded};
 use crate::cli::{
-    CatalogArgs, CheckArgs, Cli, ColorChoice, Command, FactsArgs, ListArgs, ListFormat, ProbeArgs,
+    CatalogArgs, CheckArgs, Cli, ColorChoice, Command, FactsArgs, CatalogFormat, ListArgs, ListFormat, ProbeArgs,
     ReportFormat,
 };
 use crate::eval::{self, Selection};
@@ -182,11 +182,18 @@ fn list(args: ListArgs) -> Result<u8> {
         .collect();
     let mut out = std::io::stdout().lock();
     match args.format {
-        ListFormat::Json => {
+        CatalogFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &checks)?;
             writeln!(out)?;
         }
-        ListFormat::Text => {
+        CatalogFormat::Markdown => {
+            writeln!(out, "| id | area | severity | profiles | title |")?;
+            writeln!(out, "| --- | --- | --- | --- | --- |")?;
+            for c in &checks {
+                writeln!(out, "| `{}` | {} | {} | {} | {} |", c.id, c.area, c.severity, c.profiles.join(", "), c.title)?;
+            }
+        }
+        CatalogFormat::Text => {
             let w = checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
             for c in &checks {
                 writeln!(

@@ -52,6 +52,14 @@ pub enum ListFormat {
     Json,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CatalogFormat {
+    Text,
+    Json,
+    /// A Markdown table (the README's check list is generated with it)
+    Markdown,
+}
+
 /// Where facts come from: which root to read, which endpoints to contact, how long to wait.
 #[derive(Clone, Debug, Args)]
 pub struct ProbeArgs {
@@ -122,7 +130,7 @@ pub struct ListArgs {
     #[arg(long, value_name = "NAME", value_parser = ["docker", "docker-osx", "kernel-upgrade", "all"])]
     pub profile: Vec<String>,
     #[arg(long, value_name = "FORMAT", default_value = "text")]
-    pub format: ListFormat,
+    pub format: CatalogFormat,
     #[command(flatten)]
     pub catalog: CatalogArgs,
 }

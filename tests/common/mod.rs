@@ -1,0 +1,63 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// The dockdoc binary built for this test run, with a clean colour environment.
+pub fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dockdoc"));
+    cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE").env("XDG_CONFIG_HOME", "/nonexistent");
+    cmd
+}
+
+pub fn is_root() -> bool {
+    nix::unistd::Uid::effective().is_root()
+}
+
+/// Copies a directory tree, keeping symlinks as symlinks.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let ty = entry.file_type().unwrap();
+        let dest = to.join(entry.file_name());
+        if ty.is_symlink() {
+            let target = std::fs::read_link(entry.path()).unwrap();
+            std::os::unix::fs::symlink(target, &dest).unwrap();
+        } else if ty.is_dir() {
+            copy_tree(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// Makes a character device owned by root and the named group (looked up in the tree's
+/// /etc/group). Needs root.
+pub fn make_char_device(path: &Path, major: u64, minor: u64, mode: u32, group: &str, root: &Path) {
+    use nix::sys::stat::{Mode, SFlag, makedev, mknod};
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    mknod(path, SFlag::S_IFCHR, Mode::from_bits_truncate(mode), makedev(major, minor)).unwrap();
+    let groups = std::fs::read_to_string(root.join("etc/group")).unwrap();
+    let gid: u32 = groups
+        .lines()
+        .find_map(|l| {
+            let mut f = l.split(':');
+            (f.next() == Some(group)).then(|| f.nth(1).unwrap().parse().unwrap())
+        })
+        .unwrap_or_else(|| panic!("no group {group} in the fixture"));
+    nix::unistd::chown(path, Some(nix::unistd::Uid::from_raw(0)), Some(nix::unistd::Gid::from_raw(gid))).unwrap();
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+}
+
+/// Binds a unix socket at the path and leaves the file behind (nobody listens).
+pub fn make_socket(path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let listener = std::os::unix::net::UnixListener::bind(path).unwrap();
+    drop(listener);
+}
