@@ -7,8 +7,8 @@ use anyhow::{Context as _, Result};
 
 use crate::catalog::{self, Loaded};
 use crate::cli::{
-    CatalogArgs, CheckArgs, Cli, ColorChoice, Command, FactsArgs, CatalogFormat, ListArgs, ListFormat, ProbeArgs,
-    ReportFormat,
+    CatalogArgs, CatalogFormat, CheckArgs, Cli, ColorChoice, Command, FactsArgs, ListArgs,
+    ListFormat, ProbeArgs, ReportFormat,
 };
 use crate::eval::{self, Selection};
 use crate::explain;
@@ -190,7 +190,15 @@ fn list(args: ListArgs) -> Result<u8> {
             writeln!(out, "| id | area | severity | profiles | title |")?;
             writeln!(out, "| --- | --- | --- | --- | --- |")?;
             for c in &checks {
-                writeln!(out, "| `{}` | {} | {} | {} | {} |", c.id, c.area, c.severity, c.profiles.join(", "), c.title)?;
+                writeln!(
+                    out,
+                    "| `{}` | {} | {} | {} | {} |",
+                    c.id,
+                    c.area,
+                    c.severity,
+                    c.profiles.join(", "),
+                    c.title
+                )?;
             }
         }
         CatalogFormat::Text => {

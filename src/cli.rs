@@ -26,7 +26,8 @@ pub enum Command {
     Check(CheckArgs),
     /// List every check: id, area, severity, profiles, title
     List(ListArgs),
-    /// Show a check's title, why it matters, how to fix it, and references
+    /// Show a check's documentation, or find the cause of an error message (`--error TEXT`, or
+    /// `-` to read it from standard input) and confirm it on this machine
     Explain(ExplainArgs),
     /// Gather the facts the checks read and print them
     Facts(FactsArgs),
@@ -137,14 +138,23 @@ pub struct ListArgs {
 
 #[derive(Clone, Debug, Args)]
 pub struct ExplainArgs {
-    /// The check id
-    pub id: String,
+    /// A check id to document, or `-` to read error text from standard input
+    #[arg(value_name = "ID|-", required_unless_present = "error")]
+    pub target: Option<String>,
+    /// Error text to explain (what docker, systemctl, qemu or the X client printed)
+    #[arg(long, value_name = "TEXT", conflicts_with = "target")]
+    pub error: Option<String>,
+    /// Only match the text against the checks' patterns; do not look at this machine
+    #[arg(long)]
+    pub offline: bool,
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub format: ListFormat,
-    #[command(flatten)]
-    pub catalog: CatalogArgs,
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: ColorChoice,
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
 }
 
 #[derive(Clone, Debug, Args)]

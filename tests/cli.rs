@@ -79,20 +79,53 @@ fn replayed_facts_decide_the_exit_status() {
     write(dir.path(), "site.toml", USER_CHECK);
     let d = dir.path().to_str().unwrap();
     let bad = facts_file(dir.path(), false);
-    let (code, out, err) =
-        run(&["check", "--checks-dir", d, "--only", "site-forwarding-off", "--color", "never", "--facts", bad.to_str().unwrap()]);
+    let (code, out, err) = run(&[
+        "check",
+        "--checks-dir",
+        d,
+        "--only",
+        "site-forwarding-off",
+        "--color",
+        "never",
+        "--facts",
+        bad.to_str().unwrap(),
+    ]);
     assert_eq!((code, err.as_str()), (1, ""));
-    assert!(out.contains("✗ site-forwarding-off  forwarding is off on 6.10.5-arch1-1"), "{out}");
-    assert!(out.contains("fix  Turn it on: sudo sysctl -w net.ipv4.ip_forward=1"), "{out}");
+    assert!(
+        out.contains("✗ site-forwarding-off  forwarding is off on 6.10.5-arch1-1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("fix  Turn it on: sudo sysctl -w net.ipv4.ip_forward=1"),
+        "{out}"
+    );
     let good = facts_file(dir.path(), true);
-    let (code, out, _) =
-        run(&["check", "--checks-dir", d, "--only", "site-forwarding-off", "--color", "never", "--facts", good.to_str().unwrap()]);
+    let (code, out, _) = run(&[
+        "check",
+        "--checks-dir",
+        d,
+        "--only",
+        "site-forwarding-off",
+        "--color",
+        "never",
+        "--facts",
+        good.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("no problems found, 1 passed"), "{out}");
     // --skip demotes, never hides.
     let (code, out, _) = run(&[
-        "check", "--checks-dir", d, "--only", "site-forwarding-off", "--skip", "site-forwarding-off", "--format", "json",
-        "--facts", bad.to_str().unwrap(),
+        "check",
+        "--checks-dir",
+        d,
+        "--only",
+        "site-forwarding-off",
+        "--skip",
+        "site-forwarding-off",
+        "--format",
+        "json",
+        "--facts",
+        bad.to_str().unwrap(),
     ]);
     assert_eq!(code, 0);
     let report: Json = serde_json::from_str(&out).unwrap();
@@ -105,11 +138,24 @@ fn replayed_facts_decide_the_exit_status() {
 fn a_user_check_replaces_a_builtin_of_the_same_id() {
     let (_, list, _) = run(&["list", "--format", "json"]);
     let builtin: Json = serde_json::from_str(&list).unwrap();
-    let Some(first) = builtin.as_array().unwrap().first() else { return };
+    let Some(first) = builtin.as_array().unwrap().first() else {
+        return;
+    };
     let id = first["id"].as_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "override.toml", &USER_CHECK.replace("site-forwarding-off", id));
-    let (code, out, _) = run(&["explain", id, "--checks-dir", dir.path().to_str().unwrap(), "--color", "never"]);
+    write(
+        dir.path(),
+        "override.toml",
+        &USER_CHECK.replace("site-forwarding-off", id),
+    );
+    let (code, out, _) = run(&[
+        "explain",
+        id,
+        "--checks-dir",
+        dir.path().to_str().unwrap(),
+        "--color",
+        "never",
+    ]);
     assert_eq!(code, 0);
     assert!(out.contains("Our containers route between hosts."), "{out}");
 }
@@ -118,15 +164,37 @@ fn a_user_check_replaces_a_builtin_of_the_same_id() {
 fn a_broken_user_check_file_is_located_and_the_rest_still_runs() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "good.toml", USER_CHECK);
-    write(dir.path(), "broken.toml", &USER_CHECK.replace("site-forwarding-off", "other").replace("why =", "wy ="));
+    write(
+        dir.path(),
+        "broken.toml",
+        &USER_CHECK
+            .replace("site-forwarding-off", "other")
+            .replace("why =", "wy ="),
+    );
     let bad = facts_file(dir.path(), false);
     let (code, out, err) = run(&[
-        "check", "--checks-dir", dir.path().to_str().unwrap(), "--only", "site-forwarding-off", "--color", "never",
-        "--facts", bad.to_str().unwrap(),
+        "check",
+        "--checks-dir",
+        dir.path().to_str().unwrap(),
+        "--only",
+        "site-forwarding-off",
+        "--color",
+        "never",
+        "--facts",
+        bad.to_str().unwrap(),
     ]);
-    assert_eq!(code, 2, "a check file that does not load makes the run exit 2");
-    assert!(err.contains("broken.toml:12:1: unknown field `wy`"), "{err}");
-    assert!(out.contains("site-forwarding-off"), "the other checks still ran: {out}");
+    assert_eq!(
+        code, 2,
+        "a check file that does not load makes the run exit 2"
+    );
+    assert!(
+        err.contains("broken.toml:12:1: unknown field `wy`"),
+        "{err}"
+    );
+    assert!(
+        out.contains("site-forwarding-off"),
+        "the other checks still ran: {out}"
+    );
 }
 
 #[test]
@@ -154,13 +222,35 @@ fn facts_round_trip_through_a_file() {
     if !root.is_dir() {
         return;
     }
-    let (code, out, _) = run(&["facts", "--format", "json", "--root", root.to_str().unwrap()]);
+    let (code, out, _) = run(&[
+        "facts",
+        "--format",
+        "json",
+        "--root",
+        root.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("facts.json");
     std::fs::write(&file, &out).unwrap();
-    let (_, live, _) = run(&["check", "--format", "json", "--root", root.to_str().unwrap(), "--profile", "all"]);
-    let (_, replayed, _) = run(&["check", "--format", "json", "--facts", file.to_str().unwrap(), "--profile", "all"]);
+    let (_, live, _) = run(&[
+        "check",
+        "--format",
+        "json",
+        "--root",
+        root.to_str().unwrap(),
+        "--profile",
+        "all",
+    ]);
+    let (_, replayed, _) = run(&[
+        "check",
+        "--format",
+        "json",
+        "--facts",
+        file.to_str().unwrap(),
+        "--profile",
+        "all",
+    ]);
     let strip = |s: &str| {
         let mut v: Json = serde_json::from_str(s).unwrap();
         v.as_object_mut().unwrap().remove("host");
@@ -175,9 +265,18 @@ fn under_root_live_endpoints_are_skipped_with_the_reason() {
     if !root.is_dir() {
         return;
     }
-    let (_, out, _) = run(&["facts", "--format", "json", "--root", root.to_str().unwrap()]);
+    let (_, out, _) = run(&[
+        "facts",
+        "--format",
+        "json",
+        "--root",
+        root.to_str().unwrap(),
+    ]);
     let facts: Json = serde_json::from_str(&out).unwrap();
     let f = &facts["facts"]["docker.reachable"];
     assert_eq!(f["state"], "skipped", "{f}");
-    assert!(f["reason"].as_str().unwrap().contains("--docker-host"), "{f}");
+    assert!(
+        f["reason"].as_str().unwrap().contains("--docker-host"),
+        "{f}"
+    );
 }

@@ -10,13 +10,22 @@ const END: &str = "<!-- checks:end -->";
 
 #[test]
 fn readme_check_list_matches_the_catalog() {
-    let out = common::bin().args(["list", "--format", "markdown"]).output().unwrap();
+    let out = common::bin()
+        .args(["list", "--format", "markdown"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let generated = String::from_utf8(out.stdout).unwrap();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
-    let start = readme.find(START).expect("README lacks the checks:start marker") + START.len();
-    let end = readme[start..].find(END).expect("README lacks the checks:end marker") + start;
+    let start = readme
+        .find(START)
+        .expect("README lacks the checks:start marker")
+        + START.len();
+    let end = readme[start..]
+        .find(END)
+        .expect("README lacks the checks:end marker")
+        + start;
     if readme[start..end] == generated {
         return;
     }
@@ -30,10 +39,15 @@ fn readme_check_list_matches_the_catalog() {
 
 #[test]
 fn readme_starts_with_the_two_commands() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     let head: String = readme.lines().take(12).collect::<Vec<_>>().join("\n");
     assert!(head.contains("cargo run --release"), "{head}");
     assert!(head.contains("cargo test --locked"), "{head}");
-    let ci = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/run")).unwrap();
-    assert!(ci.lines().any(|l| l.trim() == "cargo test --locked"), ".ci/run must run the README's test command");
+    let ci =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/run")).unwrap();
+    assert!(
+        ci.lines().any(|l| l.trim() == "cargo test --locked"),
+        ".ci/run must run the README's test command"
+    );
 }

@@ -65,7 +65,9 @@ fn override_json(v: &toml::Value) -> Json {
         toml::Value::Table(t) if t.contains_key("skipped") => {
             serde_json::json!({"state": "skipped", "reason": t["skipped"].as_str().unwrap()})
         }
-        other => serde_json::json!({"state": "known", "value": serde_json::to_value(other).unwrap()}),
+        other => {
+            serde_json::json!({"state": "known", "value": serde_json::to_value(other).unwrap()})
+        }
     }
 }
 
@@ -90,20 +92,36 @@ fn facts_of(name: &str, sc: &Scenario, work: &Path) -> Option<Json> {
         }
     }
     let mut cmd = bin();
-    cmd.env_clear().env("HOME", "/home/alice").env("PATH", "/usr/bin:/bin");
+    cmd.env_clear()
+        .env("HOME", "/home/alice")
+        .env("PATH", "/usr/bin:/bin");
     for (k, v) in &sc.env {
         cmd.env(k, v);
     }
-    let out = cmd.args(["facts", "--format", "json", "--root"]).arg(&root).output().unwrap();
-    assert!(out.status.success(), "{name}: facts failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = cmd
+        .args(["facts", "--format", "json", "--root"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{name}: facts failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut facts: Json = serde_json::from_slice(&out.stdout).unwrap();
     facts["host"]["root"] = Json::String(format!("tests/fixtures/sysroots/{}", sc.root));
     let map = facts["facts"].as_object_mut().unwrap();
     for (key, value) in PINNED {
-        map.insert((*key).into(), serde_json::json!({"state": "known", "value": value}));
+        map.insert(
+            (*key).into(),
+            serde_json::json!({"state": "known", "value": value}),
+        );
     }
     for (key, value) in &sc.facts {
-        assert!(map.contains_key(key), "{name}: override of unknown fact {key}");
+        assert!(
+            map.contains_key(key),
+            "{name}: override of unknown fact {key}"
+        );
         map.insert(key.clone(), override_json(value));
     }
     Some(facts)
@@ -111,17 +129,27 @@ fn facts_of(name: &str, sc: &Scenario, work: &Path) -> Option<Json> {
 
 fn check_replay(facts_file: &Path, profiles: &[String], format: &str) -> (i32, String) {
     let mut cmd = bin();
-    cmd.args(["check", "--color", "never", "--format", format, "--facts"]).arg(facts_file);
+    cmd.args(["check", "--color", "never", "--format", format, "--facts"])
+        .arg(facts_file);
     for p in profiles {
         cmd.args(["--profile", p]);
     }
     let out = cmd.output().unwrap();
-    assert!(out.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap())
+    assert!(
+        out.stderr.is_empty(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+    )
 }
 
 fn snapshot(name: &str, ext: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(format!("{name}.{ext}"));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(format!("{name}.{ext}"));
     if std::env::var_os("DOCKDOC_BLESS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, actual).unwrap();
@@ -144,7 +172,9 @@ fn every_scenario_gives_the_expected_statuses() {
         let sc = load(&file);
         assert!(!sc.description.is_empty());
         let work = tempfile::tempdir().unwrap();
-        let Some(facts) = facts_of(&name, &sc, work.path()) else { continue };
+        let Some(facts) = facts_of(&name, &sc, work.path()) else {
+            continue;
+        };
         let facts_file = work.path().join("facts.json");
         std::fs::write(&facts_file, serde_json::to_string_pretty(&facts).unwrap()).unwrap();
 
@@ -192,7 +222,9 @@ fn every_check_fails_in_one_scenario_and_passes_in_another() {
         let id = c["id"].as_str().unwrap();
         match seen.get(id) {
             Some((true, true)) => {}
-            Some((f, p)) => missing.push(format!("{id}: fails in a scenario: {f}, passes in one: {p}")),
+            Some((f, p)) => missing.push(format!(
+                "{id}: fails in a scenario: {f}, passes in one: {p}"
+            )),
             None => missing.push(format!("{id}: in no scenario")),
         }
     }

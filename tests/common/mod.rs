@@ -11,7 +11,9 @@ pub fn fixtures() -> PathBuf {
 /// The dockdoc binary built for this test run, with a clean colour environment.
 pub fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dockdoc"));
-    cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE").env("XDG_CONFIG_HOME", "/nonexistent");
+    cmd.env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env("XDG_CONFIG_HOME", "/nonexistent");
     cmd
 }
 
@@ -42,7 +44,13 @@ pub fn copy_tree(from: &Path, to: &Path) {
 pub fn make_char_device(path: &Path, major: u64, minor: u64, mode: u32, group: &str, root: &Path) {
     use nix::sys::stat::{Mode, SFlag, makedev, mknod};
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    mknod(path, SFlag::S_IFCHR, Mode::from_bits_truncate(mode), makedev(major, minor)).unwrap();
+    mknod(
+        path,
+        SFlag::S_IFCHR,
+        Mode::from_bits_truncate(mode),
+        makedev(major, minor),
+    )
+    .unwrap();
     let groups = std::fs::read_to_string(root.join("etc/group")).unwrap();
     let gid: u32 = groups
         .lines()
@@ -51,7 +59,12 @@ pub fn make_char_device(path: &Path, major: u64, minor: u64, mode: u32, group: &
             (f.next() == Some(group)).then(|| f.nth(1).unwrap().parse().unwrap())
         })
         .unwrap_or_else(|| panic!("no group {group} in the fixture"));
-    nix::unistd::chown(path, Some(nix::unistd::Uid::from_raw(0)), Some(nix::unistd::Gid::from_raw(gid))).unwrap();
+    nix::unistd::chown(
+        path,
+        Some(nix::unistd::Uid::from_raw(0)),
+        Some(nix::unistd::Gid::from_raw(gid)),
+    )
+    .unwrap();
     std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
 }
 
