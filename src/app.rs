@@ -28,7 +28,23 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(if loaded.errors.is_empty() { code } else { 2 })
         }
         Some(Command::Facts(args)) => facts_command(args),
+        Some(Command::Generate(args)) => generate(args),
     }
+}
+
+/// Writes the man page or completions, generated from the clap definitions so they never go stale.
+fn generate(args: crate::cli::GenerateArgs) -> Result<u8> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let mut out = std::io::stdout().lock();
+    match args.what {
+        crate::cli::Generated::Man => clap_mangen::Man::new(cmd).render(&mut out)?,
+        crate::cli::Generated::Completions { shell } => {
+            clap_complete::generate(shell, &mut cmd, "dockdoc", &mut out);
+        }
+    }
+    out.flush()?;
+    Ok(0)
 }
 
 fn stdout(color: ColorChoice) -> anstream::AutoStream<std::io::Stdout> {

@@ -31,6 +31,26 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Gather the facts the checks read and print them
     Facts(FactsArgs),
+    /// Print the man page or shell completions (used to build the package)
+    #[command(hide = true)]
+    Generate(GenerateArgs),
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct GenerateArgs {
+    #[command(subcommand)]
+    pub what: Generated,
+}
+
+#[derive(Clone, Debug, Subcommand)]
+pub enum Generated {
+    /// The man page dockdoc.1, in roff
+    Man,
+    /// Completions for a shell
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
