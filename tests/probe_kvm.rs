@@ -1,0 +1,591 @@
+//! The KVM probe against the fixture sysroots, and the KVM checks evaluated on what it found.
+//! `/dev/kvm` cannot live in git: the tests that need it copy a scenario and `mknod` it there,
+//! which only root can do.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use dockdoc::catalog::load_builtin;
+use dockdoc::eval::evaluate_check;
+use dockdoc::facts::{Context, Endpoints, Env, Fact, Facts, Sysroot, Value, kvm, user};
+use dockdoc::finding::Status;
+
+fn scenario(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/sysroots")
+        .join(name)
+}
+
+fn context(root: &Path) -> Context {
+    Context::new(
+        Sysroot::new(root),
+        Endpoints::default(),
+        Env::from_pairs([("HOME", "/home/alice"), ("USER", "alice")]),
+        Duration::from_secs(3),
+    )
+}
+
+/// The user and kvm probes, then their derived facts, in the order `facts::gather` runs them.
+fn gather(root: &Path) -> Facts {
+    let ctx = context(root);
+    let mut facts = Facts::default();
+    user::gather(&ctx, &mut facts);
+    kvm::gather(&ctx, &mut facts);
+    user::derive(&mut facts);
+    kvm::derive(&mut facts);
+    facts
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn copy_of(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&scenario(name), dir.path());
+    dir
+}
+
+/// Creates `/dev/kvm` (char 10:232) in the tree, owned by root and `gid`. `None` with the
+/// reason when this process may not create device nodes.
+fn mknod_kvm(root: &Path, mode: u32, gid: u32) -> Option<()> {
+    use nix::sys::stat::{Mode, SFlag, makedev, mknod};
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("skipped: creating /dev/kvm with mknod needs root");
+        return None;
+    }
+    let dev = root.join("dev");
+    fs::create_dir_all(&dev).unwrap();
+    let path = dev.join("kvm");
+    if let Err(e) = mknod(
+        &path,
+        SFlag::S_IFCHR,
+        Mode::from_bits_truncate(0o600),
+        makedev(10, 232),
+    ) {
+        eprintln!("skipped: mknod {} failed: {e}", path.display());
+        return None;
+    }
+    nix::unistd::chown(
+        &path,
+        Some(nix::unistd::Uid::from_raw(0)),
+        Some(nix::unistd::Gid::from_raw(gid)),
+    )
+    .unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+    Some(())
+}
+
+fn set_session_groups(root: &Path, groups: &str) {
+    let path = root.join("proc/self/status");
+    let text = fs::read_to_string(&path).unwrap();
+    let out: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("Groups:") {
+                format!("Groups:\t{groups} ")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    fs::write(&path, out.join("\n") + "\n").unwrap();
+}
+
+fn assert_unknown_naming(fact: &Fact, needle: &str) {
+    match fact {
+        Fact::Unknown { reason } => assert!(reason.contains(needle), "{reason}"),
+        other => panic!("expected unknown naming {needle}, got {other:?}"),
+    }
+}
+
+fn null() -> Fact {
+    Fact::known(Value::Null)
+}
+
+/// The status of each KVM check on these facts, by id.
+fn statuses(facts: &Facts) -> Vec<(String, Status)> {
+    let loaded = load_builtin();
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    loaded
+        .catalog
+        .checks
+        .iter()
+        .filter(|c| c.area == "kvm")
+        .map(|c| (c.id.clone(), evaluate_check(c, facts, false).status))
+        .collect()
+}
+
+fn status_of(statuses: &[(String, Status)], id: &str) -> Status {
+    statuses
+        .iter()
+        .find(|(i, _)| i == id)
+        .map(|(_, s)| *s)
+        .unwrap_or_else(|| panic!("no check {id}"))
+}
+
+#[test]
+fn docker_osx_ready_without_the_device_node() {
+    let f = gather(&scenario("docker-osx-ready"));
+    assert_eq!(f.get("kvm.cpu_virtualization"), Fact::known(true));
+    assert_eq!(f.get("kvm.cpu_vendor"), Fact::known("intel"));
+    assert_eq!(f.get("kvm.hypervisor_guest"), Fact::known(false));
+    assert_eq!(f.get("kvm.module_loaded"), Fact::known(true));
+    assert_eq!(f.get("kvm.vendor_module_loaded"), Fact::known(true));
+    assert_eq!(f.get("kvm.ignore_msrs"), Fact::known(true));
+    assert_eq!(f.get("kvm.ignore_msrs_persisted"), Fact::known(true));
+    assert_eq!(f.get("kvm.nested"), Fact::known(true));
+    // git cannot hold the character device.
+    assert_eq!(f.get("kvm.device_exists"), Fact::known(false));
+    assert_eq!(f.get("kvm.device_group"), null());
+    assert_eq!(f.get("kvm.device_mode"), null());
+    assert_eq!(f.get("kvm.device_uid"), null());
+    assert_eq!(f.get("kvm.device_gid"), null());
+    assert_eq!(f.get("kvm.device_accessible"), Fact::known(false));
+}
+
+#[test]
+fn docker_osx_missing_kvm_is_a_guest_without_kvm() {
+    let f = gather(&scenario("docker-osx-missing-kvm"));
+    assert_eq!(f.get("kvm.cpu_virtualization"), Fact::known(false));
+    assert_eq!(f.get("kvm.cpu_vendor"), Fact::known("intel"));
+    assert_eq!(f.get("kvm.hypervisor_guest"), Fact::known(true));
+    assert_eq!(f.get("kvm.device_exists"), Fact::known(false));
+    assert_eq!(f.get("kvm.device_accessible"), Fact::known(false));
+    assert_eq!(f.get("kvm.module_loaded"), Fact::known(false));
+    assert_eq!(f.get("kvm.vendor_module_loaded"), Fact::known(false));
+    assert_unknown_naming(&f.get("kvm.ignore_msrs"), "kvm is not loaded");
+    assert_eq!(f.get("kvm.ignore_msrs_persisted"), Fact::known(false));
+    assert_unknown_naming(
+        &f.get("kvm.nested"),
+        "neither kvm_intel nor kvm_amd is loaded",
+    );
+
+    let s = statuses(&f);
+    assert_eq!(status_of(&s, "cpu-virtualization-missing"), Status::Fail);
+    for id in [
+        "kvm-module-not-loaded",
+        "kvm-device-missing",
+        "kvm-device-permission-denied",
+        "user-not-in-kvm-group",
+        "session-missing-kvm-group",
+        "kvm-ignore-msrs-off",
+        "kvm-ignore-msrs-not-persistent",
+        "nested-virtualization-off",
+    ] {
+        assert_eq!(status_of(&s, id), Status::NotApplicable, "{id}");
+    }
+}
+
+#[test]
+fn amd_docker_hosts_have_kvm_amd_with_ignore_msrs_off() {
+    for name in [
+        "healthy-docker-host",
+        "kernel-upgraded-no-reboot",
+        "kernel-upgrade-hook-kept-modules",
+        "docker-group-not-relogged",
+        "not-in-docker-group",
+        "daemon-json-broken",
+    ] {
+        let f = gather(&scenario(name));
+        assert_eq!(f.get("kvm.cpu_virtualization"), Fact::known(true), "{name}");
+        assert_eq!(f.get("kvm.cpu_vendor"), Fact::known("amd"), "{name}");
+        assert_eq!(f.get("kvm.hypervisor_guest"), Fact::known(false), "{name}");
+        assert_eq!(f.get("kvm.module_loaded"), Fact::known(true), "{name}");
+        assert_eq!(
+            f.get("kvm.vendor_module_loaded"),
+            Fact::known(true),
+            "{name}"
+        );
+        assert_eq!(f.get("kvm.ignore_msrs"), Fact::known(false), "{name}");
+        assert_eq!(
+            f.get("kvm.ignore_msrs_persisted"),
+            Fact::known(false),
+            "{name}"
+        );
+        // kvm_amd's nested is an integer parameter: `1`.
+        assert_eq!(f.get("kvm.nested"), Fact::known(true), "{name}");
+        assert_eq!(f.get("kvm.device_exists"), Fact::known(false), "{name}");
+    }
+}
+
+#[test]
+fn guests_without_virtualization() {
+    for (name, vendor) in [
+        ("non-arch-host", "amd"),
+        ("kernel-without-module-support", "intel"),
+    ] {
+        let f = gather(&scenario(name));
+        assert_eq!(
+            f.get("kvm.cpu_virtualization"),
+            Fact::known(false),
+            "{name}"
+        );
+        assert_eq!(f.get("kvm.cpu_vendor"), Fact::known(vendor), "{name}");
+        assert_eq!(f.get("kvm.hypervisor_guest"), Fact::known(true), "{name}");
+        assert_eq!(f.get("kvm.module_loaded"), Fact::known(false), "{name}");
+        assert_eq!(
+            f.get("kvm.ignore_msrs_persisted"),
+            Fact::known(false),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn device_0660_kvm_is_open_to_alice_when_her_session_holds_kvm() {
+    let dir = copy_of("docker-osx-ready");
+    if mknod_kvm(dir.path(), 0o660, 992).is_none() {
+        return;
+    }
+    let f = gather(dir.path());
+    assert_eq!(f.get("kvm.device_exists"), Fact::known(true));
+    assert_eq!(f.get("kvm.device_group"), Fact::known("kvm"));
+    assert_eq!(f.get("kvm.device_mode"), Fact::known("0660"));
+    assert_eq!(f.get("kvm.device_uid"), Fact::known(0i64));
+    assert_eq!(f.get("kvm.device_gid"), Fact::known(992i64));
+    assert_eq!(f.get("kvm.device_accessible"), Fact::known(true));
+
+    let s = statuses(&f);
+    for (id, _) in &s {
+        assert_eq!(status_of(&s, id), Status::Pass, "{id}");
+    }
+}
+
+#[test]
+fn device_0660_kvm_is_closed_to_alice_when_her_session_predates_kvm() {
+    let dir = copy_of("docker-osx-ready");
+    if mknod_kvm(dir.path(), 0o660, 992).is_none() {
+        return;
+    }
+    set_session_groups(dir.path(), "967 968 998 1000");
+    let f = gather(dir.path());
+    assert_eq!(f.get("kvm.device_exists"), Fact::known(true));
+    assert_eq!(f.get("kvm.device_accessible"), Fact::known(false));
+
+    let s = statuses(&f);
+    assert_eq!(status_of(&s, "kvm-device-permission-denied"), Status::Fail);
+    assert_eq!(status_of(&s, "session-missing-kvm-group"), Status::Fail);
+    assert_eq!(status_of(&s, "user-not-in-kvm-group"), Status::Pass);
+    assert_eq!(status_of(&s, "kvm-device-missing"), Status::Pass);
+}
+
+#[test]
+fn device_0660_kvm_is_closed_to_alice_outside_the_group() {
+    let dir = copy_of("docker-osx-missing-kvm");
+    if mknod_kvm(dir.path(), 0o660, 992).is_none() {
+        return;
+    }
+    let f = gather(dir.path());
+    assert_eq!(f.get("kvm.device_accessible"), Fact::known(false));
+    let s = statuses(&f);
+    assert_eq!(status_of(&s, "kvm-device-permission-denied"), Status::Fail);
+    assert_eq!(status_of(&s, "user-not-in-kvm-group"), Status::Fail);
+    assert_eq!(status_of(&s, "session-missing-kvm-group"), Status::Pass);
+}
+
+#[test]
+fn device_0666_is_open_to_everyone_and_group_checks_stay_quiet() {
+    let dir = copy_of("docker-osx-missing-kvm");
+    if mknod_kvm(dir.path(), 0o666, 992).is_none() {
+        return;
+    }
+    let f = gather(dir.path());
+    assert_eq!(f.get("kvm.device_mode"), Fact::known("0666"));
+    assert_eq!(f.get("kvm.device_accessible"), Fact::known(true));
+    let s = statuses(&f);
+    assert_eq!(status_of(&s, "kvm-device-permission-denied"), Status::Pass);
+    assert_eq!(status_of(&s, "user-not-in-kvm-group"), Status::Pass);
+}
+
+#[test]
+fn an_unmapped_device_gid_is_shown_as_a_number() {
+    let dir = copy_of("docker-osx-ready");
+    if mknod_kvm(dir.path(), 0o660, 78).is_none() {
+        return;
+    }
+    let f = gather(dir.path());
+    assert_eq!(f.get("kvm.device_group"), Fact::known("78"));
+    assert_eq!(f.get("kvm.device_accessible"), Fact::known(false));
+}
+
+#[test]
+fn a_regular_file_at_dev_kvm_is_not_the_device() {
+    let dir = copy_of("docker-osx-ready");
+    fs::create_dir_all(dir.path().join("dev")).unwrap();
+    fs::write(dir.path().join("dev/kvm"), "").unwrap();
+    let f = gather(dir.path());
+    assert_eq!(f.get("kvm.device_exists"), Fact::known(false));
+    assert_eq!(f.get("kvm.device_accessible"), Fact::known(false));
+}
+
+#[test]
+fn unknown_session_makes_accessibility_unknown() {
+    let dir = copy_of("docker-osx-ready");
+    if mknod_kvm(dir.path(), 0o660, 992).is_none() {
+        return;
+    }
+    fs::remove_file(dir.path().join("etc/group")).unwrap();
+    let f = gather(dir.path());
+    assert_unknown_naming(&f.get("kvm.device_group"), "/etc/group");
+    assert_unknown_naming(&f.get("kvm.device_accessible"), "/etc/group");
+}
+
+#[test]
+fn docker_osx_ready_passes_everything_but_the_device_node() {
+    let f = gather(&scenario("docker-osx-ready"));
+    let s = statuses(&f);
+    assert_eq!(status_of(&s, "kvm-device-missing"), Status::Fail);
+    for id in [
+        "cpu-virtualization-missing",
+        "kvm-module-not-loaded",
+        "kvm-ignore-msrs-off",
+        "kvm-ignore-msrs-not-persistent",
+        "nested-virtualization-off",
+    ] {
+        assert_eq!(status_of(&s, id), Status::Pass, "{id}");
+    }
+    for id in [
+        "kvm-device-permission-denied",
+        "user-not-in-kvm-group",
+        "session-missing-kvm-group",
+    ] {
+        assert_eq!(status_of(&s, id), Status::NotApplicable, "{id}");
+    }
+}
+
+#[test]
+fn amd_host_fails_ignore_msrs_now_and_across_reboots() {
+    let f = gather(&scenario("healthy-docker-host"));
+    let s = statuses(&f);
+    assert_eq!(status_of(&s, "kvm-ignore-msrs-off"), Status::Fail);
+    assert_eq!(
+        status_of(&s, "kvm-ignore-msrs-not-persistent"),
+        Status::Fail
+    );
+    assert_eq!(status_of(&s, "nested-virtualization-off"), Status::Pass);
+}
+
+#[test]
+fn unloaded_vendor_module_fails_the_module_check() {
+    let dir = copy_of("docker-osx-ready");
+    fs::remove_dir_all(dir.path().join("sys/module/kvm_intel")).unwrap();
+    let f = gather(dir.path());
+    assert_eq!(f.get("kvm.module_loaded"), Fact::known(true));
+    assert_eq!(f.get("kvm.vendor_module_loaded"), Fact::known(false));
+    let s = statuses(&f);
+    assert_eq!(status_of(&s, "kvm-module-not-loaded"), Status::Fail);
+    assert_eq!(status_of(&s, "kvm-device-missing"), Status::NotApplicable);
+    assert_eq!(
+        status_of(&s, "nested-virtualization-off"),
+        Status::NotApplicable
+    );
+}
+
+#[test]
+fn nested_and_ignore_msrs_off_read_as_false() {
+    let dir = copy_of("docker-osx-ready");
+    fs::write(
+        dir.path().join("sys/module/kvm_intel/parameters/nested"),
+        "N\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("sys/module/kvm/parameters/ignore_msrs"),
+        "N\n",
+    )
+    .unwrap();
+    let f = gather(dir.path());
+    assert_eq!(f.get("kvm.nested"), Fact::known(false));
+    assert_eq!(f.get("kvm.ignore_msrs"), Fact::known(false));
+    let s = statuses(&f);
+    assert_eq!(status_of(&s, "kvm-ignore-msrs-off"), Status::Fail);
+    assert_eq!(
+        status_of(&s, "kvm-ignore-msrs-not-persistent"),
+        Status::Pass
+    );
+    assert_eq!(status_of(&s, "nested-virtualization-off"), Status::Fail);
+}
+
+#[test]
+fn garbage_in_a_parameter_is_unknown_naming_the_file() {
+    let dir = copy_of("docker-osx-ready");
+    fs::write(
+        dir.path().join("sys/module/kvm/parameters/ignore_msrs"),
+        "maybe\n",
+    )
+    .unwrap();
+    fs::remove_file(dir.path().join("sys/module/kvm_intel/parameters/nested")).unwrap();
+    let f = gather(dir.path());
+    assert_unknown_naming(
+        &f.get("kvm.ignore_msrs"),
+        "/sys/module/kvm/parameters/ignore_msrs: unexpected value `maybe`",
+    );
+    assert_unknown_naming(
+        &f.get("kvm.nested"),
+        "/sys/module/kvm_intel/parameters/nested",
+    );
+}
+
+#[test]
+fn ignore_msrs_persistence_follows_modprobe_d_precedence_and_the_cmdline() {
+    let dir = copy_of("healthy-docker-host");
+    let root = dir.path();
+    let persisted = |root: &Path| gather(root).get("kvm.ignore_msrs_persisted");
+
+    // A vendor default in /usr/lib/modprobe.d, with a continued line.
+    fs::create_dir_all(root.join("usr/lib/modprobe.d")).unwrap();
+    fs::write(
+        root.join("usr/lib/modprobe.d/qemu.conf"),
+        "# shipped default\noptions kvm \\\n  ignore_msrs=1\n",
+    )
+    .unwrap();
+    assert_eq!(persisted(root), Fact::known(true));
+
+    // The same file name in /etc/modprobe.d hides it.
+    fs::create_dir_all(root.join("etc/modprobe.d")).unwrap();
+    fs::write(
+        root.join("etc/modprobe.d/qemu.conf"),
+        "# options kvm ignore_msrs=1\n",
+    )
+    .unwrap();
+    assert_eq!(persisted(root), Fact::known(false));
+
+    // A file that is not *.conf is not read.
+    fs::write(
+        root.join("etc/modprobe.d/kvm.conf.bak"),
+        "options kvm ignore_msrs=1\n",
+    )
+    .unwrap();
+    assert_eq!(persisted(root), Fact::known(false));
+
+    // Files apply in name order: a later file turning it off wins.
+    fs::write(
+        root.join("etc/modprobe.d/10-kvm.conf"),
+        "options kvm ignore_msrs=Y\n",
+    )
+    .unwrap();
+    assert_eq!(persisted(root), Fact::known(true));
+    fs::write(
+        root.join("etc/modprobe.d/20-kvm.conf"),
+        "options kvm ignore_msrs=0\n",
+    )
+    .unwrap();
+    assert_eq!(persisted(root), Fact::known(false));
+
+    // The kernel command line sets it whatever modprobe.d says.
+    fs::write(
+        root.join("proc/cmdline"),
+        "BOOT_IMAGE=/vmlinuz-linux root=UUID=0a1b rw kvm.ignore_msrs=1 quiet\n",
+    )
+    .unwrap();
+    assert_eq!(persisted(root), Fact::known(true));
+}
+
+#[test]
+fn an_unreadable_cpuinfo_is_unknown_naming_it() {
+    let dir = copy_of("docker-osx-ready");
+    fs::remove_file(dir.path().join("proc/cpuinfo")).unwrap();
+    let f = gather(dir.path());
+    for key in [
+        "kvm.cpu_virtualization",
+        "kvm.cpu_vendor",
+        "kvm.hypervisor_guest",
+    ] {
+        assert_unknown_naming(&f.get(key), "/proc/cpuinfo");
+    }
+    let s = statuses(&f);
+    assert_eq!(status_of(&s, "cpu-virtualization-missing"), Status::Unknown);
+}
+
+#[test]
+fn full_gather_derives_accessibility_after_the_user_probe() {
+    let dir = copy_of("docker-osx-ready");
+    if mknod_kvm(dir.path(), 0o660, 992).is_none() {
+        return;
+    }
+    let ctx = context(dir.path());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let f = rt.block_on(dockdoc::facts::gather(&ctx));
+    assert_eq!(f.get("kvm.device_accessible"), Fact::known(true));
+    assert_eq!(
+        f.get("user.groups_session").as_list().map(|l| l.len()),
+        Some(5)
+    );
+}
+
+#[test]
+fn a_device_without_cpu_flags_is_not_reported_as_missing_virtualization() {
+    // A guest with a paravirtualized KVM (PVM) has /dev/kvm but neither vmx nor svm.
+    let dir = copy_of("docker-osx-missing-kvm");
+    if mknod_kvm(dir.path(), 0o660, 992).is_none() {
+        return;
+    }
+    let f = gather(dir.path());
+    assert_eq!(f.get("kvm.cpu_virtualization"), Fact::known(false));
+    let s = statuses(&f);
+    assert_eq!(status_of(&s, "cpu-virtualization-missing"), Status::Pass);
+}
+
+#[test]
+fn pasted_errors_point_at_the_kvm_checks() {
+    let loaded = load_builtin();
+    let matching = |text: &str| -> Vec<String> {
+        loaded
+            .catalog
+            .checks
+            .iter()
+            .filter(|c| c.area == "kvm" && c.explains.iter().any(|re| re.is_match(text)))
+            .map(|c| c.id.clone())
+            .collect()
+    };
+    let device = [
+        "cpu-virtualization-missing",
+        "kvm-module-not-loaded",
+        "kvm-device-missing",
+    ];
+    for text in [
+        "docker: Error response from daemon: error gathering device information while adding custom device \"/dev/kvm\": no such file or directory.",
+        "qemu-system-x86_64: -accel kvm: Could not access KVM kernel module: No such file or directory",
+        "TASK ERROR: KVM virtualisation configured, but not available. Either disable in VM configuration or enable in BIOS.",
+        "error: unsupported configuration: Domain requires KVM, but it is not available. Check that virtualization is enabled in the host BIOS, and host configuration is setup to load the kvm modules.",
+    ] {
+        assert_eq!(matching(text), device, "{text}");
+    }
+    assert_eq!(
+        matching(
+            "qemu-system-x86_64: Could not access KVM kernel module: Permission denied\nqemu-system-x86_64: failed to initialize kvm: Permission denied"
+        ),
+        [
+            "kvm-device-permission-denied",
+            "user-not-in-kvm-group",
+            "session-missing-kvm-group"
+        ]
+    );
+    assert_eq!(
+        matching("00:000 00:000 EB.RH.LRHIP! Err(0xE)"),
+        ["kvm-ignore-msrs-off", "kvm-ignore-msrs-not-persistent"]
+    );
+    assert_eq!(
+        matching("[    0.521873] kvm: disabled by bios"),
+        ["cpu-virtualization-missing"]
+    );
+    assert_eq!(
+        matching("kvm_amd: SVM disabled (by BIOS) in MSR_VM_CR"),
+        ["cpu-virtualization-missing"]
+    );
+}
