@@ -1,7 +1,19 @@
 //! The kernel: running release against `/usr/lib/modules`, modules loaded, built in or
 //! loadable, the kernel config, sysctls, cgroups and the iptables backend.
+//!
+//! The post-upgrade diagnosis lives here: after `pacman -Syu` replaces the `linux` package,
+//! `/usr/lib/modules/<running release>` is gone, so every module Docker needs that is not
+//! already loaded (or built in) has become unavailable until the next reboot.
 
-use super::{Context, FactKind::*, FactSpec, Facts, spec};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::Path;
+
+use flate2::read::GzDecoder;
+use procfs_core::{FromRead, KernelModules, MountEntry};
+
+use super::{Context, Fact, FactKind::*, FactSpec, Facts, Value, spec};
+use crate::error::ProbeError;
 
 pub const SCHEMA: &[FactSpec] = &[
     spec(
@@ -64,11 +76,21 @@ pub const SCHEMA: &[FactSpec] = &[
         List,
         "check-config.sh essentials (CONFIG_*) the running kernel's config lacks",
     ),
+    spec(
+        "kernel.config_complete",
+        Bool,
+        "the kernel config has every check-config.sh essential (config_missing_features is empty)",
+    ),
     spec("kernel.ip_forward", Bool, "net.ipv4.ip_forward is 1"),
     spec(
         "kernel.cgroup_version",
         Int,
         "2 when cgroup2 is mounted on /sys/fs/cgroup (unified), 1 for v1 or hybrid",
+    ),
+    spec(
+        "kernel.cmdline",
+        Text,
+        "the kernel command line (/proc/cmdline)",
     ),
     spec(
         "kernel.iptables_backend",
@@ -82,6 +104,936 @@ pub const SCHEMA: &[FactSpec] = &[
     ),
 ];
 
-pub fn gather(_ctx: &Context, _facts: &mut Facts) {}
+const MODULES_DIR: &str = "/usr/lib/modules";
+const PACMAN_LOCAL: &str = "/var/lib/pacman/local";
+
+/// Entries of /usr/lib/modules that are not kernel releases: kernel-modules-hook's copy of
+/// the running tree and the places it and its forks move old trees to.
+const NOT_RELEASES: &[&str] = &["running-kernel", ".old", "backup"];
+
+/// The modules Docker's default bridge network and overlay2 storage need, always.
+const BASE_MODULES: &[&str] = &["veth", "bridge", "br_netfilter", "overlay", "nf_nat"];
+
+/// The kernel config option that builds each required module.
+const MODULE_OPTIONS: &[(&str, &str)] = &[
+    ("veth", "VETH"),
+    ("bridge", "BRIDGE"),
+    ("br_netfilter", "BRIDGE_NETFILTER"),
+    ("overlay", "OVERLAY_FS"),
+    ("nf_nat", "NF_NAT"),
+    ("nf_tables", "NF_TABLES"),
+    ("ip_tables", "IP_NF_IPTABLES"),
+];
+
+/// moby `contrib/check-config.sh`, "Generally Necessary", for kernels >= 5.8 (the
+/// version-conditional NF_NAT_IPV4, NF_NAT_NEEDED, DEVPTS_MULTIPLE_INSTANCES and MEMCG_SWAP
+/// only apply to older kernels; CGROUP_BPF applies from 4.15 on).
+pub const ESSENTIAL_OPTIONS: &[&str] = &[
+    "NAMESPACES",
+    "NET_NS",
+    "PID_NS",
+    "IPC_NS",
+    "UTS_NS",
+    "CGROUPS",
+    "CGROUP_CPUACCT",
+    "CGROUP_DEVICE",
+    "CGROUP_FREEZER",
+    "CGROUP_SCHED",
+    "CPUSETS",
+    "MEMCG",
+    "KEYS",
+    "VETH",
+    "BRIDGE",
+    "BRIDGE_NETFILTER",
+    "IP_NF_FILTER",
+    "IP_NF_MANGLE",
+    "IP_NF_TARGET_MASQUERADE",
+    "IP6_NF_FILTER",
+    "IP6_NF_MANGLE",
+    "IP6_NF_TARGET_MASQUERADE",
+    "NETFILTER_XT_MATCH_ADDRTYPE",
+    "NETFILTER_XT_MATCH_CONNTRACK",
+    "NETFILTER_XT_MATCH_IPVS",
+    "NETFILTER_XT_MARK",
+    "IP_NF_RAW",
+    "IP_NF_NAT",
+    "NF_NAT",
+    "IP6_NF_RAW",
+    "IP6_NF_NAT",
+    "POSIX_MQUEUE",
+    "CGROUP_BPF",
+];
+
+/// Decompressed kernel configs larger than this are refused (real ones are about 300 KiB).
+const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Files visited at most when a module tree has no modules.dep and must be walked.
+const MAX_WALK_ENTRIES: usize = 200_000;
+
+/// Loop guard when following symlinks inside the sysroot.
+const MAX_SYMLINK_HOPS: usize = 16;
+
+pub fn gather(ctx: &Context, facts: &mut Facts) {
+    let release = running_release(ctx);
+    facts.set("kernel.running_release", to_fact(&release, Value::from));
+    let release = release.ok();
+
+    facts.set(
+        "kernel.cmdline",
+        match ctx.sysroot.read_string("/proc/cmdline") {
+            Ok(s) => Fact::known(s.trim().to_owned()),
+            Err(e) => Fact::unknown(e.to_string()),
+        },
+    );
+
+    // Installed releases and their pkgbase files.
+    let installed = installed_releases(ctx);
+    facts.set(
+        "kernel.installed_releases",
+        to_fact(&installed, |list| {
+            Value::List(list.iter().map(|r| r.release.clone()).collect())
+        }),
+    );
+
+    let running_dir = release.as_ref().map(|r| format!("{MODULES_DIR}/{r}"));
+    let tree = running_dir.as_deref().map(|dir| ModuleTree::read(ctx, dir));
+
+    // The running kernel's package base and a pending release of the same package base.
+    let pkgbase = match (&release, &running_dir) {
+        (Some(r), Some(dir)) => running_pkgbase(ctx, dir, r),
+        _ => Err("the running release is unknown".to_owned()),
+    };
+    facts.set("kernel.running_pkgbase", to_fact(&pkgbase, Value::from));
+    let pending = match (&release, &pkgbase, &installed) {
+        (Some(r), Ok(base), Ok(list)) => Ok(pending_release(r, base.as_deref(), list)),
+        (None, _, _) => Err("the running release is unknown".to_owned()),
+        (_, Err(e), _) | (_, _, Err(e)) => Err(e.clone()),
+    };
+    facts.set("kernel.pending_release", to_fact(&pending, Value::from));
+
+    let present = match &tree {
+        Some(t) => Ok(t.present()),
+        None => Err("the running release is unknown".to_owned()),
+    };
+    facts.set(
+        "kernel.running_modules_present",
+        to_fact(&present, Value::from),
+    );
+    let owned = match (&release, &tree) {
+        (Some(r), Some(t)) => modules_owned(ctx, r, t),
+        _ => Err("the running release is unknown".to_owned()),
+    };
+    facts.set("kernel.running_modules_owned", to_fact(&owned, Value::from));
+
+    // The kernel config.
+    let config = read_config(ctx, release.as_deref());
+    match &config {
+        Ok(Some(c)) => {
+            facts.set("kernel.config_source", Fact::known(c.source.clone()));
+            let missing = c.missing_essentials();
+            facts.set("kernel.config_complete", Fact::known(missing.is_empty()));
+            facts.set("kernel.config_missing_features", Fact::known(missing));
+        }
+        Ok(None) => {
+            facts.set("kernel.config_source", Fact::known(Value::Null));
+            let why = config_absent_reason(release.as_deref());
+            facts.set("kernel.config_missing_features", Fact::unknown(why.clone()));
+            facts.set("kernel.config_complete", Fact::unknown(why));
+        }
+        Err(e) => {
+            for key in [
+                "kernel.config_source",
+                "kernel.config_missing_features",
+                "kernel.config_complete",
+            ] {
+                facts.set(key, Fact::unknown(e.clone()));
+            }
+        }
+    }
+    let config = config.ok().flatten();
+
+    // Module support and the loaded modules.
+    let proc_modules = read_proc_modules(ctx);
+    let support = module_support(&proc_modules, config.as_ref());
+    facts.set("kernel.module_support", to_fact(&support, Value::from));
+    let loaded: Result<Vec<String>, String> = match (&proc_modules, &support) {
+        (Ok(Some(list)), _) => Ok(list.clone()),
+        (Err(e), _) => Err(e.clone()),
+        (Ok(None), Ok(false)) => Ok(Vec::new()),
+        (Ok(None), Ok(true)) => Err(
+            "/proc/modules: not found, although the kernel config says modules are supported"
+                .to_owned(),
+        ),
+        (Ok(None), Err(e)) => Err(format!("/proc/modules: not found; {e}")),
+    };
+    facts.set("kernel.modules_loaded", to_fact(&loaded, Value::from));
+
+    // iptables.
+    let backend = iptables_backend(ctx);
+    facts.set("kernel.iptables_backend", to_fact(&backend, Value::from));
+    let mismatch = match (&backend, &loaded) {
+        (Ok(b), Ok(l)) => Ok(backend_mismatch(b.as_deref(), l)),
+        (Ok(None), Err(_)) => Ok(false),
+        (Err(e), _) | (_, Err(e)) => Err(e.clone()),
+    };
+    facts.set(
+        "kernel.iptables_backend_mismatch",
+        to_fact(&mismatch, Value::from),
+    );
+
+    let required = required_modules(backend.as_ref().ok().and_then(|b| b.as_deref()));
+    facts.set("kernel.required_modules", Fact::known(required.clone()));
+    let unavailable = modules_unavailable(
+        &required,
+        &loaded,
+        &support,
+        config.as_ref(),
+        tree.as_ref(),
+        release.is_some(),
+    );
+    facts.set(
+        "kernel.modules_unavailable",
+        to_fact(&unavailable, Value::from),
+    );
+
+    facts.set("kernel.ip_forward", to_fact(&ip_forward(ctx), Value::from));
+    facts.set(
+        "kernel.cgroup_version",
+        to_fact(&cgroup_version(ctx), Value::Int),
+    );
+}
 
 pub fn derive(_facts: &mut Facts) {}
+
+fn to_fact<T>(r: &Result<T, String>, f: impl FnOnce(T) -> Value) -> Fact
+where
+    T: Clone,
+{
+    match r {
+        Ok(v) => Fact::known(f(v.clone())),
+        Err(e) => Fact::unknown(e.clone()),
+    }
+}
+
+fn running_release(ctx: &Context) -> Result<String, String> {
+    const FILE: &str = "/proc/sys/kernel/osrelease";
+    let text = ctx.sysroot.read_string(FILE).map_err(|e| e.to_string())?;
+    let release = text.trim();
+    if is_plausible_release(release) {
+        Ok(release.to_owned())
+    } else {
+        Err(format!("{FILE}: does not hold a kernel release"))
+    }
+}
+
+/// A kernel release is one short line of printable ASCII without `/`.
+fn is_plausible_release(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.chars()
+            .all(|c| c.is_ascii_graphic() && c != '/' && c != '\\')
+}
+
+#[derive(Clone, Debug)]
+struct Installed {
+    release: String,
+    pkgbase: Option<String>,
+}
+
+fn installed_releases(ctx: &Context) -> Result<Vec<Installed>, String> {
+    let names = match ctx.sysroot.read_dir_names(MODULES_DIR) {
+        Ok(n) => n,
+        Err(ProbeError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Vec::new());
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut out = Vec::new();
+    for name in names {
+        if NOT_RELEASES.contains(&name.as_str()) || name.starts_with('.') {
+            continue;
+        }
+        let dir = format!("{MODULES_DIR}/{name}");
+        if !ctx.sysroot.path(&dir).is_dir() {
+            continue;
+        }
+        let has_pkgbase = ctx.sysroot.exists(&format!("{dir}/pkgbase"));
+        if !has_pkgbase && !ctx.sysroot.exists(&format!("{dir}/vmlinuz")) {
+            continue;
+        }
+        let pkgbase = read_pkgbase(ctx, &dir);
+        out.push(Installed {
+            release: name,
+            pkgbase,
+        });
+    }
+    out.sort_by(|a, b| version_cmp(&a.release, &b.release));
+    Ok(out)
+}
+
+/// The first line of `<dir>/pkgbase`, when it is there and looks like a package name.
+fn read_pkgbase(ctx: &Context, dir: &str) -> Option<String> {
+    let text = ctx
+        .sysroot
+        .read_optional(&format!("{dir}/pkgbase"))
+        .ok()
+        .flatten()?;
+    let name = text.lines().next()?.trim();
+    let valid = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@._+-".contains(c));
+    valid.then(|| name.to_owned())
+}
+
+fn running_pkgbase(ctx: &Context, dir: &str, release: &str) -> Result<Option<String>, String> {
+    Ok(read_pkgbase(ctx, dir).or_else(|| pkgbase_from_release(release).map(str::to_owned)))
+}
+
+/// The Arch kernel package a release string belongs to, from its suffix
+/// (`6.6.52-1-lts`, `6.10.10-zen1-1-zen`, `6.10.5-arch1-1`).
+pub fn pkgbase_from_release(release: &str) -> Option<&'static str> {
+    [
+        ("-lts", "linux-lts"),
+        ("-zen", "linux-zen"),
+        ("-hardened", "linux-hardened"),
+        ("-rt", "linux-rt"),
+    ]
+    .into_iter()
+    .find(|(suffix, _)| release.ends_with(suffix))
+    .map(|(_, base)| base)
+    .or_else(|| release.contains("-arch").then_some("linux"))
+}
+
+fn pending_release(
+    running: &str,
+    pkgbase: Option<&str>,
+    installed: &[Installed],
+) -> Option<String> {
+    let base = pkgbase?;
+    installed
+        .iter()
+        .filter(|i| i.release != running && i.pkgbase.as_deref() == Some(base))
+        .max_by(|a, b| version_cmp(&a.release, &b.release))
+        .map(|i| i.release.clone())
+}
+
+/// Compares release strings by their numeric and non-numeric runs (`6.9.1` < `6.10.0`).
+pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn runs(s: &str) -> Vec<(bool, &str)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let bytes = s.as_bytes();
+        for i in 1..=bytes.len() {
+            if i == bytes.len() || bytes[i].is_ascii_digit() != bytes[start].is_ascii_digit() {
+                out.push((bytes[start].is_ascii_digit(), &s[start..i]));
+                start = i;
+            }
+        }
+        out
+    }
+    let (ra, rb) = (runs(a), runs(b));
+    for (x, y) in ra.iter().zip(rb.iter()) {
+        let ord = match (x, y) {
+            ((true, x), (true, y)) => {
+                let (x, y) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
+                x.len().cmp(&y.len()).then_with(|| x.cmp(y))
+            }
+            ((_, x), (_, y)) => x.cmp(y),
+        };
+        if ord.is_ne() {
+            return ord;
+        }
+    }
+    ra.len().cmp(&rb.len())
+}
+
+/// What the running release's module directory holds.
+struct ModuleTree {
+    dir: String,
+    exists: bool,
+    has_dep: bool,
+    has_kernel_dir: bool,
+    /// Module names from modules.builtin; `None` when the file is absent or unreadable.
+    builtin: Option<BTreeSet<String>>,
+    /// Module names with a file in the tree (from modules.dep, else by walking `kernel/`).
+    loadable: Result<BTreeSet<String>, String>,
+}
+
+impl ModuleTree {
+    fn read(ctx: &Context, dir: &str) -> ModuleTree {
+        let exists = ctx.sysroot.path(dir).is_dir();
+        let dep_file = format!("{dir}/modules.dep");
+        let kernel_dir = format!("{dir}/kernel");
+        let has_dep = exists && ctx.sysroot.path(&dep_file).is_file();
+        let has_kernel_dir = exists && ctx.sysroot.path(&kernel_dir).is_dir();
+        let builtin = if exists {
+            match ctx.sysroot.read_optional(&format!("{dir}/modules.builtin")) {
+                Ok(Some(text)) => Some(module_names_in_list(&text)),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let loadable = if !exists {
+            Ok(BTreeSet::new())
+        } else if has_dep {
+            ctx.sysroot
+                .read_string(&dep_file)
+                .map(|t| module_names_in_dep(&t))
+                .map_err(|e| e.to_string())
+        } else if has_kernel_dir {
+            walk_modules(&ctx.sysroot.path(&kernel_dir), &kernel_dir)
+        } else {
+            Ok(BTreeSet::new())
+        };
+        ModuleTree {
+            dir: dir.to_owned(),
+            exists,
+            has_dep,
+            has_kernel_dir,
+            builtin,
+            loadable,
+        }
+    }
+
+    fn present(&self) -> bool {
+        self.exists && (self.has_dep || self.has_kernel_dir)
+    }
+}
+
+/// The module name of a module file path: basename up to `.ko`, `-` folded to `_`
+/// (`kernel/net/bridge/br_netfilter.ko.zst` → `br_netfilter`).
+pub fn module_name(path: &str) -> Option<String> {
+    let base = path.rsplit('/').next()?;
+    let stem = match base.find(".ko") {
+        Some(i) if base[i + 3..].is_empty() || base[i + 3..].starts_with('.') => &base[..i],
+        _ => return None,
+    };
+    (!stem.is_empty()).then(|| stem.replace('-', "_"))
+}
+
+/// Module names of a modules.builtin (or modules.order) file: one path per line.
+fn module_names_in_list(text: &str) -> BTreeSet<String> {
+    text.lines().filter_map(|l| module_name(l.trim())).collect()
+}
+
+/// Module names of a modules.dep file: `path: dep dep …` per line.
+fn module_names_in_dep(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter_map(|l| l.split(':').next())
+        .filter_map(|p| module_name(p.trim()))
+        .collect()
+}
+
+fn walk_modules(root: &Path, shown: &str) -> Result<BTreeSet<String>, String> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![root.to_path_buf()];
+    let mut seen = 0usize;
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{shown}: {e}"))?;
+        for entry in entries.flatten() {
+            seen += 1;
+            if seen > MAX_WALK_ENTRIES {
+                return Err(format!(
+                    "{shown}: more than {MAX_WALK_ENTRIES} entries, not walking further"
+                ));
+            }
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                stack.push(entry.path());
+            } else if let Some(name) = entry.file_name().to_str().and_then(module_name) {
+                out.insert(name);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether an installed package owns `usr/lib/modules/<release>/`: reads the `files` lists of
+/// the `linux*` entries of pacman's local database.
+fn modules_owned(ctx: &Context, release: &str, tree: &ModuleTree) -> Result<bool, String> {
+    if !tree.exists {
+        return Ok(false);
+    }
+    let entries = ctx
+        .sysroot
+        .read_dir_names(PACMAN_LOCAL)
+        .map_err(|e| e.to_string())?;
+    let wanted = format!("usr/lib/modules/{release}/");
+    for entry in entries.iter().filter(|e| e.starts_with("linux")) {
+        let file = format!("{PACMAN_LOCAL}/{entry}/files");
+        let text = match ctx.sysroot.read_optional(&file) {
+            Ok(Some(t)) => t,
+            Ok(None) => continue,
+            Err(e) => return Err(e.to_string()),
+        };
+        if files_section(&text).any(|p| p == wanted) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The paths of the `%FILES%` section of a pacman local-db `files` file.
+fn files_section(text: &str) -> impl Iterator<Item = &str> {
+    let mut in_files = false;
+    text.lines().filter_map(move |line| {
+        let line = line.trim_end();
+        if line.starts_with('%') && line.ends_with('%') {
+            in_files = line == "%FILES%";
+            return None;
+        }
+        (in_files && !line.is_empty()).then_some(line)
+    })
+}
+
+/// A parsed kernel .config: option name without `CONFIG_` → value (`y`, `m`, `n` for
+/// `# CONFIG_X is not set`, or the literal value).
+#[derive(Debug)]
+pub struct KernelConfig {
+    pub source: String,
+    pub options: BTreeMap<String, String>,
+}
+
+impl KernelConfig {
+    pub fn parse(source: &str, text: &str) -> Result<KernelConfig, String> {
+        let mut options = BTreeMap::new();
+        for line in text.lines() {
+            let line = line.trim();
+            if let Some(rest) = line.strip_prefix("# CONFIG_") {
+                if let Some(name) = rest.strip_suffix(" is not set") {
+                    options.insert(name.to_owned(), "n".to_owned());
+                }
+            } else if let Some(rest) = line.strip_prefix("CONFIG_")
+                && let Some((name, value)) = rest.split_once('=')
+            {
+                options.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        if options.is_empty() {
+            return Err(format!("{source}: no CONFIG_ options in it"));
+        }
+        Ok(KernelConfig {
+            source: source.to_owned(),
+            options,
+        })
+    }
+
+    pub fn get(&self, option: &str) -> Option<&str> {
+        self.options.get(option).map(String::as_str)
+    }
+
+    /// `=y` or `=m`.
+    pub fn enabled(&self, option: &str) -> bool {
+        matches!(self.get(option), Some("y" | "m"))
+    }
+
+    pub fn missing_essentials(&self) -> Vec<String> {
+        ESSENTIAL_OPTIONS
+            .iter()
+            .filter(|o| !self.enabled(o))
+            .map(|o| format!("CONFIG_{o}"))
+            .collect()
+    }
+}
+
+fn config_absent_reason(release: Option<&str>) -> String {
+    match release {
+        Some(r) => format!("no kernel config: neither /proc/config.gz nor /boot/config-{r} exists"),
+        None => "no kernel config: /proc/config.gz does not exist".to_owned(),
+    }
+}
+
+/// Reads `/proc/config.gz`, else `/boot/config-<release>`. `Ok(None)` when neither exists;
+/// an error when one exists but cannot be read and no other one can.
+fn read_config(ctx: &Context, release: Option<&str>) -> Result<Option<KernelConfig>, String> {
+    let mut errors = Vec::new();
+    const GZ: &str = "/proc/config.gz";
+    match ctx.sysroot.read_bytes(GZ) {
+        Ok(bytes) => match gunzip(&bytes) {
+            Ok(text) => match KernelConfig::parse(GZ, &text) {
+                Ok(c) => return Ok(Some(c)),
+                Err(e) => errors.push(e),
+            },
+            Err(e) => errors.push(format!("{GZ}: {e}")),
+        },
+        Err(ProbeError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => errors.push(e.to_string()),
+    }
+    if let Some(r) = release {
+        let file = format!("/boot/config-{r}");
+        match ctx.sysroot.read_optional(&file) {
+            Ok(Some(text)) => match KernelConfig::parse(&file, &text) {
+                Ok(c) => return Ok(Some(c)),
+                Err(e) => errors.push(e),
+            },
+            Ok(None) => {}
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if errors.is_empty() {
+        Ok(None)
+    } else {
+        Err(errors.join("; "))
+    }
+}
+
+fn gunzip(bytes: &[u8]) -> Result<String, String> {
+    let mut out = Vec::new();
+    GzDecoder::new(bytes)
+        .take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("not readable as gzip ({e})"))?;
+    if out.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(format!(
+            "decompresses to more than {MAX_CONFIG_BYTES} bytes"
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// `/proc/modules`: `Ok(None)` when absent, the module names otherwise.
+fn read_proc_modules(ctx: &Context) -> Result<Option<Vec<String>>, String> {
+    const FILE: &str = "/proc/modules";
+    let bytes = match ctx.sysroot.read_bytes(FILE) {
+        Ok(b) => b,
+        Err(ProbeError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(None);
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let parsed = KernelModules::from_read(&bytes[..])
+        .map_err(|e| format!("{FILE}: not in the /proc/modules format ({e})"))?;
+    let mut names: Vec<String> = parsed.0.into_keys().collect();
+    if let Some(bad) = names.iter().find(|n| !is_module_name(n)) {
+        return Err(format!(
+            "{FILE}: not in the /proc/modules format (module name {bad:?})"
+        ));
+    }
+    names.sort();
+    Ok(Some(names))
+}
+
+fn is_module_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn module_support(
+    proc_modules: &Result<Option<Vec<String>>, String>,
+    config: Option<&KernelConfig>,
+) -> Result<bool, String> {
+    if matches!(proc_modules, Ok(Some(_)) | Err(_)) {
+        // The file exists (readable or not): only a kernel with CONFIG_MODULES creates it.
+        return Ok(true);
+    }
+    match config {
+        Some(c) => Ok(c.get("MODULES") == Some("y")),
+        None => Err(
+            "/proc/modules does not exist and there is no kernel config to tell whether modules are supported"
+                .to_owned(),
+        ),
+    }
+}
+
+pub fn required_modules(backend: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> = BASE_MODULES.iter().map(|m| (*m).to_owned()).collect();
+    out.push(
+        if backend == Some("legacy") {
+            "ip_tables"
+        } else {
+            "nf_tables"
+        }
+        .to_owned(),
+    );
+    out
+}
+
+fn modules_unavailable(
+    required: &[String],
+    loaded: &Result<Vec<String>, String>,
+    support: &Result<bool, String>,
+    config: Option<&KernelConfig>,
+    tree: Option<&ModuleTree>,
+    release_known: bool,
+) -> Result<Vec<String>, String> {
+    let mut unavailable = Vec::new();
+    let mut undecided = Vec::new();
+    for m in required {
+        let option = MODULE_OPTIONS
+            .iter()
+            .find(|(name, _)| name == m)
+            .map(|(_, o)| *o);
+        let is_loaded = loaded.as_ref().map(|l| l.iter().any(|x| x == m));
+        if is_loaded == Ok(true) {
+            continue;
+        }
+        // Built in: modules.builtin of the running tree, else the config saying =y.
+        let builtin_by_list = tree
+            .and_then(|t| t.builtin.as_ref())
+            .map(|b| b.contains(m.as_str()));
+        let builtin_by_config = config.and_then(|c| option.map(|o| c.get(o) == Some("y")));
+        if builtin_by_list == Some(true) || builtin_by_config == Some(true) {
+            continue;
+        }
+        // Loadable: a module file in the running release's tree, if modules can be loaded.
+        let loadable: Result<bool, String> = match support {
+            Ok(false) => Ok(false),
+            _ => match tree {
+                Some(t) => t
+                    .loadable
+                    .as_ref()
+                    .map(|l| l.contains(m.as_str()))
+                    .map_err(Clone::clone),
+                None if !release_known => Err("the running release is unknown".to_owned()),
+                None => Ok(false),
+            },
+        };
+        if loadable == Ok(true) && support.as_ref().ok() != Some(&false) {
+            continue;
+        }
+        let builtin_known = builtin_by_list.is_some() || builtin_by_config.is_some();
+        let mut reasons: Vec<String> = Vec::new();
+        if let Err(e) = &is_loaded {
+            reasons.push((*e).clone());
+        }
+        if !builtin_known {
+            reasons.push(match tree {
+                Some(t) => format!(
+                    "cannot tell whether {m} is built in: no {}/modules.builtin and no kernel config",
+                    t.dir
+                ),
+                None => format!("cannot tell whether {m} is built in: no kernel config"),
+            });
+        }
+        if let Err(e) = &loadable {
+            reasons.push(e.clone());
+        }
+        if reasons.is_empty() {
+            unavailable.push(m.clone());
+        } else {
+            undecided.extend(reasons);
+        }
+    }
+    if undecided.is_empty() {
+        Ok(unavailable)
+    } else {
+        undecided.dedup();
+        Err(undecided.join("; "))
+    }
+}
+
+fn ip_forward(ctx: &Context) -> Result<bool, String> {
+    const FILE: &str = "/proc/sys/net/ipv4/ip_forward";
+    let text = ctx.sysroot.read_string(FILE).map_err(|e| e.to_string())?;
+    match text.trim() {
+        "1" => Ok(true),
+        "0" => Ok(false),
+        _ => Err(format!("{FILE}: expected 0 or 1")),
+    }
+}
+
+fn cgroup_version(ctx: &Context) -> Result<i64, String> {
+    const FILE: &str = "/proc/mounts";
+    let bytes = ctx.sysroot.read_bytes(FILE).map_err(|e| e.to_string())?;
+    let mounts = Vec::<MountEntry>::from_read(&bytes[..])
+        .map_err(|e| format!("{FILE}: not in the /proc/mounts format ({e})"))?;
+    cgroup_version_of(&mounts).ok_or_else(|| format!("{FILE}: no cgroup filesystem is mounted"))
+}
+
+fn cgroup_version_of(mounts: &[MountEntry]) -> Option<i64> {
+    if mounts
+        .iter()
+        .any(|m| m.fs_vfstype == "cgroup2" && m.fs_file == "/sys/fs/cgroup")
+    {
+        Some(2)
+    } else if mounts
+        .iter()
+        .any(|m| m.fs_vfstype == "cgroup" || m.fs_vfstype == "cgroup2")
+    {
+        Some(1)
+    } else {
+        None
+    }
+}
+
+/// Which backend `iptables` runs, from the symlink chain of /usr/bin/iptables (Arch; /usr/sbin
+/// is a symlink to it) or /usr/sbin/iptables (Debian, through /etc/alternatives).
+fn iptables_backend(ctx: &Context) -> Result<Option<String>, String> {
+    for start in ["/usr/bin/iptables", "/usr/sbin/iptables"] {
+        if ctx.sysroot.path(start).symlink_metadata().is_err() {
+            continue;
+        }
+        let target = resolve_in_sysroot(ctx, start)?;
+        let base = target.rsplit('/').next().unwrap_or(&target);
+        return match base {
+            "xtables-nft-multi" => Ok(Some("nft".into())),
+            "xtables-legacy-multi" => Ok(Some("legacy".into())),
+            other if other.contains("nft") => Ok(Some("nft".into())),
+            other if other.contains("legacy") => Ok(Some("legacy".into())),
+            _ => Err(format!(
+                "{start}: runs {target}, neither xtables-nft-multi nor xtables-legacy-multi"
+            )),
+        };
+    }
+    Ok(None)
+}
+
+/// Follows a symlink chain inside the sysroot (absolute targets are taken inside it) and
+/// returns the final path inside the sysroot.
+fn resolve_in_sysroot(ctx: &Context, start: &str) -> Result<String, String> {
+    let mut current = start.to_owned();
+    for _ in 0..MAX_SYMLINK_HOPS {
+        let host = ctx.sysroot.path(&current);
+        let meta = host
+            .symlink_metadata()
+            .map_err(|e| format!("{current}: {e} (following {start})"))?;
+        if !meta.file_type().is_symlink() {
+            return Ok(current);
+        }
+        let target = std::fs::read_link(&host).map_err(|e| format!("{current}: {e}"))?;
+        let target = target.to_string_lossy();
+        current = if target.starts_with('/') {
+            target.into_owned()
+        } else {
+            let parent = current.rsplit_once('/').map_or("", |(p, _)| p);
+            format!("{parent}/{target}")
+        };
+    }
+    Err(format!("{start}: more than {MAX_SYMLINK_HOPS} symlinks"))
+}
+
+fn backend_mismatch(backend: Option<&str>, loaded: &[String]) -> bool {
+    let has = |m: &str| loaded.iter().any(|x| x == m);
+    match backend {
+        Some("nft") => has("iptable_nat") || has("iptable_filter"),
+        Some("legacy") => has("nft_chain_nat"),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_names_fold_dashes_and_compression() {
+        assert_eq!(
+            module_name("kernel/net/bridge/br_netfilter.ko.zst").as_deref(),
+            Some("br_netfilter")
+        );
+        assert_eq!(
+            module_name("kernel/drivers/net/veth.ko").as_deref(),
+            Some("veth")
+        );
+        assert_eq!(
+            module_name("kernel/net/netfilter/nf-nat.ko.xz").as_deref(),
+            Some("nf_nat")
+        );
+        assert_eq!(module_name("kernel/x/readme.txt"), None);
+        assert_eq!(module_name("kernel/x/foo.kobj"), None);
+    }
+
+    #[test]
+    fn reads_modules_dep_and_builtin() {
+        let dep = "kernel/net/bridge/br_netfilter.ko.zst: kernel/net/bridge/bridge.ko.zst kernel/net/802/stp.ko.zst\nkernel/drivers/net/veth.ko.zst:\n";
+        let names = module_names_in_dep(dep);
+        assert_eq!(
+            names.into_iter().collect::<Vec<_>>(),
+            ["br_netfilter", "veth"]
+        );
+        let builtin =
+            module_names_in_list("kernel/net/unix/unix.ko\nkernel/fs/overlayfs/overlay.ko\n");
+        assert!(builtin.contains("overlay"));
+    }
+
+    #[test]
+    fn parses_config_with_unset_options() {
+        let c = KernelConfig::parse(
+            "x",
+            "#\n# Automatically generated file; DO NOT EDIT.\nCONFIG_VETH=m\n# CONFIG_MODULES is not set\nCONFIG_LOCALVERSION=\"-arch1\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.get("VETH"), Some("m"));
+        assert_eq!(c.get("MODULES"), Some("n"));
+        assert_eq!(c.get("LOCALVERSION"), Some("\"-arch1\""));
+        assert!(c.enabled("VETH"));
+        assert!(!c.enabled("MODULES"));
+        assert!(KernelConfig::parse("junk", "\u{0}\u{1}binary").is_err());
+    }
+
+    #[test]
+    fn infers_pkgbase_from_release_suffix() {
+        assert_eq!(pkgbase_from_release("6.10.5-arch1-1"), Some("linux"));
+        assert_eq!(pkgbase_from_release("6.6.52-1-lts"), Some("linux-lts"));
+        assert_eq!(
+            pkgbase_from_release("6.10.10-zen1-1-zen"),
+            Some("linux-zen")
+        );
+        assert_eq!(
+            pkgbase_from_release("6.10.10-hardened1-1-hardened"),
+            Some("linux-hardened")
+        );
+        assert_eq!(pkgbase_from_release("6.1.0-27-amd64"), None);
+    }
+
+    #[test]
+    fn compares_versions_numerically() {
+        use std::cmp::Ordering::*;
+        assert_eq!(version_cmp("6.9.1-arch1-1", "6.10.0-arch1-1"), Less);
+        assert_eq!(version_cmp("6.11.2-arch1-1", "6.10.5-arch1-1"), Greater);
+        assert_eq!(version_cmp("6.10.5-arch1-1", "6.10.5-arch1-1"), Equal);
+        assert_eq!(version_cmp("", "1"), Less);
+    }
+
+    #[test]
+    fn reads_the_files_section_of_a_pacman_entry() {
+        let text = "%FILES%\nusr/\nusr/lib/\nusr/lib/modules/\nusr/lib/modules/6.10.5-arch1-1/\nusr/lib/modules/6.10.5-arch1-1/pkgbase\n\n%BACKUP%\netc/x\tabc\n";
+        let files: Vec<&str> = files_section(text).collect();
+        assert!(files.contains(&"usr/lib/modules/6.10.5-arch1-1/"));
+        assert!(!files.contains(&"etc/x\tabc"));
+    }
+
+    #[test]
+    fn cgroup_version_from_mounts() {
+        let parse = |t: &str| Vec::<MountEntry>::from_read(t.as_bytes()).unwrap();
+        let v2 = parse(
+            "cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid,nodev,noexec,relatime,nsdelegate,memory_recursiveprot 0 0\n",
+        );
+        assert_eq!(cgroup_version_of(&v2), Some(2));
+        let hybrid = parse(
+            "tmpfs /sys/fs/cgroup tmpfs rw 0 0\ncgroup /sys/fs/cgroup/cpu cgroup rw,cpu 0 0\ncgroup2 /sys/fs/cgroup/unified cgroup2 rw 0 0\n",
+        );
+        assert_eq!(cgroup_version_of(&hybrid), Some(1));
+        assert_eq!(cgroup_version_of(&parse("proc /proc proc rw 0 0\n")), None);
+        assert!(Vec::<MountEntry>::from_read(&b"\xff\xfe garbage"[..]).is_err());
+    }
+
+    #[test]
+    fn proc_modules_garbage_is_an_error() {
+        assert!(KernelModules::from_read(&b"veth 40960 0 - Live 0x0000000000000000\n"[..]).is_ok());
+        assert!(KernelModules::from_read(&b"\x00\x01\x02 junk\n"[..]).is_err());
+    }
+
+    #[test]
+    fn backend_mismatch_needs_the_other_backends_tables() {
+        let l = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(backend_mismatch(Some("nft"), &l(&["iptable_nat"])));
+        assert!(!backend_mismatch(Some("nft"), &l(&["nft_chain_nat"])));
+        assert!(backend_mismatch(Some("legacy"), &l(&["nft_chain_nat"])));
+        assert!(!backend_mismatch(None, &l(&["iptable_nat"])));
+    }
+
+    #[test]
+    fn required_modules_follow_the_backend() {
+        assert!(required_modules(Some("legacy")).contains(&"ip_tables".to_owned()));
+        assert!(required_modules(Some("nft")).contains(&"nf_tables".to_owned()));
+        assert!(required_modules(None).contains(&"nf_tables".to_owned()));
+    }
+}
