@@ -29,6 +29,14 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Some(Command::Facts(args)) => facts_command(args),
         Some(Command::Generate(args)) => generate(args),
+        Some(Command::Hook(args)) => {
+            let mut out = std::io::stdout().lock();
+            // A hook must never fail the transaction: report, and exit 0 whatever happens.
+            if let Err(e) = crate::hook::kernel_upgrade(args.root.as_deref(), &mut out) {
+                eprintln!("dockdoc: {e}");
+            }
+            Ok(0)
+        }
     }
 }
 

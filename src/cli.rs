@@ -34,6 +34,23 @@ pub enum Command {
     /// Print the man page or shell completions (used to build the package)
     #[command(hide = true)]
     Generate(GenerateArgs),
+    /// Run from a pacman hook; prints a warning only when something is wrong, never fails
+    Hook(HookArgs),
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct HookArgs {
+    #[arg(value_enum)]
+    pub event: HookEvent,
+    /// Read the system under DIR instead of /
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum HookEvent {
+    /// After a transaction that installed, upgraded or removed a kernel
+    KernelUpgrade,
 }
 
 #[derive(Clone, Debug, Args)]

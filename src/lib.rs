@@ -11,4 +11,5 @@ pub mod eval;
 pub mod explain;
 pub mod facts;
 pub mod finding;
+pub mod hook;
 pub mod report;
