@@ -215,7 +215,8 @@ pub async fn probe(uri: &str, limit: Duration) -> Facts {
 
     // An older daemon refuses a newer client's API version on every path, /_ping included,
     // and names the newest it supports; the client is then rebuilt at that version.
-    let pinged = match timeout(budget.left(), docker.ping()).await {
+    let first_limit = budget.left();
+    let pinged = match timeout(first_limit, docker.ping()).await {
         Ok(Err(e)) => match max_supported(&e) {
             Some(v) => match client(&target, secs, &v) {
                 Ok(d) => {
@@ -227,7 +228,10 @@ pub async fn probe(uri: &str, limit: Duration) -> Facts {
             None => Err(format!("GET /_ping: {}", describe(&e))),
         },
         Ok(Ok(v)) => Ok(v),
-        Err(_) => Err(format!("GET /_ping: no answer within {}", human(limit))),
+        Err(_) => Err(format!(
+            "GET /_ping: no answer within {}",
+            human(first_limit)
+        )),
     };
     if let Err(reason) = pinged {
         unreachable(&mut facts, reason);
