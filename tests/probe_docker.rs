@@ -622,3 +622,94 @@ fn real_private_dockerd() {
 
     drop(daemon);
 }
+
+// ---- the access checks' explains patterns --------------------------------------------------
+
+#[test]
+fn access_checks_explain_every_cli_wording() {
+    let loaded = dockdoc::catalog::load_builtin();
+    let access: Vec<_> = loaded
+        .errors
+        .iter()
+        .filter(|e| e.file.ends_with("access.toml"))
+        .collect();
+    assert!(access.is_empty(), "{access:?}");
+    let matching = |text: &str| -> Vec<String> {
+        let mut ids: Vec<String> = loaded
+            .catalog
+            .checks
+            .iter()
+            .filter(|c| c.area == "access" && c.explains.iter().any(|r| r.is_match(text)))
+            .map(|c| c.id.clone())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let eacces = [
+        "Got permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Post http://%2Fvar%2Frun%2Fdocker.sock/v1.40/containers/create: dial unix /var/run/docker.sock: connect: permission denied",
+        "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Head \"http://%2Fvar%2Frun%2Fdocker.sock/_ping\": dial unix /var/run/docker.sock: connect: permission denied",
+        "permission denied while trying to connect to the docker API at unix:///var/run/docker.sock",
+    ];
+    for text in eacces {
+        assert_eq!(
+            matching(text),
+            [
+                "docker-socket-permission-denied",
+                "session-missing-docker-group",
+                "user-not-in-docker-group"
+            ],
+            "{text}"
+        );
+    }
+    let down = [
+        "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+        "failed to connect to the docker API at unix:///var/run/docker.sock; check if the path is correct and if the daemon is running: dial unix /var/run/docker.sock: connect: no such file or directory",
+    ];
+    for text in down {
+        let ids = matching(text);
+        assert!(
+            ids.contains(&"docker-socket-missing".to_owned()),
+            "{text}: {ids:?}"
+        );
+    }
+    assert!(matching(down[0]).contains(&"docker-daemon-unreachable".to_owned()));
+    // Both causes hide behind these: the daemon being down and the socket being closed.
+    for text in [
+        "docker: unknown server OS: .",
+        "Cannot connect to the Docker daemon. Is the docker daemon running on this host?",
+    ] {
+        let ids = matching(text);
+        for id in [
+            "docker-socket-missing",
+            "docker-daemon-unreachable",
+            "docker-socket-permission-denied",
+            "user-not-in-docker-group",
+            "session-missing-docker-group",
+        ] {
+            assert!(ids.contains(&id.to_owned()), "{text}: {ids:?} lacks {id}");
+        }
+    }
+    assert_eq!(
+        matching(
+            "Cannot connect to the Docker daemon at unix:///run/user/1000/docker.sock. Is the docker daemon running?"
+        ),
+        [
+            "docker-daemon-unreachable",
+            "docker-host-overrides-context",
+            "docker-socket-missing",
+            "rootless-daemon-not-running"
+        ]
+    );
+    assert_eq!(
+        matching(
+            "[DEPRECATION NOTICE]: API is accessible on http://0.0.0.0:2375 without encryption."
+        ),
+        ["docker-tcp-exposed-without-tls"]
+    );
+    assert_eq!(
+        matching(
+            "docker: Error response from daemon: error gathering device information while adding custom device \"/dev/kvm\": no such file or directory."
+        ),
+        ["docker-desktop-context"]
+    );
+}
