@@ -1,8 +1,18 @@
 //! Docker: the endpoint the CLI would use (flag, DOCKER_HOST, context, default), the socket's
 //! owner, group and mode, and the daemon itself over bollard (`/_ping`, `/version`, `/info`,
 //! containers). Also `/etc/docker/daemon.json`.
+//!
+//! [`gather_files`] reads through the sysroot and always runs; [`gather`] contacts the daemon
+//! (never under `--root` unless `--docker-host` was given); [`derive`] combines these with
+//! other modules' facts (docker.service's ExecStart, the pacman package version).
 
-use super::{Context, FactKind::*, FactSpec, Facts, spec};
+mod daemon_json;
+pub mod endpoint;
+mod exec_start;
+mod live;
+pub mod sha256;
+
+use super::{Context, Fact, FactKind::*, FactSpec, Facts, Value, spec};
 
 pub const SCHEMA: &[FactSpec] = &[
     spec(
@@ -134,12 +144,540 @@ pub const SCHEMA: &[FactSpec] = &[
         Bool,
         "the CLI context is Docker Desktop's desktop-linux",
     ),
+    spec(
+        "docker.cli_installed",
+        Bool,
+        "the docker CLI is installed (/usr/bin/docker)",
+    ),
+    spec(
+        "docker.daemon_json_tlsverify",
+        Bool,
+        "daemon.json sets tlsverify to true",
+    ),
+    spec(
+        "docker.has_flag_conflicts",
+        Bool,
+        "docker.flag_conflicts is not empty: dockerd refuses to start",
+    ),
+    spec(
+        "docker.exposes_tcp_without_tls",
+        Bool,
+        "docker.tcp_without_tls is not empty: the API is open on the network without client verification",
+    ),
 ];
 
-pub fn gather_files(_ctx: &Context, _facts: &mut Facts) {}
+const DAEMON_JSON: &str = "/etc/docker/daemon.json";
 
-pub async fn gather(_ctx: &Context) -> Facts {
-    Facts::default()
+/// The file facts: binaries, daemon.json, the endpoint and its socket.
+pub fn gather_files(ctx: &Context, facts: &mut Facts) {
+    let root = &ctx.sysroot;
+    facts.set(
+        "docker.binary_installed",
+        Fact::known(root.exists("/usr/bin/dockerd") || root.exists("/usr/sbin/dockerd")),
+    );
+    facts.set(
+        "docker.cli_installed",
+        Fact::known(root.exists("/usr/bin/docker")),
+    );
+    gather_daemon_json(ctx, facts);
+    gather_endpoint(ctx, facts);
 }
 
-pub fn derive(_facts: &mut Facts) {}
+fn gather_daemon_json(ctx: &Context, facts: &mut Facts) {
+    match ctx.sysroot.read_optional(DAEMON_JSON) {
+        Ok(None) => {
+            facts.set("docker.daemon_json_exists", Fact::known(false));
+            facts.set("docker.daemon_json_error", Fact::known(Value::Null));
+            facts.set("docker.daemon_json_keys", Fact::known(Vec::<String>::new()));
+            facts.set(
+                "docker.daemon_json_hosts",
+                Fact::known(Vec::<String>::new()),
+            );
+            facts.set("docker.daemon_json_tlsverify", Fact::known(false));
+        }
+        Err(e) => {
+            facts.set(
+                "docker.daemon_json_exists",
+                Fact::known(ctx.sysroot.exists(DAEMON_JSON)),
+            );
+            for key in [
+                "docker.daemon_json_error",
+                "docker.daemon_json_keys",
+                "docker.daemon_json_hosts",
+                "docker.daemon_json_tlsverify",
+            ] {
+                facts.set(key, Fact::unknown(e.to_string()));
+            }
+        }
+        Ok(Some(text)) => {
+            let parsed = daemon_json::parse(&text);
+            let unparsed = |what: &str| {
+                Fact::unknown(format!(
+                    "{DAEMON_JSON}: {what} cannot be read from a file that does not parse"
+                ))
+            };
+            facts.set("docker.daemon_json_exists", Fact::known(true));
+            facts.set("docker.daemon_json_error", Fact::known(parsed.error));
+            facts.set(
+                "docker.daemon_json_keys",
+                parsed
+                    .keys
+                    .map_or_else(|| unparsed("the keys"), Fact::known),
+            );
+            facts.set(
+                "docker.daemon_json_hosts",
+                parsed.hosts.map_or_else(
+                    || match facts.list("docker.daemon_json_keys") {
+                        Some(_) => Fact::unknown(format!(
+                            "{DAEMON_JSON}: `hosts` is not an array of strings"
+                        )),
+                        None => unparsed("`hosts`"),
+                    },
+                    Fact::known,
+                ),
+            );
+            facts.set(
+                "docker.daemon_json_tlsverify",
+                parsed
+                    .tlsverify
+                    .map_or_else(|| unparsed("`tlsverify`"), Fact::known),
+            );
+        }
+    }
+}
+
+/// The name of a group id per the sysroot's /etc/group; the number when it is not listed.
+fn group_name(ctx: &Context, gid: u32) -> Fact {
+    match ctx.sysroot.read_string("/etc/group") {
+        Ok(text) => Fact::known(
+            text.lines()
+                .filter_map(|l| {
+                    let mut parts = l.split(':');
+                    let name = parts.next()?;
+                    let id = parts.nth(1)?.trim().parse::<u32>().ok()?;
+                    (id == gid).then(|| name.to_owned())
+                })
+                .next()
+                .unwrap_or_else(|| gid.to_string()),
+        ),
+        Err(e) => Fact::unknown(e.to_string()),
+    }
+}
+
+/// `/var/run/x` and `/run/x` are the same file on Arch.
+fn same_socket(a: &str, b: &str) -> bool {
+    let canon = |s: &str| s.replacen("unix:///var/run/", "unix:///run/", 1);
+    canon(a) == canon(b)
+}
+
+fn gather_endpoint(ctx: &Context, facts: &mut Facts) {
+    let resolved = endpoint::resolve(ctx);
+    facts.set(
+        "docker.endpoint_source",
+        Fact::known(resolved.source.clone()),
+    );
+    facts.set("docker.host_env", Fact::known(resolved.host_env.clone()));
+    facts.set(
+        "docker.context",
+        match &resolved.context {
+            Ok(name) => Fact::known(name.clone()),
+            Err(e) => Fact::unknown(e.clone()),
+        },
+    );
+    facts.set(
+        "docker.desktop_context",
+        Fact::known(endpoint::is_desktop(&resolved)),
+    );
+
+    let xdg = ctx.env.get("XDG_RUNTIME_DIR");
+    match &resolved.endpoint {
+        Ok(uri) => {
+            facts.set("docker.endpoint", Fact::known(uri.clone()));
+            facts.set("docker.mode", Fact::known(endpoint::mode(uri, xdg)));
+            let path = endpoint::socket_path(uri);
+            facts.set("docker.socket_path", Fact::known(path));
+            gather_socket(ctx, facts, path);
+        }
+        Err(reason) => {
+            for key in [
+                "docker.endpoint",
+                "docker.mode",
+                "docker.socket_path",
+                "docker.socket_exists",
+                "docker.socket_group",
+                "docker.socket_mode",
+            ] {
+                facts.set(key, Fact::unknown(reason.clone()));
+            }
+        }
+    }
+
+    let runtime_dir = match (xdg, facts.int("user.uid")) {
+        (Some(dir), _) => Some(dir.trim_end_matches('/').to_owned()),
+        (None, Some(uid)) => Some(format!("/run/user/{uid}")),
+        (None, None) => None,
+    };
+    facts.set(
+        "docker.rootless_socket_exists",
+        match runtime_dir {
+            Some(dir) => Fact::known(ctx.sysroot.exists(&format!("{dir}/docker.sock"))),
+            None => Fact::unknown("XDG_RUNTIME_DIR is not set and the user's uid is unknown"),
+        },
+    );
+
+    facts.set(
+        "docker.host_overrides_context",
+        host_overrides(ctx, &resolved),
+    );
+}
+
+fn gather_socket(ctx: &Context, facts: &mut Facts, path: Option<&str>) {
+    use std::os::unix::fs::MetadataExt;
+    let Some(path) = path else {
+        // tcp:// and ssh:// endpoints have no socket file on this machine.
+        for key in [
+            "docker.socket_exists",
+            "docker.socket_group",
+            "docker.socket_mode",
+        ] {
+            facts.set(key, Fact::known(Value::Null));
+        }
+        return;
+    };
+    match ctx.sysroot.metadata_optional(path) {
+        Ok(None) => {
+            facts.set("docker.socket_exists", Fact::known(false));
+            facts.set("docker.socket_group", Fact::known(Value::Null));
+            facts.set("docker.socket_mode", Fact::known(Value::Null));
+        }
+        Ok(Some(meta)) => {
+            facts.set("docker.socket_exists", Fact::known(true));
+            facts.set("docker.socket_group", group_name(ctx, meta.gid()));
+            facts.set(
+                "docker.socket_mode",
+                Fact::known(format!("{:04o}", meta.mode() & 0o7777)),
+            );
+        }
+        Err(e) => {
+            for key in [
+                "docker.socket_exists",
+                "docker.socket_group",
+                "docker.socket_mode",
+            ] {
+                facts.set(key, Fact::unknown(e.to_string()));
+            }
+        }
+    }
+}
+
+/// DOCKER_HOST overrides the context when it is set and either names a socket that does not
+/// exist, or differs from the configured context's (or the default) endpoint whose socket
+/// does exist. Only files are looked at: the endpoint DOCKER_HOST hides is never contacted.
+fn host_overrides(ctx: &Context, resolved: &endpoint::Resolved) -> Fact {
+    let Some(host) = &resolved.host_env else {
+        return Fact::known(false);
+    };
+    let host = if host.starts_with('/') {
+        format!("unix://{host}")
+    } else {
+        host.clone()
+    };
+    if let Some(path) = endpoint::socket_path(&host)
+        && !ctx.sysroot.exists(path)
+    {
+        return Fact::known(true);
+    }
+    match &resolved.context_endpoint {
+        Ok(other) if same_socket(other, &host) => Fact::known(false),
+        Ok(other) => {
+            Fact::known(endpoint::socket_path(other).is_some_and(|p| ctx.sysroot.exists(p)))
+        }
+        Err(e) => Fact::unknown(e.clone()),
+    }
+}
+
+/// The live facts: the daemon at the resolved endpoint.
+pub async fn gather(ctx: &Context) -> Facts {
+    if !ctx.endpoints.use_defaults && ctx.endpoints.docker_host.is_none() {
+        let mut facts = Facts::default();
+        let skipped = Fact::skipped(ctx.live_skip_reason("the Docker daemon", "--docker-host"));
+        for key in live::KEYS {
+            facts.set(key, skipped.clone());
+        }
+        return facts;
+    }
+    match endpoint::resolve(ctx).endpoint {
+        Ok(uri) => live::probe(&uri, ctx.timeout).await,
+        Err(reason) => {
+            let mut facts = Facts::default();
+            for key in live::KEYS {
+                facts.set(key, Fact::unknown(reason.clone()));
+            }
+            facts
+        }
+    }
+}
+
+/// Carries an unknown or skipped input through to a derived fact.
+fn blocked(facts: &Facts, key: &str) -> Option<Fact> {
+    match facts.get(key) {
+        Fact::Known { .. } => None,
+        Fact::Unknown { reason } => Some(Fact::unknown(format!("{key}: {reason}"))),
+        Fact::Skipped { reason } => Some(Fact::skipped(reason)),
+    }
+}
+
+/// The flags of docker.service's ExecStart: `Ok(None)` when there is no such unit.
+fn exec_flags(facts: &Facts) -> Result<Option<Vec<exec_start::Flag>>, Fact> {
+    const KEY: &str = "systemd.docker_service_exec_start";
+    if let Some(f) = blocked(facts, KEY) {
+        return Err(f);
+    }
+    Ok(facts.text(KEY).map(exec_start::flags))
+}
+
+/// Facts combined from several modules; runs after every probe.
+pub fn derive(facts: &mut Facts) {
+    let flags = exec_flags(facts);
+
+    let uses_fd = match &flags {
+        Ok(Some(f)) => Fact::known(exec_start::hosts(f).iter().any(|h| h.starts_with("fd://"))),
+        Ok(None) => Fact::known(false),
+        Err(f) => f.clone(),
+    };
+    facts.set("docker.exec_start_uses_fd", uses_fd);
+
+    let conflicts = match (facts.list("docker.daemon_json_keys"), &flags) {
+        (Some([]), _) | (Some(_), Ok(None)) => Fact::known(Vec::<String>::new()),
+        (Some(keys), Ok(Some(f))) => {
+            let mut both: Vec<String> = keys
+                .iter()
+                .filter(|k| f.iter().any(|flag| flag.key == **k))
+                .cloned()
+                .collect();
+            both.dedup();
+            Fact::known(both)
+        }
+        (None, _) => blocked(facts, "docker.daemon_json_keys")
+            .unwrap_or_else(|| Fact::unknown("docker.daemon_json_keys: not a list")),
+        (Some(_), Err(f)) => f.clone(),
+    };
+    facts.set("docker.has_flag_conflicts", non_empty(&conflicts));
+    facts.set("docker.flag_conflicts", conflicts);
+
+    let tcp = tcp_without_tls(facts, &flags);
+    facts.set("docker.exposes_tcp_without_tls", non_empty(&tcp));
+    facts.set("docker.tcp_without_tls", tcp);
+
+    let stale = daemon_stale(facts);
+    facts.set("docker.daemon_stale", stale);
+}
+
+fn non_empty(list: &Fact) -> Fact {
+    match list {
+        Fact::Known {
+            value: Value::List(l),
+        } => Fact::known(!l.is_empty()),
+        other => other.clone(),
+    }
+}
+
+fn tcp_without_tls(facts: &Facts, flags: &Result<Option<Vec<exec_start::Flag>>, Fact>) -> Fact {
+    for key in ["docker.daemon_json_hosts", "docker.daemon_json_tlsverify"] {
+        if let Some(f) = blocked(facts, key) {
+            return f;
+        }
+    }
+    let flags = match flags {
+        Ok(f) => f.clone().unwrap_or_default(),
+        Err(f) => return f.clone(),
+    };
+    let tls =
+        facts.bool("docker.daemon_json_tlsverify") == Some(true) || exec_start::tlsverify(&flags);
+    if tls {
+        return Fact::known(Vec::<String>::new());
+    }
+    let mut tcp: Vec<String> = Vec::new();
+    for host in facts
+        .list("docker.daemon_json_hosts")
+        .unwrap_or_default()
+        .iter()
+        .cloned()
+        .chain(exec_start::hosts(&flags))
+    {
+        if host.starts_with("tcp://") && !tcp.contains(&host) {
+            tcp.push(host);
+        }
+    }
+    Fact::known(tcp)
+}
+
+/// `1:27.3.1-1` → `27.3.1`; `27.3.1` stays; `20.10.24+dfsg1` → `20.10.24`.
+fn upstream_version(v: &str) -> Vec<u64> {
+    let v = v.split_once(':').map_or(v, |(_, rest)| rest);
+    let v = v.rsplit_once('-').map_or(v, |(upstream, _)| upstream);
+    v.split('.')
+        .map_while(|part| {
+            let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+        .collect()
+}
+
+fn daemon_stale(facts: &Facts) -> Fact {
+    for key in ["docker.server_version", "pacman.docker_version"] {
+        if let Some(f) = blocked(facts, key) {
+            return f;
+        }
+    }
+    match (
+        facts.text("docker.server_version"),
+        facts.text("pacman.docker_version"),
+    ) {
+        (Some(running), Some(installed)) => {
+            let (r, i) = (upstream_version(running), upstream_version(installed));
+            if r.is_empty() || i.is_empty() {
+                Fact::unknown(format!(
+                    "cannot compare the versions {running:?} and {installed:?}"
+                ))
+            } else {
+                Fact::known(r < i)
+            }
+        }
+        // No daemon version or no installed package: nothing to be stale against.
+        _ => Fact::known(Value::Null),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(pairs: &[(&str, Fact)]) -> Facts {
+        let mut f = Facts::default();
+        for (k, v) in pairs {
+            f.set(k, v.clone());
+        }
+        f
+    }
+
+    #[test]
+    fn versions() {
+        assert_eq!(upstream_version("1:27.3.1-1"), [27, 3, 1]);
+        assert_eq!(upstream_version("27.3.1"), [27, 3, 1]);
+        assert_eq!(upstream_version("20.10.24+dfsg1"), [20, 10, 24]);
+        assert_eq!(upstream_version("28.0.0-rc.1"), [28, 0, 0]);
+    }
+
+    #[test]
+    fn stale_daemon() {
+        let f = with(&[
+            ("docker.server_version", Fact::known("27.2.0")),
+            ("pacman.docker_version", Fact::known("1:27.3.1-1")),
+        ]);
+        assert_eq!(daemon_stale(&f), Fact::known(true));
+        let f = with(&[
+            ("docker.server_version", Fact::known("27.3.1")),
+            ("pacman.docker_version", Fact::known("1:27.3.1-1")),
+        ]);
+        assert_eq!(daemon_stale(&f), Fact::known(false));
+        let f = with(&[
+            ("docker.server_version", Fact::skipped("not contacted")),
+            ("pacman.docker_version", Fact::known("1:27.3.1-1")),
+        ]);
+        assert_eq!(daemon_stale(&f), Fact::skipped("not contacted"));
+        let f = with(&[
+            ("docker.server_version", Fact::known("27.3.1")),
+            ("pacman.docker_version", Fact::unknown("no db")),
+        ]);
+        assert_eq!(
+            daemon_stale(&f),
+            Fact::unknown("pacman.docker_version: no db")
+        );
+    }
+
+    #[test]
+    fn derive_conflicts_fd_and_tcp() {
+        let mut f = with(&[
+            (
+                "systemd.docker_service_exec_start",
+                Fact::known(
+                    "/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock",
+                ),
+            ),
+            (
+                "docker.daemon_json_keys",
+                Fact::known(vec!["hosts".to_owned(), "log-driver".to_owned()]),
+            ),
+            (
+                "docker.daemon_json_hosts",
+                Fact::known(vec![
+                    "unix:///run/docker.sock".to_owned(),
+                    "tcp://0.0.0.0:2375".to_owned(),
+                ]),
+            ),
+            ("docker.daemon_json_tlsverify", Fact::known(false)),
+        ]);
+        derive(&mut f);
+        assert_eq!(f.get("docker.exec_start_uses_fd"), Fact::known(true));
+        assert_eq!(
+            f.get("docker.flag_conflicts"),
+            Fact::known(vec!["hosts".to_owned()])
+        );
+        assert_eq!(f.get("docker.has_flag_conflicts"), Fact::known(true));
+        assert_eq!(
+            f.get("docker.tcp_without_tls"),
+            Fact::known(vec!["tcp://0.0.0.0:2375".to_owned()])
+        );
+        assert_eq!(f.get("docker.exposes_tcp_without_tls"), Fact::known(true));
+    }
+
+    #[test]
+    fn derive_without_systemd() {
+        let mut f = with(&[
+            (
+                "systemd.docker_service_exec_start",
+                Fact::skipped("systemd is not contacted"),
+            ),
+            ("docker.daemon_json_keys", Fact::known(Vec::<String>::new())),
+            (
+                "docker.daemon_json_hosts",
+                Fact::known(Vec::<String>::new()),
+            ),
+            ("docker.daemon_json_tlsverify", Fact::known(false)),
+        ]);
+        derive(&mut f);
+        // No daemon.json keys: nothing can conflict, whatever ExecStart says.
+        assert_eq!(
+            f.get("docker.flag_conflicts"),
+            Fact::known(Vec::<String>::new())
+        );
+        assert_eq!(
+            f.get("docker.exec_start_uses_fd"),
+            Fact::skipped("systemd is not contacted")
+        );
+        assert_eq!(
+            f.get("docker.tcp_without_tls"),
+            Fact::skipped("systemd is not contacted")
+        );
+        let mut f = with(&[
+            (
+                "systemd.docker_service_exec_start",
+                Fact::known(Value::Null),
+            ),
+            (
+                "docker.daemon_json_keys",
+                Fact::known(vec!["hosts".to_owned()]),
+            ),
+            (
+                "docker.daemon_json_hosts",
+                Fact::known(vec!["tcp://0.0.0.0:2376".to_owned()]),
+            ),
+            ("docker.daemon_json_tlsverify", Fact::known(true)),
+        ]);
+        derive(&mut f);
+        assert_eq!(f.get("docker.exec_start_uses_fd"), Fact::known(false));
+        assert_eq!(f.get("docker.has_flag_conflicts"), Fact::known(false));
+        assert_eq!(f.get("docker.exposes_tcp_without_tls"), Fact::known(false));
+    }
+}

@@ -1,0 +1,334 @@
+//! The live daemon: a plain connect first (so EACCES, ENOENT and ECONNREFUSED are told apart
+//! as the CLI's messages do), then bollard for `/_ping`, `/version`, `/info` and the container
+//! list. Every call has its own timeout, and all of them share a deadline a little shorter
+//! than the context's timeout so this probe always reports its own reason before the
+//! orchestrator's bound gives up on it.
+
+use std::io::ErrorKind;
+use std::time::Duration;
+
+use bollard::query_parameters::ListContainersOptionsBuilder;
+use bollard::{API_DEFAULT_VERSION, ClientVersion, Docker};
+use tokio::time::{Instant, timeout};
+
+use super::endpoint;
+use crate::facts::{Fact, Facts};
+
+/// The facts this module sets.
+pub const KEYS: &[&str] = &[
+    "docker.connect_error",
+    "docker.reachable",
+    "docker.unreachable_reason",
+    "docker.server_version",
+    "docker.api_version",
+    "docker.storage_driver",
+    "docker.data_root",
+    "docker.osx_stopped_containers",
+];
+
+/// Image names docker-osx is published under.
+const OSX_IMAGE: &str = "sickcodes/docker-osx";
+
+struct Budget {
+    per_call: Duration,
+    deadline: Instant,
+}
+
+impl Budget {
+    fn new(total: Duration) -> Self {
+        Budget {
+            per_call: total,
+            deadline: Instant::now() + total.mul_f64(0.9),
+        }
+    }
+    fn left(&self) -> Duration {
+        self.per_call
+            .min(self.deadline.saturating_duration_since(Instant::now()))
+    }
+}
+
+fn human(d: Duration) -> String {
+    humantime::format_duration(Duration::from_millis(d.as_millis() as u64)).to_string()
+}
+
+/// Runs one call under the budget; a timeout is an error text.
+async fn call<T, F>(budget: &Budget, what: &str, fut: F) -> Result<T, String>
+where
+    F: Future<Output = Result<T, bollard::errors::Error>>,
+{
+    let limit = budget.left();
+    match timeout(limit, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(format!("{what}: {}", describe(&e))),
+        Err(_) => Err(format!("{what}: no answer within {}", human(limit))),
+    }
+}
+
+/// A bollard error as one line, with its sources.
+fn describe(e: &bollard::errors::Error) -> String {
+    use bollard::errors::Error as B;
+    match e {
+        B::DockerResponseServerError {
+            status_code,
+            message,
+        } => format!("HTTP {status_code}: {}", message.trim()),
+        B::JsonDataError { message, .. } => format!("the answer is not valid JSON: {message}"),
+        B::JsonSerdeError { err } => format!("the answer is not valid JSON: {err}"),
+        other => {
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(s) = source {
+                let s_text = s.to_string();
+                if !text.contains(&s_text) {
+                    text.push_str(": ");
+                    text.push_str(&s_text);
+                }
+                source = s.source();
+            }
+            text
+        }
+    }
+}
+
+/// `client version 1.53 is too new. Maximum supported API version is 1.41` → 1.41.
+fn max_supported(e: &bollard::errors::Error) -> Option<ClientVersion> {
+    let bollard::errors::Error::DockerResponseServerError {
+        status_code: 400,
+        message,
+    } = e
+    else {
+        return None;
+    };
+    let rest = message.split("Maximum supported API version is ").nth(1)?;
+    let version: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let (major, minor) = version.split_once('.')?;
+    Some(ClientVersion {
+        major_version: major.parse().ok()?,
+        minor_version: minor.trim_end_matches('.').parse().ok()?,
+    })
+}
+
+enum Target {
+    Unix(String),
+    Tcp(String),
+}
+
+fn target(uri: &str) -> Result<Target, String> {
+    if let Some(path) = endpoint::socket_path(uri) {
+        return Ok(Target::Unix(path.to_owned()));
+    }
+    for scheme in ["tcp://", "http://"] {
+        if let Some(rest) = uri.strip_prefix(scheme) {
+            let addr = rest.trim_end_matches('/');
+            return Ok(Target::Tcp(if addr.contains(':') {
+                addr.to_owned()
+            } else {
+                format!("{addr}:2375")
+            }));
+        }
+    }
+    Err(format!(
+        "{uri}: dockdoc probes only unix:// and tcp:// endpoints; run it on the daemon's host"
+    ))
+}
+
+fn classify(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        ErrorKind::PermissionDenied => "permission-denied",
+        ErrorKind::NotFound => "not-found",
+        ErrorKind::ConnectionRefused => "refused",
+        ErrorKind::TimedOut => "timeout",
+        _ => "other",
+    }
+}
+
+/// Opens and closes one connection: what the CLI's dial would meet.
+async fn dial(target: &Target, budget: &Budget) -> Result<(), (&'static str, String)> {
+    let limit = budget.left();
+    let result = match target {
+        Target::Unix(path) => timeout(limit, tokio::net::UnixStream::connect(path))
+            .await
+            .map(|r| r.map(drop)),
+        Target::Tcp(addr) => timeout(limit, tokio::net::TcpStream::connect(addr.as_str()))
+            .await
+            .map(|r| r.map(drop)),
+    };
+    match result {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err((classify(&e), e.to_string())),
+        Err(_) => Err(("timeout", format!("no answer within {}", human(limit)))),
+    }
+}
+
+fn client(target: &Target, secs: u64, version: &ClientVersion) -> Result<Docker, String> {
+    match target {
+        Target::Unix(path) => Docker::connect_with_unix(path, secs, version),
+        Target::Tcp(addr) => Docker::connect_with_http(&format!("http://{addr}"), secs, version),
+    }
+    .map_err(|e| describe(&e))
+}
+
+/// Sets every live key to the same fact.
+fn all(facts: &mut Facts, fact: &Fact) {
+    for key in KEYS {
+        facts.set(key, fact.clone());
+    }
+}
+
+/// Probes the daemon at `uri`.
+pub async fn probe(uri: &str, limit: Duration) -> Facts {
+    let mut facts = Facts::default();
+    let budget = Budget::new(limit);
+    let target = match target(uri) {
+        Ok(t) => t,
+        Err(reason) => {
+            all(&mut facts, &Fact::unknown(reason));
+            return facts;
+        }
+    };
+    let unreachable = |facts: &mut Facts, reason: String| {
+        let daemon_facts = Fact::unknown(format!("the daemon at {uri} did not answer: {reason}"));
+        all(facts, &daemon_facts);
+        facts.set("docker.reachable", Fact::known(false));
+        facts.set("docker.unreachable_reason", Fact::known(reason));
+    };
+
+    if let Err((kind, text)) = dial(&target, &budget).await {
+        unreachable(&mut facts, format!("connect {uri}: {text}"));
+        facts.set("docker.connect_error", Fact::known(kind));
+        return facts;
+    }
+    facts.set("docker.connect_error", Fact::known("none"));
+
+    let secs = limit.as_secs().max(1);
+    let mut docker = match client(&target, secs, API_DEFAULT_VERSION) {
+        Ok(d) => d,
+        Err(e) => {
+            unreachable(&mut facts, format!("{uri}: {e}"));
+            facts.set("docker.connect_error", Fact::known("none"));
+            return facts;
+        }
+    };
+
+    // An older daemon refuses a newer client's API version on every path, /_ping included,
+    // and names the newest it supports; the client is then rebuilt at that version.
+    let first_limit = budget.left();
+    let pinged = match timeout(first_limit, docker.ping()).await {
+        Ok(Err(e)) => match max_supported(&e) {
+            Some(v) => match client(&target, secs, &v) {
+                Ok(d) => {
+                    docker = d;
+                    call(&budget, "GET /_ping", docker.ping()).await
+                }
+                Err(e) => Err(format!("{uri}: {e}")),
+            },
+            None => Err(format!("GET /_ping: {}", describe(&e))),
+        },
+        Ok(Ok(v)) => Ok(v),
+        Err(_) => Err(format!(
+            "GET /_ping: no answer within {}",
+            human(first_limit)
+        )),
+    };
+    if let Err(reason) = pinged {
+        unreachable(&mut facts, reason);
+        facts.set("docker.connect_error", Fact::known("none"));
+        return facts;
+    }
+    let version = match call(&budget, "GET /version", docker.version()).await {
+        Ok(v) => v,
+        Err(reason) => {
+            unreachable(&mut facts, reason);
+            facts.set("docker.connect_error", Fact::known("none"));
+            return facts;
+        }
+    };
+    facts.set("docker.reachable", Fact::known(true));
+    facts.set("docker.unreachable_reason", Fact::known(None::<String>));
+    facts.set("docker.server_version", Fact::known(version.version));
+    facts.set("docker.api_version", Fact::known(version.api_version));
+
+    match call(&budget, "GET /info", docker.info()).await {
+        Ok(info) => {
+            facts.set("docker.storage_driver", Fact::known(info.driver));
+            facts.set("docker.data_root", Fact::known(info.docker_root_dir));
+        }
+        Err(reason) => {
+            facts.set("docker.storage_driver", Fact::unknown(reason.clone()));
+            facts.set("docker.data_root", Fact::unknown(reason));
+        }
+    }
+
+    let options = ListContainersOptionsBuilder::new().all(true).build();
+    let containers = call(
+        &budget,
+        "GET /containers/json",
+        docker.list_containers(Some(options)),
+    )
+    .await;
+    facts.set(
+        "docker.osx_stopped_containers",
+        match containers {
+            Ok(list) => Fact::known(
+                list.iter()
+                    .filter(|c| {
+                        let image = c.image.as_deref().unwrap_or_default().to_ascii_lowercase();
+                        let image = image.strip_prefix("docker.io/").unwrap_or(&image);
+                        let running = c.state.as_ref().is_some_and(|s| {
+                            matches!(
+                                s.to_string().as_str(),
+                                "running" | "restarting" | "paused" | "removing"
+                            )
+                        });
+                        image.starts_with(OSX_IMAGE) && !running
+                    })
+                    .map(|c| {
+                        c.names
+                            .as_ref()
+                            .and_then(|n| n.first())
+                            .map(|n| n.trim_start_matches('/').to_owned())
+                            .or_else(|| c.id.as_ref().map(|id| id.chars().take(12).collect()))
+                            .unwrap_or_default()
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            Err(reason) => Fact::unknown(reason),
+        },
+    );
+    facts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_newest_supported_api_version() {
+        let e = bollard::errors::Error::DockerResponseServerError {
+            status_code: 400,
+            message: "client version 1.53 is too new. Maximum supported API version is 1.41".into(),
+        };
+        let v = max_supported(&e).unwrap();
+        assert_eq!((v.major_version, v.minor_version), (1, 41));
+        let other = bollard::errors::Error::DockerResponseServerError {
+            status_code: 500,
+            message: "boom".into(),
+        };
+        assert!(max_supported(&other).is_none());
+    }
+
+    #[test]
+    fn targets() {
+        assert!(
+            matches!(target("unix:///run/docker.sock"), Ok(Target::Unix(p)) if p == "/run/docker.sock")
+        );
+        assert!(matches!(target("tcp://10.0.0.2"), Ok(Target::Tcp(a)) if a == "10.0.0.2:2375"));
+        assert!(
+            matches!(target("tcp://10.0.0.2:2376/"), Ok(Target::Tcp(a)) if a == "10.0.0.2:2376")
+        );
+        assert!(target("ssh://alice@build").is_err());
+    }
+}

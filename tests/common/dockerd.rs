@@ -1,0 +1,171 @@
+//! A private dockerd for live tests: its own data root, exec root, pidfile and socket in a
+//! temporary directory, no iptables and no bridge, so it never touches the host's networking
+//! or a system daemon. Stopped by its pid (SIGTERM, then SIGKILL after a grace period) when
+//! dropped.
+//!
+//! Use from a test file with `#[path = "common/dockerd.rs"] mod dockerd;`.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Why a live test cannot run here. With `DOCKDOC_LIVE=require` (CI) this is a failure.
+pub fn skip(reason: &str) {
+    if std::env::var("DOCKDOC_LIVE").as_deref() == Ok("require") {
+        panic!("DOCKDOC_LIVE=require but the live test cannot run: {reason}");
+    }
+    eprintln!("skipped: {reason}");
+}
+
+pub const DOCKERD_PATHS: &[&str] = &["/usr/sbin/dockerd", "/usr/bin/dockerd"];
+
+/// The dockerd binary, if installed.
+pub fn dockerd_binary() -> Option<&'static str> {
+    DOCKERD_PATHS
+        .iter()
+        .copied()
+        .find(|p| Path::new(p).exists())
+}
+
+/// Why a private dockerd cannot be started here, or `None` when it can.
+pub fn unavailable() -> Option<String> {
+    if !nix::unistd::Uid::effective().is_root() {
+        return Some("a private dockerd needs root".into());
+    }
+    if dockerd_binary().is_none() {
+        return Some(format!("no dockerd at {}", DOCKERD_PATHS.join(" or ")));
+    }
+    None
+}
+
+pub struct PrivateDockerd {
+    pub dir: tempfile::TempDir,
+    pub socket: PathBuf,
+    pub log: PathBuf,
+    child: Child,
+}
+
+impl PrivateDockerd {
+    /// Starts dockerd and waits (up to `wait`) until its socket answers `/_ping`.
+    pub fn start(wait: Duration) -> Result<PrivateDockerd, String> {
+        let binary = dockerd_binary().ok_or("dockerd is not installed")?;
+        // Short path: unix socket paths are limited to 108 bytes.
+        let dir = tempfile::Builder::new()
+            .prefix("dd")
+            .tempdir_in("/tmp")
+            .map_err(|e| format!("tempdir: {e}"))?;
+        let p = dir.path();
+        let socket = p.join("d.sock");
+        let log = p.join("dockerd.log");
+        let log_file = std::fs::File::create(&log).map_err(|e| format!("log file: {e}"))?;
+        let log_err = log_file.try_clone().map_err(|e| format!("log file: {e}"))?;
+        let child = Command::new(binary)
+            .arg("--data-root")
+            .arg(p.join("data"))
+            .arg("--exec-root")
+            .arg(p.join("exec"))
+            .arg("--pidfile")
+            .arg(p.join("pid"))
+            .arg("-H")
+            .arg(format!("unix://{}", socket.display()))
+            .args(["--iptables=false", "--ip6tables=false", "--bridge=none"])
+            .arg("--storage-driver=vfs")
+            .stdin(Stdio::null())
+            .stdout(log_file)
+            .stderr(log_err)
+            .spawn()
+            .map_err(|e| format!("cannot start {binary}: {e}"))?;
+        let mut daemon = PrivateDockerd {
+            dir,
+            socket,
+            log,
+            child,
+        };
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = daemon.child.try_wait() {
+                return Err(format!(
+                    "dockerd exited with {status} before answering:\n{}",
+                    daemon.log_tail()
+                ));
+            }
+            if daemon.pings() {
+                return Ok(daemon);
+            }
+            if started.elapsed() > wait {
+                return Err(format!(
+                    "dockerd did not answer within {wait:?}:\n{}",
+                    daemon.log_tail()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    pub fn uri(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A blocking `/_ping` over the socket.
+    fn pings(&self) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::os::unix::net::UnixStream::connect(&self.socket) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        if s.write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+            .is_err()
+        {
+            return false;
+        }
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        answer.starts_with("HTTP/1.") && answer.ends_with("OK")
+    }
+
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(15)..].join("\n")
+    }
+
+    /// Runs the docker CLI against this daemon.
+    pub fn docker(&self, args: &[&str]) -> std::process::Output {
+        Command::new("docker")
+            .arg("-H")
+            .arg(self.uri())
+            .args(args)
+            .output()
+            .expect("run the docker CLI")
+    }
+
+    /// SIGTERM, then wait up to 20 s, then SIGKILL.
+    pub fn stop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(20) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for PrivateDockerd {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,715 @@
+//! Docker facts from fixture sysroots, fake sockets that misbehave, and a real private dockerd.
+
+#[path = "common/dockerd.rs"]
+mod dockerd;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use dockdoc::facts::docker::{self, endpoint, sha256};
+use dockdoc::facts::{Context, Endpoints, Env, Fact, Facts, Sysroot, Value};
+
+fn fixture(scenario: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/sysroots")
+        .join(scenario)
+}
+
+fn ctx_at(root: &Path, endpoints: Endpoints, env: &[(&str, &str)]) -> Context {
+    Context::new(
+        Sysroot::new(root),
+        endpoints,
+        Env::from_pairs(env.iter().copied()),
+        Duration::from_secs(3),
+    )
+}
+
+const ALICE: &[(&str, &str)] = &[("HOME", "/home/alice")];
+
+fn files(ctx: &Context) -> Facts {
+    let mut facts = Facts::default();
+    docker::gather_files(ctx, &mut facts);
+    facts
+}
+
+fn list(items: &[&str]) -> Fact {
+    Fact::known(items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
+}
+
+fn null() -> Fact {
+    Fact::known(Value::Null)
+}
+
+fn explicit(uri: &str) -> Endpoints {
+    Endpoints {
+        docker_host: Some(uri.to_owned()),
+        ..Endpoints::default()
+    }
+}
+
+fn write(root: &Path, inside: &str, text: &str) {
+    let path = root.join(inside.trim_start_matches('/'));
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn write_context(root: &Path, name: &str, host: &str) {
+    let dir = format!(
+        "/home/alice/.docker/contexts/meta/{}",
+        sha256::hex(name.as_bytes())
+    );
+    write(
+        root,
+        &format!("{dir}/meta.json"),
+        &format!(
+            r#"{{"Name":"{name}","Metadata":{{"Description":"test"}},"Endpoints":{{"docker":{{"Host":"{host}","SkipTLSVerify":false}}}}}}"#
+        ),
+    );
+}
+
+// ---- daemon.json and binaries ------------------------------------------------------------
+
+#[test]
+fn healthy_host_files() {
+    let f = files(&ctx_at(
+        &fixture("healthy-docker-host"),
+        Endpoints::default(),
+        ALICE,
+    ));
+    assert_eq!(f.get("docker.binary_installed"), Fact::known(true));
+    assert_eq!(f.get("docker.cli_installed"), Fact::known(true));
+    assert_eq!(f.get("docker.daemon_json_exists"), Fact::known(true));
+    assert_eq!(f.get("docker.daemon_json_error"), null());
+    assert_eq!(f.get("docker.daemon_json_keys"), list(&["log-driver"]));
+    assert_eq!(f.get("docker.daemon_json_hosts"), list(&[]));
+    assert_eq!(f.get("docker.daemon_json_tlsverify"), Fact::known(false));
+}
+
+#[test]
+fn broken_daemon_json_names_line_and_column() {
+    let f = files(&ctx_at(
+        &fixture("daemon-json-broken"),
+        Endpoints::default(),
+        ALICE,
+    ));
+    assert_eq!(f.get("docker.daemon_json_exists"), Fact::known(true));
+    assert_eq!(
+        f.get("docker.daemon_json_error"),
+        Fact::known("line 4 column 1: trailing comma")
+    );
+    assert_eq!(
+        f.get("docker.daemon_json_keys"),
+        Fact::unknown(
+            "/etc/docker/daemon.json: the keys cannot be read from a file that does not parse"
+        )
+    );
+    assert!(matches!(
+        f.get("docker.daemon_json_hosts"),
+        Fact::Unknown { .. }
+    ));
+}
+
+#[test]
+fn missing_daemon_json_and_binaries() {
+    let f = files(&ctx_at(
+        &fixture("non-arch-host"),
+        Endpoints::default(),
+        ALICE,
+    ));
+    assert_eq!(f.get("docker.binary_installed"), Fact::known(false));
+    assert_eq!(f.get("docker.cli_installed"), Fact::known(false));
+    assert_eq!(f.get("docker.daemon_json_exists"), Fact::known(false));
+    assert_eq!(f.get("docker.daemon_json_error"), null());
+    assert_eq!(f.get("docker.daemon_json_keys"), list(&[]));
+}
+
+#[test]
+fn every_arch_scenario_has_docker_installed_and_a_valid_or_absent_daemon_json() {
+    for entry in std::fs::read_dir(fixture("")).unwrap() {
+        let root = entry.unwrap().path();
+        let name = root.file_name().unwrap().to_string_lossy().into_owned();
+        let f = files(&ctx_at(&root, Endpoints::default(), ALICE));
+        let arch = name != "non-arch-host";
+        assert_eq!(
+            f.get("docker.binary_installed"),
+            Fact::known(arch),
+            "{name}"
+        );
+        let want_error = if name == "daemon-json-broken" {
+            Fact::known("line 4 column 1: trailing comma")
+        } else {
+            null()
+        };
+        assert_eq!(f.get("docker.daemon_json_error"), want_error, "{name}");
+    }
+}
+
+#[test]
+fn empty_and_mistyped_daemon_json() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "/etc/docker/daemon.json", "\n");
+    let f = files(&ctx_at(dir.path(), Endpoints::default(), ALICE));
+    assert_eq!(
+        f.get("docker.daemon_json_error"),
+        Fact::known("the file is empty; dockerd fails to start with `EOF`")
+    );
+    write(
+        dir.path(),
+        "/etc/docker/daemon.json",
+        r#"{"hosts": ["unix:///run/docker.sock", "tcp://0.0.0.0:2375"], "iptables": "false"}"#,
+    );
+    let f = files(&ctx_at(dir.path(), Endpoints::default(), ALICE));
+    assert_eq!(
+        f.get("docker.daemon_json_error"),
+        Fact::known("`iptables` must be a boolean (true or false), found a string")
+    );
+    assert_eq!(
+        f.get("docker.daemon_json_hosts"),
+        list(&["unix:///run/docker.sock", "tcp://0.0.0.0:2375"])
+    );
+}
+
+// ---- endpoint resolution -------------------------------------------------------------------
+
+#[test]
+fn default_endpoint() {
+    let f = files(&ctx_at(
+        &fixture("healthy-docker-host"),
+        Endpoints::default(),
+        ALICE,
+    ));
+    assert_eq!(
+        f.get("docker.endpoint"),
+        Fact::known("unix:///run/docker.sock")
+    );
+    assert_eq!(f.get("docker.endpoint_source"), Fact::known("default"));
+    // config.json says currentContext "default", which is the default context.
+    assert_eq!(f.get("docker.context"), null());
+    assert_eq!(f.get("docker.host_env"), null());
+    assert_eq!(f.get("docker.mode"), Fact::known("rootful"));
+    assert_eq!(f.get("docker.socket_path"), Fact::known("/run/docker.sock"));
+    assert_eq!(f.get("docker.socket_exists"), Fact::known(false));
+    assert_eq!(f.get("docker.socket_group"), null());
+    assert_eq!(f.get("docker.socket_mode"), null());
+    assert_eq!(f.get("docker.desktop_context"), Fact::known(false));
+    assert_eq!(f.get("docker.host_overrides_context"), Fact::known(false));
+    assert_eq!(
+        f.get("docker.rootless_socket_exists"),
+        Fact::unknown("XDG_RUNTIME_DIR is not set and the user's uid is unknown")
+    );
+}
+
+#[test]
+fn flag_wins_over_everything() {
+    let ctx = ctx_at(
+        &fixture("healthy-docker-host"),
+        explicit("tcp://10.1.2.3:2375"),
+        &[
+            ("HOME", "/home/alice"),
+            ("DOCKER_HOST", "unix:///run/user/1000/docker.sock"),
+            ("DOCKER_CONTEXT", "rootless"),
+        ],
+    );
+    let f = files(&ctx);
+    assert_eq!(f.get("docker.endpoint"), Fact::known("tcp://10.1.2.3:2375"));
+    assert_eq!(
+        f.get("docker.endpoint_source"),
+        Fact::known("--docker-host")
+    );
+    assert_eq!(f.get("docker.mode"), Fact::known("remote"));
+    assert_eq!(f.get("docker.socket_path"), null());
+    assert_eq!(f.get("docker.socket_exists"), null());
+    assert_eq!(
+        f.get("docker.host_env"),
+        Fact::known("unix:///run/user/1000/docker.sock")
+    );
+}
+
+#[test]
+fn docker_host_env_leftover_rootless_socket() {
+    let ctx = ctx_at(
+        &fixture("healthy-docker-host"),
+        Endpoints::default(),
+        &[
+            ("HOME", "/home/alice"),
+            ("XDG_RUNTIME_DIR", "/run/user/1000"),
+            ("DOCKER_HOST", "unix:///run/user/1000/docker.sock"),
+        ],
+    );
+    let f = files(&ctx);
+    assert_eq!(f.get("docker.endpoint_source"), Fact::known("DOCKER_HOST"));
+    assert_eq!(
+        f.get("docker.endpoint"),
+        Fact::known("unix:///run/user/1000/docker.sock")
+    );
+    assert_eq!(f.get("docker.mode"), Fact::known("rootless"));
+    assert_eq!(f.get("docker.rootless_socket_exists"), Fact::known(false));
+    assert_eq!(f.get("docker.host_overrides_context"), Fact::known(true));
+}
+
+#[test]
+fn context_from_config_json_and_meta_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "/home/alice/.docker/config.json",
+        r#"{"auths": {}, "currentContext": "desktop-linux"}"#,
+    );
+    write_context(
+        root,
+        "desktop-linux",
+        "unix:///home/alice/.docker/desktop/docker.sock",
+    );
+    let f = files(&ctx_at(root, Endpoints::default(), ALICE));
+    assert_eq!(
+        f.get("docker.endpoint"),
+        Fact::known("unix:///home/alice/.docker/desktop/docker.sock")
+    );
+    assert_eq!(
+        f.get("docker.endpoint_source"),
+        Fact::known("context desktop-linux")
+    );
+    assert_eq!(f.get("docker.context"), Fact::known("desktop-linux"));
+    assert_eq!(f.get("docker.desktop_context"), Fact::known(true));
+    assert_eq!(f.get("docker.mode"), Fact::known("rootful"));
+
+    // DOCKER_CONTEXT beats config.json.
+    write_context(root, "rootless", "unix:///run/user/1000/docker.sock");
+    let f = files(&ctx_at(
+        root,
+        Endpoints::default(),
+        &[("HOME", "/home/alice"), ("DOCKER_CONTEXT", "rootless")],
+    ));
+    assert_eq!(
+        f.get("docker.endpoint"),
+        Fact::known("unix:///run/user/1000/docker.sock")
+    );
+    assert_eq!(
+        f.get("docker.endpoint_source"),
+        Fact::known("context rootless")
+    );
+    assert_eq!(f.get("docker.mode"), Fact::known("rootless"));
+    assert_eq!(f.get("docker.desktop_context"), Fact::known(false));
+
+    // DOCKER_CONFIG moves the whole directory.
+    let f = files(&ctx_at(
+        root,
+        Endpoints::default(),
+        &[
+            ("HOME", "/nowhere"),
+            ("DOCKER_CONFIG", "/home/alice/.docker"),
+        ],
+    ));
+    assert_eq!(f.get("docker.context"), Fact::known("desktop-linux"));
+
+    // A context without metadata: the endpoint is unknown, naming the file.
+    let f = files(&ctx_at(
+        root,
+        Endpoints::default(),
+        &[("HOME", "/home/alice"), ("DOCKER_CONTEXT", "nope")],
+    ));
+    let want = format!(
+        "{}: context \"nope\" does not exist (the CLI fails with `context \"nope\": context not found`)",
+        endpoint::context_meta_path("/home/alice/.docker", "nope")
+    );
+    assert_eq!(f.get("docker.endpoint"), Fact::unknown(want.clone()));
+    assert_eq!(f.get("docker.mode"), Fact::unknown(want));
+}
+
+#[test]
+fn docker_host_hides_a_running_context_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "/run/docker.sock", "");
+    write(root, "/srv/other.sock", "");
+    let env = [
+        ("HOME", "/home/alice"),
+        ("DOCKER_HOST", "unix:///srv/other.sock"),
+    ];
+    let f = files(&ctx_at(root, Endpoints::default(), &env));
+    assert_eq!(f.get("docker.endpoint_source"), Fact::known("DOCKER_HOST"));
+    assert_eq!(f.get("docker.host_overrides_context"), Fact::known(true));
+    // The same socket written differently is not an override.
+    let env = [
+        ("HOME", "/home/alice"),
+        ("DOCKER_HOST", "unix:///var/run/docker.sock"),
+    ];
+    std::fs::create_dir_all(root.join("var")).unwrap();
+    std::os::unix::fs::symlink("../run", root.join("var/run")).unwrap();
+    let f = files(&ctx_at(root, Endpoints::default(), &env));
+    assert_eq!(f.get("docker.host_overrides_context"), Fact::known(false));
+}
+
+#[test]
+fn socket_owner_and_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let gid = nix::unistd::Gid::effective().as_raw();
+    write(
+        root,
+        "/etc/group",
+        &format!("root:x:0:\nsockgroup:x:{gid}:alice\n"),
+    );
+    std::fs::create_dir_all(root.join("run")).unwrap();
+    let path = root.join("run/docker.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o660)).unwrap();
+    let f = files(&ctx_at(root, Endpoints::default(), ALICE));
+    assert_eq!(f.get("docker.socket_exists"), Fact::known(true));
+    let want_group = if gid == 0 { "root" } else { "sockgroup" };
+    assert_eq!(f.get("docker.socket_group"), Fact::known(want_group));
+    assert_eq!(f.get("docker.socket_mode"), Fact::known("0660"));
+}
+
+// ---- live: contact rules and fake sockets ---------------------------------------------------
+
+const LIVE_KEYS: &[&str] = &[
+    "docker.connect_error",
+    "docker.reachable",
+    "docker.unreachable_reason",
+    "docker.server_version",
+    "docker.api_version",
+    "docker.storage_driver",
+    "docker.data_root",
+    "docker.osx_stopped_containers",
+];
+
+#[tokio::test]
+async fn under_root_without_docker_host_nothing_is_contacted() {
+    let root = fixture("healthy-docker-host");
+    let ctx = ctx_at(&root, Endpoints::default(), ALICE);
+    let f = docker::gather(&ctx).await;
+    let want = Fact::skipped(format!(
+        "the Docker daemon is not contacted when reading another root ({}); pass --docker-host to use one",
+        root.display()
+    ));
+    for key in LIVE_KEYS {
+        assert_eq!(f.get(key), want, "{key}");
+    }
+    assert_eq!(f.facts.len(), LIVE_KEYS.len());
+}
+
+fn short(ctx: Context) -> Context {
+    Context {
+        timeout: Duration::from_millis(600),
+        ..ctx
+    }
+}
+
+async fn probe(uri: &str) -> (Facts, Duration) {
+    let ctx = short(ctx_at(
+        &fixture("healthy-docker-host"),
+        explicit(uri),
+        ALICE,
+    ));
+    let started = Instant::now();
+    let f = docker::gather(&ctx).await;
+    (f, started.elapsed())
+}
+
+fn assert_unreachable(f: &Facts, connect_error: &str, reason_prefix: &str) {
+    assert_eq!(f.get("docker.reachable"), Fact::known(false));
+    assert_eq!(f.get("docker.connect_error"), Fact::known(connect_error));
+    let reason = f
+        .text("docker.unreachable_reason")
+        .unwrap_or_default()
+        .to_owned();
+    assert!(reason.starts_with(reason_prefix), "{reason}");
+    for key in ["docker.server_version", "docker.storage_driver"] {
+        assert!(matches!(f.get(key), Fact::Unknown { .. }), "{key}");
+    }
+}
+
+/// A unix socket server that answers every request with `answer` (or never answers).
+fn fake_daemon(dir: &Path, answer: Option<&'static str>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let path = dir.join("fake.sock");
+    let listener = tokio::net::UnixListener::bind(&path).unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            match answer {
+                None => held.push(stream),
+                Some(answer) => {
+                    tokio::spawn(async move {
+                        let mut buf = Vec::new();
+                        let mut chunk = [0u8; 1024];
+                        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                            match stream.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        let _ = stream.write_all(answer.as_bytes()).await;
+                        let _ = stream.shutdown().await;
+                    });
+                }
+            }
+        }
+    });
+    format!("unix://{}", path.display())
+}
+
+#[tokio::test]
+async fn fake_socket_that_never_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = fake_daemon(dir.path(), None);
+    let (f, took) = probe(&uri).await;
+    assert_unreachable(&f, "none", "GET /_ping: no answer within 5");
+    assert!(took < Duration::from_millis(600), "{took:?}");
+}
+
+#[tokio::test]
+async fn fake_socket_that_answers_500() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = fake_daemon(
+        dir.path(),
+        Some(
+            "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 18\r\nConnection: close\r\n\r\n{\"message\":\"boom\"}",
+        ),
+    );
+    let (f, _) = probe(&uri).await;
+    assert_unreachable(&f, "none", "GET /_ping: HTTP 500: boom");
+    assert_eq!(
+        f.get("docker.unreachable_reason"),
+        Fact::known("GET /_ping: HTTP 500: boom")
+    );
+}
+
+#[tokio::test]
+async fn fake_socket_that_sends_garbage_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = fake_daemon(
+        dir.path(),
+        Some(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\nConnection: close\r\n\r\n{\"Version\":",
+        ),
+    );
+    let (f, _) = probe(&uri).await;
+    assert_unreachable(&f, "none", "GET /version: the answer is not valid JSON");
+}
+
+#[tokio::test]
+async fn missing_and_dead_sockets() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = format!("unix://{}/absent.sock", dir.path().display());
+    let (f, _) = probe(&missing).await;
+    assert_unreachable(&f, "not-found", &format!("connect {missing}: "));
+
+    // A socket file nobody listens on any more: the daemon died without cleaning up.
+    let dead = dir.path().join("dead.sock");
+    drop(std::os::unix::net::UnixListener::bind(&dead).unwrap());
+    let (f, _) = probe(&format!("unix://{}", dead.display())).await;
+    assert_unreachable(&f, "refused", "connect unix://");
+}
+
+#[tokio::test]
+async fn ssh_endpoints_are_not_probed() {
+    let (f, _) = probe("ssh://alice@build").await;
+    assert_eq!(
+        f.get("docker.reachable"),
+        Fact::unknown(
+            "ssh://alice@build: dockdoc probes only unix:// and tcp:// endpoints; run it on the daemon's host"
+        )
+    );
+}
+
+// ---- live: a real private dockerd ---------------------------------------------------------
+
+fn dockerd_version(binary: &str) -> String {
+    let out = std::process::Command::new(binary)
+        .arg("--version")
+        .output()
+        .unwrap();
+    // "Docker version 20.10.24+dfsg1, build 5d6db84"
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .strip_prefix("Docker version ")
+        .and_then(|r| r.split(',').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn real_private_dockerd() {
+    if let Some(reason) = dockerd::unavailable() {
+        dockerd::skip(&reason);
+        return;
+    }
+    let daemon = match dockerd::PrivateDockerd::start(Duration::from_secs(20)) {
+        Ok(d) => d,
+        Err(e) => panic!("{e}"),
+    };
+    // A stopped container created from a docker-osx image (imported from a one-file tarball).
+    let tar = daemon.dir.path().join("img.tar");
+    let status = std::process::Command::new("tar")
+        .arg("-cf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(daemon.dir.path())
+        .arg("pid")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = daemon.docker(&[
+        "import",
+        &tar.display().to_string(),
+        "sickcodes/docker-osx:fixture",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = daemon.docker(&[
+        "create",
+        "--name",
+        "osx-stopped",
+        "sickcodes/docker-osx:fixture",
+        "/x",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let ctx = ctx_at(Path::new("/"), explicit(&daemon.uri()), ALICE);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let live = runtime.block_on(docker::gather(&ctx));
+    assert_eq!(live.get("docker.connect_error"), Fact::known("none"));
+    assert_eq!(live.get("docker.reachable"), Fact::known(true), "{live:#?}");
+    assert_eq!(live.get("docker.unreachable_reason"), null());
+    let binary = dockerd::dockerd_binary().unwrap();
+    assert_eq!(
+        live.get("docker.server_version"),
+        Fact::known(dockerd_version(binary))
+    );
+    let api = live
+        .text("docker.api_version")
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        api.split('.').count() == 2 && api.split('.').all(|p| p.parse::<u32>().is_ok()),
+        "{api}"
+    );
+    assert_eq!(live.get("docker.storage_driver"), Fact::known("vfs"));
+    assert_eq!(
+        live.get("docker.data_root"),
+        Fact::known(daemon.dir.path().join("data").display().to_string())
+    );
+    assert_eq!(
+        live.get("docker.osx_stopped_containers"),
+        list(&["osx-stopped"])
+    );
+
+    let f = files(&ctx);
+    assert_eq!(f.get("docker.socket_exists"), Fact::known(true));
+    assert_eq!(f.get("docker.socket_mode"), Fact::known("0660"));
+    assert_eq!(
+        f.get("docker.endpoint_source"),
+        Fact::known("--docker-host")
+    );
+    assert_eq!(f.get("docker.mode"), Fact::known("rootful"));
+
+    drop(daemon);
+}
+
+// ---- the access checks' explains patterns --------------------------------------------------
+
+#[test]
+fn access_checks_explain_every_cli_wording() {
+    let loaded = dockdoc::catalog::load_builtin();
+    let access: Vec<_> = loaded
+        .errors
+        .iter()
+        .filter(|e| e.file.ends_with("access.toml"))
+        .collect();
+    assert!(access.is_empty(), "{access:?}");
+    let matching = |text: &str| -> Vec<String> {
+        let mut ids: Vec<String> = loaded
+            .catalog
+            .checks
+            .iter()
+            .filter(|c| c.area == "access" && c.explains.iter().any(|r| r.is_match(text)))
+            .map(|c| c.id.clone())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let eacces = [
+        "Got permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Post http://%2Fvar%2Frun%2Fdocker.sock/v1.40/containers/create: dial unix /var/run/docker.sock: connect: permission denied",
+        "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Head \"http://%2Fvar%2Frun%2Fdocker.sock/_ping\": dial unix /var/run/docker.sock: connect: permission denied",
+        "permission denied while trying to connect to the docker API at unix:///var/run/docker.sock",
+    ];
+    for text in eacces {
+        assert_eq!(
+            matching(text),
+            [
+                "docker-socket-permission-denied",
+                "session-missing-docker-group",
+                "user-not-in-docker-group"
+            ],
+            "{text}"
+        );
+    }
+    let down = [
+        "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+        "failed to connect to the docker API at unix:///var/run/docker.sock; check if the path is correct and if the daemon is running: dial unix /var/run/docker.sock: connect: no such file or directory",
+    ];
+    for text in down {
+        let ids = matching(text);
+        assert!(
+            ids.contains(&"docker-socket-missing".to_owned()),
+            "{text}: {ids:?}"
+        );
+    }
+    assert!(matching(down[0]).contains(&"docker-daemon-unreachable".to_owned()));
+    // Both causes hide behind these: the daemon being down and the socket being closed.
+    for text in [
+        "docker: unknown server OS: .",
+        "Cannot connect to the Docker daemon. Is the docker daemon running on this host?",
+    ] {
+        let ids = matching(text);
+        for id in [
+            "docker-socket-missing",
+            "docker-daemon-unreachable",
+            "docker-socket-permission-denied",
+            "user-not-in-docker-group",
+            "session-missing-docker-group",
+        ] {
+            assert!(ids.contains(&id.to_owned()), "{text}: {ids:?} lacks {id}");
+        }
+    }
+    assert_eq!(
+        matching(
+            "Cannot connect to the Docker daemon at unix:///run/user/1000/docker.sock. Is the docker daemon running?"
+        ),
+        [
+            "docker-daemon-unreachable",
+            "docker-host-overrides-context",
+            "docker-socket-missing",
+            "rootless-daemon-not-running"
+        ]
+    );
+    assert_eq!(
+        matching(
+            "[DEPRECATION NOTICE]: API is accessible on http://0.0.0.0:2375 without encryption."
+        ),
+        ["docker-tcp-exposed-without-tls"]
+    );
+    assert_eq!(
+        matching(
+            "docker: Error response from daemon: error gathering device information while adding custom device \"/dev/kvm\": no such file or directory."
+        ),
+        ["docker-desktop-context"]
+    );
+}
