@@ -426,8 +426,12 @@ pub async fn gather(ctx: &Context) -> Facts {
         ),
         bounded(ctx, "the X server", display::SCHEMA, display::gather(ctx)),
     );
+    // A live probe that timed out reports its whole schema unknown; that must not replace the
+    // file facts its module already read (daemon.json, the socket's mode), so existing keys win.
     for part in [systemd_facts, docker_facts, display_facts] {
-        facts.facts.extend(part.facts);
+        for (key, fact) in part.facts {
+            facts.facts.entry(key).or_insert(fact);
+        }
     }
 
     // Derived facts combine what several sources said; they run after every probe.
