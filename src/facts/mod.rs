@@ -424,7 +424,12 @@ pub async fn gather(ctx: &Context) -> Facts {
             docker::SCHEMA,
             docker::gather(ctx)
         ),
-        bounded(ctx, "the X server", display::SCHEMA, display::gather(ctx)),
+        bounded(
+            ctx,
+            "the X server",
+            display::LIVE_SCHEMA,
+            display::gather(ctx)
+        ),
     );
     for part in [systemd_facts, docker_facts, display_facts] {
         facts.facts.extend(part.facts);
