@@ -378,7 +378,18 @@ impl Xvfb {
 }
 
 impl Drop for Xvfb {
+    /// SIGTERM first, so Xvfb removes its socket and lock file; SIGKILL if it lingers.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -508,5 +519,138 @@ async fn live_xvfb_that_requires_a_cookie() {
                 wrong.display()
             )),
         "{reason}"
+    );
+}
+
+// ---- The display checks over these facts ------------------------------------------------
+
+fn status(id: &str, pairs: &[(&str, Fact)]) -> dockdoc::finding::Status {
+    let loaded = dockdoc::catalog::load_builtin();
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let mut facts = Facts::default();
+    for (k, v) in pairs {
+        facts.set(k, v.clone());
+    }
+    let selection = dockdoc::eval::Selection {
+        profiles: vec!["docker-osx".to_owned()],
+        only: vec![id.to_owned()],
+        skip: Vec::new(),
+    };
+    let findings = dockdoc::eval::run(&loaded.catalog, &facts, &selection);
+    assert_eq!(findings.len(), 1, "{id}");
+    findings[0].status
+}
+
+#[test]
+fn display_checks_on_the_fixture_facts() {
+    use dockdoc::finding::Status::*;
+    // docker-osx-ready, X0 bound, access granted to alice.
+    let (dir, _listener) = copy_with_socket("docker-osx-ready", 0);
+    let mut ready = files(dir.path(), &[("DISPLAY", ":0")]);
+    ready.set("display.container_user", Fact::known("alice"));
+    ready.set("display.x_access_control", Fact::known(true));
+    ready.set("display.x_access_list", list(&["SI:localuser:alice"]));
+    ready.set("os.arch_based", Fact::known(true));
+    display::derive(&mut ready);
+    let pairs: Vec<(String, Fact)> = ready
+        .facts
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let pairs: Vec<(&str, Fact)> = pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    for id in [
+        "display-unset",
+        "x11-socket-missing",
+        "xhost-missing",
+        "x11-container-access-denied",
+        "x11-access-control-disabled",
+        "wayland-without-xwayland",
+    ] {
+        assert_eq!(status(id, &pairs), Pass, "{id}");
+    }
+
+    let with = |changes: &[(&'static str, Fact)]| -> Vec<(&str, Fact)> {
+        let mut p = pairs.clone();
+        for (k, v) in changes {
+            p.retain(|(key, _)| key != k);
+            p.push((*k, v.clone()));
+        }
+        p
+    };
+    assert_eq!(
+        status("display-unset", &with(&[("display.display", null())])),
+        Fail
+    );
+    assert_eq!(
+        status(
+            "wayland-without-xwayland",
+            &with(&[
+                ("display.display", null()),
+                ("display.wayland", Fact::known(true))
+            ])
+        ),
+        Fail
+    );
+    assert_eq!(
+        status(
+            "display-unset",
+            &with(&[
+                ("display.display", null()),
+                ("display.wayland", Fact::known(true))
+            ])
+        ),
+        NotApplicable
+    );
+    assert_eq!(
+        status(
+            "x11-socket-missing",
+            &with(&[("display.x11_socket_exists", Fact::known(false))])
+        ),
+        Fail
+    );
+    assert_eq!(
+        status(
+            "xhost-missing",
+            &with(&[("display.xhost_installed", Fact::known(false))])
+        ),
+        Fail
+    );
+    assert_eq!(
+        status(
+            "x11-container-access-denied",
+            &with(&[("display.container_access", Fact::known(false))])
+        ),
+        Fail
+    );
+    assert_eq!(
+        status(
+            "x11-access-control-disabled",
+            &with(&[("display.x_access_control", Fact::known(false))])
+        ),
+        Fail
+    );
+    // Under --root the access list is skipped, and so are the checks that need it.
+    let skipped = Fact::skipped("under --root");
+    assert_eq!(
+        status(
+            "x11-container-access-denied",
+            &with(&[("display.container_access", skipped.clone())])
+        ),
+        Skipped
+    );
+    // Without DISPLAY the access checks do not apply rather than report unknown.
+    assert_eq!(
+        status(
+            "x11-access-control-disabled",
+            &with(&[
+                ("display.display", null()),
+                ("display.x11_socket_exists", null()),
+                (
+                    "display.x_access_control",
+                    Fact::unknown("DISPLAY is not set")
+                )
+            ])
+        ),
+        NotApplicable
     );
 }

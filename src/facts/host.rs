@@ -181,7 +181,7 @@ fn free_bytes(root: &Path, inside: &str) -> Fact {
     }
     match nix::sys::statvfs::statvfs(&probe) {
         Ok(st) => {
-            let bytes = u64::from(st.blocks_available()).saturating_mul(st.fragment_size());
+            let bytes = st.blocks_available().saturating_mul(st.fragment_size());
             Fact::known(bytes)
         }
         Err(e) => Fact::unknown(format!("{}: statvfs: {e}", probe.display())),
