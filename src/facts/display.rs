@@ -260,9 +260,10 @@ pub async fn gather(ctx: &Context) -> Facts {
 /// access control is off, when `LOCAL:` (every non-network local client) is listed, or when
 /// `SI:localuser:NAME` is listed and NAME is the host account with uid 1000, because the server
 /// resolves the peer uid through the host's passwd database. A server started without `-auth`
-/// also admits local clients without listing them; that case is reported as no access (the
-/// list is all the server tells), which desktop sessions, all started with `-auth`, never hit.
-/// `SI:localgroup:` entries are not evaluated.
+/// (a bare Xvfb) also admits local clients without listing them until `xhost -local:`; that
+/// case is reported as no access, because the list is all the server tells. Display managers
+/// and startx start the server with `-auth`. `SI:localgroup:` entries are not evaluated, and a
+/// rootless daemon, which maps the container's uid 1000 to a subordinate uid, is not modelled.
 pub fn derive(facts: &mut Facts) {
     let verdict = container_access(
         &facts.get("display.x_access_control"),
