@@ -424,7 +424,12 @@ pub async fn gather(ctx: &Context) -> Facts {
             docker::SCHEMA,
             docker::gather(ctx)
         ),
-        bounded(ctx, "the X server", display::SCHEMA, display::gather(ctx)),
+        bounded(
+            ctx,
+            "the X server",
+            display::LIVE_SCHEMA,
+            display::gather(ctx)
+        ),
     );
     // A live probe that timed out reports its whole schema unknown; that must not replace the
     // file facts its module already read (daemon.json, the socket's mode), so existing keys win.
