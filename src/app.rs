@@ -140,15 +140,15 @@ fn check(args: CheckArgs) -> Result<u8> {
     } else {
         args.profile.clone()
     };
-    let facts = match &args.facts {
-        Some(path) => read_facts(path)?,
-        None => gather(&args.probe)?,
-    };
     for id in args.only.iter().chain(&args.skip) {
         if loaded.catalog.get(id).is_none() {
             anyhow::bail!("no check has the id `{id}` (see `dockdoc list`)");
         }
     }
+    let facts = match &args.facts {
+        Some(path) => read_facts(path)?,
+        None => gather(&args.probe)?,
+    };
     let selection = Selection {
         profiles: profiles.clone(),
         only: args.only.clone(),
