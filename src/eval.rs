@@ -188,7 +188,11 @@ pub fn evaluate_check(check: &Check, facts: &Facts, skipped_by_user: bool) -> Fi
                 .collect();
             finding(Status::Fail, fill(&check.summary, facts), fix)
         }
-        Truth::False => finding(Status::Pass, format!("ruled out: {}", check.title), Vec::new()),
+        Truth::False => finding(
+            Status::Pass,
+            format!("ruled out: {}", check.title),
+            Vec::new(),
+        ),
         other => undecided(other)
             .unwrap_or_else(|| finding(Status::Unknown, "undecided".into(), Vec::new())),
     }

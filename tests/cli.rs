@@ -254,7 +254,12 @@ fn facts_round_trip_through_a_file() {
     // Free space on the data root is measured anew by each run; compare what was judged.
     let strip = |s: &str| {
         let v: Json = serde_json::from_str(s).unwrap();
-        v["checks"].as_array().unwrap().iter().map(|c| (c["id"].to_string(), c["status"].to_string())).collect::<Vec<_>>()
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["id"].to_string(), c["status"].to_string()))
+            .collect::<Vec<_>>()
     };
     assert_eq!(strip(&live), strip(&replayed));
 }

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value as Json;
 
+use dockdoc::facts::{Fact, Facts};
+
 use common::{bin, copy_tree, fixtures, is_root, make_char_device, make_socket};
 
 #[derive(Deserialize)]
@@ -108,22 +110,37 @@ fn facts_of(name: &str, sc: &Scenario, work: &Path) -> Option<Json> {
         "{name}: facts failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut facts: Json = serde_json::from_slice(&out.stdout).unwrap();
-    facts["host"]["root"] = Json::String(format!("tests/fixtures/sysroots/{}", sc.root));
-    let map = facts["facts"].as_object_mut().unwrap();
+    let mut facts: Facts = serde_json::from_slice(&out.stdout).unwrap();
+    // Overrides stand for what a live system would have shown; derived facts are computed again
+    // from them, and explicit overrides of derived facts win.
+    let overrides: Vec<(String, Fact)> = sc
+        .facts
+        .iter()
+        .map(|(k, v)| {
+            assert!(
+                facts.facts.contains_key(k),
+                "{name}: override of unknown fact {k}"
+            );
+            (k.clone(), serde_json::from_value(override_json(v)).unwrap())
+        })
+        .collect();
+    for (k, v) in &overrides {
+        facts.set(k, v.clone());
+    }
+    dockdoc::facts::derive(&mut facts);
+    for (k, v) in &overrides {
+        facts.set(k, v.clone());
+    }
     for (key, value) in PINNED {
-        map.insert(
-            (*key).into(),
-            serde_json::json!({"state": "known", "value": value}),
-        );
+        if !sc.facts.contains_key(*key) {
+            facts.set(key, Fact::known(*value));
+        }
     }
-    for (key, value) in &sc.facts {
-        assert!(
-            map.contains_key(key),
-            "{name}: override of unknown fact {key}"
-        );
-        map.insert(key.clone(), override_json(value));
-    }
+    facts.host.insert(
+        "root".into(),
+        format!("tests/fixtures/sysroots/{}", sc.root),
+    );
+    let facts = serde_json::to_value(&facts).unwrap();
     Some(facts)
 }
 

@@ -399,6 +399,17 @@ where
     }
 }
 
+/// Computes the derived facts, which combine what several sources said. It runs after every
+/// probe, and again in tests that override the facts a derivation reads.
+pub fn derive(facts: &mut Facts) {
+    user::derive(facts);
+    docker::derive(facts);
+    kernel::derive(facts);
+    kvm::derive(facts);
+    display::derive(facts);
+    host::derive(facts);
+}
+
 /// Gathers every fact. File probes read through the sysroot; live probes (D-Bus, Docker, X)
 /// run concurrently on the current-thread runtime, each under the timeout.
 pub async fn gather(ctx: &Context) -> Facts {
@@ -439,13 +450,7 @@ pub async fn gather(ctx: &Context) -> Facts {
         }
     }
 
-    // Derived facts combine what several sources said; they run after every probe.
-    user::derive(&mut facts);
-    docker::derive(&mut facts);
-    kernel::derive(&mut facts);
-    kvm::derive(&mut facts);
-    display::derive(&mut facts);
-    host::derive(&mut facts);
+    derive(&mut facts);
 
     let missing = Fact::unknown("no probe set this fact (a bug in dockdoc, please report it)");
     for s in schema() {
