@@ -19,7 +19,7 @@ pub struct Selection {
 impl Selection {
     pub fn includes(&self, check: &Check) -> bool {
         if !self.only.is_empty() {
-            return self.only.iter().any(|id| *id == check.id);
+            return self.only.contains(&check.id);
         }
         profile_selects(&self.profiles, &check.profiles)
     }
@@ -216,7 +216,7 @@ pub fn run(catalog: &Catalog, facts: &Facts, selection: &Selection) -> Vec<Findi
         .iter()
         .filter(|c| selection.includes(c))
         .map(|check| {
-            let skipped = selection.skip.iter().any(|id| *id == check.id);
+            let skipped = selection.skip.contains(&check.id);
             catch_unwind(AssertUnwindSafe(|| evaluate_check(check, &facts, skipped)))
                 .unwrap_or_else(|_| Finding {
                     id: check.id.clone(),
