@@ -354,3 +354,83 @@ fn the_packages_check_fails_with_one_pasteable_command() {
         Status::NotApplicable
     );
 }
+
+/// pacman itself, when installed, agrees with the probe on every fixture database.
+#[test]
+fn pacman_agrees_with_the_probe() {
+    let probe = std::process::Command::new("pacman")
+        .arg("--version")
+        .output();
+    if probe.is_err() {
+        assert_ne!(
+            std::env::var("DOCKDOC_LIVE").as_deref(),
+            Ok("require"),
+            "pacman is required"
+        );
+        eprintln!("skipped: pacman is not installed");
+        return;
+    }
+    let pacman = |root: &Path, args: &[&str]| {
+        let out = std::process::Command::new("pacman")
+            .arg("--config")
+            .arg("/dev/null")
+            .arg("--root")
+            .arg(root)
+            .arg("--dbpath")
+            .arg(root.join("var/lib/pacman"))
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let osx = [
+        "qemu",
+        "libvirt",
+        "dnsmasq",
+        "virt-manager",
+        "bridge-utils",
+        "flex",
+        "bison",
+        "iptables-nft",
+        "edk2-ovmf",
+    ];
+    for scenario in [
+        "healthy-docker-host",
+        "kernel-upgraded-no-reboot",
+        "kernel-upgrade-hook-kept-modules",
+        "docker-group-not-relogged",
+        "not-in-docker-group",
+        "daemon-json-broken",
+        "docker-osx-ready",
+        "docker-osx-missing-kvm",
+        "kernel-without-module-support",
+    ] {
+        let root = sysroot(scenario);
+        let f = gather(scenario);
+        let missing: Vec<String> = pacman(&root, &[&["-T"][..], &osx[..]].concat())
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(
+            f.get("pacman.osx_packages_missing"),
+            Fact::known(missing),
+            "{scenario}"
+        );
+        let docker = pacman(&root, &["-Q", "docker"]);
+        assert_eq!(
+            f.text("pacman.docker_version"),
+            docker.trim().strip_prefix("docker "),
+            "{scenario}"
+        );
+        let kernels: Vec<String> = pacman(&root, &["-Q"])
+            .lines()
+            .filter(|l| l.starts_with("linux "))
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(
+            f.get("pacman.kernel_packages"),
+            Fact::known(kernels),
+            "{scenario}"
+        );
+    }
+}
