@@ -434,3 +434,34 @@ fn pacman_agrees_with_the_probe() {
         );
     }
 }
+
+/// Every wording of the errors the check explains, from bash, zsh, fish and systemctl.
+#[test]
+fn the_packages_check_explains_the_errors_of_missing_host_packages() {
+    let loaded = load_builtin();
+    let check = loaded
+        .catalog
+        .get("osx-host-packages-missing")
+        .expect("check loaded");
+    for sample in [
+        "bash: virsh: command not found",
+        "bash: qemu-system-x86_64: command not found",
+        "zsh: command not found: virt-manager",
+        "fish: Unknown command: brctl",
+        "sh: 1: qemu-img: not found",
+        "Failed to enable unit: Unit file libvirtd.service does not exist.",
+        "Failed to start libvirtd.service: Unit libvirtd.service not found.",
+        "Failed to start virtlogd.service: Unit virtlogd.service could not be found.",
+    ] {
+        assert!(
+            check.explains.iter().any(|re| re.is_match(sample)),
+            "{sample}"
+        );
+    }
+    assert!(
+        !check
+            .explains
+            .iter()
+            .any(|re| re.is_match("bash: docker: command not found"))
+    );
+}
