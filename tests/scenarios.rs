@@ -20,10 +20,12 @@ use common::{bin, copy_tree, fixtures, is_root, make_char_device, make_socket};
 #[serde(deny_unknown_fields)]
 struct Scenario {
     description: String,
+    /// Another scenario whose root, profiles, env, make and facts this one starts from (its
+    /// expectations are not inherited).
+    extends: Option<String>,
     /// The sysroot under tests/fixtures/sysroots the facts are gathered from.
-    root: String,
-    #[serde(default = "all_profiles")]
-    profiles: Vec<String>,
+    root: Option<String>,
+    profiles: Option<Vec<String>>,
     /// Environment for gathering (DISPLAY, SUDO_USER, …). HOME defaults to /home/alice.
     #[serde(default)]
     env: BTreeMap<String, String>,
@@ -35,10 +37,6 @@ struct Scenario {
     facts: BTreeMap<String, toml::Value>,
     /// Expected status per check id.
     expect: BTreeMap<String, String>,
-}
-
-fn all_profiles() -> Vec<String> {
-    vec!["all".into()]
 }
 
 /// Facts that differ from machine to machine even under --root, pinned so reports are stable.
@@ -56,7 +54,22 @@ fn scenario_files() -> Vec<PathBuf> {
 
 fn load(path: &Path) -> Scenario {
     let text = std::fs::read_to_string(path).unwrap();
-    toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    let mut sc: Scenario = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if let Some(parent) = sc.extends.take() {
+        let base = load(&path.with_file_name(format!("{parent}.toml")));
+        sc.root = sc.root.or(base.root);
+        sc.profiles = sc.profiles.or(base.profiles);
+        for (k, v) in base.env {
+            sc.env.entry(k).or_insert(v);
+        }
+        for (k, v) in base.facts {
+            sc.facts.entry(k).or_insert(v);
+        }
+        sc.make.extend(base.make);
+        sc.make.sort();
+        sc.make.dedup();
+    }
+    sc
 }
 
 fn override_json(v: &toml::Value) -> Json {
@@ -76,7 +89,8 @@ fn override_json(v: &toml::Value) -> Json {
 /// Gathers the facts of the scenario's root and applies its overrides. Returns None (with the
 /// reason printed) when the scenario needs something only root can make.
 fn facts_of(name: &str, sc: &Scenario, work: &Path) -> Option<Json> {
-    let src = fixtures().join("sysroots").join(&sc.root);
+    let root_name = sc.root.clone().unwrap_or_else(|| panic!("{name}: no root"));
+    let src = fixtures().join("sysroots").join(&root_name);
     assert!(src.is_dir(), "{name}: no sysroot {}", src.display());
     let root = work.join("root");
     copy_tree(&src, &root);
@@ -89,7 +103,7 @@ fn facts_of(name: &str, sc: &Scenario, work: &Path) -> Option<Json> {
                 }
                 make_char_device(&root.join("dev/kvm"), 10, 232, 0o660, "kvm", &root);
             }
-            s if s.starts_with("tmp/.X11-unix/") => make_socket(&root.join(s)),
+            s if s.starts_with("tmp/.X11-unix/") || s.ends_with(".sock") => make_socket(&root.join(s)),
             other => panic!("{name}: cannot make {other}"),
         }
     }
@@ -138,7 +152,7 @@ fn facts_of(name: &str, sc: &Scenario, work: &Path) -> Option<Json> {
     }
     facts.host.insert(
         "root".into(),
-        format!("tests/fixtures/sysroots/{}", sc.root),
+        format!("tests/fixtures/sysroots/{root_name}"),
     );
     let facts = serde_json::to_value(&facts).unwrap();
     Some(facts)
@@ -163,27 +177,28 @@ fn check_replay(facts_file: &Path, profiles: &[String], format: &str) -> (i32, S
     )
 }
 
-fn snapshot(name: &str, ext: &str, actual: &str) {
+fn snapshot(name: &str, ext: &str, actual: &str) -> Option<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/snapshots")
         .join(format!("{name}.{ext}"));
     if std::env::var_os("DOCKDOC_BLESS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, actual).unwrap();
-        return;
+        return None;
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    if expected != actual {
-        panic!(
+    (expected != actual).then(|| {
+        format!(
             "snapshot {} differs (DOCKDOC_BLESS=1 cargo test --test scenarios to accept):\n--- expected\n{expected}\n--- actual\n{actual}",
             path.display()
-        );
-    }
+        )
+    })
 }
 
 #[test]
 fn every_scenario_gives_the_expected_statuses() {
     let mut failures = Vec::new();
+    let mut diffs = Vec::new();
     for file in scenario_files() {
         let name = file.file_stem().unwrap().to_string_lossy().into_owned();
         let sc = load(&file);
@@ -195,7 +210,8 @@ fn every_scenario_gives_the_expected_statuses() {
         let facts_file = work.path().join("facts.json");
         std::fs::write(&facts_file, serde_json::to_string_pretty(&facts).unwrap()).unwrap();
 
-        let (code, json) = check_replay(&facts_file, &sc.profiles, "json");
+        let profiles = sc.profiles.clone().unwrap_or_else(|| vec!["all".into()]);
+        let (code, json) = check_replay(&facts_file, &profiles, "json");
         let report: Json = serde_json::from_str(&json).unwrap();
         let statuses: BTreeMap<&str, &str> = report["checks"]
             .as_array()
@@ -215,11 +231,14 @@ fn every_scenario_gives_the_expected_statuses() {
             .iter()
             .any(|c| c["status"] == "fail" && c["severity"] == "error");
         assert_eq!(code, i32::from(has_error), "{name}: exit status");
-        snapshot(&name, "json", &json);
-        let (_, text) = check_replay(&facts_file, &sc.profiles, "text");
-        snapshot(&name, "txt", &text);
+        let mut snapshot_failures = Vec::new();
+        snapshot_failures.extend(snapshot(&name, "json", &json));
+        let (_, text) = check_replay(&facts_file, &profiles, "text");
+        snapshot_failures.extend(snapshot(&name, "txt", &text));
+        diffs.extend(snapshot_failures);
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    assert!(diffs.is_empty(), "\n{}", diffs.join("\n"));
 }
 
 #[test]
