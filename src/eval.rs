@@ -19,7 +19,7 @@ pub struct Selection {
 impl Selection {
     pub fn includes(&self, check: &Check) -> bool {
         if !self.only.is_empty() {
-            return self.only.iter().any(|id| *id == check.id);
+            return self.only.contains(&check.id);
         }
         profile_selects(&self.profiles, &check.profiles)
     }
@@ -104,6 +104,13 @@ fn test_value(test: &Test, value: &Value) -> Truth {
         (Test::Matches(re), Value::Text(t)) => truth(re.is_match(t)),
         (Test::LessThan(n), Value::Int(i)) => truth(i < n),
         (Test::GreaterThan(n), Value::Int(i)) => truth(i > n),
+        // On a list, the comparisons count its members: `greater_than = 0` means "not empty".
+        (Test::LessThan(n), Value::List(l)) => {
+            truth(i64::try_from(l.len()).is_ok_and(|len| len < *n))
+        }
+        (Test::GreaterThan(n), Value::List(l)) => {
+            truth(i64::try_from(l.len()).is_ok_and(|len| len > *n))
+        }
         (_, v) => Truth::Unknown(vec![format!(
             "the value `{v}` has the wrong type for this test"
         )]),
@@ -216,7 +223,7 @@ pub fn run(catalog: &Catalog, facts: &Facts, selection: &Selection) -> Vec<Findi
         .iter()
         .filter(|c| selection.includes(c))
         .map(|check| {
-            let skipped = selection.skip.iter().any(|id| *id == check.id);
+            let skipped = selection.skip.contains(&check.id);
             catch_unwind(AssertUnwindSafe(|| evaluate_check(check, &facts, skipped)))
                 .unwrap_or_else(|_| Finding {
                     id: check.id.clone(),
@@ -257,6 +264,23 @@ mod tests {
             f.set(k, v.clone());
         }
         f
+    }
+
+    #[test]
+    fn list_comparisons_count_members() {
+        let c = check(
+            r#"{ fact = "docker.flag_conflicts", greater_than = 0 }"#,
+            None,
+        );
+        let list = |v: &[&str]| Fact::known(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        for (fact, want) in [
+            (list(&["hosts"]), Status::Fail),
+            (list(&[]), Status::Pass),
+            (Fact::known(Value::Null), Status::Pass),
+        ] {
+            let f = facts(&[("docker.flag_conflicts", fact)]);
+            assert_eq!(evaluate_check(&c, &f, false).status, want);
+        }
     }
 
     #[test]

@@ -559,15 +559,17 @@ async fn gather_system(ctx: &Context) -> Facts {
         }
     };
     let t = ctx.timeout;
+    // Each read is boxed: eight zbus call chains side by side are too big for a small stack.
+    let read = |name| Box::pin(read_unit(&conn, name, t));
     let (svc, sock, lsvc, lsock, qsvc, qsock, vsvc, vsock) = tokio::join!(
-        read_unit(&conn, "docker.service", t),
-        read_unit(&conn, "docker.socket", t),
-        read_unit(&conn, LIBVIRT_UNITS[0], t),
-        read_unit(&conn, LIBVIRT_UNITS[1], t),
-        read_unit(&conn, LIBVIRT_UNITS[2], t),
-        read_unit(&conn, LIBVIRT_UNITS[3], t),
-        read_unit(&conn, VIRTLOGD_UNITS[0], t),
-        read_unit(&conn, VIRTLOGD_UNITS[1], t),
+        read("docker.service"),
+        read("docker.socket"),
+        read(LIBVIRT_UNITS[0]),
+        read(LIBVIRT_UNITS[1]),
+        read(LIBVIRT_UNITS[2]),
+        read(LIBVIRT_UNITS[3]),
+        read(VIRTLOGD_UNITS[0]),
+        read(VIRTLOGD_UNITS[1]),
     );
     let libvirt = [
         (LIBVIRT_UNITS[0], &lsvc),
@@ -613,7 +615,7 @@ async fn gather_user(ctx: &Context) -> Facts {
 /// Reads the system bus and the user bus concurrently. A bus that cannot be reached is known
 /// absent and leaves its other keys unknown with the reason; nothing here panics.
 pub async fn gather(ctx: &Context) -> Facts {
-    let (mut system, user) = tokio::join!(gather_system(ctx), gather_user(ctx));
+    let (mut system, user) = tokio::join!(Box::pin(gather_system(ctx)), Box::pin(gather_user(ctx)));
     system.facts.extend(user.facts);
     system
 }
