@@ -9,8 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use dockdoc::catalog::load_builtin;
+use dockdoc::eval::evaluate_check;
 use dockdoc::facts::systemd::{self, SCHEMA, UnitState};
 use dockdoc::facts::{Context, Endpoints, Env, Fact, Facts, Sysroot};
+use dockdoc::finding::Status;
 use harness::Booted;
 
 const STANDIN_EXEC: &str = "/etc/systemd/system/dockdoc-standin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock";
@@ -50,6 +53,32 @@ fn assert_facts(facts: &Facts, expected: &[(&str, Fact)]) {
     for (key, want) in expected {
         assert_eq!(&facts.get(key), want, "fact {key}");
     }
+}
+
+/// The daemon checks' statuses on real unit states, on a host like this VM (systemd is not
+/// PID 1 of the host, the namespace's bus was given explicitly) with Arch's `-H fd://` unit.
+fn assert_checks(facts: &Facts, expected: &[(&str, Status)]) {
+    let mut facts = facts.clone();
+    facts.set("os.systemd_booted", known(false));
+    facts.set("docker.exec_start_uses_fd", known(true));
+    let catalog = load_builtin().catalog;
+    for (id, want) in expected {
+        let check = catalog.get(id).unwrap_or_else(|| panic!("no check {id}"));
+        let finding = evaluate_check(check, &facts, false);
+        assert_eq!(finding.status, *want, "{id}: {}", finding.summary);
+    }
+}
+
+const UNIT_CHECKS: [&str; 5] = [
+    "docker-service-inactive",
+    "docker-service-failed",
+    "docker-not-enabled",
+    "docker-socket-without-service",
+    "docker-socket-activation-broken",
+];
+
+fn unit_checks(statuses: [Status; 5]) -> Vec<(&'static str, Status)> {
+    UNIT_CHECKS.into_iter().zip(statuses).collect()
 }
 
 #[tokio::test]
@@ -95,6 +124,20 @@ async fn unreachable_bus_is_known_absent_and_the_rest_unknown_fast() {
             _ => Fact::unknown(reason.clone()),
         };
         assert_eq!(facts.get(spec.key), want, "fact {}", spec.key);
+    }
+    // No systemd on the host (this VM): the unit checks do not apply. systemd is PID 1 but its
+    // bus is gone: they are unknown, with the reason.
+    let catalog = load_builtin().catalog;
+    for (booted, want) in [(false, Status::NotApplicable), (true, Status::Unknown)] {
+        let mut facts = facts.clone();
+        facts.set("os.systemd_booted", known(booted));
+        for id in UNIT_CHECKS.into_iter().chain(["libvirt-daemon-inactive"]) {
+            let finding = evaluate_check(catalog.get(id).unwrap(), &facts, false);
+            assert_eq!(finding.status, want, "{id}: {}", finding.summary);
+            if want == Status::Unknown {
+                assert!(finding.summary.contains(&reason), "{}", finding.summary);
+            }
+        }
     }
 }
 
@@ -222,6 +265,17 @@ async fn docker_active_and_enabled_with_virtqemud_listening() {
             ("systemd.virtlogd_active", known(false)),
         ],
     );
+    {
+        use Status::*;
+        assert_checks(
+            &facts,
+            &[
+                ("libvirt-daemon-inactive", Pass),
+                ("virtlogd-inactive", Fail),
+            ],
+        );
+        assert_checks(&facts, &unit_checks([Pass, Pass, Pass, Pass, Pass]));
+    }
     booted.shutdown();
 }
 
@@ -256,6 +310,10 @@ async fn socket_activation_only_the_socket_listens() {
             ("systemd.virtlogd_active", known(false)),
         ],
     );
+    {
+        use Status::*;
+        assert_checks(&facts, &unit_checks([Pass, Pass, Pass, Pass, Pass]));
+    }
     booted.shutdown();
 }
 
@@ -278,6 +336,10 @@ async fn failed_daemon_reports_result_and_exit_status() {
             ("systemd.docker_socket_unit_file_state", known("disabled")),
         ],
     );
+    {
+        use Status::*;
+        assert_checks(&facts, &unit_checks([Pass, Fail, Fail, Fail, Pass]));
+    }
     booted.shutdown();
 }
 
@@ -309,6 +371,10 @@ async fn flapping_daemon_hits_the_start_limit() {
             ),
         ],
     );
+    {
+        use Status::*;
+        assert_checks(&facts, &unit_checks([Pass, Fail, Fail, Pass, Fail]));
+    }
     booted.shutdown();
 }
 
@@ -327,6 +393,10 @@ async fn daemon_stuck_activating_behind_a_listening_socket() {
             ("systemd.docker_socket_active_state", known("active")),
         ],
     );
+    {
+        use Status::*;
+        assert_checks(&facts, &unit_checks([Pass, Pass, Fail, Fail, Pass]));
+    }
     booted.shutdown();
 }
 
@@ -351,5 +421,43 @@ async fn docker_not_installed_is_not_found() {
             ("systemd.libvirt_units_loaded", known(false)),
         ],
     );
+    {
+        use Status::*;
+        assert_checks(
+            &facts,
+            &unit_checks([
+                NotApplicable,
+                NotApplicable,
+                NotApplicable,
+                NotApplicable,
+                NotApplicable,
+            ]),
+        );
+    }
     booted.shutdown();
+}
+
+#[test]
+fn daemon_and_libvirt_checks_explain_their_error_samples() {
+    let catalog = load_builtin().catalog;
+    let mut seen = 0;
+    for check in catalog
+        .checks
+        .iter()
+        .filter(|c| (c.area == "daemon" || c.area == "libvirt") && !c.explains.is_empty())
+    {
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/error-samples")
+            .join(format!("{}.txt", check.id));
+        let text = std::fs::read_to_string(&sample)
+            .unwrap_or_else(|e| panic!("{}: {e}", sample.display()));
+        assert!(
+            check.explains.iter().any(|re| re.is_match(&text)),
+            "{}: no explains pattern matches {}",
+            check.id,
+            sample.display()
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, 12);
 }
