@@ -104,6 +104,13 @@ fn test_value(test: &Test, value: &Value) -> Truth {
         (Test::Matches(re), Value::Text(t)) => truth(re.is_match(t)),
         (Test::LessThan(n), Value::Int(i)) => truth(i < n),
         (Test::GreaterThan(n), Value::Int(i)) => truth(i > n),
+        // On a list, the comparisons count its members: `greater_than = 0` means "not empty".
+        (Test::LessThan(n), Value::List(l)) => {
+            truth(i64::try_from(l.len()).is_ok_and(|len| len < *n))
+        }
+        (Test::GreaterThan(n), Value::List(l)) => {
+            truth(i64::try_from(l.len()).is_ok_and(|len| len > *n))
+        }
         (_, v) => Truth::Unknown(vec![format!(
             "the value `{v}` has the wrong type for this test"
         )]),
@@ -261,6 +268,23 @@ mod tests {
             f.set(k, v.clone());
         }
         f
+    }
+
+    #[test]
+    fn list_comparisons_count_members() {
+        let c = check(
+            r#"{ fact = "docker.flag_conflicts", greater_than = 0 }"#,
+            None,
+        );
+        let list = |v: &[&str]| Fact::known(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        for (fact, want) in [
+            (list(&["hosts"]), Status::Fail),
+            (list(&[]), Status::Pass),
+            (Fact::known(Value::Null), Status::Pass),
+        ] {
+            let f = facts(&[("docker.flag_conflicts", fact)]);
+            assert_eq!(evaluate_check(&c, &f, false).status, want);
+        }
     }
 
     #[test]

@@ -461,10 +461,10 @@ fn build_condition(raw: Spanned<RawCondition>, base: usize) -> Located<Condition
         ));
     }
     if let Some(n) = raw.less_than {
-        tests.push((Test::LessThan(n), &[FactKind::Int][..]));
+        tests.push((Test::LessThan(n), &[FactKind::Int, FactKind::List][..]));
     }
     if let Some(n) = raw.greater_than {
-        tests.push((Test::GreaterThan(n), &[FactKind::Int][..]));
+        tests.push((Test::GreaterThan(n), &[FactKind::Int, FactKind::List][..]));
     }
     if tests.len() != 1 {
         return Err((

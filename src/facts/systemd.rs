@@ -1,7 +1,13 @@
 //! systemd over D-Bus (zbus): unit states of docker, its socket and libvirt's daemons on the
 //! system bus, and the rootless docker.service on the user bus. One connection per bus.
 
-use super::{Context, FactKind::*, FactSpec, Facts, spec};
+use std::future::Future;
+use std::time::Duration;
+
+use zbus::proxy::CacheProperties;
+use zbus::{Connection, OwnedObjectPath, proxy};
+
+use super::{Context, Fact, FactKind::*, FactSpec, Facts, spec};
 
 pub const SCHEMA: &[FactSpec] = &[
     spec("systemd.system_bus", Bool, "the system bus answered"),
@@ -80,6 +86,11 @@ pub const SCHEMA: &[FactSpec] = &[
         Bool,
         "virtlogd.service is active or virtlogd.socket is listening",
     ),
+    spec(
+        "systemd.libvirt_units_loaded",
+        Bool,
+        "systemd knows libvirtd or virtqemud (a .service or .socket is loaded): libvirt is installed",
+    ),
     spec("systemd.user_bus", Bool, "the user bus answered"),
     spec(
         "systemd.user_docker_service_active_state",
@@ -88,6 +99,705 @@ pub const SCHEMA: &[FactSpec] = &[
     ),
 ];
 
-pub async fn gather(_ctx: &Context) -> Facts {
-    Facts::default()
+/// The system bus of a systemd host (`/var/run` is a symlink to `/run` there).
+pub const DEFAULT_SYSTEM_BUS: &str = "unix:path=/run/dbus/system_bus_socket";
+
+const SYSTEM_KEYS: &[&str] = &[
+    "systemd.system_bus",
+    "systemd.docker_service_load_state",
+    "systemd.docker_service_active_state",
+    "systemd.docker_service_sub_state",
+    "systemd.docker_service_result",
+    "systemd.docker_service_exit_status",
+    "systemd.docker_service_unit_file_state",
+    "systemd.docker_service_exec_start",
+    "systemd.docker_socket_load_state",
+    "systemd.docker_socket_active_state",
+    "systemd.docker_socket_sub_state",
+    "systemd.docker_socket_result",
+    "systemd.docker_socket_unit_file_state",
+    "systemd.libvirt_daemon_active",
+    "systemd.libvirt_daemon_states",
+    "systemd.libvirt_units_loaded",
+    "systemd.virtlogd_active",
+];
+
+const USER_KEYS: &[&str] = &[
+    "systemd.user_bus",
+    "systemd.user_docker_service_active_state",
+];
+
+/// The units read on the system bus, all at once.
+const LIBVIRT_UNITS: [&str; 4] = [
+    "libvirtd.service",
+    "libvirtd.socket",
+    "virtqemud.service",
+    "virtqemud.socket",
+];
+const VIRTLOGD_UNITS: [&str; 2] = ["virtlogd.service", "virtlogd.socket"];
+
+#[proxy(
+    interface = "org.freedesktop.systemd1.Manager",
+    default_service = "org.freedesktop.systemd1",
+    default_path = "/org/freedesktop/systemd1"
+)]
+trait Manager {
+    /// Loads a unit by name; unlike GetUnit it also answers for units that do not exist,
+    /// which then have LoadState=not-found.
+    fn load_unit(&self, name: &str) -> zbus::Result<OwnedObjectPath>;
+}
+
+#[proxy(
+    interface = "org.freedesktop.systemd1.Unit",
+    default_service = "org.freedesktop.systemd1"
+)]
+trait Unit {
+    #[zbus(property)]
+    fn load_state(&self) -> zbus::Result<String>;
+    #[zbus(property)]
+    fn active_state(&self) -> zbus::Result<String>;
+    #[zbus(property)]
+    fn sub_state(&self) -> zbus::Result<String>;
+    #[zbus(property)]
+    fn unit_file_state(&self) -> zbus::Result<String>;
+}
+
+/// One entry of ExecStart: path, argv, ignore-failure, start/exit timestamps, pid, code, status.
+type ExecCommand = (String, Vec<String>, bool, u64, u64, u64, u64, u32, i32, i32);
+
+#[proxy(
+    interface = "org.freedesktop.systemd1.Service",
+    default_service = "org.freedesktop.systemd1"
+)]
+trait Service {
+    #[zbus(property)]
+    fn result(&self) -> zbus::Result<String>;
+    #[zbus(property)]
+    fn exec_main_status(&self) -> zbus::Result<i32>;
+    #[zbus(property)]
+    fn exec_start(&self) -> zbus::Result<Vec<ExecCommand>>;
+}
+
+#[proxy(
+    interface = "org.freedesktop.systemd1.Socket",
+    default_service = "org.freedesktop.systemd1"
+)]
+trait Socket {
+    #[zbus(property)]
+    fn result(&self) -> zbus::Result<String>;
+}
+
+/// What systemd said about one unit.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UnitState {
+    pub load_state: String,
+    pub active_state: String,
+    pub sub_state: String,
+    pub unit_file_state: String,
+    /// Service and socket units have a Result; other types do not.
+    pub result: Option<String>,
+    pub exec_main_status: Option<i32>,
+    /// ExecStart rendered as a command line; `None` when the unit has none.
+    pub exec_start: Option<String>,
+}
+
+impl UnitState {
+    /// Active for a service (running or reloading), or listening/running for a socket.
+    pub fn is_active(&self) -> bool {
+        matches!(self.active_state.as_str(), "active" | "reloading")
+    }
+}
+
+/// A unit read: its state, or why it could not be read (the reason names the unit).
+pub type UnitRead = Result<UnitState, String>;
+
+/// How a bus is reached, or why it is not.
+#[derive(Clone, Debug, PartialEq)]
+enum Target {
+    Address(String),
+    /// Not contacted (under `--root` without an explicit address).
+    Skip(String),
+    /// No address is known: the bus is known to be absent, with this reason.
+    Absent(String),
+}
+
+fn system_target(ctx: &Context) -> Target {
+    match (&ctx.endpoints.system_bus, ctx.endpoints.use_defaults) {
+        (Some(addr), _) => Target::Address(addr.clone()),
+        (None, true) => Target::Address(DEFAULT_SYSTEM_BUS.to_owned()),
+        (None, false) => Target::Skip(ctx.live_skip_reason("systemd", "--system-bus")),
+    }
+}
+
+fn user_target(ctx: &Context) -> Target {
+    if let Some(addr) = &ctx.endpoints.user_bus {
+        return Target::Address(addr.clone());
+    }
+    if !ctx.endpoints.use_defaults {
+        return Target::Skip(ctx.live_skip_reason("the user's systemd", "--user-bus"));
+    }
+    if let Some(addr) = ctx.env.get("DBUS_SESSION_BUS_ADDRESS") {
+        return Target::Address(addr.to_owned());
+    }
+    match ctx.env.get("XDG_RUNTIME_DIR") {
+        Some(dir) => Target::Address(format!("unix:path={}/bus", dir.trim_end_matches('/'))),
+        None => Target::Absent(
+            "no user bus address: neither DBUS_SESSION_BUS_ADDRESS nor XDG_RUNTIME_DIR is set"
+                .to_owned(),
+        ),
+    }
+}
+
+fn wait_text(timeout: Duration) -> String {
+    humantime::format_duration(timeout).to_string()
+}
+
+/// Runs one D-Bus exchange under the context's timeout; errors become reasons.
+async fn bounded<T, F>(timeout: Duration, what: &str, call: F) -> Result<T, String>
+where
+    F: Future<Output = zbus::Result<T>>,
+{
+    match tokio::time::timeout(timeout, call).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(format!("{what}: {e}")),
+        Err(_) => Err(format!("{what}: no answer within {}", wait_text(timeout))),
+    }
+}
+
+/// Opens a connection to the bus at `address` (authentication and Hello included).
+async fn connect(address: &str, which: &str, timeout: Duration) -> Result<Connection, String> {
+    let build = async {
+        zbus::connection::Builder::address(address)
+            .method_timeout(timeout)
+            .build()
+            .await
+    };
+    match tokio::time::timeout(timeout, build).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => {
+            // zbus repeats the address; say it once.
+            let e = e.to_string();
+            let e = e
+                .strip_prefix(&format!("failed to connect to `{address}`: "))
+                .unwrap_or(&e);
+            Err(format!("cannot connect to the {which} at {address}: {e}"))
+        }
+        Err(_) => Err(format!(
+            "cannot connect to the {which} at {address}: no answer within {}",
+            wait_text(timeout)
+        )),
+    }
+}
+
+/// Renders ExecStart entries as command lines: argv joined by spaces, entries by " ; ".
+pub fn render_exec_start(commands: &[ExecCommand]) -> Option<String> {
+    let lines: Vec<String> = commands
+        .iter()
+        .map(|(path, argv, ..)| {
+            if argv.is_empty() {
+                path.clone()
+            } else {
+                argv.join(" ")
+            }
+        })
+        .collect();
+    (!lines.is_empty()).then(|| lines.join(" ; "))
+}
+
+/// Reads one unit: LoadUnit, then its properties concurrently, so two round trips in all.
+pub async fn read_unit(conn: &Connection, name: &str, timeout: Duration) -> UnitRead {
+    let manager = bounded(
+        timeout,
+        name,
+        ManagerProxy::builder(conn)
+            .cache_properties(CacheProperties::No)
+            .build(),
+    )
+    .await?;
+    let path = bounded(timeout, name, manager.load_unit(name)).await?;
+    let unit = bounded(
+        timeout,
+        name,
+        UnitProxy::builder(conn)
+            .path(path.clone())
+            .cache_properties(CacheProperties::No)
+            .build(),
+    )
+    .await?;
+    let common = async {
+        tokio::join!(
+            bounded(timeout, name, unit.load_state()),
+            bounded(timeout, name, unit.active_state()),
+            bounded(timeout, name, unit.sub_state()),
+            bounded(timeout, name, unit.unit_file_state()),
+        )
+    };
+    let mut state = UnitState::default();
+    if name.ends_with(".service") {
+        let service = bounded(
+            timeout,
+            name,
+            ServiceProxy::builder(conn)
+                .path(path)
+                .cache_properties(CacheProperties::No)
+                .build(),
+        )
+        .await?;
+        let ((load, active, sub, file), result, status, exec) = tokio::join!(
+            common,
+            bounded(timeout, name, service.result()),
+            bounded(timeout, name, service.exec_main_status()),
+            bounded(timeout, name, service.exec_start()),
+        );
+        (
+            state.load_state,
+            state.active_state,
+            state.sub_state,
+            state.unit_file_state,
+        ) = (load?, active?, sub?, file?);
+        state.result = Some(result?);
+        state.exec_main_status = Some(status?);
+        state.exec_start = render_exec_start(&exec?);
+    } else if name.ends_with(".socket") {
+        let socket = bounded(
+            timeout,
+            name,
+            SocketProxy::builder(conn)
+                .path(path)
+                .cache_properties(CacheProperties::No)
+                .build(),
+        )
+        .await?;
+        let ((load, active, sub, file), result) =
+            tokio::join!(common, bounded(timeout, name, socket.result()));
+        (
+            state.load_state,
+            state.active_state,
+            state.sub_state,
+            state.unit_file_state,
+        ) = (load?, active?, sub?, file?);
+        state.result = Some(result?);
+    } else {
+        let (load, active, sub, file) = common.await;
+        (
+            state.load_state,
+            state.active_state,
+            state.sub_state,
+            state.unit_file_state,
+        ) = (load?, active?, sub?, file?);
+    }
+    Ok(state)
+}
+
+fn text(read: &UnitRead, f: impl Fn(&UnitState) -> Option<String>) -> Fact {
+    match read {
+        Ok(state) => Fact::known(f(state)),
+        Err(reason) => Fact::unknown(reason.clone()),
+    }
+}
+
+/// UnitFileState, or no value when the unit has no unit file (systemd says "").
+fn unit_file_state(s: &UnitState) -> Option<String> {
+    (!s.unit_file_state.is_empty()).then(|| s.unit_file_state.clone())
+}
+
+/// Whether any of the units is active. Known true as soon as one is; unknown when none is
+/// and some could not be read.
+pub fn any_active(reads: &[(&str, &UnitRead)]) -> Fact {
+    if reads
+        .iter()
+        .any(|(_, r)| r.as_ref().is_ok_and(UnitState::is_active))
+    {
+        return Fact::known(true);
+    }
+    let errors: Vec<&str> = reads
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().err().map(String::as_str))
+        .collect();
+    if errors.is_empty() {
+        Fact::known(false)
+    } else {
+        Fact::unknown(errors.join("; "))
+    }
+}
+
+/// Whether any of the units is loaded (installed). Same three-valued rule as [`any_active`].
+pub fn any_loaded(reads: &[(&str, &UnitRead)]) -> Fact {
+    if reads
+        .iter()
+        .any(|(_, r)| r.as_ref().is_ok_and(|s| s.load_state == "loaded"))
+    {
+        return Fact::known(true);
+    }
+    let errors: Vec<&str> = reads
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().err().map(String::as_str))
+        .collect();
+    if errors.is_empty() {
+        Fact::known(false)
+    } else {
+        Fact::unknown(errors.join("; "))
+    }
+}
+
+/// `name=ActiveState` for each unit; units that are not loaded show their LoadState instead.
+pub fn render_states(reads: &[(&str, &UnitRead)]) -> Fact {
+    if let Some(Err(reason)) = reads
+        .iter()
+        .all(|(_, r)| r.is_err())
+        .then(|| reads.first().map(|(_, r)| *r))
+        .flatten()
+    {
+        return Fact::unknown(reason.clone());
+    }
+    let parts: Vec<String> = reads
+        .iter()
+        .map(|(name, r)| match r {
+            Ok(s) if s.load_state == "loaded" => format!("{name}={}", s.active_state),
+            Ok(s) => format!("{name}={}", s.load_state),
+            Err(_) => format!("{name}=unknown"),
+        })
+        .collect();
+    Fact::known(parts.join(", "))
+}
+
+/// Turns the unit reads of the system bus into facts.
+pub fn system_facts(
+    docker_service: &UnitRead,
+    docker_socket: &UnitRead,
+    libvirt: &[(&str, &UnitRead)],
+    virtlogd: &[(&str, &UnitRead)],
+) -> Facts {
+    let mut facts = Facts::default();
+    facts.set("systemd.system_bus", Fact::known(true));
+    let svc = docker_service;
+    facts.set(
+        "systemd.docker_service_load_state",
+        text(svc, |s| Some(s.load_state.clone())),
+    );
+    facts.set(
+        "systemd.docker_service_active_state",
+        text(svc, |s| Some(s.active_state.clone())),
+    );
+    facts.set(
+        "systemd.docker_service_sub_state",
+        text(svc, |s| Some(s.sub_state.clone())),
+    );
+    facts.set(
+        "systemd.docker_service_result",
+        text(svc, |s| s.result.clone()),
+    );
+    facts.set(
+        "systemd.docker_service_exit_status",
+        match svc {
+            Ok(s) => Fact::known(s.exec_main_status.map(i64::from)),
+            Err(reason) => Fact::unknown(reason.clone()),
+        },
+    );
+    facts.set(
+        "systemd.docker_service_unit_file_state",
+        text(svc, unit_file_state),
+    );
+    facts.set(
+        "systemd.docker_service_exec_start",
+        text(svc, |s| s.exec_start.clone()),
+    );
+    let sock = docker_socket;
+    facts.set(
+        "systemd.docker_socket_load_state",
+        text(sock, |s| Some(s.load_state.clone())),
+    );
+    facts.set(
+        "systemd.docker_socket_active_state",
+        text(sock, |s| Some(s.active_state.clone())),
+    );
+    facts.set(
+        "systemd.docker_socket_sub_state",
+        text(sock, |s| Some(s.sub_state.clone())),
+    );
+    facts.set(
+        "systemd.docker_socket_result",
+        text(sock, |s| s.result.clone()),
+    );
+    facts.set(
+        "systemd.docker_socket_unit_file_state",
+        text(sock, unit_file_state),
+    );
+    facts.set("systemd.libvirt_daemon_active", any_active(libvirt));
+    facts.set("systemd.libvirt_daemon_states", render_states(libvirt));
+    facts.set("systemd.libvirt_units_loaded", any_loaded(libvirt));
+    facts.set("systemd.virtlogd_active", any_active(virtlogd));
+    facts
+}
+
+fn set_keys(facts: &mut Facts, keys: &[&str], fact: &Fact) {
+    for key in keys {
+        facts.set(key, fact.clone());
+    }
+}
+
+async fn gather_system(ctx: &Context) -> Facts {
+    let mut facts = Facts::default();
+    let address = match system_target(ctx) {
+        Target::Address(a) => a,
+        Target::Skip(reason) => {
+            set_keys(&mut facts, SYSTEM_KEYS, &Fact::skipped(reason));
+            return facts;
+        }
+        Target::Absent(reason) => {
+            set_keys(&mut facts, SYSTEM_KEYS, &Fact::unknown(reason));
+            facts.set("systemd.system_bus", Fact::known(false));
+            return facts;
+        }
+    };
+    let conn = match connect(&address, "system bus", ctx.timeout).await {
+        Ok(c) => c,
+        Err(reason) => {
+            set_keys(&mut facts, SYSTEM_KEYS, &Fact::unknown(reason));
+            facts.set("systemd.system_bus", Fact::known(false));
+            return facts;
+        }
+    };
+    let t = ctx.timeout;
+    // Each read is boxed: eight zbus call chains side by side are too big for a small stack.
+    let read = |name| Box::pin(read_unit(&conn, name, t));
+    let (svc, sock, lsvc, lsock, qsvc, qsock, vsvc, vsock) = tokio::join!(
+        read("docker.service"),
+        read("docker.socket"),
+        read(LIBVIRT_UNITS[0]),
+        read(LIBVIRT_UNITS[1]),
+        read(LIBVIRT_UNITS[2]),
+        read(LIBVIRT_UNITS[3]),
+        read(VIRTLOGD_UNITS[0]),
+        read(VIRTLOGD_UNITS[1]),
+    );
+    let libvirt = [
+        (LIBVIRT_UNITS[0], &lsvc),
+        (LIBVIRT_UNITS[1], &lsock),
+        (LIBVIRT_UNITS[2], &qsvc),
+        (LIBVIRT_UNITS[3], &qsock),
+    ];
+    let virtlogd = [(VIRTLOGD_UNITS[0], &vsvc), (VIRTLOGD_UNITS[1], &vsock)];
+    system_facts(&svc, &sock, &libvirt, &virtlogd)
+}
+
+async fn gather_user(ctx: &Context) -> Facts {
+    let mut facts = Facts::default();
+    let address = match user_target(ctx) {
+        Target::Address(a) => a,
+        Target::Skip(reason) => {
+            set_keys(&mut facts, USER_KEYS, &Fact::skipped(reason));
+            return facts;
+        }
+        Target::Absent(reason) => {
+            set_keys(&mut facts, USER_KEYS, &Fact::unknown(reason));
+            facts.set("systemd.user_bus", Fact::known(false));
+            return facts;
+        }
+    };
+    match connect(&address, "user bus", ctx.timeout).await {
+        Ok(conn) => {
+            facts.set("systemd.user_bus", Fact::known(true));
+            let read = read_unit(&conn, "docker.service", ctx.timeout).await;
+            facts.set(
+                "systemd.user_docker_service_active_state",
+                text(&read, |s| Some(s.active_state.clone())),
+            );
+        }
+        Err(reason) => {
+            set_keys(&mut facts, USER_KEYS, &Fact::unknown(reason));
+            facts.set("systemd.user_bus", Fact::known(false));
+        }
+    }
+    facts
+}
+
+/// Reads the system bus and the user bus concurrently. A bus that cannot be reached is known
+/// absent and leaves its other keys unknown with the reason; nothing here panics.
+pub async fn gather(ctx: &Context) -> Facts {
+    let (mut system, user) = tokio::join!(Box::pin(gather_system(ctx)), Box::pin(gather_user(ctx)));
+    system.facts.extend(user.facts);
+    system
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::{Endpoints, Env, Sysroot};
+
+    fn ctx(endpoints: Endpoints, env: &[(&str, &str)]) -> Context {
+        Context::new(
+            Sysroot::new("/srv/root"),
+            endpoints,
+            Env::from_pairs(env.iter().copied()),
+            Duration::from_secs(2),
+        )
+    }
+
+    fn state(load: &str, active: &str, sub: &str) -> UnitRead {
+        Ok(UnitState {
+            load_state: load.into(),
+            active_state: active.into(),
+            sub_state: sub.into(),
+            unit_file_state: "disabled".into(),
+            result: Some("success".into()),
+            exec_main_status: None,
+            exec_start: None,
+        })
+    }
+
+    #[test]
+    fn every_schema_key_is_a_system_or_user_key() {
+        for spec in SCHEMA {
+            assert!(
+                SYSTEM_KEYS.contains(&spec.key) || USER_KEYS.contains(&spec.key),
+                "{} is set by no branch",
+                spec.key
+            );
+        }
+        assert_eq!(SYSTEM_KEYS.len() + USER_KEYS.len(), SCHEMA.len());
+    }
+
+    #[test]
+    fn exec_start_renders_argv_not_path() {
+        let cmd: ExecCommand = (
+            "/usr/bin/dockerd".into(),
+            vec![
+                "/usr/bin/dockerd".into(),
+                "-H".into(),
+                "fd://".into(),
+                "--containerd=/run/containerd/containerd.sock".into(),
+            ],
+            false,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        );
+        assert_eq!(
+            render_exec_start(std::slice::from_ref(&cmd)).as_deref(),
+            Some("/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock")
+        );
+        let second: ExecCommand = ("/bin/true".into(), vec![], false, 0, 0, 0, 0, 0, 0, 0);
+        assert_eq!(
+            render_exec_start(&[cmd, second]).as_deref(),
+            Some(
+                "/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock ; /bin/true"
+            )
+        );
+        assert_eq!(render_exec_start(&[]), None);
+    }
+
+    #[test]
+    fn a_listening_socket_makes_libvirt_active() {
+        let off = state("loaded", "inactive", "dead");
+        let listening = state("loaded", "active", "listening");
+        let missing = state("not-found", "inactive", "dead");
+        let reads = [
+            ("libvirtd.service", &missing),
+            ("libvirtd.socket", &missing),
+            ("virtqemud.service", &off),
+            ("virtqemud.socket", &listening),
+        ];
+        assert_eq!(any_active(&reads), Fact::known(true));
+        assert_eq!(any_loaded(&reads), Fact::known(true));
+        assert_eq!(
+            render_states(&reads),
+            Fact::known(
+                "libvirtd.service=not-found, libvirtd.socket=not-found, virtqemud.service=inactive, virtqemud.socket=active"
+            )
+        );
+    }
+
+    #[test]
+    fn an_unreadable_unit_makes_inactive_unknown_but_not_active() {
+        let off = state("loaded", "inactive", "dead");
+        let on = state("loaded", "active", "running");
+        let err: UnitRead = Err("virtlogd.socket: access denied".into());
+        assert_eq!(
+            any_active(&[("virtlogd.service", &off), ("virtlogd.socket", &err)]),
+            Fact::unknown("virtlogd.socket: access denied")
+        );
+        assert_eq!(
+            any_active(&[("virtlogd.service", &on), ("virtlogd.socket", &err)]),
+            Fact::known(true)
+        );
+        assert_eq!(
+            render_states(&[("virtlogd.socket", &err)]),
+            Fact::unknown("virtlogd.socket: access denied")
+        );
+    }
+
+    #[test]
+    fn unit_errors_name_the_unit_and_stay_per_unit() {
+        let svc: UnitRead = Err("docker.service: org.freedesktop.DBus.Error.AccessDenied".into());
+        let sock = state("loaded", "active", "listening");
+        let facts = system_facts(&svc, &sock, &[], &[]);
+        assert_eq!(facts.get("systemd.system_bus"), Fact::known(true));
+        assert_eq!(
+            facts.get("systemd.docker_service_active_state"),
+            Fact::unknown("docker.service: org.freedesktop.DBus.Error.AccessDenied")
+        );
+        assert_eq!(
+            facts.get("systemd.docker_socket_sub_state"),
+            Fact::known("listening")
+        );
+        assert_eq!(
+            facts.get("systemd.libvirt_daemon_active"),
+            Fact::known(false)
+        );
+    }
+
+    #[test]
+    fn targets_follow_endpoints_and_environment() {
+        let live = Endpoints {
+            use_defaults: true,
+            ..Endpoints::default()
+        };
+        let c = ctx(live.clone(), &[("XDG_RUNTIME_DIR", "/run/user/1000/")]);
+        assert_eq!(
+            system_target(&c),
+            Target::Address(DEFAULT_SYSTEM_BUS.into())
+        );
+        assert_eq!(
+            user_target(&c),
+            Target::Address("unix:path=/run/user/1000/bus".into())
+        );
+        let c = ctx(
+            live.clone(),
+            &[
+                ("XDG_RUNTIME_DIR", "/run/user/1000"),
+                ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/tmp/session"),
+            ],
+        );
+        assert_eq!(
+            user_target(&c),
+            Target::Address("unix:path=/tmp/session".into())
+        );
+        assert!(matches!(user_target(&ctx(live, &[])), Target::Absent(_)));
+
+        let root = ctx(
+            Endpoints::default(),
+            &[("XDG_RUNTIME_DIR", "/run/user/1000")],
+        );
+        assert_eq!(
+            system_target(&root),
+            Target::Skip(root.live_skip_reason("systemd", "--system-bus"))
+        );
+        assert!(matches!(user_target(&root), Target::Skip(_)));
+        let explicit = ctx(
+            Endpoints {
+                system_bus: Some("unix:path=/x".into()),
+                ..Endpoints::default()
+            },
+            &[],
+        );
+        assert_eq!(
+            system_target(&explicit),
+            Target::Address("unix:path=/x".into())
+        );
+    }
 }
