@@ -54,7 +54,8 @@ fn scenario_files() -> Vec<PathBuf> {
 
 fn load(path: &Path) -> Scenario {
     let text = std::fs::read_to_string(path).unwrap();
-    let mut sc: Scenario = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut sc: Scenario =
+        toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     if let Some(parent) = sc.extends.take() {
         let base = load(&path.with_file_name(format!("{parent}.toml")));
         sc.root = sc.root.or(base.root);
@@ -103,7 +104,9 @@ fn facts_of(name: &str, sc: &Scenario, work: &Path) -> Option<Json> {
                 }
                 make_char_device(&root.join("dev/kvm"), 10, 232, 0o660, "kvm", &root);
             }
-            s if s.starts_with("tmp/.X11-unix/") || s.ends_with(".sock") => make_socket(&root.join(s)),
+            s if s.starts_with("tmp/.X11-unix/") || s.ends_with(".sock") => {
+                make_socket(&root.join(s))
+            }
             other => panic!("{name}: cannot make {other}"),
         }
     }
@@ -149,6 +152,13 @@ fn facts_of(name: &str, sc: &Scenario, work: &Path) -> Option<Json> {
         if !sc.facts.contains_key(*key) {
             facts.set(key, Fact::known(*value));
         }
+    }
+    if !sc.facts.contains_key("host.data_root_free") {
+        let bytes = facts.int("host.data_root_free_bytes").unwrap_or_default();
+        facts.set(
+            "host.data_root_free",
+            Fact::known(format!("{:.1} GiB", bytes as f64 / 1073741824.0)),
+        );
     }
     facts.host.insert(
         "root".into(),

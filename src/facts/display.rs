@@ -191,10 +191,9 @@ pub async fn gather(ctx: &Context) -> Facts {
     if !ctx.endpoints.use_defaults {
         facts.set_all(
             LIVE_SCHEMA,
-            &Fact::skipped(format!(
-                "the X server is not contacted when reading another root ({}); run dockdoc without --root in the graphical session to ask it",
-                ctx.sysroot.root().display()
-            )),
+            &Fact::skipped(
+                "the X server is not contacted when reading another root (--root); run dockdoc without --root in the graphical session to ask it",
+            ),
         );
         return facts;
     }
