@@ -318,7 +318,12 @@ fn docker_osx_resource_checks() {
         Pass
     );
 
-    let stopped = |n: i64| vec![("host.docker_osx_stopped_count", Fact::known(n))];
+    let stopped = |n: i64| {
+        vec![
+            ("docker.reachable", Fact::known(true)),
+            ("host.docker_osx_stopped_count", Fact::known(n)),
+        ]
+    };
     assert_eq!(
         status("docker-osx-stopped-containers", "docker-osx", &stopped(1)),
         Fail
