@@ -333,7 +333,12 @@ fn docker_osx_resource_checks() {
         Pass
     );
 
-    let driver = |d: &str| vec![("docker.storage_driver", Fact::known(d))];
+    let driver = |d: &str| {
+        vec![
+            ("docker.reachable", Fact::known(true)),
+            ("docker.storage_driver", Fact::known(d)),
+        ]
+    };
     assert_eq!(status("storage-driver-vfs", "docker", &driver("vfs")), Fail);
     assert_eq!(
         status("storage-driver-vfs", "docker", &driver("overlay2")),
