@@ -1,5 +1,12 @@
 //! The command line as a user meets it: exit statuses, list, explain, facts replay, user check
 //! files (good and broken).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 
 mod common;
 

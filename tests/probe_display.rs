@@ -1,5 +1,12 @@
 //! The display facts: DISPLAY parsing against fixture trees (with a real socket bound in a
 //! copy, since git cannot hold one), and the X server's access list asked of a real Xvfb.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};

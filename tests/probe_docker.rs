@@ -1,4 +1,11 @@
 //! Docker facts from fixture sysroots, fake sockets that misbehave, and a real private dockerd.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 
 #[path = "common/dockerd.rs"]
 mod dockerd;
@@ -6,7 +13,7 @@ mod dockerd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use dockdoc::facts::docker::{self, endpoint, sha256};
+use dockdoc::facts::docker::{self, endpoint};
 use dockdoc::facts::{Context, Endpoints, Env, Fact, Facts, Sysroot, Value};
 
 fn fixture(scenario: &str) -> PathBuf {
@@ -56,7 +63,7 @@ fn write(root: &Path, inside: &str, text: &str) {
 fn write_context(root: &Path, name: &str, host: &str) {
     let dir = format!(
         "/home/alice/.docker/contexts/meta/{}",
-        sha256::hex(name.as_bytes())
+        endpoint::context_dir_name(name)
     );
     write(
         root,

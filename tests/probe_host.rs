@@ -1,5 +1,12 @@
 //! The host facts: memory, CPUs, Docker's data root and its free space, docker0, read from
 //! the fixture trees and from small trees built here.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

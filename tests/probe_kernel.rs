@@ -1,5 +1,12 @@
 //! The OS and kernel probes against the fixture sysroots, and against copies of them changed
 //! to show one more state (a pacman database, garbage in /proc, another iptables backend).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 
 use std::fs;
 use std::io::Write;

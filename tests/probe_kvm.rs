@@ -1,6 +1,13 @@
 //! The KVM probe against the fixture sysroots, and the KVM checks evaluated on what it found.
 //! `/dev/kvm` cannot live in git: the tests that need it copy a scenario and `mknod` it there,
 //! which only root can do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -1,5 +1,12 @@
 //! The pacman probe against the fixture sysroots, whose local databases were built by real
 //! makepkg + `pacman -U --dbonly` (tests/fixtures/pacman/build-dbs).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 
 use std::fs;
 use std::path::{Path, PathBuf};

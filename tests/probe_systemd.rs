@@ -1,6 +1,13 @@
 //! The systemd probe against real components: systemd 252 booted as PID 1 of a namespace with
 //! scenario units (tests/live/units), a private dbus-daemon without systemd, a bus address
 //! that does not exist, and `--root` without bus flags.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 
 #[path = "common/systemd.rs"]
 mod harness;

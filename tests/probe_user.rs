@@ -1,5 +1,12 @@
 //! The user probe against the fixture sysroots: who is judged, the groups /etc/group gives
 //! them and the groups their session holds.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,12 @@
 //! The README's check list is generated from the catalog (`dockdoc list --format markdown`);
 //! this test fails when it is stale. `DOCKDOC_BLESS=1 cargo test --test readme` rewrites it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 
 mod common;
 

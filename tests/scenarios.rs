@@ -3,6 +3,13 @@
 //! what only a live system shows (units, the daemon, the X server), replay them with
 //! `dockdoc check --facts`, and compare every expected status. The text and JSON reports are
 //! snapshotted in `tests/snapshots/`; `DOCKDOC_BLESS=1 cargo test --test scenarios` rewrites them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 
 mod common;
 

@@ -568,7 +568,8 @@ explains = ["(?i)forward"]
             "{}",
             l.errors[0]
         );
-        let twice = format!("{GOOD}\n{}", &GOOD[GOOD.find("[[check]]").unwrap()..]);
+        let (_, from_check) = GOOD.split_once("[[check]]").unwrap();
+        let twice = format!("{GOOD}\n[[check]]{from_check}");
         let mut l = load(&twice);
         report_duplicates(&mut l);
         assert_eq!(l.catalog.checks.len(), 1);

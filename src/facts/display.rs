@@ -382,17 +382,21 @@ pub async fn list_hosts(path: &Path, cookie: Option<&[u8]>) -> Result<Access, XE
         .read_exact(&mut head)
         .await
         .map_err(|e| io("reading the connection setup reply", e))?;
-    let extra = usize::from(u16::from_le_bytes([head[6], head[7]])) * 4;
+    let [.., len_lo, len_hi] = head;
+    let extra = usize::from(u16::from_le_bytes([len_lo, len_hi])) * 4;
     let mut body = vec![0u8; extra];
     stream
         .read_exact(&mut body)
         .await
         .map_err(|e| io("reading the connection setup reply", e))?;
-    match head[0] {
+    let [status, reason_len, ..] = head;
+    match status {
         1 => {}
         0 => {
-            let len = usize::from(head[1]).min(body.len());
-            return Err(XError::Refused(reason_text(&body[..len])));
+            let len = usize::from(reason_len).min(body.len());
+            return Err(XError::Refused(reason_text(
+                body.get(..len).unwrap_or_default(),
+            )));
         }
         2 => return Err(XError::Refused(reason_text(&body))),
         other => {
@@ -459,9 +463,10 @@ pub fn parse_hosts(data: &[u8], count: usize) -> Result<Vec<String>, XError> {
     let mut hosts = Vec::with_capacity(count.min(1024));
     let mut at = 0;
     for _ in 0..count {
-        let head = data.get(at..at + 4).ok_or_else(short)?;
-        let family = head[0];
-        let len = usize::from(u16::from_le_bytes([head[2], head[3]]));
+        let Some(&[family, _, len_lo, len_hi]) = data.get(at..at + 4) else {
+            return Err(short());
+        };
+        let len = usize::from(u16::from_le_bytes([len_lo, len_hi]));
         let addr = data.get(at + 4..at + 4 + len).ok_or_else(short)?;
         hosts.push(format_host(family, addr));
         at += 4 + len + pad4(len);
@@ -471,14 +476,10 @@ pub fn parse_hosts(data: &[u8], count: usize) -> Result<Vec<String>, XError> {
 
 /// One host entry as xhost prints it (numeric addresses instead of resolved names).
 pub fn format_host(family: u8, addr: &[u8]) -> String {
-    match (family, addr.len()) {
-        (0, 4) => format!(
-            "INET:{}",
-            std::net::Ipv4Addr::new(addr[0], addr[1], addr[2], addr[3])
-        ),
-        (6, 16) => {
-            let mut octets = [0u8; 16];
-            octets.copy_from_slice(addr);
+    match (family, addr) {
+        (0, &[a, b, c, d]) => format!("INET:{}", std::net::Ipv4Addr::new(a, b, c, d)),
+        (6, addr) if <[u8; 16]>::try_from(addr).is_ok() => {
+            let octets = <[u8; 16]>::try_from(addr).unwrap_or_default();
             format!("INET6:{}", std::net::Ipv6Addr::from(octets))
         }
         (5, _) => {

@@ -10,7 +10,6 @@ mod daemon_json;
 pub mod endpoint;
 mod exec_start;
 mod live;
-pub mod sha256;
 
 use super::{Context, Fact, FactKind::*, FactSpec, Facts, Value, spec};
 

@@ -283,7 +283,7 @@ pub fn human_bytes(n: i64) -> String {
     if unit == 0 {
         format!("{n} B")
     } else {
-        format!("{value:.1} {}", UNITS[unit])
+        format!("{value:.1} {}", UNITS.get(unit).unwrap_or(&"B"))
     }
 }
 

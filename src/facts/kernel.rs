@@ -422,14 +422,16 @@ fn pending_release(
 /// Compares release strings by their numeric and non-numeric runs (`6.9.1` < `6.10.0`).
 pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     fn runs(s: &str) -> Vec<(bool, &str)> {
-        let mut out = Vec::new();
-        let mut start = 0;
-        let bytes = s.as_bytes();
-        for i in 1..=bytes.len() {
-            if i == bytes.len() || bytes[i].is_ascii_digit() != bytes[start].is_ascii_digit() {
-                out.push((bytes[start].is_ascii_digit(), &s[start..i]));
-                start = i;
-            }
+        let mut out: Vec<(bool, &str)> = Vec::new();
+        let mut rest = s;
+        while let Some(first) = rest.chars().next() {
+            let digit = first.is_ascii_digit();
+            let end = rest
+                .find(|c: char| c.is_ascii_digit() != digit)
+                .unwrap_or(rest.len());
+            let (run, tail) = rest.split_at(end);
+            out.push((digit, run));
+            rest = tail;
         }
         out
     }
@@ -507,10 +509,10 @@ impl ModuleTree {
 /// (`kernel/net/bridge/br_netfilter.ko.zst` → `br_netfilter`).
 pub fn module_name(path: &str) -> Option<String> {
     let base = path.rsplit('/').next()?;
-    let stem = match base.find(".ko") {
-        Some(i) if base[i + 3..].is_empty() || base[i + 3..].starts_with('.') => &base[..i],
-        _ => return None,
-    };
+    let (stem, after) = base.split_once(".ko")?;
+    if !(after.is_empty() || after.starts_with('.')) {
+        return None;
+    }
     (!stem.is_empty()).then(|| stem.replace('-', "_"))
 }
 

@@ -182,7 +182,7 @@ pub fn split_entry(dir: &str) -> Option<(&str, &str)> {
     if name.is_empty() || pkgver.is_empty() || pkgrel.is_empty() {
         return None;
     }
-    Some((name, &dir[name.len() + 1..]))
+    Some((name, dir.get(name.len() + 1..)?))
 }
 
 /// The fields of a `desc` file dockdoc uses.
@@ -213,7 +213,8 @@ fn sections(text: &str) -> impl Iterator<Item = (&str, Vec<&str>)> {
                     values.push(v);
                     lines.next();
                 }
-                return Some((&line[1..line.len() - 1], values));
+                let key = line.strip_prefix('%').and_then(|l| l.strip_suffix('%'))?;
+                return Some((key, values));
             }
         }
     })

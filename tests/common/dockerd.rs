@@ -4,7 +4,13 @@
 //! dropped.
 //!
 //! Use from a test file with `#[path = "common/dockerd.rs"] mod dockerd;`.
-
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,11 @@
 //! Helpers shared by the integration tests.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

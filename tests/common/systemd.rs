@@ -35,7 +35,13 @@
 //!
 //! A missing prerequisite (not root, no unshare/nsenter/systemd/dbus-daemon) skips with a
 //! one-line reason, unless `DOCKDOC_LIVE=require`, where it is a failure.
-
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 #![allow(dead_code)]
 
 use std::fs;

@@ -6,7 +6,6 @@
 
 use serde_json::Value as Json;
 
-use super::sha256;
 use crate::facts::Context;
 
 /// The CLI's default endpoint. On Arch `/var/run` is a symlink to `/run`, so this is the
@@ -71,7 +70,7 @@ fn configured_context(ctx: &Context) -> Result<Option<String>, String> {
 pub fn context_meta_path(config_dir: &str, name: &str) -> String {
     format!(
         "{config_dir}/contexts/meta/{}/meta.json",
-        sha256::hex(name.as_bytes())
+        context_dir_name(name)
     )
 }
 
@@ -175,6 +174,15 @@ pub fn is_desktop(resolved: &Resolved) -> bool {
         .and_then(socket_path)
         .is_some_and(|p| p.ends_with("/.docker/desktop/docker.sock"));
     desktop_socket || resolved.source == format!("context {DESKTOP_CONTEXT}")
+}
+
+/// The CLI stores a context's metadata under the hex SHA-256 of its name.
+pub fn context_dir_name(name: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(name.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
