@@ -1,0 +1,188 @@
+//! Meta-tests over the built-in catalog: the conventions every check must keep. (Every check
+//! failing in one scenario and passing in another is asserted in tests/scenarios.rs.)
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
+
+use std::path::Path;
+
+use dockdoc::catalog::{self, PROFILES, placeholders};
+use dockdoc::facts;
+
+#[test]
+fn the_builtin_catalog_loads_without_errors() {
+    let loaded = catalog::load_builtin();
+    let errors: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(
+        loaded.catalog.checks.len() >= 40,
+        "{} checks",
+        loaded.catalog.checks.len()
+    );
+}
+
+#[test]
+fn ids_are_unique_kebab_case_and_name_the_bad_state() {
+    let loaded = catalog::load_builtin();
+    let mut ids: Vec<&str> = loaded
+        .catalog
+        .checks
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    for id in &ids {
+        assert!(
+            id.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !id.starts_with('-')
+                && !id.ends_with('-')
+                && !id.contains("--"),
+            "{id} is not kebab-case"
+        );
+        for prefix in ["check-", "no-", "fix-"] {
+            assert!(
+                !id.starts_with(prefix),
+                "{id}: ids name the bad state, without a {prefix} prefix"
+            );
+        }
+    }
+    let n = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "duplicate ids");
+}
+
+#[test]
+fn every_check_is_documented_and_fixable() {
+    let loaded = catalog::load_builtin();
+    for c in &loaded.catalog.checks {
+        assert!(
+            !c.title.trim().is_empty() && !c.title.ends_with('.'),
+            "{}: title",
+            c.id
+        );
+        assert!(
+            c.why.split_whitespace().count() >= 12,
+            "{}: why must be full sentences",
+            c.id
+        );
+        assert!(
+            c.why.trim_end().ends_with(['.', ')', '`']),
+            "{}: why must end a sentence",
+            c.id
+        );
+        assert!(!c.fix.is_empty(), "{}: no fix", c.id);
+        for f in &c.fix {
+            assert!(!f.step.trim().is_empty(), "{}: empty fix step", c.id);
+            if let Some(cmd) = &f.command {
+                assert!(
+                    !cmd.trim().is_empty() && !cmd.contains('\n'),
+                    "{}: fix command must be one line",
+                    c.id
+                );
+            }
+        }
+        // Summaries are one lowercase line without a trailing period (clippy's message convention).
+        // An environment variable name (DISPLAY, DOCKER_HOST) may open it.
+        let first_word = c
+            .summary
+            .split(|ch: char| !ch.is_alphanumeric() && ch != '_')
+            .next()
+            .unwrap();
+        let identifier = first_word.len() > 1
+            && first_word
+                .chars()
+                .all(|ch| ch.is_ascii_uppercase() || ch == '_');
+        assert!(
+            identifier || !c.summary.chars().next().unwrap().is_uppercase(),
+            "{}: summary starts lowercase",
+            c.id
+        );
+        assert!(
+            !c.summary.ends_with('.') && !c.summary.contains('\n'),
+            "{}: summary is one line, no period",
+            c.id
+        );
+        for r in &c.references {
+            assert!(
+                r.starts_with("https://"),
+                "{}: reference {r} is not an https URL",
+                c.id
+            );
+        }
+        assert!(
+            c.profiles.iter().all(|p| PROFILES.contains(&p.as_str())),
+            "{}: profiles",
+            c.id
+        );
+    }
+}
+
+#[test]
+fn every_placeholder_and_condition_names_a_known_fact() {
+    let loaded = catalog::load_builtin();
+    for c in &loaded.catalog.checks {
+        for key in c.fact_keys() {
+            assert!(
+                facts::spec_of(key).is_some(),
+                "{}: unknown fact {key}",
+                c.id
+            );
+        }
+        for text in
+            std::iter::once(&c.summary).chain(c.fix.iter().filter_map(|f| f.command.as_ref()))
+        {
+            for key in placeholders(text) {
+                assert!(facts::spec_of(key).is_some(), "{}: placeholder {key}", c.id);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_fact_in_the_schema_is_documented_once() {
+    let mut keys: Vec<&str> = facts::schema().map(|s| s.key).collect();
+    for s in facts::schema() {
+        assert!(
+            s.key
+                .split_once('.')
+                .is_some_and(|(a, k)| !a.is_empty() && !k.is_empty()),
+            "{}",
+            s.key
+        );
+        assert!(!s.doc.trim().is_empty(), "{}: no doc", s.key);
+    }
+    let n = keys.len();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), n, "a fact key is declared twice");
+}
+
+/// The sorted id list is a snapshot, so additions and renames show in review.
+/// `DOCKDOC_BLESS=1 cargo test --test catalog` rewrites it.
+#[test]
+fn the_id_list_is_snapshotted() {
+    let loaded = catalog::load_builtin();
+    let mut ids: Vec<String> = loaded
+        .catalog
+        .checks
+        .iter()
+        .map(|c| format!("{} {} {}", c.id, c.area, c.severity))
+        .collect();
+    ids.sort();
+    let actual = ids.join("\n") + "\n";
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/check-ids.txt");
+    if std::env::var_os("DOCKDOC_BLESS").is_some() {
+        std::fs::write(&path, &actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(
+        expected, actual,
+        "check ids changed: DOCKDOC_BLESS=1 cargo test --test catalog to accept"
+    );
+}
