@@ -58,3 +58,16 @@ fn readme_starts_with_the_two_commands() {
         ".ci/run must run the README's test command"
     );
 }
+
+#[test]
+fn readme_output_is_a_real_report() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let snapshot = std::fs::read_to_string(root.join("tests/snapshots/kernel-upgraded-no-reboot.txt")).unwrap();
+    let start = readme.find("<!-- output:start -->").unwrap();
+    let end = readme.find("<!-- output:end -->").unwrap();
+    assert!(
+        readme[start..end].contains(&snapshot),
+        "the README's sample output differs from tests/snapshots/kernel-upgraded-no-reboot.txt; copy it over"
+    );
+}
