@@ -37,7 +37,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             )?;
             for step in &f.fix {
                 match &step.command {
-                    Some(cmd) => writeln!(out, "  - fix: {} `{}`", step.step, cmd)?,
+                    Some(cmd) => writeln!(out, "  - fix: {}: `{}`", step.step, cmd)?,
                     None => writeln!(out, "  - fix: {}", step.step)?,
                 }
             }
