@@ -157,6 +157,22 @@ async fn connect(uri: &str, limit: Duration) -> Result<Docker, String> {
 /// The steps that create things. Each created thing is recorded in `made` as soon as it
 /// exists, so the cleanup removes it whatever happens next.
 async fn steps(docker: &Docker, plan: &Plan, limit: Duration, made: &mut Made) -> Outcome {
+    // A daemon started with --bridge=none has no default bridge, and a container asked for
+    // `bridge` then starts without any network: that would prove nothing.
+    if let Err(e) = bounded(
+        limit,
+        "inspect the default bridge network",
+        docker.inspect_network(
+            "bridge",
+            None::<bollard::query_parameters::InspectNetworkOptions>,
+        ),
+    )
+    .await
+    {
+        return Outcome::Inconclusive(format!(
+            "{e} (the daemon has no default bridge network, e.g. it runs with --bridge=none)"
+        ));
+    }
     let options = CreateImageOptionsBuilder::new()
         .from_src("-")
         .repo(&plan.repo)

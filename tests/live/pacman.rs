@@ -7,7 +7,7 @@ use std::process::Command;
 use crate::support;
 
 const BUILDER: &str = "dockdoc-build";
-const TOOLS: &[&str] = &["/usr/bin/makepkg", "/usr/bin/pacman", "/usr/bin/fakeroot", "/usr/bin/runuser"];
+const TOOLS: &[&str] = &["/usr/bin/makepkg", "/usr/bin/pacman", "/usr/bin/fakeroot", "/usr/bin/setpriv"];
 
 fn sh(cmd: &mut Command) {
     let out = cmd.output().unwrap();
@@ -30,7 +30,7 @@ fn a_package_built_and_installed_now_is_read() {
         return;
     }
     if !Command::new("id").args(["-u", BUILDER]).output().unwrap().status.success() {
-        sh(Command::new("useradd").args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", BUILDER]));
+        sh(Command::new("useradd").args(["--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin", BUILDER]));
     }
     let work = tempfile::Builder::new().prefix("ddp").tempdir_in("/tmp").unwrap();
     let w = work.path();
@@ -47,8 +47,8 @@ fn a_package_built_and_installed_now_is_read() {
     .replace("pkgrel=1", "pkgrel=7");
     std::fs::write(src.join("PKGBUILD"), pkgbuild).unwrap();
     sh(Command::new("chown").args(["-R", BUILDER]).arg(&src));
-    sh(Command::new("runuser")
-        .args(["-u", BUILDER, "--", "env"])
+    sh(Command::new("setpriv")
+        .args(["--reuid", BUILDER, "--regid", BUILDER, "--clear-groups", "--", "env"])
         .arg(format!("HOME={}", src.display()))
         .arg(format!("PKGDEST={}", src.display()))
         .arg(format!("BUILDDIR={}/build", src.display()))

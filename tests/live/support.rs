@@ -56,8 +56,9 @@ impl Run {
             assert_eq!(
                 self.status(id),
                 *want,
-                "{id}: {}\nstderr: {}",
+                "{id}: {}\nevidence: {}\nstderr: {}",
                 self.summary(id),
+                self.check(id)["evidence"],
                 self.stderr
             );
         }
