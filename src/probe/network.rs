@@ -151,7 +151,12 @@ async fn connect(uri: &str, limit: Duration) -> Result<Docker, String> {
         ));
     }
     .map_err(|e| describe(&e))?;
-    bounded(limit, "negotiate the API version", docker.negotiate_version()).await
+    bounded(
+        limit,
+        "negotiate the API version",
+        docker.negotiate_version(),
+    )
+    .await
 }
 
 /// The steps that create things. Each created thing is recorded in `made` as soon as it
@@ -179,8 +184,11 @@ async fn steps(docker: &Docker, plan: &Plan, limit: Duration, made: &mut Made) -
         .tag(&plan.tag)
         .build();
     let import = async {
-        let mut stream =
-            docker.create_image(Some(options), Some(bollard::body_full(empty_tar().into())), None);
+        let mut stream = docker.create_image(
+            Some(options),
+            Some(bollard::body_full(empty_tar().into())),
+            None,
+        );
         while let Some(item) = stream.next().await {
             let info = item?;
             if let Some(detail) = info.error_detail.and_then(|d| d.message) {
@@ -238,7 +246,10 @@ struct Made {
 async fn cleanup(docker: &Docker, plan: &Plan, made: &Made, limit: Duration) -> Vec<String> {
     let mut left = Vec::new();
     if made.container {
-        let options = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
+        let options = RemoveContainerOptionsBuilder::new()
+            .force(true)
+            .v(true)
+            .build();
         match bounded(
             limit,
             "remove the container",

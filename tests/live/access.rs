@@ -9,7 +9,14 @@ use crate::support;
 const USER: &str = "dockdoc-live";
 
 fn ensure_user() {
-    if Command::new("id").arg("-u").arg(USER).output().unwrap().status.success() {
+    if Command::new("id")
+        .arg("-u")
+        .arg(USER)
+        .output()
+        .unwrap()
+        .status
+        .success()
+    {
         return;
     }
     let status = Command::new("useradd")
@@ -62,7 +69,12 @@ fn a_user_outside_the_socket_group_is_denied() {
     let Some(daemon) = support::private_dockerd(&Default::default()) else {
         return;
     };
-    if Command::new("getent").args(["group", "docker"]).output().map(|o| !o.status.success()).unwrap_or(true) {
+    if Command::new("getent")
+        .args(["group", "docker"])
+        .output()
+        .map(|o| !o.status.success())
+        .unwrap_or(true)
+    {
         crate::dockerd::skip("no docker group on this machine");
         return;
     }

@@ -26,12 +26,17 @@ fn read_head(s: &mut UnixStream) -> Option<String> {
             _ => return None,
         }
     }
-    String::from_utf8_lossy(&head).lines().next().map(str::to_owned)
+    String::from_utf8_lossy(&head)
+        .lines()
+        .next()
+        .map(str::to_owned)
 }
 
 fn serve(mut s: UnixStream, fault: Fault) {
     loop {
-        let Some(line) = read_head(&mut s) else { return };
+        let Some(line) = read_head(&mut s) else {
+            return;
+        };
         let ping = line.contains("/_ping");
         let answer: &[u8] = match fault {
             Fault::Silent => {
@@ -59,7 +64,10 @@ fn serve(mut s: UnixStream, fault: Fault) {
 
 /// A fake daemon on a socket in a temp dir; its threads end with the test process.
 fn fake(fault: Fault) -> (tempfile::TempDir, String) {
-    let dir = tempfile::Builder::new().prefix("ddf").tempdir_in("/tmp").unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("ddf")
+        .tempdir_in("/tmp")
+        .unwrap();
     let path = dir.path().join("docker.sock");
     let listener = UnixListener::bind(&path).unwrap();
     std::thread::spawn(move || {
@@ -73,16 +81,26 @@ fn fake(fault: Fault) -> (tempfile::TempDir, String) {
 #[test]
 fn every_fault_is_unreachable_with_a_reason_within_the_timeout() {
     for (fault, reason) in [
-        (Fault::Silent, "no answer within"),
-        (Fault::HeadersThenStall, "no answer within"),
+        (Fault::Silent, "GET /_ping: no answer within"),
+        (Fault::HeadersThenStall, "GET /_ping: no answer within"),
         (Fault::Http500, "HTTP 500: fake daemon broken"),
-        (Fault::InvalidJson, "not valid JSON"),
-        (Fault::ClosesMidBody, ""),
+        (
+            Fault::InvalidJson,
+            "GET /version: the answer is not valid JSON",
+        ),
+        (
+            Fault::ClosesMidBody,
+            "end of file before message length reached",
+        ),
     ] {
         let (_dir, uri) = fake(fault);
         let mut cmd = crate::common::bin();
-        cmd.args(support::check_args(support::NO_BUS, &uri))
-            .args(["--timeout", "1s", "--only", "docker-daemon-unreachable"]);
+        cmd.args(support::check_args(support::NO_BUS, &uri)).args([
+            "--timeout",
+            "1s",
+            "--only",
+            "docker-daemon-unreachable",
+        ]);
         let run = support::run(cmd);
         let status = run.status("docker-daemon-unreachable");
         let summary = run.summary("docker-daemon-unreachable");
@@ -93,7 +111,10 @@ fn every_fault_is_unreachable_with_a_reason_within_the_timeout() {
         assert!(summary.contains(reason), "{fault:?}: {summary}");
         if status == "fail" {
             let why = run.evidence("docker-daemon-unreachable", "docker.unreachable_reason");
-            assert!(why["value"].as_str().is_some_and(|r| !r.is_empty()), "{fault:?}: {why}");
+            assert!(
+                why["value"].as_str().is_some_and(|r| !r.is_empty()),
+                "{fault:?}: {why}"
+            );
         }
         // A hang guard, not a speed measurement: the run is bounded by --timeout (1 s); 2 s
         // of margin covers process start and a loaded CI machine.

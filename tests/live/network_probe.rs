@@ -7,7 +7,11 @@ use crate::support;
 
 fn listing(daemon: &crate::dockerd::PrivateDockerd, args: &[&str]) -> String {
     let out = daemon.docker(args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -28,8 +32,16 @@ fn the_network_probe_starts_a_container_on_the_bridge_and_cleans_up() {
     assert_eq!(everything(&daemon), (String::new(), String::new()));
 
     // Without the flag: nothing is created and no probe result is reported.
-    let run = support::dockdoc(support::NO_BUS, &daemon.uri(), &["--only", "docker-daemon-unreachable"]);
-    assert!(run.json["host"].get("probe.network").is_none(), "{}", run.json["host"]);
+    let run = support::dockdoc(
+        support::NO_BUS,
+        &daemon.uri(),
+        &["--only", "docker-daemon-unreachable"],
+    );
+    assert!(
+        run.json["host"].get("probe.network").is_none(),
+        "{}",
+        run.json["host"]
+    );
     assert!(!run.stderr.contains("--probe network"), "{}", run.stderr);
 
     let run = support::dockdoc(
@@ -39,10 +51,20 @@ fn the_network_probe_starts_a_container_on_the_bridge_and_cleans_up() {
     );
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     // The plan comes first, naming exactly what is created.
-    let plan = run.stderr.find("import an image from an empty tarball, tagged dockdoc-probe:").unwrap_or_else(|| panic!("{}", run.stderr));
-    let result = run.stderr.find("dockdoc --probe network: ok").unwrap_or_else(|| panic!("{}", run.stderr));
+    let plan = run
+        .stderr
+        .find("import an image from an empty tarball, tagged dockdoc-probe:")
+        .unwrap_or_else(|| panic!("{}", run.stderr));
+    let result = run
+        .stderr
+        .find("dockdoc --probe network: ok")
+        .unwrap_or_else(|| panic!("{}", run.stderr));
     assert!(plan < result, "{}", run.stderr);
-    assert!(run.stderr.contains("create a container dockdoc-probe-"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("create a container dockdoc-probe-"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(
         run.json["host"]["probe.network"],
         "ok: the daemon created a veth pair on the default bridge"
@@ -62,7 +84,10 @@ fn the_network_probe_is_inconclusive_without_a_bridge() {
         &daemon.uri(),
         &["--probe", "network", "--only", "docker-daemon-unreachable"],
     );
-    let result = run.json["host"]["probe.network"].as_str().unwrap_or_default().to_owned();
+    let result = run.json["host"]["probe.network"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     assert!(
         result.starts_with("inconclusive: inspect the default bridge network: HTTP 404"),
         "{result}\n{}",

@@ -28,15 +28,37 @@ fn stopped_osx_containers_are_named_and_a_missing_bus_stops_nothing_else() {
         .unwrap();
     assert!(status.success());
     let ok = |out: std::process::Output| {
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
-    ok(daemon.docker(&["import", tar.to_str().unwrap(), "sickcodes/docker-osx:latest"]));
+    ok(daemon.docker(&[
+        "import",
+        tar.to_str().unwrap(),
+        "sickcodes/docker-osx:latest",
+    ]));
     for name in ["osx-monterey", "osx-ventura"] {
-        ok(daemon.docker(&["create", "--name", name, "sickcodes/docker-osx:latest", "/bin/busybox", "true"]));
+        ok(daemon.docker(&[
+            "create",
+            "--name",
+            name,
+            "sickcodes/docker-osx:latest",
+            "/bin/busybox",
+            "true",
+        ]));
     }
     // Another image's container is not docker-osx's.
     ok(daemon.docker(&["tag", "sickcodes/docker-osx:latest", "busybox:local"]));
-    ok(daemon.docker(&["create", "--name", "not-osx", "busybox:local", "/bin/busybox", "true"]));
+    ok(daemon.docker(&[
+        "create",
+        "--name",
+        "not-osx",
+        "busybox:local",
+        "/bin/busybox",
+        "true",
+    ]));
 
     let run = support::dockdoc(support::NO_BUS, &daemon.uri(), &[]);
     run.expect(&[
@@ -53,24 +75,35 @@ fn stopped_osx_containers_are_named_and_a_missing_bus_stops_nothing_else() {
 
     // No system bus: every systemd fact a check read is unknown with the reason, and the
     // checks that read no systemd fact still judged.
-    let reason = "cannot connect to the system bus at unix:path=/nonexistent/dockdoc-live/system_bus_socket";
+    let reason =
+        "cannot connect to the system bus at unix:path=/nonexistent/dockdoc-live/system_bus_socket";
     let mut judged_without_systemd = 0;
     for check in run.json["checks"].as_array().unwrap() {
         let evidence = check["evidence"].as_array().unwrap();
         let mut reads_systemd = false;
         for e in evidence {
             let fact = e["fact"].as_str().unwrap();
-            if fact.starts_with("systemd.") && fact != "systemd.system_bus" && !fact.starts_with("systemd.user_") {
+            if fact.starts_with("systemd.")
+                && fact != "systemd.system_bus"
+                && !fact.starts_with("systemd.user_")
+            {
                 reads_systemd = true;
                 assert_eq!(e["state"], "unknown", "{}: {e}", check["id"]);
-                assert!(e["reason"].as_str().unwrap().contains(reason), "{}: {e}", check["id"]);
+                assert!(
+                    e["reason"].as_str().unwrap().contains(reason),
+                    "{}: {e}",
+                    check["id"]
+                );
             }
         }
         if !reads_systemd && check["status"] != "unknown" {
             judged_without_systemd += 1;
         }
     }
-    assert!(judged_without_systemd >= 20, "only {judged_without_systemd} checks judged");
+    assert!(
+        judged_without_systemd >= 20,
+        "only {judged_without_systemd} checks judged"
+    );
     let bus = run.evidence("docker-service-inactive", "systemd.system_bus");
     assert_eq!(bus["value"], false, "{bus}");
 }

@@ -63,7 +63,10 @@ async fn healthy_units_and_a_real_daemon_pass_the_docker_profile() {
     ]);
     let reachable = run.evidence("docker-daemon-unreachable", "docker.reachable");
     assert_eq!(reachable["value"], true, "{reachable}");
-    let state = run.evidence("docker-service-inactive", "systemd.docker_service_active_state");
+    let state = run.evidence(
+        "docker-service-inactive",
+        "systemd.docker_service_active_state",
+    );
     assert_eq!(state["value"], "active", "{state}");
     booted.shutdown();
 }
@@ -81,7 +84,10 @@ async fn socket_activation_is_fine_and_a_first_connection_starts_the_service() {
     let nowhere = format!("unix://{}/absent.sock", dir.path().display());
     let run = support::dockdoc(&booted.address(), &nowhere, &[]);
     expect_units(&run, ["pass"; 5]);
-    let state = run.evidence("docker-service-inactive", "systemd.docker_service_active_state");
+    let state = run.evidence(
+        "docker-service-inactive",
+        "systemd.docker_service_active_state",
+    );
     assert_eq!(state["value"], "inactive", "{state}");
     // dockdoc only read the units: the service is still inactive.
     let service = booted.unit("docker.service").await.unwrap();
@@ -103,8 +109,8 @@ async fn socket_activation_is_fine_and_a_first_connection_starts_the_service() {
 
 #[tokio::test]
 async fn broken_daemon_json_fails_the_real_dockerd() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/sysroots/daemon-json-broken");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sysroots/daemon-json-broken");
     // The file the real dockerd reads in the namespace is the one dockdoc reads under --root.
     assert_eq!(
         std::fs::read(crate::harness::units_dir().join("live-daemon-json/dockdoc-etc/daemon.json"))
@@ -122,9 +128,14 @@ async fn broken_daemon_json_fails_the_real_dockerd() {
     // Not the namespace's docker.sock: a connection to it would make systemd start the
     // failed service again (socket activation), and the unit would read `active` for a moment.
     cmd.args(support::check_args(&booted.address(), support::NO_DOCKER))
-    .arg("--root")
-    .arg(&fixture)
-    .args(["--only", "docker-service-failed", "--only", "daemon-json-invalid"]);
+        .arg("--root")
+        .arg(&fixture)
+        .args([
+            "--only",
+            "docker-service-failed",
+            "--only",
+            "daemon-json-invalid",
+        ]);
     let run = support::run(cmd);
     run.expect(&[
         ("docker-service-failed", "fail"),
