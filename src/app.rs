@@ -145,10 +145,14 @@ fn check(args: CheckArgs) -> Result<u8> {
             anyhow::bail!("no check has the id `{id}` (see `dockdoc list`)");
         }
     }
-    let facts = match &args.facts {
+    let mut facts = match &args.facts {
         Some(path) => read_facts(path)?,
         None => gather(&args.probe)?,
     };
+    let mut probe_failed = false;
+    if args.probes.iter().any(|p| p == "network") {
+        probe_failed = probe_network(&args.probe, &mut facts)?;
+    }
     let selection = Selection {
         profiles: profiles.clone(),
         only: args.only.clone(),
@@ -170,11 +174,44 @@ fn check(args: CheckArgs) -> Result<u8> {
     out.flush()?;
     Ok(if !loaded.errors.is_empty() {
         2
-    } else if report.has_error() {
+    } else if report.has_error() || probe_failed {
         1
     } else {
         0
     })
+}
+
+/// `--probe network`: says what it will create, runs the probe against the endpoint the facts
+/// used, and records the outcome as `probe.network` in the report's host section. Returns
+/// whether the bridge is broken or something could not be removed.
+fn probe_network(probe: &ProbeArgs, facts: &mut Facts) -> Result<bool> {
+    use crate::probe::network::{self, Outcome, Plan};
+    let Some(uri) = facts.text("docker.endpoint").map(str::to_owned) else {
+        facts.host.insert(
+            "probe.network".into(),
+            "inconclusive: no Docker endpoint was resolved".into(),
+        );
+        return Ok(false);
+    };
+    let plan = Plan::new(std::process::id());
+    eprintln!("{}", plan.describe(&uri));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let (outcome, left) = runtime.block_on(network::run(&uri, &plan, probe.timeout));
+    runtime.shutdown_background();
+    let summary = outcome.summary();
+    eprintln!("dockdoc --probe network: {summary}");
+    for thing in &left {
+        eprintln!("dockdoc: warning: could not remove {thing}; remove it by hand");
+    }
+    let mut value = summary;
+    if !left.is_empty() {
+        value.push_str(&format!("; left behind: {}", left.join(", ")));
+    }
+    facts.host.insert("probe.network".into(), value);
+    Ok(matches!(outcome, Outcome::BridgeBroken(_)) || !left.is_empty())
 }
 
 #[derive(serde::Serialize)]

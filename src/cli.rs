@@ -154,6 +154,11 @@ pub struct CheckArgs {
     /// Evaluate the facts in FILE (from `dockdoc facts --format json`) instead of gathering them
     #[arg(long, value_name = "FILE")]
     pub facts: Option<PathBuf>,
+    /// Also run an active probe that creates (and then removes) something: `network` imports
+    /// an empty image, starts a throwaway container on the default bridge and reports whether
+    /// the daemon could create its veth pair. Never runs without this flag
+    #[arg(long = "probe", value_name = "NAME", value_parser = ["network"], conflicts_with = "facts")]
+    pub probes: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

@@ -429,8 +429,11 @@ fn blocked(facts: &Facts, key: &str) -> Option<Fact> {
 /// The flags of docker.service's ExecStart: `Ok(None)` when there is no such unit.
 fn exec_flags(facts: &Facts) -> Result<Option<Vec<exec_start::Flag>>, Fact> {
     const KEY: &str = "systemd.docker_service_exec_start";
-    // Without systemd as PID 1 there is no docker.service whose flags could matter.
-    if facts.bool("os.systemd_booted") == Some(false) {
+    // Without systemd as PID 1 there is no docker.service whose flags could matter, unless a
+    // system bus was reached explicitly (--system-bus: a systemd in a container or namespace).
+    if facts.bool("os.systemd_booted") == Some(false)
+        && facts.bool("systemd.system_bus") != Some(true)
+    {
         return Ok(None);
     }
     if let Some(f) = blocked(facts, KEY) {

@@ -1,5 +1,6 @@
 //! A private dockerd for live tests: its own data root, exec root, pidfile and socket in a
-//! temporary directory, no iptables and no bridge, so it never touches the host's networking
+//! temporary directory, no iptables and no bridge (or, with `Options::bridge`, a bridge inside a
+//! network namespace of its own), so it never touches the host's networking
 //! or a system daemon. Stopped by its pid (SIGTERM, then SIGKILL after a grace period) when
 //! dropped.
 //!
@@ -53,9 +54,24 @@ pub struct PrivateDockerd {
     child: Child,
 }
 
+/// How to start a private dockerd beyond the defaults (no bridge, socket group `docker`).
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Give the daemon its default bridge network (docker0 and veth pairs), inside a network
+    /// namespace of its own (`unshare --net`) so the host's interfaces are never touched.
+    pub bridge: bool,
+    /// The socket's group (`--group`); dockerd's default is `docker`.
+    pub group: Option<String>,
+}
+
 impl PrivateDockerd {
     /// Starts dockerd and waits (up to `wait`) until its socket answers `/_ping`.
     pub fn start(wait: Duration) -> Result<PrivateDockerd, String> {
+        Self::start_with(wait, &Options::default())
+    }
+
+    /// Starts dockerd with `options` and waits (up to `wait`) until it answers `/_ping`.
+    pub fn start_with(wait: Duration, options: &Options) -> Result<PrivateDockerd, String> {
         let binary = dockerd_binary().ok_or("dockerd is not installed")?;
         // Short path: unix socket paths are limited to 108 bytes.
         let dir = tempfile::Builder::new()
@@ -67,7 +83,23 @@ impl PrivateDockerd {
         let log = p.join("dockerd.log");
         let log_file = std::fs::File::create(&log).map_err(|e| format!("log file: {e}"))?;
         let log_err = log_file.try_clone().map_err(|e| format!("log file: {e}"))?;
-        let child = Command::new(binary)
+        // unshare without --fork execs dockerd, so the child's pid stays dockerd's.
+        let mut command = if options.bridge {
+            let mut c = Command::new("unshare");
+            c.args(["--net", binary]);
+            c
+        } else {
+            Command::new(binary)
+        };
+        if let Some(group) = &options.group {
+            command.arg("--group").arg(group);
+        }
+        let network: &[&str] = if options.bridge {
+            &["--iptables=false", "--ip6tables=false"]
+        } else {
+            &["--iptables=false", "--ip6tables=false", "--bridge=none"]
+        };
+        let child = command
             .arg("--data-root")
             .arg(p.join("data"))
             .arg("--exec-root")
@@ -76,7 +108,7 @@ impl PrivateDockerd {
             .arg(p.join("pid"))
             .arg("-H")
             .arg(format!("unix://{}", socket.display()))
-            .args(["--iptables=false", "--ip6tables=false", "--bridge=none"])
+            .args(network)
             .arg("--storage-driver=vfs")
             .stdin(Stdio::null())
             .stdout(log_file)

@@ -1,0 +1,35 @@
+//! The live suite: the built binary against real components the harness starts itself — a
+//! private dockerd (tests/common/dockerd.rs), systemd 252 booted in a namespace with scenario
+//! units (tests/common/systemd.rs, tests/live/units/), packages built by makepkg and installed
+//! by pacman — plus fake sockets for the daemon faults a real dockerd cannot show.
+//!
+//! Every test runs `dockdoc` with `--format json` and asserts check statuses. A missing
+//! prerequisite skips with one line, or fails under `DOCKDOC_LIVE=require` (CI).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
+
+mod common;
+#[path = "common/dockerd.rs"]
+mod dockerd;
+#[path = "common/systemd.rs"]
+mod harness;
+
+#[path = "live/access.rs"]
+mod access;
+#[path = "live/faults.rs"]
+mod faults;
+#[path = "live/network_probe.rs"]
+mod network_probe;
+#[path = "live/osx.rs"]
+mod osx;
+#[path = "live/pacman.rs"]
+mod pacman;
+#[path = "live/support.rs"]
+mod support;
+#[path = "live/units.rs"]
+mod units;

@@ -1,0 +1,119 @@
+//! Running the binary and reading its JSON report.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common;
+use crate::dockerd::{self, PrivateDockerd};
+
+/// A bus address where nothing listens.
+pub const NO_BUS: &str = "unix:path=/nonexistent/dockdoc-live/system_bus_socket";
+/// A Docker endpoint where no socket exists.
+pub const NO_DOCKER: &str = "unix:///nonexistent/dockdoc-live/docker.sock";
+
+/// One run of the binary.
+pub struct Run {
+    pub code: Option<i32>,
+    pub json: Value,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    pub fn check(&self, id: &str) -> &Value {
+        self.json["checks"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no checks in {}", self.json))
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("no check {id} in the report"))
+    }
+
+    pub fn status(&self, id: &str) -> String {
+        self.check(id)["status"].as_str().unwrap().to_owned()
+    }
+
+    pub fn summary(&self, id: &str) -> String {
+        self.check(id)["summary"].as_str().unwrap().to_owned()
+    }
+
+    /// The evidence a check read for `fact`, as `{state, value|reason}`.
+    pub fn evidence(&self, id: &str, fact: &str) -> Value {
+        self.check(id)["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["fact"] == fact)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} read no {fact}"))
+    }
+
+    /// Asserts each check's status, naming the check and its summary on failure.
+    pub fn expect(&self, expected: &[(&str, &str)]) {
+        for (id, want) in expected {
+            assert_eq!(
+                self.status(id),
+                *want,
+                "{id}: {}\nevidence: {}\nstderr: {}",
+                self.summary(id),
+                self.check(id)["evidence"],
+                self.stderr
+            );
+        }
+    }
+}
+
+/// Runs `command` (the binary, possibly behind setpriv) and parses its JSON report.
+pub fn run(mut command: Command) -> Run {
+    let started = Instant::now();
+    let out = command.output().expect("run dockdoc");
+    let elapsed = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {stderr}"));
+    Run {
+        code: out.status.code(),
+        json,
+        stderr,
+        elapsed,
+    }
+}
+
+/// `dockdoc check --profile all --format json` (the default 3 s timeout) with the given endpoints.
+pub fn check_args(system_bus: &str, docker_host: &str) -> Vec<String> {
+    [
+        "check",
+        "--profile",
+        "all",
+        "--format",
+        "json",
+        "--system-bus",
+        system_bus,
+        "--docker-host",
+        docker_host,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// The binary with those arguments.
+pub fn dockdoc(system_bus: &str, docker_host: &str, extra: &[&str]) -> Run {
+    let mut cmd = common::bin();
+    cmd.args(check_args(system_bus, docker_host)).args(extra);
+    run(cmd)
+}
+
+/// A private dockerd, or `None` after printing why not (a failure under DOCKDOC_LIVE=require).
+pub fn private_dockerd(options: &dockerd::Options) -> Option<PrivateDockerd> {
+    if let Some(reason) = dockerd::unavailable() {
+        dockerd::skip(&reason);
+        return None;
+    }
+    match PrivateDockerd::start_with(Duration::from_secs(60), options) {
+        Ok(d) => Some(d),
+        Err(e) => panic!("{e}"),
+    }
+}
