@@ -213,7 +213,10 @@ fn every_explains_pattern_has_a_real_sample_of_its_check() {
     }
     for check in catalog.checks.iter().filter(|c| !c.explains.is_empty()) {
         if !samples_dir().join(format!("{}.txt", check.id)).exists() {
-            failures.push(format!("{}: no tests/error-samples/{}.txt", check.id, check.id));
+            failures.push(format!(
+                "{}: no tests/error-samples/{}.txt",
+                check.id, check.id
+            ));
         }
         let own: Vec<String> = samples
             .iter()
@@ -275,7 +278,9 @@ fn an_error_buried_in_a_scroll_back_is_found_with_its_line() {
             "{i:04} Step {i}/500 : RUN make -j8 permission ok docker daemon socket\n"
         ));
     }
-    input.push_str("modprobe: FATAL: Module veth not found in directory /lib/modules/6.10.5-arch1-1\n");
+    input.push_str(
+        "modprobe: FATAL: Module veth not found in directory /lib/modules/6.10.5-arch1-1\n",
+    );
     for i in 0..200 {
         input.push_str(&format!("trailing output {i}\n"));
     }
@@ -310,7 +315,8 @@ fn text_nothing_recognises_says_so_and_suggests_dockdoc_check() {
 
 #[test]
 fn error_flag_and_stdin_agree() {
-    let text = "Warning: Stopping docker.service, but it can still be activated by:\n  docker.socket";
+    let text =
+        "Warning: Stopping docker.service, but it can still be activated by:\n  docker.socket";
     let out = bin()
         .args(["explain", "--offline", "--format", "json", "--error", text])
         .output()
@@ -324,12 +330,23 @@ fn error_flag_and_stdin_agree() {
 #[test]
 fn json_follows_the_documented_schema() {
     let doc = offline_json(b"docker: unknown server OS: .\n");
-    let keys: BTreeSet<&str> = doc.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, BTreeSet::from(["schema_version", "matches", "verdict"]));
+    let keys: BTreeSet<&str> = doc
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from(["schema_version", "matches", "verdict"])
+    );
     assert_eq!(doc["schema_version"], 1);
     for m in doc["matches"].as_array().unwrap() {
         let keys: BTreeSet<&str> = m.as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(keys, BTreeSet::from(["id", "title", "line", "text", "status"]));
+        assert_eq!(
+            keys,
+            BTreeSet::from(["id", "title", "line", "text", "status"])
+        );
         assert!(m["line"].as_u64().unwrap() >= 1);
         assert_eq!(m["status"], "not_run", "--offline runs nothing");
     }
@@ -355,7 +372,9 @@ const DEBIAN_DOCKER: &str = "/usr/bin/docker";
 
 fn live_unavailable() -> Option<String> {
     if !Path::new(DEBIAN_DOCKER).exists() {
-        return Some(format!("no Debian docker CLI at {DEBIAN_DOCKER} (package docker.io)"));
+        return Some(format!(
+            "no Debian docker CLI at {DEBIAN_DOCKER} (package docker.io)"
+        ));
     }
     None
 }
@@ -377,7 +396,10 @@ fn docker_stderr(prefix: &[&str], args: &[&str]) -> String {
         .env("DOCKER_CONFIG", "/nonexistent")
         .output()
         .unwrap();
-    assert!(!out.status.success(), "docker {args:?} unexpectedly succeeded");
+    assert!(
+        !out.status.success(),
+        "docker {args:?} unexpectedly succeeded"
+    );
     String::from_utf8(out.stderr).unwrap()
 }
 
@@ -391,7 +413,16 @@ fn live_a_stopped_daemon_is_named_first_and_fails_here() {
     // With --device the CLI parses the device against the OS of a ping that failed, and hides
     // the cause behind `unknown server OS`; without it, it names the socket.
     for run in [
-        vec!["-H", host.as_str(), "run", "--rm", "--device", "/dev/kvm", "alpine", "true"],
+        vec![
+            "-H",
+            host.as_str(),
+            "run",
+            "--rm",
+            "--device",
+            "/dev/kvm",
+            "alpine",
+            "true",
+        ],
         vec!["-H", host.as_str(), "run", "--rm", "alpine", "true"],
     ] {
         let stderr = docker_stderr(&[], &run);
@@ -450,7 +481,16 @@ fn live_b_permission_denied_for_an_unprivileged_user_is_named_first() {
     let host = daemon.uri();
     for run in [
         vec!["-H", host.as_str(), "run", "--rm", "alpine", "true"],
-        vec!["-H", host.as_str(), "run", "--rm", "--device", "/dev/kvm", "alpine", "true"],
+        vec![
+            "-H",
+            host.as_str(),
+            "run",
+            "--rm",
+            "--device",
+            "/dev/kvm",
+            "alpine",
+            "true",
+        ],
     ] {
         let stderr = docker_stderr(&as_nobody, &run);
         let mut cmd = Command::new(as_nobody[0]);
