@@ -105,17 +105,52 @@ fn stream(color: ColorChoice) -> anstream::AutoStream<std::io::Stdout> {
     anstream::AutoStream::new(std::io::stdout(), choice)
 }
 
-/// Prepares pasted text for matching: ANSI escapes removed, CRLF and lone CR made newlines, and
-/// shell `\` line continuations joined, so a wrapped `docker run … \` command is one line.
+/// Prepares pasted text for matching: ANSI escapes removed, CRLF and lone CR made newlines. Line
+/// numbers are those of the paste. Shell `\` continuations are joined later, line by line, by
+/// [`logical_lines`].
 pub fn normalise(text: &str) -> String {
     let plain = match ansi() {
         Some(re) => re.replace_all(text, ""),
         None => std::borrow::Cow::Borrowed(text),
     };
-    plain
-        .replace("\r\n", "\n")
-        .replace('\r', "\n")
-        .replace("\\\n", " ")
+    let mut out = String::with_capacity(plain.len());
+    let mut rest: &str = &plain;
+    // One pass: copy up to each CR, then a single newline for CRLF or a lone CR.
+    while let Some(i) = rest.find('\r') {
+        let (head, tail) = rest.split_at(i);
+        out.push_str(head);
+        out.push('\n');
+        let tail = tail.strip_prefix('\r').unwrap_or(tail);
+        rest = tail.strip_prefix('\n').unwrap_or(tail);
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The lines of normalised text with shell `\` continuations joined, so a wrapped
+/// `docker run … \` command is one line; each comes with the number (from 1) of its first
+/// physical line. Lines without a continuation are borrowed, not copied.
+pub fn logical_lines(text: &str) -> impl Iterator<Item = (usize, std::borrow::Cow<'_, str>)> {
+    use std::borrow::Cow;
+    let mut lines = text.lines().enumerate();
+    std::iter::from_fn(move || {
+        let (n, line) = lines.next()?;
+        let Some(head) = line.strip_suffix('\\') else {
+            return Some((n + 1, Cow::Borrowed(line)));
+        };
+        let mut joined = String::from(head);
+        for (_, next) in lines.by_ref() {
+            joined.push(' ');
+            match next.strip_suffix('\\') {
+                Some(more) => joined.push_str(more),
+                None => {
+                    joined.push_str(next);
+                    break;
+                }
+            }
+        }
+        Some((n + 1, Cow::Owned(joined)))
+    })
 }
 
 fn ansi() -> Option<&'static Regex> {
@@ -161,11 +196,14 @@ impl Matcher {
     /// Matches every line once; returns one entry per matched check, in order of first match.
     pub fn scan(&self, text: &str) -> Vec<Match> {
         let mut found: Vec<Match> = Vec::new();
-        for (n, line) in text.lines().enumerate() {
-            let hits = self.set.matches(line);
-            if !hits.matched_any() {
+        for (n, line) in logical_lines(text) {
+            let line: &str = &line;
+            // Most lines of a log match nothing: ask the set yes/no first (no allocation), and
+            // only then which patterns.
+            if !self.set.is_match(line) {
                 continue;
             }
+            let hits = self.set.matches(line);
             let mut checks: Vec<usize> = hits
                 .iter()
                 .filter_map(|p| self.owner.get(p).copied())
@@ -176,7 +214,7 @@ impl Matcher {
                     Some(m) => m.count += 1,
                     None => found.push(Match {
                         check,
-                        line: n + 1,
+                        line: n,
                         text: line.trim().chars().take(300).collect(),
                         count: 1,
                     }),
@@ -492,11 +530,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn normalise_strips_colour_and_joins_continuations() {
-        let raw = "\x1b[31mdocker: Error\x1b[0m response\r\ndocker run \\\n  --device /dev/kvm\r\n";
+    fn normalise_strips_colour_and_line_ends_and_continuations_join() {
+        let raw = "\x1b[31mdocker: Error\x1b[0m response\r\ndocker run \\\r\n  --device /dev/kvm \\\n  alpine\rdone\n";
+        let plain = normalise(raw);
         assert_eq!(
-            normalise(raw),
-            "docker: Error response\ndocker run    --device /dev/kvm\n"
+            plain,
+            "docker: Error response\ndocker run \\\n  --device /dev/kvm \\\n  alpine\ndone\n"
+        );
+        let lines: Vec<(usize, String)> = logical_lines(&plain)
+            .map(|(n, l)| (n, l.into_owned()))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (1, "docker: Error response".to_owned()),
+                (2, "docker run    --device /dev/kvm    alpine".to_owned()),
+                (5, "done".to_owned()),
+            ]
         );
     }
 }

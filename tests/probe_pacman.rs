@@ -453,8 +453,6 @@ fn the_packages_check_explains_the_errors_of_missing_host_packages() {
     for sample in [
         "bash: virsh: command not found",
         "bash: qemu-system-x86_64: command not found",
-        "zsh: command not found: virt-manager",
-        "fish: Unknown command: brctl",
         "sh: 1: qemu-img: not found",
         "Failed to enable unit: Unit file libvirtd.service does not exist.",
         "Failed to start libvirtd.service: Unit libvirtd.service not found.",

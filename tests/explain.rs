@@ -1,0 +1,521 @@
+//! `dockdoc explain` on pasted error text, through the real binary: the catalogue of real error
+//! samples (tests/error-samples, format in its README.md), look-alikes, terminal noise (colour,
+//! CRLF, `\` continuations, scroll-back), the JSON schema, and, live, real `docker run` failures
+//! against a socket nobody listens on and a private dockerd the user may not open.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
+
+mod common;
+#[path = "common/dockerd.rs"]
+mod dockerd;
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::bin;
+use dockdoc::catalog::load::load_builtin;
+use serde_json::Value as Json;
+
+/// One pasted message and what it must (or must not) match.
+#[derive(Debug)]
+struct Sample {
+    file: String,
+    source: String,
+    /// Must match: the file's check id plus its `also:` ids (empty for look-alikes).
+    must: Vec<String>,
+    /// Must not match (look-alikes only).
+    must_not: Vec<String>,
+    text: String,
+}
+
+fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/error-samples")
+}
+
+fn parse(file: &str, content: &str) -> Vec<Sample> {
+    let mut out: Vec<Sample> = Vec::new();
+    let look_alikes = file == "look-alikes.txt";
+    let own = file.trim_end_matches(".txt").to_owned();
+    let mut header = false;
+    for line in content.split_inclusive('\n') {
+        if let Some(url) = line.strip_prefix("=== ") {
+            let url = url.trim();
+            assert!(
+                url.starts_with("https://"),
+                "{file}: a sample must cite the thread it came from, got `{url}`"
+            );
+            out.push(Sample {
+                file: file.to_owned(),
+                source: url.to_owned(),
+                must: if look_alikes {
+                    Vec::new()
+                } else {
+                    vec![own.clone()]
+                },
+                must_not: Vec::new(),
+                text: String::new(),
+            });
+            header = true;
+            continue;
+        }
+        let Some(current) = out.last_mut() else {
+            continue; // free comment before the first sample
+        };
+        if header {
+            if let Some(ids) = line.strip_prefix("also: ") {
+                current
+                    .must
+                    .extend(ids.split_whitespace().map(str::to_owned));
+                continue;
+            }
+            if let Some(ids) = line.strip_prefix("not: ") {
+                current
+                    .must_not
+                    .extend(ids.split_whitespace().map(str::to_owned));
+                continue;
+            }
+        }
+        header = false;
+        current.text.push_str(line);
+    }
+    for s in &mut out {
+        let trimmed = s.text.trim_end_matches('\n').to_owned();
+        s.text = trimmed;
+        assert!(
+            !s.text.trim().is_empty(),
+            "{}: empty sample from {}",
+            s.file,
+            s.source
+        );
+    }
+    out
+}
+
+fn all_samples() -> Vec<Sample> {
+    let mut files: Vec<_> = std::fs::read_dir(samples_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".txt"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| parse(f, &std::fs::read_to_string(samples_dir().join(f)).unwrap()))
+        .collect()
+}
+
+/// `dockdoc explain <args> -` with `input` on standard input; returns (exit code, stdout).
+fn explain_stdin(args: &[&str], input: &[u8]) -> (i32, String) {
+    explain_stdin_with(bin(), args, input)
+}
+
+fn explain_stdin_with(mut cmd: Command, args: &[&str], input: &[u8]) -> (i32, String) {
+    let mut child = cmd
+        .arg("explain")
+        .args(args)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.stderr.is_empty() || out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+fn offline_json(input: &[u8]) -> Json {
+    let (code, out) = explain_stdin(&["--offline", "--format", "json"], input);
+    assert_eq!(code, 0, "{out}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+fn matched_ids(doc: &Json) -> Vec<String> {
+    doc["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn every_sample_matches_its_checks_and_no_look_alike_matches_the_wrong_one() {
+    let samples = all_samples();
+    assert!(samples.len() >= 80, "only {} samples", samples.len());
+    // One process per sample; run them a few at a time.
+    let results: Vec<Vec<String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = samples
+            .chunks(samples.len().div_ceil(8))
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|s| matched_ids(&offline_json(s.text.as_bytes())))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let mut failures = Vec::new();
+    for (s, ids) in samples.iter().zip(&results) {
+        for want in &s.must {
+            if !ids.contains(want) {
+                failures.push(format!(
+                    "{} ({}): does not match {want}; matched {ids:?}",
+                    s.file, s.source
+                ));
+            }
+        }
+        for unwanted in &s.must_not {
+            if ids.contains(unwanted) {
+                failures.push(format!(
+                    "{} ({}): look-alike matches {unwanted}",
+                    s.file, s.source
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_explains_pattern_has_a_real_sample_of_its_check() {
+    let catalog = load_builtin().catalog;
+    let samples = all_samples();
+    let known: BTreeSet<&str> = catalog.checks.iter().map(|c| c.id.as_str()).collect();
+    let mut failures = Vec::new();
+    for s in &samples {
+        for id in s.must.iter().chain(&s.must_not) {
+            if !known.contains(id.as_str()) {
+                failures.push(format!("{} ({}): no check `{id}`", s.file, s.source));
+            }
+        }
+    }
+    for check in catalog.checks.iter().filter(|c| !c.explains.is_empty()) {
+        if !samples_dir().join(format!("{}.txt", check.id)).exists() {
+            failures.push(format!(
+                "{}: no tests/error-samples/{}.txt",
+                check.id, check.id
+            ));
+        }
+        let own: Vec<String> = samples
+            .iter()
+            .filter(|s| s.must.contains(&check.id))
+            .map(|s| dockdoc::explain::normalise(&s.text))
+            .collect();
+        for re in &check.explains {
+            if !own.iter().any(|t| t.lines().any(|l| re.is_match(l))) {
+                failures.push(format!("{}: /{re}/ matches none of its samples", check.id));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_ambiguous_unknown_server_os_names_both_causes_and_says_so() {
+    let input = b"docker: unknown server OS: .\nSee 'docker run --help'.\n";
+    let ids = matched_ids(&offline_json(input));
+    assert!(ids.contains(&"docker-socket-missing".to_owned()), "{ids:?}");
+    assert!(
+        ids.contains(&"docker-socket-permission-denied".to_owned()),
+        "{ids:?}"
+    );
+    let (_, text) = explain_stdin(&["--offline", "--color", "never"], input);
+    assert!(
+        text.contains("the same message has several possible causes"),
+        "{text}"
+    );
+    assert!(
+        text.contains("without --offline this machine would decide"),
+        "{text}"
+    );
+}
+
+#[test]
+fn colour_crlf_and_continuations_are_normalised_before_matching() {
+    // A coloured, CRLF-terminated paste of a `\`-continued docker run command and its error.
+    let input = "$ docker run -it \\\r\n    --device /dev/kvm \\\r\n    sickcodes/docker-osx:latest\r\n\
+                 \x1b[31mdocker: Error response from daemon: error gathering device \x1b[1minformation\x1b[0m while adding custom device \"/dev/kvm\": no such file or directory.\x1b[0m\r\n";
+    let doc = offline_json(input.as_bytes());
+    let first = &doc["matches"][0];
+    assert_eq!(first["id"], "cpu-virtualization-missing", "{doc:#}");
+    let text = first["text"].as_str().unwrap();
+    assert!(!text.contains('\x1b') && !text.contains('\r'), "{text:?}");
+    assert!(
+        text.starts_with("docker: Error response from daemon: error gathering device information"),
+        "{text:?}"
+    );
+    // The command's three lines are read as one; the error keeps its line number in the paste.
+    assert_eq!(first["line"], 4, "{doc:#}");
+}
+
+#[test]
+fn an_error_buried_in_a_scroll_back_is_found_with_its_line() {
+    let mut input = String::new();
+    for i in 0..500 {
+        input.push_str(&format!(
+            "{i:04} Step {i}/500 : RUN make -j8 permission ok docker daemon socket\n"
+        ));
+    }
+    input.push_str(
+        "modprobe: FATAL: Module veth not found in directory /lib/modules/6.10.5-arch1-1\n",
+    );
+    for i in 0..200 {
+        input.push_str(&format!("trailing output {i}\n"));
+    }
+    let doc = offline_json(input.as_bytes());
+    let ids = matched_ids(&doc);
+    assert!(
+        ids.contains(&"running-kernel-modules-missing".to_owned()),
+        "{ids:?}"
+    );
+    for m in doc["matches"].as_array().unwrap() {
+        assert_eq!(m["line"], 501, "{m}");
+    }
+}
+
+#[test]
+fn text_nothing_recognises_says_so_and_suggests_dockdoc_check() {
+    let input = b"Error: ENOENT: no such file or directory, open 'package.json'\n";
+    let (code, text) = explain_stdin(&["--color", "never"], input);
+    assert_eq!(code, 0);
+    assert!(text.contains("No check recognises this text."), "{text}");
+    assert!(text.contains("dockdoc check"), "{text}");
+    let doc = offline_json(input);
+    assert_eq!(doc["matches"], Json::Array(Vec::new()));
+    assert_eq!(doc["verdict"]["id"], Json::Null);
+    assert!(
+        doc["verdict"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("dockdoc check")
+    );
+}
+
+#[test]
+fn error_flag_and_stdin_agree() {
+    let text =
+        "Warning: Stopping docker.service, but it can still be activated by:\n  docker.socket";
+    let out = bin()
+        .args(["explain", "--offline", "--format", "json", "--error", text])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let from_flag: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(from_flag, offline_json(text.as_bytes()));
+    assert_eq!(matched_ids(&from_flag), ["docker-socket-without-service"]);
+}
+
+#[test]
+fn json_follows_the_documented_schema() {
+    let doc = offline_json(b"docker: unknown server OS: .\n");
+    let keys: BTreeSet<&str> = doc
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from(["schema_version", "matches", "verdict"])
+    );
+    assert_eq!(doc["schema_version"], 1);
+    for m in doc["matches"].as_array().unwrap() {
+        let keys: BTreeSet<&str> = m.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            BTreeSet::from(["id", "title", "line", "text", "status"])
+        );
+        assert!(m["line"].as_u64().unwrap() >= 1);
+        assert_eq!(m["status"], "not_run", "--offline runs nothing");
+    }
+    let ids = matched_ids(&doc);
+    let unique: BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "each check once: {ids:?}");
+    let verdict: BTreeSet<&str> = doc["verdict"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(verdict, BTreeSet::from(["id", "reason"]));
+    // Several candidates offline: no verdict id, and the reason says why.
+    assert_eq!(doc["verdict"]["id"], Json::Null);
+    let one = offline_json(b"xhost: command not found\n");
+    assert_eq!(one["verdict"]["id"], "xhost-missing");
+}
+
+// ---- live: real docker CLI failures, explained on this machine
+
+const DEBIAN_DOCKER: &str = "/usr/bin/docker";
+
+fn live_unavailable() -> Option<String> {
+    if !Path::new(DEBIAN_DOCKER).exists() {
+        return Some(format!(
+            "no Debian docker CLI at {DEBIAN_DOCKER} (package docker.io)"
+        ));
+    }
+    None
+}
+
+/// Runs the Debian docker CLI and returns what it printed on standard error.
+fn docker_stderr(prefix: &[&str], args: &[&str]) -> String {
+    let (program, rest) = match prefix.split_first() {
+        Some((p, rest)) => (*p, rest.to_vec()),
+        None => (DEBIAN_DOCKER, Vec::new()),
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(&rest);
+    if !prefix.is_empty() {
+        cmd.arg(DEBIAN_DOCKER);
+    }
+    let out = cmd
+        .args(args)
+        .env("HOME", "/tmp")
+        .env("DOCKER_CONFIG", "/nonexistent")
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "docker {args:?} unexpectedly succeeded"
+    );
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn live_a_stopped_daemon_is_named_first_and_fails_here() {
+    if let Some(why) = live_unavailable() {
+        return dockerd::skip(&why);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let host = format!("unix://{}/nobody-listens.sock", dir.path().display());
+    // With --device the CLI parses the device against the OS of a ping that failed, and hides
+    // the cause behind `unknown server OS`; without it, it names the socket.
+    for run in [
+        vec![
+            "-H",
+            host.as_str(),
+            "run",
+            "--rm",
+            "--device",
+            "/dev/kvm",
+            "alpine",
+            "true",
+        ],
+        vec!["-H", host.as_str(), "run", "--rm", "alpine", "true"],
+    ] {
+        let stderr = docker_stderr(&[], &run);
+        let (code, out) = explain_stdin(
+            &["--docker-host", &host, "--format", "json"],
+            stderr.as_bytes(),
+        );
+        assert_eq!(code, 0);
+        let doc: Json = serde_json::from_str(&out).unwrap();
+        let first = &doc["matches"][0];
+        assert_eq!(first["id"], "docker-socket-missing", "{stderr}\n{doc:#}");
+        assert_eq!(first["status"], "fail", "{doc:#}");
+        assert_eq!(doc["verdict"]["id"], "docker-socket-missing", "{doc:#}");
+        if stderr.contains("unknown server OS") {
+            let permission = doc["matches"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["id"] == "docker-socket-permission-denied")
+                .unwrap_or_else(|| panic!("both causes are candidates: {doc:#}"));
+            assert_eq!(permission["status"], "pass", "ruled out here: {doc:#}");
+        }
+    }
+}
+
+#[test]
+fn live_b_permission_denied_for_an_unprivileged_user_is_named_first() {
+    if let Some(why) = live_unavailable().or_else(dockerd::unavailable) {
+        return dockerd::skip(&why);
+    }
+    if !Path::new("/usr/bin/setpriv").exists() {
+        return dockerd::skip("no setpriv (util-linux)");
+    }
+    let mut daemon = match dockerd::PrivateDockerd::start(std::time::Duration::from_secs(60)) {
+        Ok(d) => d,
+        Err(e) => return dockerd::skip(&format!("private dockerd did not start: {e}")),
+    };
+    // The socket: root:root 0660, so `nobody` (uid 65534, no supplementary groups) may reach it
+    // but not open it.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(daemon.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    nix::unistd::chown(
+        &daemon.socket,
+        Some(nix::unistd::Uid::from_raw(0)),
+        Some(nix::unistd::Gid::from_raw(0)),
+    )
+    .unwrap();
+    std::fs::set_permissions(&daemon.socket, std::fs::Permissions::from_mode(0o660)).unwrap();
+    let as_nobody = [
+        "/usr/bin/setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--",
+    ];
+    let host = daemon.uri();
+    for run in [
+        vec!["-H", host.as_str(), "run", "--rm", "alpine", "true"],
+        vec![
+            "-H",
+            host.as_str(),
+            "run",
+            "--rm",
+            "--device",
+            "/dev/kvm",
+            "alpine",
+            "true",
+        ],
+    ] {
+        let stderr = docker_stderr(&as_nobody, &run);
+        let mut cmd = Command::new(as_nobody[0]);
+        cmd.args(&as_nobody[1..])
+            .arg(env!("CARGO_BIN_EXE_dockdoc"))
+            .env_remove("NO_COLOR")
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .env("HOME", "/tmp");
+        let (code, out) = explain_stdin_with(
+            cmd,
+            &["--docker-host", &host, "--format", "json"],
+            stderr.as_bytes(),
+        );
+        assert_eq!(code, 0);
+        let doc: Json = serde_json::from_str(&out).unwrap();
+        let first = &doc["matches"][0];
+        assert_eq!(
+            first["id"], "docker-socket-permission-denied",
+            "{stderr}\n{doc:#}"
+        );
+        assert_eq!(first["status"], "fail", "{doc:#}");
+        assert_eq!(
+            doc["verdict"]["id"], "docker-socket-permission-denied",
+            "{doc:#}"
+        );
+    }
+    daemon.stop();
+}
