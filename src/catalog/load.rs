@@ -332,12 +332,8 @@ fn build_check(rc: RawCheck, area: &str, file: &Path, text: &str, base: usize) -
     let mut explains = Vec::new();
     for pattern in rc.explains {
         let start = pattern.span().start;
-        let re = Pattern::new(pattern.into_inner()).map_err(|e| {
-            (
-                base + start,
-                format!("invalid regex in explains: {e}"),
-            )
-        })?;
+        let re = Pattern::new(pattern.into_inner())
+            .map_err(|e| (base + start, format!("invalid regex in explains: {e}")))?;
         explains.push(re);
     }
     let (line, column) = line_col(text, id_at);

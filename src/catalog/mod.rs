@@ -149,9 +149,11 @@ pub struct Pattern {
 }
 
 impl Pattern {
-    /// A pattern whose syntax `regex_syntax` accepted.
-    pub fn new(source: String) -> Result<Pattern, regex_syntax::Error> {
-        regex_syntax::Parser::new().parse(&source)?;
+    /// A pattern whose syntax `regex_syntax` accepted; the error is the parser's message.
+    pub fn new(source: String) -> Result<Pattern, String> {
+        regex_syntax::Parser::new()
+            .parse(&source)
+            .map_err(|e| e.to_string())?;
         Ok(Pattern {
             source,
             compiled: std::sync::OnceLock::new(),
@@ -171,6 +173,12 @@ impl Pattern {
 
     pub fn is_match(&self, text: &str) -> bool {
         self.regex().is_some_and(|re| re.is_match(text))
+    }
+}
+
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
     }
 }
 
