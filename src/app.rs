@@ -165,12 +165,15 @@ fn check(args: CheckArgs) -> Result<u8> {
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let report = Report::new(&loaded.catalog, findings, profiles, host);
-    let mut out = stdout(args.output.color);
+    // Rendered whole, then written at once: stdout is line-buffered, one write per line.
+    let mut rendered = Vec::new();
     match args.format {
-        ReportFormat::Text => report::human::render(&report, args.output.verbose, &mut out)?,
-        ReportFormat::Json => report::json::render(&report, &mut out)?,
-        ReportFormat::Markdown => report::markdown::render(&report, &mut out)?,
+        ReportFormat::Text => report::human::render(&report, args.output.verbose, &mut rendered)?,
+        ReportFormat::Json => report::json::render(&report, &mut rendered)?,
+        ReportFormat::Markdown => report::markdown::render(&report, &mut rendered)?,
     }
+    let mut out = stdout(args.output.color);
+    out.write_all(&rendered)?;
     out.flush()?;
     Ok(if !loaded.errors.is_empty() {
         2
@@ -282,7 +285,7 @@ fn list(args: ListArgs) -> Result<u8> {
 }
 
 fn facts_command(args: FactsArgs) -> Result<u8> {
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.list {
         let schema: Vec<_> = facts::schema().collect();
         match args.format {

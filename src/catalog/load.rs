@@ -8,7 +8,9 @@ use regex::Regex;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Catalog, Check, Condition, FixStep, Origin, PROFILES, Severity, Test, placeholders};
+use super::{
+    Catalog, Check, Condition, FixStep, Origin, PROFILES, Pattern, Severity, Test, placeholders,
+};
 use crate::error::CatalogError;
 use crate::facts::{self, FactKind, Value};
 
@@ -329,12 +331,9 @@ fn build_check(rc: RawCheck, area: &str, file: &Path, text: &str, base: usize) -
     }
     let mut explains = Vec::new();
     for pattern in rc.explains {
-        let re = Regex::new(pattern.get_ref()).map_err(|e| {
-            (
-                base + pattern.span().start,
-                format!("invalid regex in explains: {e}"),
-            )
-        })?;
+        let start = pattern.span().start;
+        let re = Pattern::new(pattern.into_inner())
+            .map_err(|e| (base + start, format!("invalid regex in explains: {e}")))?;
         explains.push(re);
     }
     let (line, column) = line_col(text, id_at);

@@ -140,6 +140,48 @@ impl fmt::Display for Origin {
     }
 }
 
+/// An `explains` pattern: its syntax is checked when the catalog loads, but it is compiled only
+/// when error text is matched against it, so `check` never pays for the regex automata.
+#[derive(Clone, Debug)]
+pub struct Pattern {
+    source: String,
+    compiled: std::sync::OnceLock<Option<Regex>>,
+}
+
+impl Pattern {
+    /// A pattern whose syntax `regex_syntax` accepted; the error is the parser's message.
+    pub fn new(source: String) -> Result<Pattern, String> {
+        regex_syntax::Parser::new()
+            .parse(&source)
+            .map_err(|e| e.to_string())?;
+        Ok(Pattern {
+            source,
+            compiled: std::sync::OnceLock::new(),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The compiled regex; `None` only if it exceeds the regex size limits.
+    pub fn regex(&self) -> Option<&Regex> {
+        self.compiled
+            .get_or_init(|| Regex::new(&self.source).ok())
+            .as_ref()
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        self.regex().is_some_and(|re| re.is_match(text))
+    }
+}
+
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Check {
     pub id: String,
@@ -153,7 +195,7 @@ pub struct Check {
     pub summary: String,
     pub why: String,
     pub fix: Vec<FixStep>,
-    pub explains: Vec<Regex>,
+    pub explains: Vec<Pattern>,
     pub references: Vec<String>,
     pub origin: Origin,
 }
