@@ -12,4 +12,5 @@ pub mod explain;
 pub mod facts;
 pub mod finding;
 pub mod hook;
+pub mod manpage;
 pub mod report;
