@@ -242,7 +242,10 @@ fn pkgbuild_sum_matches_the_release_tarball_once_tagged() {
     let out = run(Command::new("sha256sum").arg(tarball.trim()));
     let sum = String::from_utf8(out.stdout).unwrap();
     let sum = sum.split_whitespace().next().unwrap();
-    assert_eq!(sums, sum, "run updpkgsums for {tag} (see the PKGBUILD header)");
+    assert_eq!(
+        sums, sum,
+        "run updpkgsums for {tag} (see the PKGBUILD header)"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -465,10 +468,7 @@ fn package_builds_installs_runs_and_removes() {
     let sum = String::from_utf8(run(Command::new("sha256sum").arg(&tarball)).stdout).unwrap();
     let sum = sum.split_whitespace().next().unwrap().to_owned();
     let pkgbuild = std::fs::read_to_string(repo().join("PKGBUILD")).unwrap();
-    let source_line = pkgbuild
-        .lines()
-        .find(|l| l.starts_with("source="))
-        .unwrap();
+    let source_line = pkgbuild.lines().find(|l| l.starts_with("source=")).unwrap();
     let sums_line = pkgbuild
         .lines()
         .find(|l| l.starts_with("sha256sums="))
@@ -492,7 +492,15 @@ fn package_builds_installs_runs_and_removes() {
     );
     let built = Instant::now();
     let out = run(Command::new("unshare")
-        .args(["--mount", "--propagation", "private", "sh", "-c", &script, "sh"])
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            &script,
+            "sh",
+        ])
         .arg(rust_sysroot())
         .arg(&toolchain)
         .arg(&home)
@@ -572,14 +580,12 @@ fn package_builds_installs_runs_and_removes() {
     let mut page = String::new();
     std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(gz), &mut page).unwrap();
     assert!(page.contains(".SH \"DOCKDOC EXPLAIN\""), "{page}");
-    let hook = std::fs::read_to_string(
-        root.join("usr/share/libalpm/hooks/dockdoc-kernel-upgrade.hook"),
-    )
-    .unwrap();
-    assert!(hook.contains("Exec = /usr/bin/dockdoc hook kernel-upgrade"));
-    let bash =
-        std::fs::read_to_string(root.join("usr/share/bash-completion/completions/dockdoc"))
+    let hook =
+        std::fs::read_to_string(root.join("usr/share/libalpm/hooks/dockdoc-kernel-upgrade.hook"))
             .unwrap();
+    assert!(hook.contains("Exec = /usr/bin/dockdoc hook kernel-upgrade"));
+    let bash = std::fs::read_to_string(root.join("usr/share/bash-completion/completions/dockdoc"))
+        .unwrap();
     assert!(bash.contains("complete -F _dockdoc"));
 
     // Removed cleanly: no file of the package is left.
