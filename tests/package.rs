@@ -118,6 +118,7 @@ fn makepkg(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Command {
 }
 
 /// pacman against a temp root: its own database, cache, log, gpg dir and an empty config.
+/// Transactions (`-U`, `-R`) add `--noconfirm --noprogressbar`, which queries reject.
 fn pacman(root: &Path) -> Command {
     let conf = root.join("../pacman.conf");
     if !conf.exists() {
@@ -129,9 +130,7 @@ fn pacman(root: &Path) -> Command {
     }
     std::fs::create_dir_all(root.join("var/lib/pacman")).unwrap();
     let mut cmd = Command::new("pacman");
-    cmd.arg("--noconfirm")
-        .arg("--noprogressbar")
-        .arg("--root")
+    cmd.arg("--root")
         .arg(root)
         .arg("--dbpath")
         .arg(root.join("var/lib/pacman"))
@@ -143,6 +142,12 @@ fn pacman(root: &Path) -> Command {
         .arg(root.join("../pacman.log"))
         .arg("--gpgdir")
         .arg(root.join("../gnupg"));
+    cmd
+}
+
+fn pacman_transaction(root: &Path, op: &str) -> Command {
+    let mut cmd = pacman(root);
+    cmd.args([op, "--noconfirm", "--noprogressbar"]);
     cmd
 }
 
@@ -364,7 +369,7 @@ fn kernel_upgrade_hook_warns_under_real_pacman() {
     let root = work.path().join("root");
     std::fs::create_dir_all(&root).unwrap();
 
-    run(pacman(&root).arg("-U").arg(&old));
+    run(pacman_transaction(&root, "-U").arg(&old));
     copy_with_libraries(
         Path::new(env!("CARGO_BIN_EXE_dockdoc")),
         &root,
@@ -382,7 +387,7 @@ fn kernel_upgrade_hook_warns_under_real_pacman() {
     std::fs::write(&osrelease, "6.10.5-arch1-1\n").unwrap();
 
     // Running 6.10.5, upgrade to 6.11.2: the running kernel's modules go.
-    let out = text(&run(pacman(&root).arg("-U").arg(&new)));
+    let out = text(&run(pacman_transaction(&root, "-U").arg(&new)));
     assert!(
         out.contains("Checking whether the running kernel can still load modules (dockdoc)..."),
         "{out}"
@@ -401,7 +406,7 @@ fn kernel_upgrade_hook_warns_under_real_pacman() {
     // After the reboot into 6.11.2, reinstalling the same version keeps its modules: the hook
     // runs (its description shows) and says nothing.
     std::fs::write(&osrelease, "6.11.2-arch1-1\n").unwrap();
-    let out = text(&run(pacman(&root).arg("-U").arg(&new)));
+    let out = text(&run(pacman_transaction(&root, "-U").arg(&new)));
     assert!(out.contains("reinstalling linux"), "{out}");
     assert!(
         out.contains("Checking whether the running kernel can still load modules (dockdoc)..."),
@@ -540,7 +545,7 @@ fn package_builds_installs_runs_and_removes() {
     // dependencies; the binary runs with the host's libraries.
     let root = work.path().join("root");
     std::fs::create_dir_all(&root).unwrap();
-    run(pacman(&root).args(["-U", "-dd"]).arg(&package));
+    run(pacman_transaction(&root, "-U").arg("-dd").arg(&package));
     let dockdoc = root.join("usr/bin/dockdoc");
     let out = run(Command::new(&dockdoc).arg("--version"));
     assert_eq!(
@@ -589,7 +594,7 @@ fn package_builds_installs_runs_and_removes() {
     assert!(bash.contains("complete -F _dockdoc"));
 
     // Removed cleanly: no file of the package is left.
-    run(pacman(&root).args(["-R", "dockdoc"]));
+    run(pacman_transaction(&root, "-R").arg("dockdoc"));
     let query = pacman(&root).args(["-Q", "dockdoc"]).output().unwrap();
     assert!(!query.status.success());
     for f in &files {
