@@ -46,7 +46,7 @@ fn generate(args: crate::cli::GenerateArgs) -> Result<u8> {
     let mut cmd = Cli::command();
     let mut out = std::io::stdout().lock();
     match args.what {
-        crate::cli::Generated::Man => clap_mangen::Man::new(cmd).render(&mut out)?,
+        crate::cli::Generated::Man => crate::manpage::render(&mut out)?,
         crate::cli::Generated::Completions { shell } => {
             clap_complete::generate(shell, &mut cmd, "dockdoc", &mut out);
         }

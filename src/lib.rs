@@ -12,5 +12,6 @@ pub mod explain;
 pub mod facts;
 pub mod finding;
 pub mod hook;
+pub mod manpage;
 pub mod probe;
 pub mod report;
