@@ -63,7 +63,9 @@ fn readme_starts_with_the_two_commands() {
 fn readme_output_is_a_real_report() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let snapshot = std::fs::read_to_string(root.join("tests/snapshots/kernel-upgraded-no-reboot.txt")).unwrap();
+    let snapshot =
+        std::fs::read_to_string(root.join("tests/snapshots/kernel-upgraded-no-reboot.txt"))
+            .unwrap();
     let start = readme.find("<!-- output:start -->").unwrap();
     let end = readme.find("<!-- output:end -->").unwrap();
     assert!(
