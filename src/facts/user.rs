@@ -217,6 +217,19 @@ fn invoking_session(
     uid: u32,
     name: &str,
 ) -> Result<ProcStatus, String> {
+    invoking_process(ctx, me, uid, name).map(|(_, status)| status)
+}
+
+fn invoking_pid(ctx: &Context, me: &ProcStatus, uid: u32, name: &str) -> Result<u32, String> {
+    invoking_process(ctx, me, uid, name).map(|(pid, _)| pid)
+}
+
+fn invoking_process(
+    ctx: &Context,
+    me: &ProcStatus,
+    uid: u32,
+    name: &str,
+) -> Result<(u32, ProcStatus), String> {
     let mut next = me.ppid;
     for _ in 0..MAX_ANCESTORS {
         let pid = match next {
@@ -228,13 +241,74 @@ fn invoking_session(
             format!("dockdoc runs through sudo and no ancestor process owned by {name} could be read ({e})")
         })?;
         if status.uid == uid {
-            return Ok(status);
+            return Ok((pid, status));
         }
         next = status.ppid;
     }
     Err(format!(
         "dockdoc runs through sudo and no ancestor process is owned by {name} (uid {uid})"
     ))
+}
+
+/// The variables taken from the invoking shell under sudo, which resets the environment:
+/// they choose the Docker endpoint, the config directory and the user's session.
+const INVOKER_VARS: &[&str] = &[
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
+    "DOCKER_CONFIG",
+    "HOME",
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "XDG_SESSION_TYPE",
+    "XDG_RUNTIME_DIR",
+    "XAUTHORITY",
+    "DBUS_SESSION_BUS_ADDRESS",
+];
+
+/// Under sudo (uid 0 with SUDO_USER set), the environment as the invoking user's shell has
+/// it: the variables of [`INVOKER_VARS`] are read from `/proc/<pid>/environ` of the nearest
+/// ancestor owned by SUDO_UID, so `sudo dockdoc` probes the daemon, context and config.json
+/// the user's own `docker` would use. Anything else, or an unreadable ancestor, leaves `env`
+/// as it is.
+pub fn invoker_env(sysroot: &super::sysroot::Sysroot, env: super::Env) -> super::Env {
+    let ctx = Context::new(
+        sysroot.clone(),
+        super::Endpoints::default(),
+        env,
+        std::time::Duration::from_secs(1),
+    );
+    let env = ctx.env.clone();
+    let (Some(name), Some(uid)) = (
+        env.get("SUDO_USER").filter(|u| *u != "root"),
+        env_number(&ctx, "SUDO_UID"),
+    ) else {
+        return env;
+    };
+    let Ok(me) = read_status(&ctx, SELF_STATUS) else {
+        return env;
+    };
+    if me.uid != 0 {
+        return env;
+    }
+    let Ok(pid) = invoking_pid(&ctx, &me, uid, name) else {
+        return env;
+    };
+    let Ok(bytes) = sysroot.read_bytes(&format!("/proc/{pid}/environ")) else {
+        return env;
+    };
+    let mut out = env.clone();
+    for name in INVOKER_VARS {
+        out.vars.remove(*name);
+    }
+    for pair in bytes.split(|b| *b == 0) {
+        let pair = String::from_utf8_lossy(pair);
+        if let Some((k, v)) = pair.split_once('=')
+            && INVOKER_VARS.contains(&k)
+        {
+            out.vars.insert(k.to_owned(), v.to_owned());
+        }
+    }
+    out
 }
 
 /// Who is judged, as far as the sources allow.
