@@ -80,6 +80,9 @@ pub struct ProcStatus {
     /// The supplementary groups (`Groups:`).
     pub groups: Vec<u32>,
     pub ppid: Option<u32>,
+    /// The effective uid (the second `Uid:` field); a setuid `sudo` has its invoker's real uid
+    /// but 0 here, and root's groups.
+    pub euid: Option<u32>,
 }
 
 /// The significant lines of a colon-separated database: blank lines, `#` comments and NIS
@@ -142,13 +145,17 @@ pub fn parse_status(text: &str) -> Result<ProcStatus, String> {
     let mut gid = None;
     let mut groups = Vec::new();
     let mut ppid = None;
+    let mut euid = None;
     for line in text.lines() {
         let Some((key, value)) = line.split_once(':') else {
             continue;
         };
         let first = || value.split_whitespace().next().and_then(|v| v.parse().ok());
         match key {
-            "Uid" => uid = first(),
+            "Uid" => {
+                uid = first();
+                euid = value.split_whitespace().nth(1).and_then(|v| v.parse().ok());
+            }
             "Gid" => gid = first(),
             "PPid" => ppid = first(),
             "Groups" => {
@@ -166,6 +173,7 @@ pub fn parse_status(text: &str) -> Result<ProcStatus, String> {
             gid,
             groups,
             ppid,
+            euid,
         }),
         (None, _) => Err("no readable `Uid:` line".into()),
         (_, None) => Err("no readable `Gid:` line".into()),
@@ -209,7 +217,7 @@ fn read_status(ctx: &Context, path: &str) -> Result<ProcStatus, String> {
     parse_status(&text).map_err(|m| format!("{path}: {m}"))
 }
 
-/// Under sudo, the credentials of the nearest ancestor process whose real uid is the invoking
+/// Under sudo, the credentials of the nearest ancestor process whose real and effective uid are the invoking
 /// user's: normally the shell sudo was started from.
 fn invoking_session(
     ctx: &Context,
@@ -240,7 +248,7 @@ fn invoking_process(
         let status = read_status(ctx, &path).map_err(|e| {
             format!("dockdoc runs through sudo and no ancestor process owned by {name} could be read ({e})")
         })?;
-        if status.uid == uid {
+        if status.uid == uid && status.euid.is_none_or(|e| e == uid) {
             return Ok((pid, status));
         }
         next = status.ppid;
@@ -536,7 +544,8 @@ mod tests {
                 uid: 1000,
                 gid: 1000,
                 groups: vec![998, 967, 1000],
-                ppid: Some(4200)
+                ppid: Some(4200),
+                euid: Some(0),
             }
         );
         let root = parse_status("Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nGroups:\t \n").unwrap();
@@ -554,6 +563,7 @@ mod tests {
             gid: 1000,
             groups: vec![998, 4321, 1000],
             ppid: None,
+            euid: None,
         };
         assert_eq!(session_groups(&g, &s), ["alice", "wheel", "4321"]);
     }
