@@ -114,6 +114,7 @@ fn run_on(root: &Path, wrap: &[&str]) -> Output {
         .args(["--root", root.to_str().unwrap()])
         .args(["--format", "json", "--profile", "all", "--timeout", "10s"])
         .env("RUST_BACKTRACE", "0")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
         .env_remove("SUDO_USER");
     cmd.output().unwrap()
 }
@@ -134,9 +135,15 @@ const EXPECTED_UNKNOWN: &[(&str, &str)] = &[
     ("user.is_root", "/proc/self/status: No such file"),
     ("user.groups_configured", "/etc/group: is a directory"),
     ("docker.daemon_json_keys", "/etc/docker/daemon.json"),
-    ("kernel.config_source", "/proc/config.gz: not readable as gzip"),
+    (
+        "kernel.config_source",
+        "/proc/config.gz: not readable as gzip",
+    ),
     ("kernel.modules_unavailable", "/proc/modules: larger than"),
-    ("kvm.cpu_vendor", "/proc/cpuinfo: Too many levels of symbolic links"),
+    (
+        "kvm.cpu_vendor",
+        "/proc/cpuinfo: Too many levels of symbolic links",
+    ),
     ("os.arch_based", "/etc/os-release: empty"),
     ("pacman.docker_version", "/var/lib/pacman/local"),
 ];
@@ -152,9 +159,16 @@ fn a_garbage_root_finishes_with_valid_json_and_says_unknown_with_file_and_reason
         assert!(!hits.is_empty(), "no check read {fact}");
         for (id, status, _, state, reason) in hits {
             assert_eq!(state, "unknown", "{id}: {fact} should be unknown");
-            assert!(reason.contains(says), "{id}: {fact}: {reason:?} lacks {says:?}");
             assert!(
-                status == "unknown" || status == "skipped" || status == "not_applicable" || status == "pass" || status == "fail",
+                reason.contains(says),
+                "{id}: {fact}: {reason:?} lacks {says:?}"
+            );
+            assert!(
+                status == "unknown"
+                    || status == "skipped"
+                    || status == "not_applicable"
+                    || status == "pass"
+                    || status == "fail",
                 "{id}: {status}"
             );
         }
@@ -188,7 +202,12 @@ fn an_unreadable_file_is_unknown_for_an_unprivileged_user() {
     let root = garbage_root();
     let out = run_on(
         root.path(),
-        &["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"],
+        &[
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+        ],
     );
     let report = assert_finished_cleanly(&out);
     let ev = evidence(&report);
@@ -199,7 +218,10 @@ fn an_unreadable_file_is_unknown_for_an_unprivileged_user() {
     assert!(!mem.is_empty());
     for (id, _, _, state, reason) in mem {
         assert_eq!(state, "unknown", "{id}");
-        assert!(reason.contains("/proc/meminfo: Permission denied"), "{id}: {reason}");
+        assert!(
+            reason.contains("/proc/meminfo: Permission denied"),
+            "{id}: {reason}"
+        );
     }
 }
 
@@ -210,9 +232,16 @@ fn a_crashing_check_becomes_unknown_and_asks_for_a_bug_report() {
     let before = assert_finished_cleanly(&plain);
     let out = {
         let mut cmd = bin();
-        cmd.args(["--root", healthy().to_str().unwrap(), "--format", "json", "--profile", "all"])
-            .env("DOCKDOC_TEST_PANIC", victim)
-            .env("RUST_BACKTRACE", "0");
+        cmd.args([
+            "--root",
+            healthy().to_str().unwrap(),
+            "--format",
+            "json",
+            "--profile",
+            "all",
+        ])
+        .env("DOCKDOC_TEST_PANIC", victim)
+        .env("RUST_BACKTRACE", "0");
         cmd.output().unwrap()
     };
     assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
@@ -261,7 +290,11 @@ fn a_closed_stdout_exits_quietly_with_status_0() {
         &["list"],
         &["list", "--format", "json"],
         &["explain", "user-not-in-docker-group"],
-        &["explain", "--error", "permission denied while trying to connect to the Docker daemon socket"],
+        &[
+            "explain",
+            "--error",
+            "permission denied while trying to connect to the Docker daemon socket",
+        ],
         &["facts", "--root", root],
     ] {
         let out = with_closed_stdout(args);
@@ -282,9 +315,8 @@ fn piped_into_head_it_exits_0_with_nothing_on_stderr() {
         "list".to_owned(),
         "explain user-not-in-docker-group".to_owned(),
     ] {
-        let script = format!(
-            "{exe} {args} 2>/dev/fd/3 | head -1 >/dev/null; echo ${{PIPESTATUS[0]}}"
-        );
+        let script =
+            format!("{exe} {args} 2>/dev/fd/3 | head -1 >/dev/null; echo ${{PIPESTATUS[0]}}");
         let err_file = tempfile::NamedTempFile::new().unwrap();
         let out = Command::new("bash")
             .arg("-c")
@@ -315,13 +347,22 @@ why = "w"
 fn broken_check_files_are_located_the_builtins_still_run_and_the_exit_is_2() {
     let dir = tempfile::tempdir().unwrap();
     let put = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
-    put("unknown-key.toml", &SITE_CHECK.replace("why =", "colour = \"red\"\nwhy ="));
-    put("wrong-type.toml", &SITE_CHECK.replace("severity = \"warning\"", "severity = 3"));
+    put(
+        "unknown-key.toml",
+        &SITE_CHECK.replace("why =", "colour = \"red\"\nwhy ="),
+    );
+    put(
+        "wrong-type.toml",
+        &SITE_CHECK.replace("severity = \"warning\"", "severity = 3"),
+    );
     put(
         "bad-regex.toml",
         &SITE_CHECK.replace("is = false", "matches = \"(unclosed\""),
     );
-    put("unknown-fact.toml", &SITE_CHECK.replace("kernel.ip_forward", "kernel.no_such_fact"));
+    put(
+        "unknown-fact.toml",
+        &SITE_CHECK.replace("kernel.ip_forward", "kernel.no_such_fact"),
+    );
     put("dup-a.toml", &SITE_CHECK.replace("site-x", "site-dup"));
     put("dup-b.toml", &SITE_CHECK.replace("site-x", "site-dup"));
     put("junk.toml", "\u{0}\u{1}[[[ not toml");
@@ -350,7 +391,10 @@ fn broken_check_files_are_located_the_builtins_still_run_and_the_exit_is_2() {
         assert!(err.contains(&want), "missing {want:?} in:\n{err}");
     }
     assert!(err.contains("site-dup"), "duplicate id reported:\n{err}");
-    assert!(err.contains("dup-a.toml") && err.contains("dup-b.toml"), "{err}");
+    assert!(
+        err.contains("dup-a.toml") && err.contains("dup-b.toml"),
+        "{err}"
+    );
     assert!(!err.contains(":0:0:"), "{err}");
     let report = json_of(&out);
     let ids: Vec<&str> = report["checks"]
@@ -359,5 +403,8 @@ fn broken_check_files_are_located_the_builtins_still_run_and_the_exit_is_2() {
         .iter()
         .map(|c| c["id"].as_str().unwrap())
         .collect();
-    assert!(ids.contains(&"docker-not-installed"), "the built-in checks still ran: {ids:?}");
+    assert!(
+        ids.contains(&"docker-not-installed"),
+        "the built-in checks still ran: {ids:?}"
+    );
 }

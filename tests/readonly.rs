@@ -83,7 +83,11 @@ fn check_explain_list_and_facts_never_write() {
         &["check", "--profile", "all", "-v"],
         &["check", "--profile", "all", "--format", "json"],
         &["check", "--profile", "all", "--root", root],
-        &["explain", "--error", "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock"],
+        &[
+            "explain",
+            "--error",
+            "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock",
+        ],
         &["explain", "user-not-in-docker-group"],
         &["list"],
         &["facts"],
@@ -111,7 +115,14 @@ fn check_explain_list_and_facts_never_write() {
         let text = std::fs::read_to_string(&log).unwrap();
         opens += text.matches("open").count();
         let found = writes(&text);
-        assert!(found.is_empty(), "dockdoc {args:?} wrote:\n{}", found.join("\n"));
+        assert!(
+            found.is_empty(),
+            "dockdoc {args:?} wrote:\n{}",
+            found.join("\n")
+        );
     }
-    assert!(opens > 10 * runs.len(), "strace saw the runs ({opens} opens)");
+    assert!(
+        opens > 10 * runs.len(),
+        "strace saw the runs ({opens} opens)"
+    );
 }

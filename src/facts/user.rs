@@ -217,19 +217,22 @@ fn read_status(ctx: &Context, path: &str) -> Result<ProcStatus, String> {
     parse_status(&text).map_err(|m| format!("{path}: {m}"))
 }
 
-/// Under sudo, the credentials of the nearest ancestor process whose real and effective uid are the invoking
-/// user's: normally the shell sudo was started from.
+/// Under sudo, the credentials of the nearest ancestor process whose real and effective uid
+/// are the invoking user's (not the setuid sudo itself): normally the shell sudo ran from.
 fn invoking_session(
     ctx: &Context,
     me: &ProcStatus,
     uid: u32,
     name: &str,
 ) -> Result<ProcStatus, String> {
-    invoking_process(ctx, me, uid, name).map(|(_, status)| status)
+    invoking_process(ctx, me, uid, name, true).map(|(_, status)| status)
 }
 
-fn invoking_pid(ctx: &Context, me: &ProcStatus, uid: u32, name: &str) -> Result<u32, String> {
-    invoking_process(ctx, me, uid, name).map(|(pid, _)| pid)
+/// The sudo process itself (real uid the invoker's): its environment is the one the shell
+/// exported when it ran sudo, which a shell's own `/proc/<pid>/environ` (fixed at its exec)
+/// does not show.
+fn sudo_pid(ctx: &Context, me: &ProcStatus, uid: u32, name: &str) -> Result<u32, String> {
+    invoking_process(ctx, me, uid, name, false).map(|(pid, _)| pid)
 }
 
 fn invoking_process(
@@ -237,6 +240,7 @@ fn invoking_process(
     me: &ProcStatus,
     uid: u32,
     name: &str,
+    same_euid: bool,
 ) -> Result<(u32, ProcStatus), String> {
     let mut next = me.ppid;
     for _ in 0..MAX_ANCESTORS {
@@ -248,7 +252,7 @@ fn invoking_process(
         let status = read_status(ctx, &path).map_err(|e| {
             format!("dockdoc runs through sudo and no ancestor process owned by {name} could be read ({e})")
         })?;
-        if status.uid == uid && status.euid.is_none_or(|e| e == uid) {
+        if status.uid == uid && (!same_euid || status.euid.is_none_or(|e| e == uid)) {
             return Ok((pid, status));
         }
         next = status.ppid;
@@ -274,8 +278,8 @@ const INVOKER_VARS: &[&str] = &[
 ];
 
 /// Under sudo (uid 0 with SUDO_USER set), the environment as the invoking user's shell has
-/// it: the variables of [`INVOKER_VARS`] are read from `/proc/<pid>/environ` of the nearest
-/// ancestor owned by SUDO_UID, so `sudo dockdoc` probes the daemon, context and config.json
+/// it: the variables of [`INVOKER_VARS`] are read from `/proc/<pid>/environ` of the sudo
+/// process (the nearest ancestor whose real uid is SUDO_UID), so `sudo dockdoc` probes the daemon, context and config.json
 /// the user's own `docker` would use. Anything else, or an unreadable ancestor, leaves `env`
 /// as it is.
 pub fn invoker_env(sysroot: &super::sysroot::Sysroot, env: super::Env) -> super::Env {
@@ -298,7 +302,7 @@ pub fn invoker_env(sysroot: &super::sysroot::Sysroot, env: super::Env) -> super:
     if me.uid != 0 {
         return env;
     }
-    let Ok(pid) = invoking_pid(&ctx, &me, uid, name) else {
+    let Ok(pid) = sudo_pid(&ctx, &me, uid, name) else {
         return env;
     };
     let Ok(bytes) = sysroot.read_bytes(&format!("/proc/{pid}/environ")) else {
