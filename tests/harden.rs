@@ -144,7 +144,6 @@ const EXPECTED_UNKNOWN: &[(&str, &str)] = &[
         "kvm.cpu_vendor",
         "/proc/cpuinfo: Too many levels of symbolic links",
     ),
-    ("os.arch_based", "/etc/os-release: empty"),
     ("pacman.docker_version", "/var/lib/pacman/local"),
 ];
 

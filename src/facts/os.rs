@@ -65,27 +65,21 @@ fn gather_os_release(ctx: &Context, facts: &mut Facts) {
     for file in OS_RELEASE_FILES {
         match ctx.sysroot.read_optional(file) {
             Ok(Some(t)) => {
-                text = Some((file, t));
+                text = Some(t);
                 break;
             }
             Ok(None) => problems.push(format!("{file}: not found")),
             Err(e) => problems.push(e.to_string()),
         }
     }
-    // An empty or junk file says nothing, which is not the same as the spec's defaults.
-    let fields = text.as_ref().map(|(_, t)| parse_os_release(t));
-    if let (Some((file, _)), Some(f)) = (&text, &fields)
-        && f.is_empty()
-    {
-        problems.push(format!("{file}: empty or not in the os-release format"));
-    }
-    let Some(fields) = fields.filter(|f| !f.is_empty()) else {
+    let Some(text) = text else {
         let reason = problems.join("; ");
         for key in ["os.id", "os.id_like", "os.pretty_name", "os.arch_based"] {
             facts.set(key, Fact::unknown(reason.clone()));
         }
         return;
     };
+    let fields = parse_os_release(&text);
     // Defaults from os-release(5): ID=linux, PRETTY_NAME="Linux".
     let id = fields
         .get("ID")
