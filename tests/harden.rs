@@ -407,3 +407,32 @@ fn broken_check_files_are_located_the_builtins_still_run_and_the_exit_is_2() {
         "the built-in checks still ran: {ids:?}"
     );
 }
+
+/// Found by the daemon_json fuzz target: `-` followed by a multi-byte character in
+/// docker.service's ExecStart split a string inside a character and panicked.
+#[test]
+fn exec_start_with_a_non_ascii_flag_does_not_panic() {
+    use dockdoc::facts::docker::exec_start::{flags, hosts};
+    let crash = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/seeds/daemon_json/crash-93405f6d0d5d4cfc91a1e1070ef65a478468ce05"),
+    )
+    .unwrap();
+    let line = String::from_utf8_lossy(&crash);
+    let found = flags(&line);
+    assert!(
+        hosts(&found).contains(&"tcp://1.0.0.0RRRRR:2376".to_owned()),
+        "{found:?}"
+    );
+    for line in [
+        "dockerd -\u{64b}x",
+        "dockerd -\u{e9}",
+        "dockerd -é -H unix:///x.sock",
+    ] {
+        let _ = flags(line);
+    }
+    assert_eq!(
+        hosts(&flags("dockerd -é -H unix:///x.sock")),
+        ["unix:///x.sock"]
+    );
+}
