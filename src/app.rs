@@ -110,7 +110,12 @@ fn context(probe: &ProbeArgs) -> Context {
         user_bus: probe.user_bus.clone(),
         use_defaults: probe.root.is_none(),
     };
-    Context::new(sysroot, endpoints, Env::from_process(), probe.timeout)
+    // Under sudo the environment is reset; judge the invoking user's own (never under --root).
+    let env = match probe.root {
+        None => crate::facts::user::invoker_env(&sysroot, Env::from_process()),
+        Some(_) => Env::from_process(),
+    };
+    Context::new(sysroot, endpoints, env, probe.timeout)
 }
 
 /// Gathers the facts on a current-thread runtime built for this one run.

@@ -25,12 +25,27 @@ pub enum ProbeError {
     Other(String),
 }
 
-/// A problem with a check file, located at file:line:col.
+/// A problem with a check file, located at file:line:col (line 0: the file as a whole, shown
+/// as just the file).
 #[derive(Debug, thiserror::Error)]
-#[error("{}:{line}:{column}: {message}", file.display())]
 pub struct CatalogError {
     pub file: PathBuf,
     pub line: usize,
     pub column: usize,
     pub message: String,
+}
+
+impl std::fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            0 => write!(f, "{}: {}", self.file.display(), self.message),
+            line => write!(
+                f,
+                "{}:{line}:{}: {}",
+                self.file.display(),
+                self.column,
+                self.message
+            ),
+        }
+    }
 }

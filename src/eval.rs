@@ -121,13 +121,71 @@ fn test_value(test: &Test, value: &Value) -> Truth {
 pub fn fill(text: &str, facts: &Facts) -> String {
     let mut out = text.to_owned();
     for key in placeholders(text) {
-        let shown = match facts.get(key) {
-            Fact::Known { value } => value.to_string(),
-            _ => "(unknown)".to_owned(),
-        };
-        out = out.replace(&format!("{{{key}}}"), &shown);
+        out = out.replace(&format!("{{{key}}}"), &shown(facts, key));
     }
     out
+}
+
+fn shown(facts: &Facts, key: &str) -> String {
+    match facts.get(key) {
+        Fact::Known { value } => value.to_string(),
+        _ => "(unknown)".to_owned(),
+    }
+}
+
+/// Fills the placeholders of a fix `command` so the result is safe to paste: a value that is
+/// not a plain word (a user name with a space or `;`, a path with `$`) is quoted for the
+/// place it lands in: single-quoted outside quotes, escaped inside `'…'` or `"…"`. A key
+/// ending in `_args` holds several words, each quoted on its own.
+pub fn fill_command(text: &str, facts: &Facts) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quote: Option<char> = None;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '{'
+            && let Some(key) = placeholders(rest).next()
+            && rest.starts_with(&format!("{{{key}}}"))
+        {
+            let value = shown(facts, key);
+            match quote {
+                Some('\'') => out.push_str(&value.replace('\'', r"'\''")),
+                Some(_) => {
+                    for ch in value.chars() {
+                        if matches!(ch, '\\' | '"' | '$' | '`') {
+                            out.push('\\');
+                        }
+                        out.push(ch);
+                    }
+                }
+                None if key.ends_with("_args") => {
+                    let words: Vec<String> = value.split_whitespace().map(shell_quote).collect();
+                    out.push_str(&words.join(" "));
+                }
+                None => out.push_str(&shell_quote(&value)),
+            }
+            rest = rest.get(key.len() + 2..).unwrap_or_default();
+            continue;
+        }
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            _ => {}
+        }
+        out.push(c);
+        rest = rest.get(c.len_utf8()..).unwrap_or_default();
+    }
+    out
+}
+
+/// `word` as one shell word: unchanged when it holds only characters no shell treats
+/// specially, otherwise in single quotes (an embedded `'` becomes `'\''`).
+pub fn shell_quote(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }
 
 /// Evaluates one check. Pure: the same facts always give the same finding.
@@ -190,7 +248,7 @@ pub fn evaluate_check(check: &Check, facts: &Facts, skipped_by_user: bool) -> Fi
                 .iter()
                 .map(|f| FixStep {
                     step: fill(&f.step, facts),
-                    command: f.command.as_deref().map(|c| fill(c, facts)),
+                    command: f.command.as_deref().map(|c| fill_command(c, facts)),
                 })
                 .collect();
             finding(Status::Fail, fill(&check.summary, facts), fix)
@@ -228,20 +286,42 @@ pub fn run(catalog: &Catalog, facts: &Facts, selection: &Selection) -> Vec<Findi
         .filter(|c| selection.includes(c))
         .map(|check| {
             let skipped = selection.skip.contains(&check.id);
-            catch_unwind(AssertUnwindSafe(|| evaluate_check(check, &facts, skipped)))
-                .unwrap_or_else(|_| Finding {
+            catch_unwind(AssertUnwindSafe(|| {
+                #[cfg(debug_assertions)]
+                test_panic_hook(&check.id);
+                evaluate_check(check, &facts, skipped)
+            }))
+            .unwrap_or_else(|payload| {
+                let what = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Finding {
                     id: check.id.clone(),
                     area: check.area.clone(),
                     title: check.title.clone(),
                     severity: check.severity,
                     status: Status::Unknown,
-                    summary: "this check crashed; this is a bug in dockdoc, please report it"
-                        .into(),
+                    summary: format!(
+                        "this check crashed ({what}); this is a bug in dockdoc, please report it"
+                    ),
                     evidence: Vec::new(),
                     fix: Vec::new(),
-                })
+                }
+            })
         })
         .collect()
+}
+
+/// Debug builds only: the check named by `DOCKDOC_TEST_PANIC` panics, so the tests can show
+/// that a crashing check becomes an unknown finding and the run goes on.
+#[cfg(debug_assertions)]
+#[allow(clippy::panic)]
+fn test_panic_hook(id: &str) {
+    if std::env::var_os("DOCKDOC_TEST_PANIC").is_some_and(|v| v == id) {
+        panic!("DOCKDOC_TEST_PANIC={id}");
+    }
 }
 
 #[cfg(test)]

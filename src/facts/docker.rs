@@ -6,10 +6,10 @@
 //! (never under `--root` unless `--docker-host` was given); [`derive`] combines these with
 //! other modules' facts (docker.service's ExecStart, the pacman package version).
 
-mod daemon_json;
+pub mod daemon_json;
 pub mod endpoint;
-mod exec_start;
-mod live;
+pub mod exec_start;
+pub mod live;
 
 use super::{Context, Fact, FactKind::*, FactSpec, Facts, Value, spec};
 

@@ -517,12 +517,12 @@ pub fn module_name(path: &str) -> Option<String> {
 }
 
 /// Module names of a modules.builtin (or modules.order) file: one path per line.
-fn module_names_in_list(text: &str) -> BTreeSet<String> {
+pub fn module_names_in_list(text: &str) -> BTreeSet<String> {
     text.lines().filter_map(|l| module_name(l.trim())).collect()
 }
 
 /// Module names of a modules.dep file: `path: dep dep …` per line.
-fn module_names_in_dep(text: &str) -> BTreeSet<String> {
+pub fn module_names_in_dep(text: &str) -> BTreeSet<String> {
     text.lines()
         .filter_map(|l| l.split(':').next())
         .filter_map(|p| module_name(p.trim()))
@@ -684,7 +684,7 @@ fn read_config(ctx: &Context, release: Option<&str>) -> Result<Option<KernelConf
     }
 }
 
-fn gunzip(bytes: &[u8]) -> Result<String, String> {
+pub fn gunzip(bytes: &[u8]) -> Result<String, String> {
     let mut out = Vec::new();
     GzDecoder::new(bytes)
         .take(MAX_CONFIG_BYTES + 1)
@@ -708,7 +708,13 @@ fn read_proc_modules(ctx: &Context) -> Result<Option<Vec<String>>, String> {
         }
         Err(e) => return Err(e.to_string()),
     };
-    let parsed = KernelModules::from_read(&bytes[..])
+    parse_proc_modules(&bytes).map(Some)
+}
+
+/// The module names in `/proc/modules` text, sorted.
+pub fn parse_proc_modules(bytes: &[u8]) -> Result<Vec<String>, String> {
+    const FILE: &str = "/proc/modules";
+    let parsed = KernelModules::from_read(bytes)
         .map_err(|e| format!("{FILE}: not in the /proc/modules format ({e})"))?;
     let mut names: Vec<String> = parsed.0.into_keys().collect();
     if let Some(bad) = names.iter().find(|n| !is_module_name(n)) {
@@ -717,7 +723,7 @@ fn read_proc_modules(ctx: &Context) -> Result<Option<Vec<String>>, String> {
         ));
     }
     names.sort();
-    Ok(Some(names))
+    Ok(names)
 }
 
 fn is_module_name(s: &str) -> bool {

@@ -80,6 +80,9 @@ pub struct ProcStatus {
     /// The supplementary groups (`Groups:`).
     pub groups: Vec<u32>,
     pub ppid: Option<u32>,
+    /// The effective uid (the second `Uid:` field); a setuid `sudo` has its invoker's real uid
+    /// but 0 here, and root's groups.
+    pub euid: Option<u32>,
 }
 
 /// The significant lines of a colon-separated database: blank lines, `#` comments and NIS
@@ -142,13 +145,17 @@ pub fn parse_status(text: &str) -> Result<ProcStatus, String> {
     let mut gid = None;
     let mut groups = Vec::new();
     let mut ppid = None;
+    let mut euid = None;
     for line in text.lines() {
         let Some((key, value)) = line.split_once(':') else {
             continue;
         };
         let first = || value.split_whitespace().next().and_then(|v| v.parse().ok());
         match key {
-            "Uid" => uid = first(),
+            "Uid" => {
+                uid = first();
+                euid = value.split_whitespace().nth(1).and_then(|v| v.parse().ok());
+            }
             "Gid" => gid = first(),
             "PPid" => ppid = first(),
             "Groups" => {
@@ -166,6 +173,7 @@ pub fn parse_status(text: &str) -> Result<ProcStatus, String> {
             gid,
             groups,
             ppid,
+            euid,
         }),
         (None, _) => Err("no readable `Uid:` line".into()),
         (_, None) => Err("no readable `Gid:` line".into()),
@@ -209,14 +217,31 @@ fn read_status(ctx: &Context, path: &str) -> Result<ProcStatus, String> {
     parse_status(&text).map_err(|m| format!("{path}: {m}"))
 }
 
-/// Under sudo, the credentials of the nearest ancestor process whose real uid is the invoking
-/// user's: normally the shell sudo was started from.
+/// Under sudo, the credentials of the nearest ancestor process whose real and effective uid
+/// are the invoking user's (not the setuid sudo itself): normally the shell sudo ran from.
 fn invoking_session(
     ctx: &Context,
     me: &ProcStatus,
     uid: u32,
     name: &str,
 ) -> Result<ProcStatus, String> {
+    invoking_process(ctx, me, uid, name, true).map(|(_, status)| status)
+}
+
+/// The sudo process itself (real uid the invoker's): its environment is the one the shell
+/// exported when it ran sudo, which a shell's own `/proc/<pid>/environ` (fixed at its exec)
+/// does not show.
+fn sudo_pid(ctx: &Context, me: &ProcStatus, uid: u32, name: &str) -> Result<u32, String> {
+    invoking_process(ctx, me, uid, name, false).map(|(pid, _)| pid)
+}
+
+fn invoking_process(
+    ctx: &Context,
+    me: &ProcStatus,
+    uid: u32,
+    name: &str,
+    same_euid: bool,
+) -> Result<(u32, ProcStatus), String> {
     let mut next = me.ppid;
     for _ in 0..MAX_ANCESTORS {
         let pid = match next {
@@ -227,14 +252,75 @@ fn invoking_session(
         let status = read_status(ctx, &path).map_err(|e| {
             format!("dockdoc runs through sudo and no ancestor process owned by {name} could be read ({e})")
         })?;
-        if status.uid == uid {
-            return Ok(status);
+        if status.uid == uid && (!same_euid || status.euid.is_none_or(|e| e == uid)) {
+            return Ok((pid, status));
         }
         next = status.ppid;
     }
     Err(format!(
         "dockdoc runs through sudo and no ancestor process is owned by {name} (uid {uid})"
     ))
+}
+
+/// The variables taken from the invoking shell under sudo, which resets the environment:
+/// they choose the Docker endpoint, the config directory and the user's session.
+const INVOKER_VARS: &[&str] = &[
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
+    "DOCKER_CONFIG",
+    "HOME",
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "XDG_SESSION_TYPE",
+    "XDG_RUNTIME_DIR",
+    "XAUTHORITY",
+    "DBUS_SESSION_BUS_ADDRESS",
+];
+
+/// Under sudo (uid 0 with SUDO_USER set), the environment as the invoking user's shell has
+/// it: the variables of [`INVOKER_VARS`] are read from `/proc/<pid>/environ` of the sudo
+/// process (the nearest ancestor whose real uid is SUDO_UID), so `sudo dockdoc` probes the daemon, context and config.json
+/// the user's own `docker` would use. Anything else, or an unreadable ancestor, leaves `env`
+/// as it is.
+pub fn invoker_env(sysroot: &super::sysroot::Sysroot, env: super::Env) -> super::Env {
+    let ctx = Context::new(
+        sysroot.clone(),
+        super::Endpoints::default(),
+        env,
+        std::time::Duration::from_secs(1),
+    );
+    let env = ctx.env.clone();
+    let (Some(name), Some(uid)) = (
+        env.get("SUDO_USER").filter(|u| *u != "root"),
+        env_number(&ctx, "SUDO_UID"),
+    ) else {
+        return env;
+    };
+    let Ok(me) = read_status(&ctx, SELF_STATUS) else {
+        return env;
+    };
+    if me.uid != 0 {
+        return env;
+    }
+    let Ok(pid) = sudo_pid(&ctx, &me, uid, name) else {
+        return env;
+    };
+    let Ok(bytes) = sysroot.read_bytes(&format!("/proc/{pid}/environ")) else {
+        return env;
+    };
+    let mut out = env.clone();
+    for name in INVOKER_VARS {
+        out.vars.remove(*name);
+    }
+    for pair in bytes.split(|b| *b == 0) {
+        let pair = String::from_utf8_lossy(pair);
+        if let Some((k, v)) = pair.split_once('=')
+            && INVOKER_VARS.contains(&k)
+        {
+            out.vars.insert(k.to_owned(), v.to_owned());
+        }
+    }
+    out
 }
 
 /// Who is judged, as far as the sources allow.
@@ -462,7 +548,8 @@ mod tests {
                 uid: 1000,
                 gid: 1000,
                 groups: vec![998, 967, 1000],
-                ppid: Some(4200)
+                ppid: Some(4200),
+                euid: Some(0),
             }
         );
         let root = parse_status("Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nGroups:\t \n").unwrap();
@@ -480,6 +567,7 @@ mod tests {
             gid: 1000,
             groups: vec![998, 4321, 1000],
             ppid: None,
+            euid: None,
         };
         assert_eq!(session_groups(&g, &s), ["alice", "wheel", "4321"]);
     }

@@ -127,8 +127,11 @@ pub fn flags(exec_start: &str) -> Vec<Flag> {
                 Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
                 None => (long.to_owned(), None),
             }
-        } else if word.starts_with('-') && word.len() >= 2 {
-            let (short, rest) = word.split_at(2);
+        } else if word.starts_with('-')
+            && let Some(short) = word.get(..2)
+        {
+            // `get`, not `split_at`: a non-ASCII character after `-` is not a short flag.
+            let rest = word.get(2..).unwrap_or_default();
             let Some((_, long)) = SHORT.iter().find(|(s, _)| *s == short) else {
                 continue;
             };

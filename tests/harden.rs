@@ -1,0 +1,438 @@
+//! A doctor runs on broken machines: garbage input, broken check files, a crashing check, a
+//! closed stdout and sudo. dockdoc must finish, tell the truth and change nothing.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
+
+mod common;
+
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use common::{bin, copy_tree, fixtures, is_root};
+use serde_json::Value as Json;
+
+fn live_required() -> bool {
+    std::env::var("DOCKDOC_LIVE").is_ok_and(|v| v == "require")
+}
+
+/// Skips (or, under DOCKDOC_LIVE=require, fails) with a one-line reason.
+fn skip(reason: &str) {
+    assert!(!live_required(), "prerequisite missing: {reason}");
+    eprintln!("skipped: {reason}");
+}
+
+fn healthy() -> PathBuf {
+    fixtures().join("sysroots/healthy-docker-host")
+}
+
+fn json_of(out: &Output) -> Json {
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}\nstderr:\n{}", stderr(out)))
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Every piece of evidence in a report: (check id, status, fact, state, reason).
+fn evidence(report: &Json) -> Vec<(String, String, String, String, String)> {
+    let mut out = Vec::new();
+    for c in report["checks"].as_array().unwrap() {
+        for e in c["evidence"].as_array().unwrap() {
+            out.push((
+                c["id"].as_str().unwrap().to_owned(),
+                c["status"].as_str().unwrap().to_owned(),
+                e["fact"].as_str().unwrap().to_owned(),
+                e["state"].as_str().unwrap().to_owned(),
+                e["reason"].as_str().unwrap_or_default().to_owned(),
+            ));
+        }
+    }
+    out
+}
+
+/// The healthy fixture with every kind of garbage where its files were. Built at run time:
+/// git cannot hold dangling symlinks, loops, unreadable or 1 GB (sparse) files.
+fn garbage_root() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let r = dir.path();
+    copy_tree(&healthy(), r);
+    let replace = |inside: &str| {
+        let p = r.join(inside);
+        if p.is_dir() && !p.is_symlink() {
+            std::fs::remove_dir_all(&p).unwrap();
+        } else {
+            let _ = std::fs::remove_file(&p);
+        }
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        p
+    };
+    // Binary junk, with NULs and invalid UTF-8.
+    let junk: Vec<u8> = (0u32..4096)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(replace("etc/passwd"), &junk).unwrap();
+    std::fs::write(replace("etc/docker/daemon.json"), &junk).unwrap();
+    // A truncated gzip.
+    let gz = std::fs::read(healthy().join("proc/config.gz")).unwrap();
+    std::fs::write(replace("proc/config.gz"), &gz[..gz.len() / 3]).unwrap();
+    // An empty file.
+    std::fs::write(replace("etc/os-release"), b"").unwrap();
+    // A directory where a file belongs, a file where a directory belongs.
+    std::fs::create_dir(replace("etc/group")).unwrap();
+    std::fs::write(replace("var/lib/pacman/local"), b"junk\n").unwrap();
+    std::fs::write(replace("usr/lib/modules"), &junk).unwrap();
+    // A dangling symlink, a symlink loop.
+    symlink("/nonexistent/status", replace("proc/self/status")).unwrap();
+    symlink("cpuinfo-b", replace("proc/cpuinfo")).unwrap();
+    symlink("cpuinfo", replace("proc/cpuinfo-b")).unwrap();
+    // 1 GB (sparse) where a few kilobytes belong.
+    let big = std::fs::File::create(replace("proc/modules")).unwrap();
+    big.set_len(1 << 30).unwrap();
+    // Unreadable (root reads it anyway; the unprivileged run below does not).
+    let meminfo = r.join("proc/meminfo");
+    std::fs::set_permissions(&meminfo, std::fs::Permissions::from_mode(0o000)).unwrap();
+    dir
+}
+
+fn run_on(root: &Path, wrap: &[&str]) -> Output {
+    let exe = env!("CARGO_BIN_EXE_dockdoc");
+    let (program, args): (&str, Vec<&str>) = match wrap.split_first() {
+        Some((first, rest)) => (first, rest.iter().copied().chain([exe]).collect()),
+        None => (exe, Vec::new()),
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .args(["--root", root.to_str().unwrap()])
+        .args(["--format", "json", "--profile", "all", "--timeout", "10s"])
+        .env("RUST_BACKTRACE", "0")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env_remove("SUDO_USER");
+    cmd.output().unwrap()
+}
+
+fn assert_finished_cleanly(out: &Output) -> Json {
+    let err = stderr(out);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "exit {:?}: {err}",
+        out.status
+    );
+    json_of(out)
+}
+
+/// (fact, what the reason must say) for a representative set of the broken files.
+const EXPECTED_UNKNOWN: &[(&str, &str)] = &[
+    ("user.is_root", "/proc/self/status: No such file"),
+    ("user.groups_configured", "/etc/group: is a directory"),
+    ("docker.daemon_json_keys", "/etc/docker/daemon.json"),
+    (
+        "kernel.config_source",
+        "/proc/config.gz: not readable as gzip",
+    ),
+    ("kernel.modules_unavailable", "/proc/modules: larger than"),
+    (
+        "kvm.cpu_vendor",
+        "/proc/cpuinfo: Too many levels of symbolic links",
+    ),
+    ("pacman.docker_version", "/var/lib/pacman/local"),
+];
+
+#[test]
+fn a_garbage_root_finishes_with_valid_json_and_says_unknown_with_file_and_reason() {
+    let root = garbage_root();
+    let out = run_on(root.path(), &[]);
+    let report = assert_finished_cleanly(&out);
+    let ev = evidence(&report);
+    for (fact, says) in EXPECTED_UNKNOWN {
+        let hits: Vec<_> = ev.iter().filter(|e| e.2 == *fact).collect();
+        assert!(!hits.is_empty(), "no check read {fact}");
+        for (id, status, _, state, reason) in hits {
+            assert_eq!(state, "unknown", "{id}: {fact} should be unknown");
+            assert!(
+                reason.contains(says),
+                "{id}: {fact}: {reason:?} lacks {says:?}"
+            );
+            assert!(
+                status == "unknown"
+                    || status == "skipped"
+                    || status == "not_applicable"
+                    || status == "pass"
+                    || status == "fail",
+                "{id}: {status}"
+            );
+        }
+    }
+    // A check that reads only broken facts can decide nothing.
+    let status_of = |id: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .map(|c| c["status"].as_str().unwrap().to_owned())
+    };
+    for id in [
+        "user-not-in-docker-group",
+        "kernel-config-missing-docker-features",
+        "cpu-virtualization-missing",
+    ] {
+        assert_eq!(status_of(id).as_deref(), Some("unknown"), "{id}");
+    }
+}
+
+#[test]
+fn an_unreadable_file_is_unknown_for_an_unprivileged_user() {
+    if !is_root() {
+        return skip("setpriv to an unprivileged uid needs root");
+    }
+    if Command::new("setpriv").arg("--version").output().is_err() {
+        return skip("setpriv (util-linux) is not installed");
+    }
+    let root = garbage_root();
+    let out = run_on(
+        root.path(),
+        &[
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+        ],
+    );
+    let report = assert_finished_cleanly(&out);
+    let ev = evidence(&report);
+    let mem: Vec<_> = ev
+        .iter()
+        .filter(|e| e.2 == "host.mem_available_bytes")
+        .collect();
+    assert!(!mem.is_empty());
+    for (id, _, _, state, reason) in mem {
+        assert_eq!(state, "unknown", "{id}");
+        assert!(
+            reason.contains("/proc/meminfo: Permission denied"),
+            "{id}: {reason}"
+        );
+    }
+}
+
+#[test]
+fn a_crashing_check_becomes_unknown_and_asks_for_a_bug_report() {
+    let victim = "docker-desktop-context";
+    let plain = run_on(&healthy(), &[]);
+    let before = assert_finished_cleanly(&plain);
+    let out = {
+        let mut cmd = bin();
+        cmd.args([
+            "--root",
+            healthy().to_str().unwrap(),
+            "--format",
+            "json",
+            "--profile",
+            "all",
+        ])
+        .env("DOCKDOC_TEST_PANIC", victim)
+        .env("RUST_BACKTRACE", "0");
+        cmd.output().unwrap()
+    };
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    let after = json_of(&out);
+    let checks = after["checks"].as_array().unwrap();
+    assert_eq!(
+        checks.len(),
+        before["checks"].as_array().unwrap().len(),
+        "every other check still ran"
+    );
+    let crashed = checks.iter().find(|c| c["id"] == victim).unwrap();
+    assert_eq!(crashed["status"], "unknown");
+    let summary = crashed["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("this is a bug in dockdoc, please report"),
+        "{summary}"
+    );
+    let others_unknown = checks
+        .iter()
+        .filter(|c| c["id"] != victim && c["summary"].as_str().unwrap().contains("bug in dockdoc"))
+        .count();
+    assert_eq!(others_unknown, 0);
+}
+
+/// Runs dockdoc with a stdout whose reader is already gone: every write fails with EPIPE.
+fn with_closed_stdout(args: &[&str]) -> Output {
+    let (reader, writer) = nix::unistd::pipe().unwrap();
+    drop(reader);
+    let child = bin()
+        .args(args)
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_closed_stdout_exits_quietly_with_status_0() {
+    let root = healthy();
+    let root = root.to_str().unwrap();
+    for args in [
+        &["--root", root][..],
+        &["--root", root, "--format", "json"],
+        &["--root", root, "--format", "markdown"],
+        &["list"],
+        &["list", "--format", "json"],
+        &["explain", "user-not-in-docker-group"],
+        &[
+            "explain",
+            "--error",
+            "permission denied while trying to connect to the Docker daemon socket",
+        ],
+        &["facts", "--root", root],
+    ] {
+        let out = with_closed_stdout(args);
+        assert_eq!(
+            (out.status.code(), stderr(&out).as_str()),
+            (Some(0), ""),
+            "dockdoc {args:?}"
+        );
+    }
+}
+
+#[test]
+fn piped_into_head_it_exits_0_with_nothing_on_stderr() {
+    let exe = env!("CARGO_BIN_EXE_dockdoc");
+    let root = healthy();
+    for args in [
+        format!("--root {} --profile all -v", root.display()),
+        "list".to_owned(),
+        "explain user-not-in-docker-group".to_owned(),
+    ] {
+        let script =
+            format!("{exe} {args} 2>/dev/fd/3 | head -1 >/dev/null; echo ${{PIPESTATUS[0]}}");
+        let err_file = tempfile::NamedTempFile::new().unwrap();
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(format!("exec 3>{}; {script}", err_file.path().display()))
+            .output()
+            .unwrap();
+        let status = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let err = std::fs::read_to_string(err_file.path()).unwrap();
+        assert_eq!((status.as_str(), err.as_str()), ("0", ""), "dockdoc {args}");
+    }
+}
+
+const SITE_CHECK: &str = r#"schema = 1
+area = "network"
+title = "Site"
+
+[[check]]
+id = "site-x"
+title = "t"
+severity = "warning"
+profiles = ["docker"]
+fails_if = { fact = "kernel.ip_forward", is = false }
+summary = "s"
+why = "w"
+"#;
+
+#[test]
+fn broken_check_files_are_located_the_builtins_still_run_and_the_exit_is_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let put = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    put(
+        "unknown-key.toml",
+        &SITE_CHECK.replace("why =", "colour = \"red\"\nwhy ="),
+    );
+    put(
+        "wrong-type.toml",
+        &SITE_CHECK.replace("severity = \"warning\"", "severity = 3"),
+    );
+    put(
+        "bad-regex.toml",
+        &SITE_CHECK.replace("is = false", "matches = \"(unclosed\""),
+    );
+    put(
+        "unknown-fact.toml",
+        &SITE_CHECK.replace("kernel.ip_forward", "kernel.no_such_fact"),
+    );
+    put("dup-a.toml", &SITE_CHECK.replace("site-x", "site-dup"));
+    put("dup-b.toml", &SITE_CHECK.replace("site-x", "site-dup"));
+    put("junk.toml", "\u{0}\u{1}[[[ not toml");
+    let mut huge = SITE_CHECK.replace("site-x", "site-huge");
+    while huge.len() < 4 << 20 {
+        huge.push_str("# padding ..............................................\n");
+    }
+    put("huge.toml", &huge);
+    let out = bin()
+        .args(["--root", healthy().to_str().unwrap(), "--format", "json"])
+        .args(["--checks-dir", dir.path().to_str().unwrap()])
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    let d = dir.path().display();
+    for want in [
+        format!("{d}/unknown-key.toml:12:1: unknown field `colour`"),
+        format!("{d}/wrong-type.toml:8:12: "),
+        format!("{d}/bad-regex.toml:10:"),
+        format!("{d}/unknown-fact.toml:10:12: unknown fact `kernel.no_such_fact`"),
+        format!("{d}/junk.toml:1:"),
+        format!("{d}/huge.toml: the file is "),
+    ] {
+        assert!(err.contains(&want), "missing {want:?} in:\n{err}");
+    }
+    assert!(err.contains("site-dup"), "duplicate id reported:\n{err}");
+    assert!(
+        err.contains("dup-a.toml") && err.contains("dup-b.toml"),
+        "{err}"
+    );
+    assert!(!err.contains(":0:0:"), "{err}");
+    let report = json_of(&out);
+    let ids: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"docker-not-installed"),
+        "the built-in checks still ran: {ids:?}"
+    );
+}
+
+/// Found by the daemon_json fuzz target: `-` followed by a multi-byte character in
+/// docker.service's ExecStart split a string inside a character and panicked.
+#[test]
+fn exec_start_with_a_non_ascii_flag_does_not_panic() {
+    use dockdoc::facts::docker::exec_start::{flags, hosts};
+    let crash = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/seeds/daemon_json/crash-93405f6d0d5d4cfc91a1e1070ef65a478468ce05"),
+    )
+    .unwrap();
+    let line = String::from_utf8_lossy(&crash);
+    let found = flags(&line);
+    assert!(
+        hosts(&found).contains(&"tcp://1.0.0.0RRRRR:2376".to_owned()),
+        "{found:?}"
+    );
+    for line in [
+        "dockerd -\u{64b}x",
+        "dockerd -\u{e9}",
+        "dockerd -é -H unix:///x.sock",
+    ] {
+        let _ = flags(line);
+    }
+    assert_eq!(
+        hosts(&flags("dockerd -é -H unix:///x.sock")),
+        ["unix:///x.sock"]
+    );
+}
