@@ -462,6 +462,31 @@ pub fn render_states(reads: &[(&str, &UnitRead)]) -> Fact {
 }
 
 /// Turns the unit reads of the system bus into facts.
+/// The states every unit has, as `<prefix>_load_state`, `_active_state`, `_sub_state`, `_result`
+/// and `_unit_file_state`.
+fn set_unit_states(facts: &mut Facts, prefix: &str, unit: &UnitRead) {
+    facts.set(
+        &format!("{prefix}_load_state"),
+        text(unit, |s| Some(s.load_state.clone())),
+    );
+    facts.set(
+        &format!("{prefix}_active_state"),
+        text(unit, |s| Some(s.active_state.clone())),
+    );
+    facts.set(
+        &format!("{prefix}_sub_state"),
+        text(unit, |s| Some(s.sub_state.clone())),
+    );
+    facts.set(
+        &format!("{prefix}_result"),
+        text(unit, |s| s.result.clone()),
+    );
+    facts.set(
+        &format!("{prefix}_unit_file_state"),
+        text(unit, unit_file_state),
+    );
+}
+
 pub fn system_facts(
     docker_service: &UnitRead,
     docker_socket: &UnitRead,
@@ -470,59 +495,19 @@ pub fn system_facts(
 ) -> Facts {
     let mut facts = Facts::default();
     facts.set("systemd.system_bus", Fact::known(true));
-    let svc = docker_service;
-    facts.set(
-        "systemd.docker_service_load_state",
-        text(svc, |s| Some(s.load_state.clone())),
-    );
-    facts.set(
-        "systemd.docker_service_active_state",
-        text(svc, |s| Some(s.active_state.clone())),
-    );
-    facts.set(
-        "systemd.docker_service_sub_state",
-        text(svc, |s| Some(s.sub_state.clone())),
-    );
-    facts.set(
-        "systemd.docker_service_result",
-        text(svc, |s| s.result.clone()),
-    );
+    set_unit_states(&mut facts, "systemd.docker_service", docker_service);
     facts.set(
         "systemd.docker_service_exit_status",
-        match svc {
+        match docker_service {
             Ok(s) => Fact::known(s.exec_main_status.map(i64::from)),
             Err(reason) => Fact::unknown(reason.clone()),
         },
     );
     facts.set(
-        "systemd.docker_service_unit_file_state",
-        text(svc, unit_file_state),
-    );
-    facts.set(
         "systemd.docker_service_exec_start",
-        text(svc, |s| s.exec_start.clone()),
+        text(docker_service, |s| s.exec_start.clone()),
     );
-    let sock = docker_socket;
-    facts.set(
-        "systemd.docker_socket_load_state",
-        text(sock, |s| Some(s.load_state.clone())),
-    );
-    facts.set(
-        "systemd.docker_socket_active_state",
-        text(sock, |s| Some(s.active_state.clone())),
-    );
-    facts.set(
-        "systemd.docker_socket_sub_state",
-        text(sock, |s| Some(s.sub_state.clone())),
-    );
-    facts.set(
-        "systemd.docker_socket_result",
-        text(sock, |s| s.result.clone()),
-    );
-    facts.set(
-        "systemd.docker_socket_unit_file_state",
-        text(sock, unit_file_state),
-    );
+    set_unit_states(&mut facts, "systemd.docker_socket", docker_socket);
     facts.set("systemd.libvirt_daemon_active", any_active(libvirt));
     facts.set("systemd.libvirt_daemon_states", render_states(libvirt));
     facts.set("systemd.libvirt_units_loaded", any_loaded(libvirt));
