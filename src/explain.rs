@@ -501,14 +501,7 @@ fn render_explanation(
                 writeln!(out, "    {}", f.summary)?;
             }
             for step in &f.fix {
-                match &step.command {
-                    Some(cmd) => writeln!(
-                        out,
-                        "    {DIM}fix{DIM:#}  {}: {BOLD}{cmd}{BOLD:#}",
-                        step.step
-                    )?,
-                    None => writeln!(out, "    {DIM}fix{DIM:#}  {}", step.step)?,
-                }
+                crate::report::human::write_fix_step(out, "    ", "fix ", step)?;
             }
             if f.status != Status::Fail {
                 for e in &f.evidence {

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use super::{Group, Report};
-use crate::catalog::Severity;
+use crate::catalog::{FixStep, Severity};
 use crate::finding::{Finding, Status};
 
 const RED: Style = AnsiColor::Red.on_default().bold();
@@ -89,6 +89,23 @@ fn group_counts(g: &Group) -> String {
     parts.join(", ")
 }
 
+/// One fix line: `<indent><label> <step>: <command>`, the label dimmed and the command bold.
+pub fn write_fix_step(
+    out: &mut dyn Write,
+    indent: &str,
+    label: &str,
+    step: &FixStep,
+) -> io::Result<()> {
+    match &step.command {
+        Some(cmd) => writeln!(
+            out,
+            "{indent}{DIM}{label}{DIM:#} {}: {BOLD}{cmd}{BOLD:#}",
+            step.step
+        ),
+        None => writeln!(out, "{indent}{DIM}{label}{DIM:#} {}", step.step),
+    }
+}
+
 pub fn render(report: &Report, verbose: bool, out: &mut dyn Write) -> io::Result<()> {
     let width = report
         .groups
@@ -121,25 +138,11 @@ pub fn render(report: &Report, verbose: bool, out: &mut dyn Write) -> io::Result
             if f.status == Status::Fail {
                 let mut steps = f.fix.iter();
                 if let Some(step) = steps.next() {
-                    match &step.command {
-                        Some(cmd) => writeln!(
-                            out,
-                            "      {DIM}fix{DIM:#}  {}: {BOLD}{cmd}{BOLD:#}",
-                            step.step
-                        )?,
-                        None => writeln!(out, "      {DIM}fix{DIM:#}  {}", step.step)?,
-                    }
+                    write_fix_step(out, "      ", "fix ", step)?;
                 }
                 if verbose {
                     for step in steps {
-                        match &step.command {
-                            Some(cmd) => writeln!(
-                                out,
-                                "      {DIM}or{DIM:#}   {}: {BOLD}{cmd}{BOLD:#}",
-                                step.step
-                            )?,
-                            None => writeln!(out, "      {DIM}or{DIM:#}   {}", step.step)?,
-                        }
+                        write_fix_step(out, "      ", "or  ", step)?;
                     }
                 }
                 writeln!(out, "      {DIM}more{DIM:#} dockdoc explain {}", f.id)?;
