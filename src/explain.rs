@@ -197,7 +197,7 @@ impl Matcher {
     pub fn scan(&self, text: &str) -> Vec<Match> {
         let mut found: Vec<Match> = Vec::new();
         for (n, line) in logical_lines(text) {
-            let line: &str = &line;
+            let line: &str = line_head(&line);
             // Most lines of a log match nothing: ask the set yes/no first (no allocation), and
             // only then which patterns.
             if !self.set.is_match(line) {
@@ -223,6 +223,21 @@ impl Matcher {
         }
         found
     }
+}
+
+/// Error messages are short; a longer "line" is binary junk or a minified blob. Matching only
+/// its head keeps pasted garbage from stalling the regex set.
+const MAX_LINE_BYTES: usize = 8 * 1024;
+
+fn line_head(line: &str) -> &str {
+    if line.len() <= MAX_LINE_BYTES {
+        return line;
+    }
+    let mut end = MAX_LINE_BYTES;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    line.get(..end).unwrap_or_default()
 }
 
 /// A matched check with its status on this machine (None: not evaluated, `--offline`).

@@ -125,6 +125,10 @@ pub fn load_dir(dir: &Path) -> Loaded {
 
 fn read_limited(file: &Path) -> Result<String, String> {
     let meta = std::fs::metadata(file).map_err(|e| format!("cannot read the file: {e}"))?;
+    if !meta.is_file() {
+        // Reading a FIFO would wait for a writer forever.
+        return Err("not a regular file, not reading it".to_owned());
+    }
     if meta.len() > MAX_CHECK_FILE_BYTES {
         return Err(format!(
             "the file is {} bytes, larger than the {MAX_CHECK_FILE_BYTES} bytes a check file may have",

@@ -54,13 +54,19 @@ impl Sysroot {
             path: inside.to_owned(),
             source,
         };
-        let file = fs::File::open(&path).map_err(err)?;
-        let meta = file.metadata().map_err(err)?;
+        // Look before opening: opening a FIFO would wait for a writer, forever.
+        let meta = fs::metadata(&path).map_err(err)?;
         if meta.is_dir() {
             return Err(ProbeError::NotAFile {
                 path: inside.to_owned(),
             });
         }
+        if !meta.is_file() {
+            return Err(ProbeError::Other(format!(
+                "{inside}: not a regular file (a FIFO, socket or device), not reading it"
+            )));
+        }
+        let file = fs::File::open(&path).map_err(err)?;
         let mut buf = Vec::new();
         // Read one byte past the limit to tell "exactly at the limit" from "too big"; files in
         // /proc report size 0, so the length of what was read is what counts.
@@ -144,6 +150,21 @@ mod tests {
         assert_eq!(root.read_optional("/etc/missing").unwrap(), None);
         let err = root.read_string("/etc").unwrap_err().to_string();
         assert!(err.contains("directory"), "{err}");
+    }
+
+    #[test]
+    fn refuses_a_fifo_instead_of_waiting_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        nix::unistd::mkfifo(
+            &dir.path().join("fifo"),
+            nix::sys::stat::Mode::from_bits_truncate(0o644),
+        )
+        .unwrap();
+        let err = Sysroot::new(dir.path())
+            .read_string("/fifo")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a regular file"), "{err}");
     }
 
     #[test]
