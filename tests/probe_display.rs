@@ -70,7 +70,7 @@ fn copy_with_socket(scenario: &str, number: u32) -> (tempfile::TempDir, UnixList
     (dir, listener)
 }
 
-/// What a fixture's /etc/passwd says about uid 1000: the user helper's fixture names alice;
+/// What a fixture's /etc/passwd says about uid 1000: the fixtures name alice;
 /// without the file, the fact names it as unreadable.
 fn expected_container_user(root: &Path) -> Fact {
     if root.join("etc/passwd").exists() {
