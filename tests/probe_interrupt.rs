@@ -127,7 +127,7 @@ fn ctrl_c_during_the_network_probe_still_cleans_up() {
         }
     });
 
-    let mut child = common::bin()
+    let child = common::bin()
         .args([
             "check",
             "--probe",
