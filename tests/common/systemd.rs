@@ -123,7 +123,8 @@ impl Booted {
         }
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let name = format!("{scenario}-{}-{n}", std::process::id());
-        // Not under /tmp: the namespace mounts its own /tmp over it.
+        // The units are bound over /etc/systemd/system before the namespace mounts its own /tmp
+        // and /run, so a checkout (and its target dir) under /tmp still works.
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("systemd-{name}"));
         let _ = fs::remove_dir_all(&dir);
         let units = dir.join("units");
@@ -143,6 +144,7 @@ impl Booted {
         let cgroup = format!("dockdoc-{name}");
         let script = format!(
             r#"set -e
+mount --bind {units} /etc/systemd/system
 mount -t tmpfs -o mode=0755 tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mkdir -p /run/dbus /run/dockdoc-cg
@@ -163,7 +165,6 @@ cp -a /usr/lib/systemd/system/. /run/dockdoc-lib/
 find /run/dockdoc-lib \( -name 'docker.*' -o -name 'containerd.*' -o -name 'libvirt*' -o -name 'virt*d.*' -o -name 'virt*d-*' \) -exec rm -f {{}} +
 mount --bind /run/dockdoc-lib /usr/lib/systemd/system
 if [ -d /etc/init.d ]; then mount -t tmpfs -o mode=0755 tmpfs /etc/init.d; fi
-mount --bind {units} /etc/systemd/system
 exec env -i container=dockdoc-test PATH=/usr/sbin:/usr/bin:/sbin:/bin \
   {SYSTEMD} --system --unit={scenario}.target --log-target=console --log-level=info --show-status=no
 "#,
