@@ -8,18 +8,16 @@
     clippy::string_slice
 )]
 
+mod common;
+
+use common::{check_status, copy_tree, sysroot};
+
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dockdoc::facts::{Context, Endpoints, Env, Fact, Facts, Sysroot, Value, display};
-
-fn fixture(scenario: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/sysroots")
-        .join(scenario)
-}
 
 fn ctx(root: &Path, endpoints: Endpoints, env: &[(&str, &str)], timeout: Duration) -> Context {
     Context::new(
@@ -47,23 +45,10 @@ fn list(items: &[&str]) -> Fact {
     Fact::known(items.iter().map(|s| s.to_string()).collect::<Vec<_>>())
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// A copy of a scenario with a listening X socket at /tmp/.X11-unix/X<n>.
 fn copy_with_socket(scenario: &str, number: u32) -> (tempfile::TempDir, UnixListener) {
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&fixture(scenario), dir.path());
+    copy_tree(&sysroot(scenario), dir.path());
     let sockets = dir.path().join("tmp/.X11-unix");
     std::fs::create_dir_all(&sockets).unwrap();
     let listener = UnixListener::bind(sockets.join(format!("X{number}"))).unwrap();
@@ -130,14 +115,14 @@ fn a_regular_file_is_not_an_x_socket() {
 
 #[test]
 fn the_fixture_tree_itself_has_no_socket() {
-    let root = fixture("docker-osx-ready");
+    let root = sysroot("docker-osx-ready");
     let facts = files(&root, &[("DISPLAY", ":0")]);
     assert_eq!(facts.get("display.x11_socket_exists"), Fact::known(false));
 }
 
 #[test]
 fn missing_kvm_scenario_lacks_xhost() {
-    let root = fixture("docker-osx-missing-kvm");
+    let root = sysroot("docker-osx-missing-kvm");
     let facts = files(&root, &[("DISPLAY", ":0")]);
     assert_eq!(facts.get("display.xhost_installed"), Fact::known(false));
     assert_eq!(
@@ -148,7 +133,7 @@ fn missing_kvm_scenario_lacks_xhost() {
 
 #[test]
 fn unset_remote_and_malformed_display() {
-    let root = fixture("healthy-docker-host");
+    let root = sysroot("healthy-docker-host");
     let facts = files(&root, &[]);
     assert_eq!(facts.get("display.display"), null());
     assert_eq!(facts.get("display.x11_socket"), null());
@@ -172,7 +157,7 @@ fn unset_remote_and_malformed_display() {
 
 #[test]
 fn wayland_sessions() {
-    let root = fixture("healthy-docker-host");
+    let root = sysroot("healthy-docker-host");
     let facts = files(&root, &[("WAYLAND_DISPLAY", "wayland-0")]);
     assert_eq!(facts.get("display.wayland"), Fact::known(true));
     let facts = files(&root, &[("XDG_SESSION_TYPE", "wayland")]);
@@ -203,7 +188,7 @@ fn container_user_is_uid_1000_from_passwd() {
 
 #[tokio::test]
 async fn live_access_list_is_skipped_under_root() {
-    let root = fixture("docker-osx-ready");
+    let root = sysroot("docker-osx-ready");
     let c = ctx(
         &root,
         Endpoints::default(),
@@ -530,23 +515,6 @@ async fn live_xvfb_that_requires_a_cookie() {
 
 // ---- The display checks over these facts ------------------------------------------------
 
-fn status(id: &str, pairs: &[(&str, Fact)]) -> dockdoc::finding::Status {
-    let loaded = dockdoc::catalog::load_builtin();
-    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
-    let mut facts = Facts::default();
-    for (k, v) in pairs {
-        facts.set(k, v.clone());
-    }
-    let selection = dockdoc::eval::Selection {
-        profiles: vec!["docker-osx".to_owned()],
-        only: vec![id.to_owned()],
-        skip: Vec::new(),
-    };
-    let findings = dockdoc::eval::run(&loaded.catalog, &facts, &selection);
-    assert_eq!(findings.len(), 1, "{id}");
-    findings[0].status
-}
-
 #[test]
 fn display_checks_on_the_fixture_facts() {
     use dockdoc::finding::Status::*;
@@ -572,7 +540,7 @@ fn display_checks_on_the_fixture_facts() {
         "x11-access-control-disabled",
         "wayland-without-xwayland",
     ] {
-        assert_eq!(status(id, &pairs), Pass, "{id}");
+        assert_eq!(check_status(id, "docker-osx", &pairs), Pass, "{id}");
     }
 
     let with = |changes: &[(&'static str, Fact)]| -> Vec<(&str, Fact)> {
@@ -584,12 +552,17 @@ fn display_checks_on_the_fixture_facts() {
         p
     };
     assert_eq!(
-        status("display-unset", &with(&[("display.display", null())])),
+        check_status(
+            "display-unset",
+            "docker-osx",
+            &with(&[("display.display", null())])
+        ),
         Fail
     );
     assert_eq!(
-        status(
+        check_status(
             "wayland-without-xwayland",
+            "docker-osx",
             &with(&[
                 ("display.display", null()),
                 ("display.wayland", Fact::known(true))
@@ -598,8 +571,9 @@ fn display_checks_on_the_fixture_facts() {
         Fail
     );
     assert_eq!(
-        status(
+        check_status(
             "display-unset",
+            "docker-osx",
             &with(&[
                 ("display.display", null()),
                 ("display.wayland", Fact::known(true))
@@ -608,29 +582,33 @@ fn display_checks_on_the_fixture_facts() {
         NotApplicable
     );
     assert_eq!(
-        status(
+        check_status(
             "x11-socket-missing",
+            "docker-osx",
             &with(&[("display.x11_socket_exists", Fact::known(false))])
         ),
         Fail
     );
     assert_eq!(
-        status(
+        check_status(
             "xhost-missing",
+            "docker-osx",
             &with(&[("display.xhost_installed", Fact::known(false))])
         ),
         Fail
     );
     assert_eq!(
-        status(
+        check_status(
             "x11-container-access-denied",
+            "docker-osx",
             &with(&[("display.container_access", Fact::known(false))])
         ),
         Fail
     );
     assert_eq!(
-        status(
+        check_status(
             "x11-access-control-disabled",
+            "docker-osx",
             &with(&[("display.x_access_control", Fact::known(false))])
         ),
         Fail
@@ -638,16 +616,18 @@ fn display_checks_on_the_fixture_facts() {
     // Under --root the access list is skipped, and so are the checks that need it.
     let skipped = Fact::skipped("under --root");
     assert_eq!(
-        status(
+        check_status(
             "x11-container-access-denied",
+            "docker-osx",
             &with(&[("display.container_access", skipped.clone())])
         ),
         Skipped
     );
     // Without DISPLAY the access checks do not apply rather than report unknown.
     assert_eq!(
-        status(
+        check_status(
             "x11-access-control-disabled",
+            "docker-osx",
             &with(&[
                 ("display.display", null()),
                 ("display.x11_socket_exists", null()),

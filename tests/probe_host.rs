@@ -8,16 +8,14 @@
     clippy::string_slice
 )]
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{check_status, sysroot};
+
+use std::path::Path;
 use std::time::Duration;
 
 use dockdoc::facts::{Context, Endpoints, Env, Fact, Facts, Sysroot, Value, host};
-
-fn fixture(scenario: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/sysroots")
-        .join(scenario)
-}
 
 fn gather(root: &Path) -> Facts {
     let ctx = Context::new(
@@ -49,7 +47,7 @@ const SCENARIOS: &[&str] = &[
 #[test]
 fn memory_of_every_scenario() {
     for scenario in SCENARIOS {
-        let facts = gather(&fixture(scenario));
+        let facts = gather(&sysroot(scenario));
         let (total, available, shown) = match *scenario {
             "docker-osx-ready" => (32657140, 28902316, "27.6 GiB"),
             "docker-osx-missing-kvm" => (4025424, 2871340, "2.7 GiB"),
@@ -76,7 +74,7 @@ fn memory_of_every_scenario() {
 #[test]
 fn docker0_of_every_scenario() {
     for scenario in SCENARIOS {
-        let facts = gather(&fixture(scenario));
+        let facts = gather(&sysroot(scenario));
         // The bridge module is gone after the upgrade, and the broken daemon.json kept the
         // daemon from creating docker0 since boot.
         let present = !matches!(
@@ -100,7 +98,7 @@ fn docker0_of_every_scenario() {
 #[test]
 fn cpu_count_is_whatever_cpuinfo_says() {
     for scenario in SCENARIOS {
-        let root = fixture(scenario);
+        let root = sysroot(scenario);
         let facts = gather(&root);
         let want = match std::fs::read_to_string(root.join("proc/cpuinfo")) {
             Ok(text) => {
@@ -261,23 +259,6 @@ fn the_daemons_data_root_wins_and_stopped_containers_are_counted() {
 
 // ---- The storage and docker-osx checks over these facts ---------------------------------
 
-fn status(id: &str, profile: &str, pairs: &[(&str, Fact)]) -> dockdoc::finding::Status {
-    let loaded = dockdoc::catalog::load_builtin();
-    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
-    let mut facts = Facts::default();
-    for (k, v) in pairs {
-        facts.set(k, v.clone());
-    }
-    let selection = dockdoc::eval::Selection {
-        profiles: vec![profile.to_owned()],
-        only: vec![id.to_owned()],
-        skip: Vec::new(),
-    };
-    let findings = dockdoc::eval::run(&loaded.catalog, &facts, &selection);
-    assert_eq!(findings.len(), 1, "{id}");
-    findings[0].status
-}
-
 #[test]
 fn low_space_threshold_depends_on_the_profile() {
     use dockdoc::finding::Status::*;
@@ -299,7 +280,7 @@ fn low_space_threshold_depends_on_the_profile() {
     ];
     for (bytes, profile, want) in cases {
         assert_eq!(
-            status("docker-data-root-low-space", profile, &free(bytes)),
+            check_status("docker-data-root-low-space", profile, &free(bytes)),
             want,
             "{bytes} {profile}"
         );
@@ -309,7 +290,7 @@ fn low_space_threshold_depends_on_the_profile() {
         Fact::unknown("/etc/docker/daemon.json: trailing comma"),
     )];
     assert_eq!(
-        status("docker-data-root-low-space", "docker", &unknown),
+        check_status("docker-data-root-low-space", "docker", &unknown),
         Unknown
     );
 }
@@ -319,9 +300,12 @@ fn docker_osx_resource_checks() {
     use dockdoc::finding::Status::*;
     let mem = |kib: i64| vec![("host.mem_available_bytes", Fact::known(kib * KIB))];
     // The two fixture machines: 4 GiB (2.7 GiB available) and 32 GiB.
-    assert_eq!(status("host-memory-low", "docker-osx", &mem(2871340)), Fail);
     assert_eq!(
-        status("host-memory-low", "docker-osx", &mem(28902316)),
+        check_status("host-memory-low", "docker-osx", &mem(2871340)),
+        Fail
+    );
+    assert_eq!(
+        check_status("host-memory-low", "docker-osx", &mem(28902316)),
         Pass
     );
 
@@ -332,11 +316,11 @@ fn docker_osx_resource_checks() {
         ]
     };
     assert_eq!(
-        status("docker-osx-stopped-containers", "docker-osx", &stopped(1)),
+        check_status("docker-osx-stopped-containers", "docker-osx", &stopped(1)),
         Fail
     );
     assert_eq!(
-        status("docker-osx-stopped-containers", "docker-osx", &stopped(0)),
+        check_status("docker-osx-stopped-containers", "docker-osx", &stopped(0)),
         Pass
     );
 
@@ -346,9 +330,12 @@ fn docker_osx_resource_checks() {
             ("docker.storage_driver", Fact::known(d)),
         ]
     };
-    assert_eq!(status("storage-driver-vfs", "docker", &driver("vfs")), Fail);
     assert_eq!(
-        status("storage-driver-vfs", "docker", &driver("overlay2")),
+        check_status("storage-driver-vfs", "docker", &driver("vfs")),
+        Fail
+    );
+    assert_eq!(
+        check_status("storage-driver-vfs", "docker", &driver("overlay2")),
         Pass
     );
 }

@@ -404,29 +404,18 @@ fn unit_file_state(s: &UnitState) -> Option<String> {
 /// Whether any of the units is active. Known true as soon as one is; unknown when none is
 /// and some could not be read.
 pub fn any_active(reads: &[(&str, &UnitRead)]) -> Fact {
-    if reads
-        .iter()
-        .any(|(_, r)| r.as_ref().is_ok_and(UnitState::is_active))
-    {
-        return Fact::known(true);
-    }
-    let errors: Vec<&str> = reads
-        .iter()
-        .filter_map(|(_, r)| r.as_ref().err().map(String::as_str))
-        .collect();
-    if errors.is_empty() {
-        Fact::known(false)
-    } else {
-        Fact::unknown(errors.join("; "))
-    }
+    any_unit(reads, UnitState::is_active)
 }
 
 /// Whether any of the units is loaded (installed). Same three-valued rule as [`any_active`].
 pub fn any_loaded(reads: &[(&str, &UnitRead)]) -> Fact {
-    if reads
-        .iter()
-        .any(|(_, r)| r.as_ref().is_ok_and(|s| s.load_state == "loaded"))
-    {
+    any_unit(reads, |s| s.load_state == "loaded")
+}
+
+/// True as soon as one unit that could be read satisfies `pred`; else unknown with the read
+/// errors, or false when every unit was read.
+fn any_unit(reads: &[(&str, &UnitRead)], pred: impl Fn(&UnitState) -> bool) -> Fact {
+    if reads.iter().any(|(_, r)| r.as_ref().is_ok_and(&pred)) {
         return Fact::known(true);
     }
     let errors: Vec<&str> = reads

@@ -15,6 +15,33 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
+/// A fixture sysroot, `tests/fixtures/sysroots/<scenario>`.
+pub fn sysroot(scenario: &str) -> PathBuf {
+    fixtures().join("sysroots").join(scenario)
+}
+
+/// The status of one built-in check when `profile` is selected, evaluated on exactly `pairs`.
+pub fn check_status(
+    id: &str,
+    profile: &str,
+    pairs: &[(&str, dockdoc::facts::Fact)],
+) -> dockdoc::finding::Status {
+    let loaded = dockdoc::catalog::load_builtin();
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let mut facts = dockdoc::facts::Facts::default();
+    for (k, v) in pairs {
+        facts.set(k, v.clone());
+    }
+    let selection = dockdoc::eval::Selection {
+        profiles: vec![profile.to_owned()],
+        only: vec![id.to_owned()],
+        skip: Vec::new(),
+    };
+    let findings = dockdoc::eval::run(&loaded.catalog, &facts, &selection);
+    assert_eq!(findings.len(), 1, "{id}");
+    findings[0].status
+}
+
 /// The dockdoc binary built for this test run, with a clean colour environment.
 pub fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dockdoc"));
