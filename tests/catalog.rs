@@ -186,3 +186,42 @@ fn the_id_list_is_snapshotted() {
         "check ids changed: DOCKDOC_BLESS=1 cargo test --test catalog to accept"
     );
 }
+
+/// Built-in `explains` patterns are not parsed when a run loads the catalog; this is where
+/// their syntax and size are checked instead.
+#[test]
+fn every_builtin_explains_pattern_parses_and_compiles() {
+    let loaded = catalog::load_builtin();
+    let mut bad = Vec::new();
+    let mut count = 0;
+    for check in &loaded.catalog.checks {
+        for pattern in &check.explains {
+            count += 1;
+            if let Err(e) = catalog::Pattern::new(pattern.as_str().to_owned()) {
+                bad.push(format!("{}: /{pattern}/: {e}", check.id));
+            } else if pattern.regex().is_none() {
+                bad.push(format!(
+                    "{}: /{pattern}/ exceeds the regex size limits",
+                    check.id
+                ));
+            }
+        }
+    }
+    assert!(count > 50, "only {count} patterns");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn a_user_check_file_still_reports_a_bad_explains_regex_with_its_place() {
+    let text = std::fs::read_to_string("checks/storage.toml").unwrap();
+    let broken = text.replacen("explains = [", "explains = [\"(unclosed\", ", 1);
+    assert_ne!(broken, text, "checks/storage.toml has no explains to break");
+    let loaded = catalog::load_str(Path::new("user.toml"), &broken);
+    let errors: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("user.toml:") && e.contains("invalid regex in explains")),
+        "{errors:#?}"
+    );
+}

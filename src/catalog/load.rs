@@ -76,7 +76,7 @@ impl Loaded {
 pub fn load_builtin() -> Loaded {
     let mut loaded = Loaded::default();
     for (name, text) in BUILTIN {
-        let one = load_str(Path::new(name), text);
+        let one = load_source(Path::new(name), text, Source::Builtin);
         loaded.catalog.checks.extend(one.catalog.checks);
         loaded.catalog.area_titles.extend(one.catalog.area_titles);
         loaded.errors.extend(one.errors);
@@ -151,7 +151,8 @@ fn located(file: &Path, line: usize, column: usize, message: String) -> CatalogE
 /// 1-based line and column of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset.min(text.len())).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
+    // Counted as bytes, which the compiler vectorises; it runs for every check loaded.
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
 }
@@ -241,7 +242,21 @@ struct RawCondition {
 
 /// Parses one check file. A syntax or schema error loses the file (reported at its line and
 /// column); a semantic error inside one check (unknown fact, bad regex) loses only that check.
+/// Where a check file comes from, which decides how much is checked at load.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Source {
+    /// Embedded in dockdoc; its regex syntax is checked by the test suite instead.
+    Builtin,
+    /// A user's check file: everything is checked, so a mistake is reported with its place.
+    User,
+}
+
+/// Loads one user check file's text; `file` names it in errors.
 pub fn load_str(file: &Path, text: &str) -> Loaded {
+    load_source(file, text, Source::User)
+}
+
+fn load_source(file: &Path, text: &str, source: Source) -> Loaded {
     let mut loaded = Loaded::default();
     let at = |offset: usize, message: String| {
         let (line, column) = line_col(text, offset);
@@ -272,7 +287,7 @@ pub fn load_str(file: &Path, text: &str) -> Loaded {
         .area_titles
         .push((raw.area.clone(), raw.title.clone()));
     for raw_check in raw.check {
-        match build_check(raw_check.into_inner(), &raw.area, file, text, 0) {
+        match build_check(raw_check.into_inner(), &raw.area, file, text, source) {
             Ok(check) => loaded.catalog.checks.push(check),
             Err((offset, message)) => loaded.errors.push(at(offset, message)),
         }
@@ -282,8 +297,14 @@ pub fn load_str(file: &Path, text: &str) -> Loaded {
 
 type Located<T> = Result<T, (usize, String)>;
 
-fn build_check(rc: RawCheck, area: &str, file: &Path, text: &str, base: usize) -> Located<Check> {
-    let id_at = base + rc.id.span().start;
+fn build_check(
+    rc: RawCheck,
+    area: &str,
+    file: &Path,
+    text: &str,
+    source: Source,
+) -> Located<Check> {
+    let id_at = rc.id.span().start;
     let id = rc.id.get_ref().clone();
     if !is_kebab(&id) {
         return Err((
@@ -294,23 +315,20 @@ fn build_check(rc: RawCheck, area: &str, file: &Path, text: &str, base: usize) -
     for p in rc.profiles.get_ref() {
         if !PROFILES.contains(&p.as_str()) || p == "all" {
             return Err((
-                base + rc.profiles.span().start,
+                rc.profiles.span().start,
                 format!("unknown profile `{p}` (known: docker, docker-osx, kernel-upgrade)"),
             ));
         }
     }
     if rc.profiles.get_ref().is_empty() {
         return Err((
-            base + rc.profiles.span().start,
+            rc.profiles.span().start,
             "a check needs at least one profile".into(),
         ));
     }
-    let applies_if = rc
-        .applies_if
-        .map(|c| build_condition(c, base))
-        .transpose()?;
-    let fails_if = build_condition(rc.fails_if, base)?;
-    let summary_at = base + rc.summary.span().start;
+    let applies_if = rc.applies_if.map(build_condition).transpose()?;
+    let fails_if = build_condition(rc.fails_if)?;
+    let summary_at = rc.summary.span().start;
     let summary = rc.summary.into_inner();
     let fix: Vec<FixStep> = rc
         .fix
@@ -336,8 +354,11 @@ fn build_check(rc: RawCheck, area: &str, file: &Path, text: &str, base: usize) -
     let mut explains = Vec::new();
     for pattern in rc.explains {
         let start = pattern.span().start;
-        let re = Pattern::new(pattern.into_inner())
-            .map_err(|e| (base + start, format!("invalid regex in explains: {e}")))?;
+        let re = match source {
+            Source::Builtin => Pattern::builtin(pattern.get_ref()),
+            Source::User => Pattern::new(pattern.into_inner())
+                .map_err(|e| (start, format!("invalid regex in explains: {e}")))?,
+        };
         explains.push(re);
     }
     let (line, column) = line_col(text, id_at);
@@ -377,8 +398,8 @@ fn is_kebab(id: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-fn build_condition(raw: Spanned<RawCondition>, base: usize) -> Located<Condition> {
-    let at = base + raw.span().start;
+fn build_condition(raw: Spanned<RawCondition>) -> Located<Condition> {
+    let at = raw.span().start;
     let raw = raw.into_inner();
     let combinators = [
         raw.all.is_some(),
@@ -395,19 +416,19 @@ fn build_condition(raw: Spanned<RawCondition>, base: usize) -> Located<Condition
     if let Some(list) = raw.all {
         return Ok(Condition::All(
             list.into_iter()
-                .map(|c| build_condition(c, base))
+                .map(build_condition)
                 .collect::<Result<_, _>>()?,
         ));
     }
     if let Some(list) = raw.any {
         return Ok(Condition::Any(
             list.into_iter()
-                .map(|c| build_condition(c, base))
+                .map(build_condition)
                 .collect::<Result<_, _>>()?,
         ));
     }
     if let Some(inner) = raw.not {
-        return Ok(Condition::Not(Box::new(build_condition(*inner, base)?)));
+        return Ok(Condition::Not(Box::new(build_condition(*inner)?)));
     }
     let key = raw.fact.unwrap_or_default();
     let Some(spec) = facts::spec_of(&key) else {
