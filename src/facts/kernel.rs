@@ -5,8 +5,9 @@
 //! `/usr/lib/modules/<running release>` is gone, so every module Docker needs that is not
 //! already loaded (or built in) has become unavailable until the next reboot.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::Read;
+use std::ops::Range;
 use std::path::Path;
 
 use flate2::read::GzDecoder;
@@ -595,38 +596,66 @@ fn files_section(text: &str) -> impl Iterator<Item = &str> {
 
 /// A parsed kernel .config: option name without `CONFIG_` → value (`y`, `m`, `n` for
 /// `# CONFIG_X is not set`, or the literal value).
+///
+/// A distribution config has about 10,000 lines and dockdoc asks for a few dozen options, so
+/// the text is kept whole and indexed by name rather than copied line by line into a map.
 #[derive(Debug)]
 pub struct KernelConfig {
     pub source: String,
-    pub options: BTreeMap<String, String>,
+    text: String,
+    /// (name, value) byte ranges into `text`, sorted by name, stable; a value of `None` is
+    /// an option that is not set.
+    index: Vec<(Range<usize>, Option<Range<usize>>)>,
 }
 
 impl KernelConfig {
     pub fn parse(source: &str, text: &str) -> Result<KernelConfig, String> {
-        let mut options = BTreeMap::new();
-        for line in text.lines() {
-            let line = line.trim();
+        let mut index = Vec::new();
+        let mut offset = 0;
+        for raw in text.split_inclusive('\n') {
+            let start = offset;
+            offset += raw.len();
+            let line = raw.trim();
+            let at = start + (raw.len() - raw.trim_start().len());
             if let Some(rest) = line.strip_prefix("# CONFIG_") {
                 if let Some(name) = rest.strip_suffix(" is not set") {
-                    options.insert(name.to_owned(), "n".to_owned());
+                    let name_at = at + "# CONFIG_".len();
+                    index.push((name_at..name_at + name.len(), None));
                 }
             } else if let Some(rest) = line.strip_prefix("CONFIG_")
                 && let Some((name, value)) = rest.split_once('=')
             {
-                options.insert(name.to_owned(), value.to_owned());
+                let name_at = at + "CONFIG_".len();
+                let value_at = name_at + name.len() + 1;
+                index.push((
+                    name_at..name_at + name.len(),
+                    Some(value_at..value_at + value.len()),
+                ));
             }
         }
-        if options.is_empty() {
+        if index.is_empty() {
             return Err(format!("{source}: no CONFIG_ options in it"));
         }
+        index.sort_by(|(a, _), (b, _)| text.get(a.clone()).cmp(&text.get(b.clone())));
         Ok(KernelConfig {
             source: source.to_owned(),
-            options,
+            text: text.to_owned(),
+            index,
         })
     }
 
+    /// The option's value; when a config sets an option twice, the later line wins.
     pub fn get(&self, option: &str) -> Option<&str> {
-        self.options.get(option).map(String::as_str)
+        let name = |r: &Range<usize>| self.text.get(r.clone()).unwrap_or_default();
+        let after = self.index.partition_point(|(n, _)| name(n) <= option);
+        let (n, value) = self.index.get(after.checked_sub(1)?)?;
+        if name(n) != option {
+            return None;
+        }
+        Some(match value {
+            Some(v) => self.text.get(v.clone()).unwrap_or_default(),
+            None => "n",
+        })
     }
 
     /// `=y` or `=m`.
@@ -685,7 +714,13 @@ fn read_config(ctx: &Context, release: Option<&str>) -> Result<Option<KernelConf
 }
 
 pub fn gunzip(bytes: &[u8]) -> Result<String, String> {
-    let mut out = Vec::new();
+    // The gzip trailer's last four bytes hold the uncompressed size (mod 2^32): reserve that
+    // much up front rather than growing from nothing.
+    let size = bytes
+        .last_chunk::<4>()
+        .map_or(0, |n| u64::from(u32::from_le_bytes(*n)))
+        .min(MAX_CONFIG_BYTES);
+    let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1);
     GzDecoder::new(bytes)
         .take(MAX_CONFIG_BYTES + 1)
         .read_to_end(&mut out)
@@ -695,7 +730,8 @@ pub fn gunzip(bytes: &[u8]) -> Result<String, String> {
             "decompresses to more than {MAX_CONFIG_BYTES} bytes"
         ));
     }
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    Ok(String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 /// `/proc/modules`: `Ok(None)` when absent, the module names otherwise.
@@ -973,7 +1009,38 @@ mod tests {
         assert_eq!(c.get("LOCALVERSION"), Some("\"-arch1\""));
         assert!(c.enabled("VETH"));
         assert!(!c.enabled("MODULES"));
+        assert_eq!(c.get("VET"), None);
+        assert_eq!(c.get("VETHX"), None);
+        assert_eq!(c.get(""), None);
         assert!(KernelConfig::parse("junk", "\u{0}\u{1}binary").is_err());
+    }
+
+    #[test]
+    fn a_later_line_for_the_same_option_wins_and_whitespace_is_ignored() {
+        let c = KernelConfig::parse(
+            "x",
+            "CONFIG_VETH=m\r\n  CONFIG_BRIDGE=y  \n# CONFIG_VETH is not set\nCONFIG_A=1\nCONFIG_ZZ=\"a=b\"",
+        )
+        .unwrap();
+        assert_eq!(c.get("VETH"), Some("n"));
+        assert_eq!(c.get("BRIDGE"), Some("y"));
+        assert_eq!(c.get("A"), Some("1"));
+        assert_eq!(c.get("ZZ"), Some("\"a=b\""));
+    }
+
+    #[test]
+    fn gunzip_reads_a_gzip_whatever_its_trailer_claims() {
+        use flate2::{Compression, write::GzEncoder};
+        use std::io::Write;
+        let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+        gz.write_all(b"CONFIG_VETH=m\n\xff\n").unwrap();
+        let mut bytes = gz.finish().unwrap();
+        assert_eq!(gunzip(&bytes).unwrap(), "CONFIG_VETH=m\n\u{fffd}\n");
+        // A wrong size in the trailer is only a capacity hint; flate2 then rejects the stream.
+        let n = bytes.len();
+        bytes[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(gunzip(&bytes).is_err());
+        assert!(gunzip(b"").is_err());
     }
 
     #[test]
