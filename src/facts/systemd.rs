@@ -137,17 +137,6 @@ const LIBVIRT_UNITS: [&str; 4] = [
 const VIRTLOGD_UNITS: [&str; 2] = ["virtlogd.service", "virtlogd.socket"];
 
 #[proxy(
-    interface = "org.freedesktop.systemd1.Manager",
-    default_service = "org.freedesktop.systemd1",
-    default_path = "/org/freedesktop/systemd1"
-)]
-trait Manager {
-    /// Loads a unit by name; unlike GetUnit it also answers for units that do not exist,
-    /// which then have LoadState=not-found.
-    fn load_unit(&self, name: &str) -> zbus::Result<OwnedObjectPath>;
-}
-
-#[proxy(
     interface = "org.freedesktop.systemd1.Unit",
     default_service = "org.freedesktop.systemd1"
 )]
@@ -304,17 +293,30 @@ pub fn render_exec_start(commands: &[ExecCommand]) -> Option<String> {
     (!lines.is_empty()).then(|| lines.join(" ; "))
 }
 
-/// Reads one unit: LoadUnit, then its properties concurrently, so two round trips in all.
+/// The object path systemd serves a unit under: `/org/freedesktop/systemd1/unit/` and the
+/// name with every byte other than an ASCII letter or digit (and a leading digit) written as
+/// `_xx` in hex, as systemd's bus_label_escape does.
+fn unit_path(name: &str) -> String {
+    let mut path = String::from("/org/freedesktop/systemd1/unit/");
+    if name.is_empty() {
+        path.push('_');
+    }
+    for (i, b) in name.bytes().enumerate() {
+        if b.is_ascii_alphabetic() || (b.is_ascii_digit() && i > 0) {
+            path.push(char::from(b));
+        } else {
+            path.push_str(&format!("_{b:02x}"));
+        }
+    }
+    path
+}
+
+/// Reads one unit's properties, all asked at once. The unit is addressed by its object path,
+/// which makes systemd load it as LoadUnit would (a missing unit answers LoadState=not-found),
+/// so one round trip serves.
 pub async fn read_unit(conn: &Connection, name: &str, timeout: Duration) -> UnitRead {
-    let manager = bounded(
-        timeout,
-        name,
-        ManagerProxy::builder(conn)
-            .cache_properties(CacheProperties::No)
-            .build(),
-    )
-    .await?;
-    let path = bounded(timeout, name, manager.load_unit(name)).await?;
+    let path = OwnedObjectPath::try_from(unit_path(name))
+        .map_err(|e| format!("{name}: not a unit name systemd can serve: {e}"))?;
     let unit = bounded(
         timeout,
         name,
@@ -630,6 +632,28 @@ mod tests {
             );
         }
         assert_eq!(SYSTEM_KEYS.len() + USER_KEYS.len(), SCHEMA.len());
+    }
+
+    #[test]
+    fn unit_paths_are_escaped_as_systemd_serves_them() {
+        // As `busctl tree org.freedesktop.systemd1` lists them.
+        assert_eq!(
+            unit_path("docker.service"),
+            "/org/freedesktop/systemd1/unit/docker_2eservice"
+        );
+        assert_eq!(
+            unit_path("systemd-journald.socket"),
+            "/org/freedesktop/systemd1/unit/systemd_2djournald_2esocket"
+        );
+        assert_eq!(
+            unit_path("user@1000.service"),
+            "/org/freedesktop/systemd1/unit/user_401000_2eservice"
+        );
+        assert_eq!(
+            unit_path("9p.mount"),
+            "/org/freedesktop/systemd1/unit/_39p_2emount"
+        );
+        assert_eq!(unit_path(""), "/org/freedesktop/systemd1/unit/_");
     }
 
     #[test]
