@@ -428,9 +428,23 @@ fn assert_unreachable(f: &Facts, connect_error: &str, reason_prefix: &str) {
     }
 }
 
+/// Reads a request's head, up to its blank line; `None` when the client goes away first.
+async fn read_head(stream: &mut tokio::net::UnixStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    Some(String::from_utf8_lossy(&buf).into_owned())
+}
+
 /// A unix socket server that answers every request with `answer` (or never answers).
 fn fake_daemon(dir: &Path, answer: Option<&'static str>) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let path = dir.join("fake.sock");
     let listener = tokio::net::UnixListener::bind(&path).unwrap();
     tokio::spawn(async move {
@@ -443,13 +457,8 @@ fn fake_daemon(dir: &Path, answer: Option<&'static str>) -> String {
                 None => held.push(stream),
                 Some(answer) => {
                     tokio::spawn(async move {
-                        let mut buf = Vec::new();
-                        let mut chunk = [0u8; 1024];
-                        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                            match stream.read(&mut chunk).await {
-                                Ok(0) | Err(_) => return,
-                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                            }
+                        if read_head(&mut stream).await.is_none() {
+                            return;
                         }
                         let _ = stream.write_all(answer.as_bytes()).await;
                         let _ = stream.shutdown().await;
@@ -497,7 +506,73 @@ async fn fake_socket_that_sends_garbage_json() {
         ),
     );
     let (f, _) = probe(&uri).await;
-    assert_unreachable(&f, "none", "GET /version: the answer is not valid JSON");
+    assert_unreachable(&f, "none", "GET /info: the answer is not valid JSON");
+}
+
+/// A daemon of the API 1.24 era: no Api-Version in its ping, and its first /info refused with
+/// the message that names the newest API version it supports.
+fn old_daemon(dir: &Path) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::AsyncWriteExt;
+    let path = dir.join("old.sock");
+    let listener = tokio::net::UnixListener::bind(&path).unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let log = log.clone();
+            tokio::spawn(async move {
+                let Some(head) = read_head(&mut stream).await else {
+                    return;
+                };
+                let target = head.split(' ').nth(1).unwrap_or_default().to_owned();
+                log.lock().unwrap().push(target.clone());
+                let infos = log
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|t| t.ends_with("/info"))
+                    .count();
+                let (status, body) = if target == "/_ping" {
+                    ("200 OK", "OK".to_owned())
+                } else if target.ends_with("/info") && infos > 1 {
+                    ("200 OK", r#"{"Driver":"overlay2","DockerRootDir":"/var/lib/docker","ServerVersion":"1.12.6"}"#.to_owned())
+                } else if target.contains("/containers/json") {
+                    ("200 OK", "[]".to_owned())
+                } else {
+                    (
+                        "400 Bad Request",
+                        r#"{"message":"client version 1.52 is too new. Maximum supported API version is 1.24"}"#.to_owned(),
+                    )
+                };
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    (format!("unix://{}", path.display()), seen)
+}
+
+#[tokio::test]
+async fn an_info_refused_for_a_too_new_api_version_is_asked_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (uri, seen) = old_daemon(dir.path());
+    let (f, _) = probe(&uri).await;
+    assert_eq!(f.get("docker.reachable"), Fact::known(true), "{f:#?}");
+    assert_eq!(f.get("docker.server_version"), Fact::known("1.12.6"));
+    assert_eq!(f.get("docker.api_version"), null());
+    assert_eq!(f.get("docker.storage_driver"), Fact::known("overlay2"));
+    assert_eq!(f.get("docker.osx_stopped_containers"), list(&[]));
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.first().map(String::as_str), Some("/_ping"), "{seen:?}");
+    let infos = seen.iter().filter(|t| t.ends_with("/info")).count();
+    assert_eq!(infos, 2, "{seen:?}");
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ pub mod daemon_json;
 pub mod endpoint;
 pub mod exec_start;
 pub mod live;
+pub mod ping;
 
 use super::{Context, Fact, FactKind::*, FactSpec, Facts, Value, spec};
 

@@ -86,11 +86,11 @@ fn every_fault_is_unreachable_with_a_reason_within_the_timeout() {
         (Fault::Http500, "HTTP 500: fake daemon broken"),
         (
             Fault::InvalidJson,
-            "GET /version: the answer is not valid JSON",
+            "GET /info: the answer is not valid JSON",
         ),
         (
             Fault::ClosesMidBody,
-            "end of file before message length reached",
+            "GET /_ping: the daemon closed the connection mid-answer",
         ),
     ] {
         let (_dir, uri) = fake(fault);

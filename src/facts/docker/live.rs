@@ -1,17 +1,20 @@
 //! The live daemon: a plain connect first (so EACCES, ENOENT and ECONNREFUSED are told apart
-//! as the CLI's messages do), then bollard for `/_ping`, `/version`, `/info` and the container
-//! list. Every call has its own timeout, and all of them share a deadline a little shorter
-//! than the context's timeout so this probe always reports its own reason before the
-//! orchestrator's bound gives up on it.
+//! as the CLI's messages do), `GET /_ping` by hand on that connection (its headers name the
+//! API version and the release, see `ping`), then bollard for `/info` and the container list,
+//! both at once: `/info` alone takes the daemon several milliseconds, and asking in turn would
+//! add up every answer's wait. Every call has its own timeout, and all of them share a
+//! deadline a little shorter than the context's timeout so this probe always reports its own
+//! reason before the orchestrator's bound gives up on it.
 
 use std::io::ErrorKind;
 use std::time::Duration;
 
+use bollard::models::{ContainerSummary, SystemInfo};
 use bollard::query_parameters::ListContainersOptionsBuilder;
 use bollard::{API_DEFAULT_VERSION, ClientVersion, Docker};
 use tokio::time::{Instant, timeout};
 
-use super::endpoint;
+use super::{endpoint, ping};
 use crate::facts::{Fact, Facts};
 
 /// The facts this module sets.
@@ -145,21 +148,65 @@ fn classify(e: &std::io::Error) -> &'static str {
     }
 }
 
-/// Opens and closes one connection: what the CLI's dial would meet.
-async fn dial(target: &Target, budget: &Budget) -> Result<(), (&'static str, String)> {
+/// A connection to the daemon, as the CLI's dial would open it.
+enum Stream {
+    Unix(tokio::net::UnixStream),
+    Tcp(tokio::net::TcpStream),
+}
+
+/// Opens one connection: what the CLI's dial would meet.
+async fn dial(target: &Target, budget: &Budget) -> Result<Stream, (&'static str, String)> {
     let limit = budget.left();
     let result = match target {
         Target::Unix(path) => timeout(limit, tokio::net::UnixStream::connect(path))
             .await
-            .map(|r| r.map(drop)),
+            .map(|r| r.map(Stream::Unix)),
         Target::Tcp(addr) => timeout(limit, tokio::net::TcpStream::connect(addr.as_str()))
             .await
-            .map(|r| r.map(drop)),
+            .map(|r| r.map(Stream::Tcp)),
     };
     match result {
-        Ok(Ok(())) => Ok(()),
+        Ok(Ok(stream)) => Ok(stream),
         Ok(Err(e)) => Err((classify(&e), e.to_string())),
         Err(_) => Err(("timeout", format!("no answer within {}", human(limit)))),
+    }
+}
+
+/// `GET /_ping` on the dialled connection, under the budget.
+async fn ping_on(stream: Stream, budget: &Budget) -> Result<ping::Pong, String> {
+    let limit = budget.left();
+    let answer = match stream {
+        Stream::Unix(mut s) => timeout(limit, ping::ping(&mut s)).await,
+        Stream::Tcp(mut s) => timeout(limit, ping::ping(&mut s)).await,
+    };
+    match answer {
+        Ok(Ok(pong)) => Ok(pong),
+        Ok(Err(e)) => Err(format!("GET /_ping: {e}")),
+        Err(_) => Err(format!("GET /_ping: no answer within {}", human(limit))),
+    }
+}
+
+/// The API version to speak: the daemon's newest (`Api-Version` of its ping), unless it is
+/// newer than bollard's own.
+fn negotiated(api_version: Option<&str>) -> ClientVersion {
+    let ours = API_DEFAULT_VERSION;
+    let theirs = api_version.and_then(|v| {
+        let (major, minor) = v.trim().split_once('.')?;
+        Some(ClientVersion {
+            major_version: major.parse().ok()?,
+            minor_version: minor.parse().ok()?,
+        })
+    });
+    match theirs {
+        Some(t)
+            if (t.major_version, t.minor_version) < (ours.major_version, ours.minor_version) =>
+        {
+            t
+        }
+        _ => ClientVersion {
+            major_version: ours.major_version,
+            minor_version: ours.minor_version,
+        },
     }
 }
 
@@ -178,7 +225,31 @@ fn all(facts: &mut Facts, fact: &Fact) {
     }
 }
 
-/// Probes the daemon at `uri`.
+/// What the daemon answered after `/_ping`.
+struct Answers {
+    info: Result<SystemInfo, bollard::errors::Error>,
+    containers: Result<Vec<ContainerSummary>, String>,
+}
+
+/// Asks for the system info and the container list concurrently. The info's error is kept
+/// whole: it may name the newest API version the daemon accepts.
+async fn ask(docker: &Docker, budget: &Budget) -> Result<Answers, String> {
+    let options = ListContainersOptionsBuilder::new().all(true).build();
+    let limit = budget.left();
+    let (info, containers) = tokio::join!(
+        timeout(limit, docker.info()),
+        call(
+            budget,
+            "GET /containers/json",
+            docker.list_containers(Some(options))
+        ),
+    );
+    let info = info.map_err(|_| format!("GET /info: no answer within {}", human(limit)))?;
+    Ok(Answers { info, containers })
+}
+
+/// Probes the daemon at `uri`: dial, ping by hand (the API version and release), then the
+/// info and the container list at once, in the API version the ping named.
 pub async fn probe(uri: &str, limit: Duration) -> Facts {
     let mut facts = Facts::default();
     let budget = Budget::new(limit);
@@ -194,81 +265,79 @@ pub async fn probe(uri: &str, limit: Duration) -> Facts {
         all(facts, &daemon_facts);
         facts.set("docker.reachable", Fact::known(false));
         facts.set("docker.unreachable_reason", Fact::known(reason));
+        facts.set("docker.connect_error", Fact::known("none"));
     };
 
-    if let Err((kind, text)) = dial(&target, &budget).await {
-        unreachable(&mut facts, format!("connect {uri}: {text}"));
-        facts.set("docker.connect_error", Fact::known(kind));
-        return facts;
-    }
-    facts.set("docker.connect_error", Fact::known("none"));
-
-    let secs = limit.as_secs().max(1);
-    let mut docker = match client(&target, secs, API_DEFAULT_VERSION) {
-        Ok(d) => d,
-        Err(e) => {
-            unreachable(&mut facts, format!("{uri}: {e}"));
-            facts.set("docker.connect_error", Fact::known("none"));
+    let stream = match dial(&target, &budget).await {
+        Ok(s) => s,
+        Err((kind, text)) => {
+            unreachable(&mut facts, format!("connect {uri}: {text}"));
+            facts.set("docker.connect_error", Fact::known(kind));
             return facts;
         }
     };
-
-    // An older daemon refuses a newer client's API version on every path, /_ping included,
-    // and names the newest it supports; the client is then rebuilt at that version.
-    let first_limit = budget.left();
-    let pinged = match timeout(first_limit, docker.ping()).await {
-        Ok(Err(e)) => match max_supported(&e) {
-            Some(v) => match client(&target, secs, &v) {
-                Ok(d) => {
-                    docker = d;
-                    call(&budget, "GET /_ping", docker.ping()).await
-                }
-                Err(e) => Err(format!("{uri}: {e}")),
-            },
-            None => Err(format!("GET /_ping: {}", describe(&e))),
-        },
-        Ok(Ok(v)) => Ok(v),
-        Err(_) => Err(format!(
-            "GET /_ping: no answer within {}",
-            human(first_limit)
-        )),
-    };
-    if let Err(reason) = pinged {
-        unreachable(&mut facts, reason);
-        facts.set("docker.connect_error", Fact::known("none"));
-        return facts;
-    }
-    let version = match call(&budget, "GET /version", docker.version()).await {
-        Ok(v) => v,
+    let pong = match ping_on(stream, &budget).await {
+        Ok(p) => p,
         Err(reason) => {
             unreachable(&mut facts, reason);
-            facts.set("docker.connect_error", Fact::known("none"));
             return facts;
         }
     };
-    facts.set("docker.reachable", Fact::known(true));
-    facts.set("docker.unreachable_reason", Fact::known(None::<String>));
-    facts.set("docker.server_version", Fact::known(version.version));
-    facts.set("docker.api_version", Fact::known(version.api_version));
 
-    match call(&budget, "GET /info", docker.info()).await {
-        Ok(info) => {
-            facts.set("docker.storage_driver", Fact::known(info.driver));
-            facts.set("docker.data_root", Fact::known(info.docker_root_dir));
-        }
-        Err(reason) => {
-            facts.set("docker.storage_driver", Fact::unknown(reason.clone()));
-            facts.set("docker.data_root", Fact::unknown(reason));
+    let secs = limit.as_secs().max(1);
+    let mut version = negotiated(pong.api_version.as_deref());
+    let mut answers = None;
+    // A daemon without Api-Version in its ping may still refuse the version; it names the
+    // newest it supports, and the client is rebuilt once at that version.
+    for _ in 0..2 {
+        let docker = match client(&target, secs, &version) {
+            Ok(d) => d,
+            Err(e) => {
+                unreachable(&mut facts, format!("{uri}: {e}"));
+                return facts;
+            }
+        };
+        let got = match ask(&docker, &budget).await {
+            Ok(a) => a,
+            Err(reason) => {
+                unreachable(&mut facts, reason);
+                return facts;
+            }
+        };
+        let retry = got.info.as_ref().err().and_then(max_supported);
+        answers = Some(got);
+        match retry {
+            Some(v)
+                if (v.major_version, v.minor_version)
+                    != (version.major_version, version.minor_version) =>
+            {
+                version = v;
+            }
+            _ => break,
         }
     }
+    let Some(Answers { info, containers }) = answers else {
+        unreachable(&mut facts, format!("{uri}: no answer was read"));
+        return facts;
+    };
+    let info = match info {
+        Ok(info) => info,
+        Err(e) => {
+            unreachable(&mut facts, format!("GET /info: {}", describe(&e)));
+            return facts;
+        }
+    };
+    facts.set("docker.connect_error", Fact::known("none"));
+    facts.set("docker.reachable", Fact::known(true));
+    facts.set("docker.unreachable_reason", Fact::known(None::<String>));
+    facts.set(
+        "docker.server_version",
+        Fact::known(info.server_version.or(pong.server_version)),
+    );
+    facts.set("docker.api_version", Fact::known(pong.api_version));
+    facts.set("docker.storage_driver", Fact::known(info.driver));
+    facts.set("docker.data_root", Fact::known(info.docker_root_dir));
 
-    let options = ListContainersOptionsBuilder::new().all(true).build();
-    let containers = call(
-        &budget,
-        "GET /containers/json",
-        docker.list_containers(Some(options)),
-    )
-    .await;
     facts.set(
         "docker.osx_stopped_containers",
         match containers {
@@ -318,6 +387,20 @@ mod tests {
             message: "boom".into(),
         };
         assert!(max_supported(&other).is_none());
+    }
+
+    #[test]
+    fn speaks_the_daemons_api_version_unless_it_is_newer_than_ours() {
+        let v = |c: ClientVersion| (c.major_version, c.minor_version);
+        let ours = (
+            API_DEFAULT_VERSION.major_version,
+            API_DEFAULT_VERSION.minor_version,
+        );
+        assert_eq!(v(negotiated(Some("1.41"))), (1, 41));
+        assert_eq!(v(negotiated(Some(" 1.24 "))), (1, 24));
+        assert_eq!(v(negotiated(Some("9.99"))), ours);
+        assert_eq!(v(negotiated(None)), ours);
+        assert_eq!(v(negotiated(Some("one.two"))), ours);
     }
 
     #[test]
