@@ -139,7 +139,18 @@ fn read_facts(path: &PathBuf) -> Result<Facts> {
 }
 
 fn check(args: CheckArgs) -> Result<u8> {
-    let loaded = load_catalog(&args.catalog);
+    // Neither needs the other, so the checks load on their own thread while the probes run.
+    let (loaded, facts) = std::thread::scope(|scope| {
+        let catalog = scope.spawn(|| load_catalog(&args.catalog));
+        let facts = match &args.facts {
+            Some(path) => read_facts(path),
+            None => gather(&args.probe),
+        };
+        (catalog.join(), facts)
+    });
+    let loaded = loaded.map_err(|_| {
+        anyhow::anyhow!("loading the checks failed (a bug in dockdoc, please report it)")
+    })?;
     let profiles = if args.profile.is_empty() {
         vec!["docker".to_owned()]
     } else {
@@ -150,10 +161,7 @@ fn check(args: CheckArgs) -> Result<u8> {
             anyhow::bail!("no check has the id `{id}` (see `dockdoc list`)");
         }
     }
-    let mut facts = match &args.facts {
-        Some(path) => read_facts(path)?,
-        None => gather(&args.probe)?,
-    };
+    let mut facts = facts?;
     let mut probe_failed = false;
     if args.probes.iter().any(|p| p == "network") {
         probe_failed = probe_network(&args.probe, &mut facts)?;
@@ -177,9 +185,16 @@ fn check(args: CheckArgs) -> Result<u8> {
         ReportFormat::Json => report::json::render(&report, &mut rendered)?,
         ReportFormat::Markdown => report::markdown::render(&report, &mut rendered)?,
     }
-    let mut out = stdout(args.output.color);
-    out.write_all(&rendered)?;
-    out.flush()?;
+    if matches!(args.format, ReportFormat::Text) {
+        let mut out = stdout(args.output.color);
+        out.write_all(&rendered)?;
+        out.flush()?;
+    } else {
+        // JSON and Markdown carry no colour, so there is nothing to strip.
+        let mut out = std::io::stdout().lock();
+        out.write_all(&rendered)?;
+        out.flush()?;
+    }
     Ok(if !loaded.errors.is_empty() {
         2
     } else if report.has_error() || probe_failed {

@@ -409,14 +409,12 @@ pub fn derive(facts: &mut Facts) {
     host::derive(facts);
 }
 
-/// Gathers every fact. File probes read through the sysroot; live probes (D-Bus, Docker, X)
-/// run concurrently on the current-thread runtime, each under the timeout.
-pub async fn gather(ctx: &Context) -> Facts {
+/// The facts read from files (through the sysroot), in module order.
+fn gather_files(ctx: &Context) -> Facts {
     let mut facts = Facts::default();
     facts
         .host
         .insert("root".into(), ctx.sysroot.root().display().to_string());
-
     os::gather(ctx, &mut facts);
     kernel::gather(ctx, &mut facts);
     user::gather(ctx, &mut facts);
@@ -425,8 +423,19 @@ pub async fn gather(ctx: &Context) -> Facts {
     host::gather(ctx, &mut facts);
     docker::gather_files(ctx, &mut facts);
     display::gather_files(ctx, &mut facts);
+    facts
+}
 
-    let (systemd_facts, docker_facts, display_facts) = tokio::join!(
+/// Gathers every fact. File probes read through the sysroot on a blocking thread while the
+/// live probes (D-Bus, Docker, X) run concurrently on the current-thread runtime, each under
+/// the timeout: the daemons answer while the files are read.
+pub async fn gather(ctx: &Context) -> Facts {
+    let files = {
+        let ctx = ctx.clone();
+        tokio::task::spawn_blocking(move || gather_files(&ctx))
+    };
+    let (files, systemd_facts, docker_facts, display_facts) = tokio::join!(
+        files,
         bounded(ctx, "systemd", systemd::SCHEMA, systemd::gather(ctx)),
         bounded(
             ctx,
@@ -441,6 +450,17 @@ pub async fn gather(ctx: &Context) -> Facts {
             display::gather(ctx)
         ),
     );
+    let mut facts = files.unwrap_or_else(|e| {
+        // Every file fact is then filled in below as unknown, naming the bug.
+        eprintln!(
+            "dockdoc: error: reading the files failed: {e} (a bug in dockdoc, please report it)"
+        );
+        let mut facts = Facts::default();
+        facts
+            .host
+            .insert("root".into(), ctx.sysroot.root().display().to_string());
+        facts
+    });
     // A live probe that timed out reports its whole schema unknown; that must not replace the
     // file facts its module already read (daemon.json, the socket's mode), so existing keys win.
     for part in [systemd_facts, docker_facts, display_facts] {

@@ -67,7 +67,10 @@ impl Sysroot {
             )));
         }
         let file = fs::File::open(&path).map_err(err)?;
-        let mut buf = Vec::new();
+        // Sized up front: without a hint, reading through `take` starts with 32-byte reads.
+        // Files in /proc report size 0; a page holds most of them.
+        let hint = usize::try_from(meta.len().min(MAX_FILE_BYTES)).unwrap_or(0);
+        let mut buf = Vec::with_capacity(if hint == 0 { 4096 } else { hint + 1 });
         // Read one byte past the limit to tell "exactly at the limit" from "too big"; files in
         // /proc report size 0, so the length of what was read is what counts.
         file.take(MAX_FILE_BYTES + 1)
