@@ -5,6 +5,8 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use rustix::fs::{Mode, OFlags, RawDir};
+
 use crate::error::ProbeError;
 
 /// Files larger than this are refused: nothing dockdoc reads is legitimately bigger, and a
@@ -132,6 +134,53 @@ impl Sysroot {
         names.sort();
         Ok(names)
     }
+
+    /// The names of the entries of a directory that start with one of `prefixes`, sorted.
+    /// Names that are not UTF-8 are skipped. One pass over the raw names, without a `stat` or
+    /// an allocation per entry: only the matches are copied and sorted, so a directory of
+    /// thousands of entries costs little more than the kernel's listing of it.
+    pub fn read_dir_names_with_prefix(
+        &self,
+        inside: &str,
+        prefixes: &[&str],
+    ) -> Result<Vec<String>, ProbeError> {
+        let err = |errno: rustix::io::Errno| ProbeError::Io {
+            path: inside.to_owned(),
+            source: errno.into(),
+        };
+        let fd = rustix::fs::open(
+            self.path(inside),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(err)?;
+        // getdents64 straight into this buffer; each name is borrowed from it.
+        let mut buf = Vec::with_capacity(64 * 1024);
+        let mut dir = RawDir::new(&fd, buf.spare_capacity_mut());
+        let mut names = Vec::new();
+        // A read error ends the listing, as it does for `std::fs::read_dir`.
+        while let Some(Ok(entry)) = dir.next() {
+            let name = entry.file_name().to_bytes();
+            if starts_with_any(name, prefixes)
+                && name != b"."
+                && name != b".."
+                && let Ok(name) = std::str::from_utf8(name)
+            {
+                names.push(name.to_owned());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+}
+
+/// Whether `name` starts with one of `prefixes`. Most names differ in the first byte, which is
+/// compared inline before a call to compare the rest.
+fn starts_with_any(name: &[u8], prefixes: &[&str]) -> bool {
+    prefixes.iter().any(|p| {
+        let p = p.as_bytes();
+        p.first().is_none_or(|b| name.first() == Some(b)) && name.starts_with(p)
+    })
 }
 
 #[cfg(test)]
@@ -150,6 +199,54 @@ mod tests {
         assert_eq!(root.read_optional("/etc/missing").unwrap(), None);
         let err = root.read_string("/etc").unwrap_err().to_string();
         assert!(err.contains("directory"), "{err}");
+    }
+
+    #[test]
+    fn lists_the_names_with_a_prefix_sorted_skipping_non_utf8() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        fs::create_dir(&d).unwrap();
+        for name in [
+            "linux-2",
+            "docker-1",
+            "linux-1",
+            "dbus-1",
+            "lin",
+            "xorg-xhost-1",
+        ] {
+            fs::create_dir(d.join(name)).unwrap();
+        }
+        fs::write(d.join("ALPM_DB_VERSION"), "9\n").unwrap();
+        fs::write(d.join("docker.txt"), "").unwrap();
+        fs::create_dir(d.join(std::ffi::OsStr::from_bytes(b"docker-\xff"))).unwrap();
+        let root = Sysroot::new(dir.path());
+        assert_eq!(
+            root.read_dir_names_with_prefix("/d", &["linux", "docker"])
+                .unwrap(),
+            ["docker-1", "docker.txt", "linux-1", "linux-2"]
+        );
+        assert!(
+            root.read_dir_names_with_prefix("/d", &[])
+                .unwrap()
+                .is_empty()
+        );
+        // The empty prefix lists what read_dir_names lists.
+        assert_eq!(
+            root.read_dir_names_with_prefix("/d", &[""]).unwrap(),
+            root.read_dir_names("/d").unwrap()
+        );
+        for missing in ["/nope", "/d/ALPM_DB_VERSION"] {
+            let err = root
+                .read_dir_names_with_prefix(missing, &["x"])
+                .unwrap_err();
+            let plain = root.read_dir_names(missing).unwrap_err();
+            assert_eq!(err.to_string(), plain.to_string());
+            assert!(
+                err.to_string().starts_with(&format!("{missing}: ")),
+                "{err}"
+            );
+        }
     }
 
     #[test]
