@@ -1,5 +1,6 @@
 //! Installed packages, from pacman's local database (`/var/lib/pacman/local`). Only the
-//! entries dockdoc needs are read, so the cost does not grow with the database.
+//! entries dockdoc needs are read, so beyond listing the directory the cost does not grow with
+//! the database.
 //!
 //! The database is parsed here rather than with the `alpm-db` crate: that crate adds over a
 //! hundred crates to the build and rejects a whole file for one field it does not like, while
@@ -8,15 +9,16 @@
 //!
 //! Cost: each installed package is a directory `name-pkgver-pkgrel` (the version may carry an
 //! epoch, `docker-1:27.3.1-1`). The names alone say what is installed, so the directory is
-//! listed once, without a `stat` per entry, and only the names that start with a prefix dockdoc
-//! asks about ([`PREFIXES`]) are kept, split and sorted; the kernel's listing itself is the one
-//! part that grows with the database (about 1.3 ms for 5,000 packages on ext4). A `desc` is read only for a package
-//! dockdoc asks about by name, or for a candidate that might *provide* that name, and the
-//! candidates are the packages whose name starts with a stem (`qemu` for qemu, `iptables` for
-//! iptables-nft, `docker`, `linux`). The trade-off: a provider whose name does not share the
-//! stem (e.g. `podman-docker`, which provides `docker`) is not seen; for the names dockdoc asks
-//! about, the real providers in Arch's repositories and the AUR (`qemu-full`, `qemu-desktop`,
-//! `docker-git`, `iptables`) all do.
+//! listed once per run (the kernel probe's ownership lookup shares the listing), without a
+//! `stat` or an allocation per entry, and only the names that start with a prefix dockdoc asks
+//! about ([`PREFIXES`]) are split and sorted. The kernel's listing itself is the one part that
+//! grows with the database: about 1.5 ms for 5,000 packages on ext4. A `desc` is read only for
+//! a package dockdoc asks about by name, or for a candidate that might *provide* that name, and
+//! the candidates are the packages whose name starts with a stem (`qemu` for qemu, `iptables`
+//! for iptables-nft, `docker`, `linux`). The trade-off: a provider whose name does not share
+//! the stem (e.g. `podman-docker`, which provides `docker`) is not seen; for the names dockdoc
+//! asks about, the real providers in Arch's repositories and the AUR (`qemu-full`,
+//! `qemu-desktop`, `docker-git`, `iptables`) all do.
 
 use super::{Context, Fact, FactKind::*, FactSpec, Facts, Sysroot, spec};
 

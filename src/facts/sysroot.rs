@@ -1,9 +1,11 @@
 //! Every file dockdoc reads goes through a [`Sysroot`], so `--root DIR` (and the tests'
 //! fixture trees) see exactly what the live system would show.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use rustix::fs::{Mode, OFlags, RawDir};
 
@@ -16,6 +18,39 @@ pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 #[derive(Clone, Debug)]
 pub struct Sysroot {
     root: PathBuf,
+    listings: Arc<Listings>,
+}
+
+/// The directories listed by [`Sysroot::read_dir_names_with_prefix`], each read once per
+/// sysroot: a run reads one snapshot, and pacman's local database is wanted by two probes,
+/// where the kernel's listing of it is the one cost that grows with the database.
+#[derive(Default)]
+struct Listings(Mutex<HashMap<String, Arc<Listing>>>);
+
+/// The names of one directory but `.` and `..`: name `i` is `names[ends[i - 1]..ends[i]]`.
+struct Listing {
+    names: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Listing {
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .filter_map(|(start, end)| self.names.get(start..end))
+    }
+}
+
+impl std::fmt::Debug for Listings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let dirs: Vec<String> = self
+            .0
+            .lock()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        f.debug_tuple("Listings").field(&dirs).finish()
+    }
 }
 
 impl Default for Sysroot {
@@ -26,7 +61,10 @@ impl Default for Sysroot {
 
 impl Sysroot {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Sysroot { root: root.into() }
+        Sysroot {
+            root: root.into(),
+            listings: Arc::default(),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -136,14 +174,37 @@ impl Sysroot {
     }
 
     /// The names of the entries of a directory that start with one of `prefixes`, sorted.
-    /// Names that are not UTF-8 are skipped. One pass over the raw names, without a `stat` or
-    /// an allocation per entry: only the matches are copied and sorted, so a directory of
-    /// thousands of entries costs little more than the kernel's listing of it.
+    /// Names that are not UTF-8 are skipped. The directory is read once per sysroot, in one
+    /// pass without a `stat` or an allocation per entry; only the matches are split out and
+    /// sorted, so a directory of thousands of entries costs little more than the kernel's
+    /// listing of it.
     pub fn read_dir_names_with_prefix(
         &self,
         inside: &str,
         prefixes: &[&str],
     ) -> Result<Vec<String>, ProbeError> {
+        let listing = self.listing(inside)?;
+        let mut names: Vec<String> = listing
+            .iter()
+            .filter(|name| starts_with_any(name, prefixes))
+            .filter_map(|name| std::str::from_utf8(name).ok().map(str::to_owned))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// The names in a directory, read on first use. A failed read is not kept, so it fails
+    /// again the same way.
+    fn listing(&self, inside: &str) -> Result<Arc<Listing>, ProbeError> {
+        if let Some(listing) = self
+            .listings
+            .0
+            .lock()
+            .ok()
+            .and_then(|m| m.get(inside).cloned())
+        {
+            return Ok(listing);
+        }
         let err = |errno: rustix::io::Errno| ProbeError::Io {
             path: inside.to_owned(),
             source: errno.into(),
@@ -157,20 +218,23 @@ impl Sysroot {
         // getdents64 straight into this buffer; each name is borrowed from it.
         let mut buf = Vec::with_capacity(64 * 1024);
         let mut dir = RawDir::new(&fd, buf.spare_capacity_mut());
-        let mut names = Vec::new();
+        let mut listing = Listing {
+            names: Vec::new(),
+            ends: Vec::new(),
+        };
         // A read error ends the listing, as it does for `std::fs::read_dir`.
         while let Some(Ok(entry)) = dir.next() {
             let name = entry.file_name().to_bytes();
-            if starts_with_any(name, prefixes)
-                && name != b"."
-                && name != b".."
-                && let Ok(name) = std::str::from_utf8(name)
-            {
-                names.push(name.to_owned());
+            if name != b"." && name != b".." {
+                listing.names.extend_from_slice(name);
+                listing.ends.push(listing.names.len());
             }
         }
-        names.sort();
-        Ok(names)
+        let listing = Arc::new(listing);
+        if let Ok(mut m) = self.listings.0.lock() {
+            m.insert(inside.to_owned(), Arc::clone(&listing));
+        }
+        Ok(listing)
     }
 }
 
@@ -247,6 +311,33 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn a_directory_is_listed_once_per_sysroot_and_a_failed_listing_is_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Sysroot::new(dir.path());
+        assert!(root.read_dir_names_with_prefix("/d", &["a"]).is_err());
+        fs::create_dir_all(dir.path().join("d/a-1")).unwrap();
+        assert_eq!(
+            root.read_dir_names_with_prefix("/d", &["a"]).unwrap(),
+            ["a-1"]
+        );
+        fs::create_dir(dir.path().join("d/a-2")).unwrap();
+        fs::create_dir(dir.path().join("d/b-1")).unwrap();
+        let clone = root.clone();
+        for r in [&root, &clone] {
+            assert_eq!(
+                r.read_dir_names_with_prefix("/d", &["a", "b"]).unwrap(),
+                ["a-1"]
+            );
+        }
+        assert_eq!(
+            Sysroot::new(dir.path())
+                .read_dir_names_with_prefix("/d", &["a", "b"])
+                .unwrap(),
+            ["a-1", "a-2", "b-1"]
+        );
     }
 
     #[test]
