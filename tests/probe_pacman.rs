@@ -249,6 +249,33 @@ fn thousands_of_unrelated_packages_change_nothing_and_are_never_read() {
     assert_eq!(gather_at(dir.path()), expected);
 }
 
+#[test]
+fn five_thousand_packages_stray_files_and_a_non_utf8_name_change_nothing() {
+    use std::os::unix::ffi::OsStrExt;
+    let scenario = "healthy-docker-host";
+    let expected = gather(scenario);
+    let dir = copy_db(scenario);
+    let local = dir.path().join("var/lib/pacman/local");
+    // Names only, and many sharing a first letter with a looked-up prefix (`bison`,
+    // `bridge-utils`, `docker`, `linux`): reading any of them would fail and show as unknown.
+    for i in 0..5000 {
+        let name = match i % 4 {
+            0 => format!("bench-pkg{i:05}-1.{i}-1"),
+            1 => format!("dbus-thing{i}-1.{i}-1"),
+            2 => format!("libfoo{i}-2.{i}-1"),
+            _ => format!("lua-module{i}-0.{i}-2"),
+        };
+        fs::create_dir(local.join(name)).unwrap();
+    }
+    for stray in ["docker.pacnew", "linux-notes", "iptables"] {
+        fs::write(local.join(stray), "stray\n").unwrap();
+    }
+    fs::create_dir(local.join(std::ffi::OsStr::from_bytes(b"docker-\xff\xfe-1-1"))).unwrap();
+    fs::create_dir(local.join(std::ffi::OsStr::from_bytes(b"\xffbench-1-1"))).unwrap();
+    assert!(local.join("ALPM_DB_VERSION").is_file());
+    assert_eq!(gather_at(dir.path()), expected);
+}
+
 const JUNK: &[u8] = b"\x7fELF\x02\x01\x01\x00\x00\x00\xff\xfe%NAM\x00\n\n%\n%%\n";
 
 #[test]

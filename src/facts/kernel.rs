@@ -564,10 +564,10 @@ fn modules_owned(ctx: &Context, release: &str, tree: &ModuleTree) -> Result<bool
     }
     let entries = ctx
         .sysroot
-        .read_dir_names(PACMAN_LOCAL)
+        .read_dir_names_with_prefix(PACMAN_LOCAL, &["linux"])
         .map_err(|e| e.to_string())?;
     let wanted = format!("usr/lib/modules/{release}/");
-    for entry in entries.iter().filter(|e| e.starts_with("linux")) {
+    for entry in &entries {
         let file = format!("{PACMAN_LOCAL}/{entry}/files");
         let text = match ctx.sysroot.read_optional(&file) {
             Ok(Some(t)) => t,

@@ -1,9 +1,13 @@
 //! Every file dockdoc reads goes through a [`Sysroot`], so `--root DIR` (and the tests'
 //! fixture trees) see exactly what the live system would show.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rustix::fs::{Mode, OFlags, RawDir};
 
 use crate::error::ProbeError;
 
@@ -14,6 +18,39 @@ pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 #[derive(Clone, Debug)]
 pub struct Sysroot {
     root: PathBuf,
+    listings: Arc<Listings>,
+}
+
+/// The directories listed by [`Sysroot::read_dir_names_with_prefix`], each read once per
+/// sysroot: a run reads one snapshot, and pacman's local database is wanted by two probes,
+/// where the kernel's listing of it is the one cost that grows with the database.
+#[derive(Default)]
+struct Listings(Mutex<HashMap<String, Arc<Listing>>>);
+
+/// The names of one directory but `.` and `..`: name `i` is `names[ends[i - 1]..ends[i]]`.
+struct Listing {
+    names: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Listing {
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .filter_map(|(start, end)| self.names.get(start..end))
+    }
+}
+
+impl std::fmt::Debug for Listings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let dirs: Vec<String> = self
+            .0
+            .lock()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        f.debug_tuple("Listings").field(&dirs).finish()
+    }
 }
 
 impl Default for Sysroot {
@@ -24,7 +61,10 @@ impl Default for Sysroot {
 
 impl Sysroot {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Sysroot { root: root.into() }
+        Sysroot {
+            root: root.into(),
+            listings: Arc::default(),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -135,6 +175,79 @@ impl Sysroot {
         names.sort();
         Ok(names)
     }
+
+    /// The names of the entries of a directory that start with one of `prefixes`, sorted.
+    /// Names that are not UTF-8 are skipped. The directory is read once per sysroot, in one
+    /// pass without a `stat` or an allocation per entry; only the matches are split out and
+    /// sorted, so a directory of thousands of entries costs little more than the kernel's
+    /// listing of it.
+    pub fn read_dir_names_with_prefix(
+        &self,
+        inside: &str,
+        prefixes: &[&str],
+    ) -> Result<Vec<String>, ProbeError> {
+        let listing = self.listing(inside)?;
+        let mut names: Vec<String> = listing
+            .iter()
+            .filter(|name| starts_with_any(name, prefixes))
+            .filter_map(|name| std::str::from_utf8(name).ok().map(str::to_owned))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// The names in a directory, read on first use. A failed read is not kept, so it fails
+    /// again the same way.
+    fn listing(&self, inside: &str) -> Result<Arc<Listing>, ProbeError> {
+        if let Some(listing) = self
+            .listings
+            .0
+            .lock()
+            .ok()
+            .and_then(|m| m.get(inside).cloned())
+        {
+            return Ok(listing);
+        }
+        let err = |errno: rustix::io::Errno| ProbeError::Io {
+            path: inside.to_owned(),
+            source: errno.into(),
+        };
+        let fd = rustix::fs::open(
+            self.path(inside),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(err)?;
+        // getdents64 straight into this buffer; each name is borrowed from it.
+        let mut buf = Vec::with_capacity(64 * 1024);
+        let mut dir = RawDir::new(&fd, buf.spare_capacity_mut());
+        let mut listing = Listing {
+            names: Vec::new(),
+            ends: Vec::new(),
+        };
+        // A read error ends the listing, as it does for `std::fs::read_dir`.
+        while let Some(Ok(entry)) = dir.next() {
+            let name = entry.file_name().to_bytes();
+            if name != b"." && name != b".." {
+                listing.names.extend_from_slice(name);
+                listing.ends.push(listing.names.len());
+            }
+        }
+        let listing = Arc::new(listing);
+        if let Ok(mut m) = self.listings.0.lock() {
+            m.insert(inside.to_owned(), Arc::clone(&listing));
+        }
+        Ok(listing)
+    }
+}
+
+/// Whether `name` starts with one of `prefixes`. Most names differ in the first byte, which is
+/// compared inline before a call to compare the rest.
+fn starts_with_any(name: &[u8], prefixes: &[&str]) -> bool {
+    prefixes.iter().any(|p| {
+        let p = p.as_bytes();
+        p.first().is_none_or(|b| name.first() == Some(b)) && name.starts_with(p)
+    })
 }
 
 #[cfg(test)]
@@ -153,6 +266,81 @@ mod tests {
         assert_eq!(root.read_optional("/etc/missing").unwrap(), None);
         let err = root.read_string("/etc").unwrap_err().to_string();
         assert!(err.contains("directory"), "{err}");
+    }
+
+    #[test]
+    fn lists_the_names_with_a_prefix_sorted_skipping_non_utf8() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        fs::create_dir(&d).unwrap();
+        for name in [
+            "linux-2",
+            "docker-1",
+            "linux-1",
+            "dbus-1",
+            "lin",
+            "xorg-xhost-1",
+        ] {
+            fs::create_dir(d.join(name)).unwrap();
+        }
+        fs::write(d.join("ALPM_DB_VERSION"), "9\n").unwrap();
+        fs::write(d.join("docker.txt"), "").unwrap();
+        fs::create_dir(d.join(std::ffi::OsStr::from_bytes(b"docker-\xff"))).unwrap();
+        let root = Sysroot::new(dir.path());
+        assert_eq!(
+            root.read_dir_names_with_prefix("/d", &["linux", "docker"])
+                .unwrap(),
+            ["docker-1", "docker.txt", "linux-1", "linux-2"]
+        );
+        assert!(
+            root.read_dir_names_with_prefix("/d", &[])
+                .unwrap()
+                .is_empty()
+        );
+        // The empty prefix lists what read_dir_names lists.
+        assert_eq!(
+            root.read_dir_names_with_prefix("/d", &[""]).unwrap(),
+            root.read_dir_names("/d").unwrap()
+        );
+        for missing in ["/nope", "/d/ALPM_DB_VERSION"] {
+            let err = root
+                .read_dir_names_with_prefix(missing, &["x"])
+                .unwrap_err();
+            let plain = root.read_dir_names(missing).unwrap_err();
+            assert_eq!(err.to_string(), plain.to_string());
+            assert!(
+                err.to_string().starts_with(&format!("{missing}: ")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_directory_is_listed_once_per_sysroot_and_a_failed_listing_is_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Sysroot::new(dir.path());
+        assert!(root.read_dir_names_with_prefix("/d", &["a"]).is_err());
+        fs::create_dir_all(dir.path().join("d/a-1")).unwrap();
+        assert_eq!(
+            root.read_dir_names_with_prefix("/d", &["a"]).unwrap(),
+            ["a-1"]
+        );
+        fs::create_dir(dir.path().join("d/a-2")).unwrap();
+        fs::create_dir(dir.path().join("d/b-1")).unwrap();
+        let clone = root.clone();
+        for r in [&root, &clone] {
+            assert_eq!(
+                r.read_dir_names_with_prefix("/d", &["a", "b"]).unwrap(),
+                ["a-1"]
+            );
+        }
+        assert_eq!(
+            Sysroot::new(dir.path())
+                .read_dir_names_with_prefix("/d", &["a", "b"])
+                .unwrap(),
+            ["a-1", "a-2", "b-1"]
+        );
     }
 
     #[test]
