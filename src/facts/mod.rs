@@ -434,15 +434,16 @@ pub async fn gather(ctx: &Context) -> Facts {
         let ctx = ctx.clone();
         tokio::task::spawn_blocking(move || gather_files(&ctx))
     };
-    let (files, systemd_facts, docker_facts, display_facts) = tokio::join!(
+    // The Docker probe is polled first: its /info is the slowest answer, so it goes out first.
+    let (files, docker_facts, systemd_facts, display_facts) = tokio::join!(
         files,
-        bounded(ctx, "systemd", systemd::SCHEMA, systemd::gather(ctx)),
         bounded(
             ctx,
             "the Docker daemon",
             docker::SCHEMA,
             docker::gather(ctx)
         ),
+        bounded(ctx, "systemd", systemd::SCHEMA, systemd::gather(ctx)),
         bounded(
             ctx,
             "the X server",

@@ -136,17 +136,35 @@ const LIBVIRT_UNITS: [&str; 4] = [
 ];
 const VIRTLOGD_UNITS: [&str; 2] = ["virtlogd.service", "virtlogd.socket"];
 
+/// One row of ListUnitsByNames: name, description, load, active and sub state, following,
+/// object path, job id, job type, job path.
+type UnitRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    OwnedObjectPath,
+    u32,
+    String,
+    OwnedObjectPath,
+);
+
+#[proxy(
+    interface = "org.freedesktop.systemd1.Manager",
+    default_service = "org.freedesktop.systemd1",
+    default_path = "/org/freedesktop/systemd1"
+)]
+trait Manager {
+    fn list_units_by_names(&self, names: &[&str]) -> zbus::Result<Vec<UnitRow>>;
+}
+
 #[proxy(
     interface = "org.freedesktop.systemd1.Unit",
     default_service = "org.freedesktop.systemd1"
 )]
 trait Unit {
-    #[zbus(property)]
-    fn load_state(&self) -> zbus::Result<String>;
-    #[zbus(property)]
-    fn active_state(&self) -> zbus::Result<String>;
-    #[zbus(property)]
-    fn sub_state(&self) -> zbus::Result<String>;
     #[zbus(property)]
     fn unit_file_state(&self) -> zbus::Result<String>;
 }
@@ -293,30 +311,78 @@ pub fn render_exec_start(commands: &[ExecCommand]) -> Option<String> {
     (!lines.is_empty()).then(|| lines.join(" ; "))
 }
 
-/// The object path systemd serves a unit under: `/org/freedesktop/systemd1/unit/` and the
-/// name with every byte other than an ASCII letter or digit (and a leading digit) written as
-/// `_xx` in hex, as systemd's bus_label_escape does.
-fn unit_path(name: &str) -> String {
-    let mut path = String::from("/org/freedesktop/systemd1/unit/");
-    if name.is_empty() {
-        path.push('_');
-    }
-    for (i, b) in name.bytes().enumerate() {
-        if b.is_ascii_alphabetic() || (b.is_ascii_digit() && i > 0) {
-            path.push(char::from(b));
-        } else {
-            path.push_str(&format!("_{b:02x}"));
-        }
-    }
-    path
+/// Reads one unit in full: its states, unit-file state and result (and a service's exit
+/// status and ExecStart).
+pub async fn read_unit(conn: &Connection, name: &str, timeout: Duration) -> UnitRead {
+    read_units(conn, &[name], timeout, |_| true)
+        .await
+        .pop()
+        .unwrap_or_else(|| Err(format!("{name}: systemd listed no unit")))
 }
 
-/// Reads one unit's properties, all asked at once. The unit is addressed by its object path,
-/// which makes systemd load it as LoadUnit would (a missing unit answers LoadState=not-found),
-/// so one round trip serves.
-pub async fn read_unit(conn: &Connection, name: &str, timeout: Duration) -> UnitRead {
-    let path = OwnedObjectPath::try_from(unit_path(name))
-        .map_err(|e| format!("{name}: not a unit name systemd can serve: {e}"))?;
+/// Reads several units: their load, active and sub states in one ListUnitsByNames call (which
+/// loads each unit as LoadUnit would, so a missing one is listed as not-found), then, for the
+/// units `detailed` picks, the unit-file state and result (and a service's exit status and
+/// ExecStart), all asked at once. Two round trips in all, whatever the number of units; the
+/// reads come back in the order of `names`, each error naming its unit.
+pub async fn read_units(
+    conn: &Connection,
+    names: &[&str],
+    timeout: Duration,
+    detailed: impl Fn(&str) -> bool,
+) -> Vec<UnitRead> {
+    let all_fail = |reason: &str| {
+        names
+            .iter()
+            .map(|n| Err(format!("{n}: {reason}")))
+            .collect::<Vec<UnitRead>>()
+    };
+    let listed = async {
+        let manager = ManagerProxy::builder(conn)
+            .cache_properties(CacheProperties::No)
+            .build()
+            .await?;
+        manager.list_units_by_names(names).await
+    };
+    let rows = match bounded(timeout, "ListUnitsByNames", listed).await {
+        Ok(rows) if rows.len() == names.len() => rows,
+        Ok(rows) => {
+            return all_fail(&format!(
+                "ListUnitsByNames answered {} units for {} names",
+                rows.len(),
+                names.len()
+            ));
+        }
+        Err(reason) => return all_fail(&reason),
+    };
+    let reads = names.iter().zip(rows).map(|(name, row)| {
+        let (_, _, load_state, active_state, sub_state, _, path, ..) = row;
+        let state = UnitState {
+            load_state,
+            active_state,
+            sub_state,
+            ..UnitState::default()
+        };
+        let detail = detailed(name);
+        async move {
+            if detail {
+                read_details(conn, name, path, state, timeout).await
+            } else {
+                Ok(state)
+            }
+        }
+    });
+    futures_util::future::join_all(reads).await
+}
+
+/// Adds a unit's unit-file state and result (and a service's exit status and ExecStart).
+async fn read_details(
+    conn: &Connection,
+    name: &str,
+    path: OwnedObjectPath,
+    mut state: UnitState,
+    timeout: Duration,
+) -> UnitRead {
     let unit = bounded(
         timeout,
         name,
@@ -326,15 +392,7 @@ pub async fn read_unit(conn: &Connection, name: &str, timeout: Duration) -> Unit
             .build(),
     )
     .await?;
-    let common = async {
-        tokio::join!(
-            bounded(timeout, name, unit.load_state()),
-            bounded(timeout, name, unit.active_state()),
-            bounded(timeout, name, unit.sub_state()),
-            bounded(timeout, name, unit.unit_file_state()),
-        )
-    };
-    let mut state = UnitState::default();
+    let file_state = bounded(timeout, name, unit.unit_file_state());
     if name.ends_with(".service") {
         let service = bounded(
             timeout,
@@ -345,18 +403,13 @@ pub async fn read_unit(conn: &Connection, name: &str, timeout: Duration) -> Unit
                 .build(),
         )
         .await?;
-        let ((load, active, sub, file), result, status, exec) = tokio::join!(
-            common,
+        let (file, result, status, exec) = tokio::join!(
+            file_state,
             bounded(timeout, name, service.result()),
             bounded(timeout, name, service.exec_main_status()),
             bounded(timeout, name, service.exec_start()),
         );
-        (
-            state.load_state,
-            state.active_state,
-            state.sub_state,
-            state.unit_file_state,
-        ) = (load?, active?, sub?, file?);
+        state.unit_file_state = file?;
         state.result = Some(result?);
         state.exec_main_status = Some(status?);
         state.exec_start = render_exec_start(&exec?);
@@ -370,23 +423,11 @@ pub async fn read_unit(conn: &Connection, name: &str, timeout: Duration) -> Unit
                 .build(),
         )
         .await?;
-        let ((load, active, sub, file), result) =
-            tokio::join!(common, bounded(timeout, name, socket.result()));
-        (
-            state.load_state,
-            state.active_state,
-            state.sub_state,
-            state.unit_file_state,
-        ) = (load?, active?, sub?, file?);
+        let (file, result) = tokio::join!(file_state, bounded(timeout, name, socket.result()));
+        state.unit_file_state = file?;
         state.result = Some(result?);
     } else {
-        let (load, active, sub, file) = common.await;
-        (
-            state.load_state,
-            state.active_state,
-            state.sub_state,
-            state.unit_file_state,
-        ) = (load?, active?, sub?, file?);
+        state.unit_file_state = file_state.await?;
     }
     Ok(state)
 }
@@ -534,19 +575,22 @@ async fn gather_system(ctx: &Context) -> Facts {
             return facts;
         }
     };
-    let t = ctx.timeout;
-    // Each read is boxed: eight zbus call chains side by side are too big for a small stack.
-    let read = |name| Box::pin(read_unit(&conn, name, t));
-    let (svc, sock, lsvc, lsock, qsvc, qsock, vsvc, vsock) = tokio::join!(
-        read("docker.service"),
-        read("docker.socket"),
-        read(LIBVIRT_UNITS[0]),
-        read(LIBVIRT_UNITS[1]),
-        read(LIBVIRT_UNITS[2]),
-        read(LIBVIRT_UNITS[3]),
-        read(VIRTLOGD_UNITS[0]),
-        read(VIRTLOGD_UNITS[1]),
-    );
+    // docker's units are read in full; of libvirt's, the states say all the checks ask.
+    let names = [
+        "docker.service",
+        "docker.socket",
+        LIBVIRT_UNITS[0],
+        LIBVIRT_UNITS[1],
+        LIBVIRT_UNITS[2],
+        LIBVIRT_UNITS[3],
+        VIRTLOGD_UNITS[0],
+        VIRTLOGD_UNITS[1],
+    ];
+    let reads = read_units(&conn, &names, ctx.timeout, |n| n.starts_with("docker.")).await;
+    let [svc, sock, lsvc, lsock, qsvc, qsock, vsvc, vsock] = <[UnitRead; 8]>::try_from(reads)
+        .unwrap_or_else(|_| {
+            std::array::from_fn(|_| Err("systemd's answer lost a unit".to_owned()))
+        });
     let libvirt = [
         (LIBVIRT_UNITS[0], &lsvc),
         (LIBVIRT_UNITS[1], &lsock),
@@ -574,7 +618,10 @@ async fn gather_user(ctx: &Context) -> Facts {
     match connect(&address, "user bus", ctx.timeout).await {
         Ok(conn) => {
             facts.set("systemd.user_bus", Fact::known(true));
-            let read = read_unit(&conn, "docker.service", ctx.timeout).await;
+            let read = read_units(&conn, &["docker.service"], ctx.timeout, |_| false)
+                .await
+                .pop()
+                .unwrap_or_else(|| Err("docker.service: systemd listed no unit".to_owned()));
             facts.set(
                 "systemd.user_docker_service_active_state",
                 text(&read, |s| Some(s.active_state.clone())),
@@ -632,28 +679,6 @@ mod tests {
             );
         }
         assert_eq!(SYSTEM_KEYS.len() + USER_KEYS.len(), SCHEMA.len());
-    }
-
-    #[test]
-    fn unit_paths_are_escaped_as_systemd_serves_them() {
-        // As `busctl tree org.freedesktop.systemd1` lists them.
-        assert_eq!(
-            unit_path("docker.service"),
-            "/org/freedesktop/systemd1/unit/docker_2eservice"
-        );
-        assert_eq!(
-            unit_path("systemd-journald.socket"),
-            "/org/freedesktop/systemd1/unit/systemd_2djournald_2esocket"
-        );
-        assert_eq!(
-            unit_path("user@1000.service"),
-            "/org/freedesktop/systemd1/unit/user_401000_2eservice"
-        );
-        assert_eq!(
-            unit_path("9p.mount"),
-            "/org/freedesktop/systemd1/unit/_39p_2emount"
-        );
-        assert_eq!(unit_path(""), "/org/freedesktop/systemd1/unit/_");
     }
 
     #[test]

@@ -277,7 +277,7 @@ exec env -i container=dockdoc-test PATH=/usr/sbin:/usr/bin:/sbin:/bin \
         }
     }
 
-    /// Waits until systemd answers LoadUnit on the bus (dbus.service is up and systemd has
+    /// Waits until systemd answers ListUnitsByNames on the bus (dbus.service is up and systemd has
     /// taken its name).
     async fn wait_ready(&mut self) -> Result<(), String> {
         let started = Instant::now();

@@ -1,8 +1,8 @@
 //! The live daemon: a plain connect first (so EACCES, ENOENT and ECONNREFUSED are told apart
-//! as the CLI's messages do), `GET /_ping` by hand on that connection (its headers name the
-//! API version and the release, see `ping`), then bollard for `/info` and the container list,
-//! both at once: `/info` alone takes the daemon several milliseconds, and asking in turn would
-//! add up every answer's wait. Every call has its own timeout, and all of them share a
+//! as the CLI's messages do), then all at once: `GET /_ping` by hand on that connection (its
+//! headers name the API version and the release, see `ping`) and bollard's `/info` and
+//! container list. `/info` alone takes the daemon several milliseconds, and asking in turn
+//! would add up every answer's wait. Every call has its own timeout, and all of them share a
 //! deadline a little shorter than the context's timeout so this probe always reports its own
 //! reason before the orchestrator's bound gives up on it.
 
@@ -186,30 +186,6 @@ async fn ping_on(stream: Stream, budget: &Budget) -> Result<ping::Pong, String> 
     }
 }
 
-/// The API version to speak: the daemon's newest (`Api-Version` of its ping), unless it is
-/// newer than bollard's own.
-fn negotiated(api_version: Option<&str>) -> ClientVersion {
-    let ours = API_DEFAULT_VERSION;
-    let theirs = api_version.and_then(|v| {
-        let (major, minor) = v.trim().split_once('.')?;
-        Some(ClientVersion {
-            major_version: major.parse().ok()?,
-            minor_version: minor.parse().ok()?,
-        })
-    });
-    match theirs {
-        Some(t)
-            if (t.major_version, t.minor_version) < (ours.major_version, ours.minor_version) =>
-        {
-            t
-        }
-        _ => ClientVersion {
-            major_version: ours.major_version,
-            minor_version: ours.minor_version,
-        },
-    }
-}
-
 fn client(target: &Target, secs: u64, version: &ClientVersion) -> Result<Docker, String> {
     match target {
         Target::Unix(path) => Docker::connect_with_unix(path, secs, version),
@@ -248,8 +224,8 @@ async fn ask(docker: &Docker, budget: &Budget) -> Result<Answers, String> {
     Ok(Answers { info, containers })
 }
 
-/// Probes the daemon at `uri`: dial, ping by hand (the API version and release), then the
-/// info and the container list at once, in the API version the ping named.
+/// Probes the daemon at `uri`: dial, then at once the ping by hand (the API version and
+/// release) on that connection, the info and the container list.
 pub async fn probe(uri: &str, limit: Duration) -> Facts {
     let mut facts = Facts::default();
     let budget = Budget::new(limit);
@@ -276,49 +252,47 @@ pub async fn probe(uri: &str, limit: Duration) -> Facts {
             return facts;
         }
     };
-    let pong = match ping_on(stream, &budget).await {
+    // The ping and the questions go out together: the answers wait on the ping only when it
+    // fails, and /info is the slow one.
+    let secs = limit.as_secs().max(1);
+    let mut version = ClientVersion {
+        major_version: API_DEFAULT_VERSION.major_version,
+        minor_version: API_DEFAULT_VERSION.minor_version,
+    };
+    let docker = match client(&target, secs, &version) {
+        Ok(d) => d,
+        Err(e) => {
+            unreachable(&mut facts, format!("{uri}: {e}"));
+            return facts;
+        }
+    };
+    let (pinged, first) = tokio::join!(ping_on(stream, &budget), ask(&docker, &budget));
+    let pong = match pinged {
         Ok(p) => p,
         Err(reason) => {
             unreachable(&mut facts, reason);
             return facts;
         }
     };
-
-    let secs = limit.as_secs().max(1);
-    let mut version = negotiated(pong.api_version.as_deref());
-    let mut answers = None;
-    // A daemon without Api-Version in its ping may still refuse the version; it names the
-    // newest it supports, and the client is rebuilt once at that version.
-    for _ in 0..2 {
-        let docker = match client(&target, secs, &version) {
-            Ok(d) => d,
-            Err(e) => {
-                unreachable(&mut facts, format!("{uri}: {e}"));
-                return facts;
-            }
+    let mut answers = first;
+    // A daemon that refuses the client's API version names the newest it supports; the
+    // questions are asked once more in that version.
+    if let Ok(got) = &answers
+        && let Some(v) = got.info.as_ref().err().and_then(max_supported)
+        && (v.major_version, v.minor_version) != (version.major_version, version.minor_version)
+    {
+        version = v;
+        answers = match client(&target, secs, &version) {
+            Ok(d) => ask(&d, &budget).await,
+            Err(e) => Err(format!("{uri}: {e}")),
         };
-        let got = match ask(&docker, &budget).await {
-            Ok(a) => a,
-            Err(reason) => {
-                unreachable(&mut facts, reason);
-                return facts;
-            }
-        };
-        let retry = got.info.as_ref().err().and_then(max_supported);
-        answers = Some(got);
-        match retry {
-            Some(v)
-                if (v.major_version, v.minor_version)
-                    != (version.major_version, version.minor_version) =>
-            {
-                version = v;
-            }
-            _ => break,
-        }
     }
-    let Some(Answers { info, containers }) = answers else {
-        unreachable(&mut facts, format!("{uri}: no answer was read"));
-        return facts;
+    let Answers { info, containers } = match answers {
+        Ok(a) => a,
+        Err(reason) => {
+            unreachable(&mut facts, reason);
+            return facts;
+        }
     };
     let info = match info {
         Ok(info) => info,
@@ -387,20 +361,6 @@ mod tests {
             message: "boom".into(),
         };
         assert!(max_supported(&other).is_none());
-    }
-
-    #[test]
-    fn speaks_the_daemons_api_version_unless_it_is_newer_than_ours() {
-        let v = |c: ClientVersion| (c.major_version, c.minor_version);
-        let ours = (
-            API_DEFAULT_VERSION.major_version,
-            API_DEFAULT_VERSION.minor_version,
-        );
-        assert_eq!(v(negotiated(Some("1.41"))), (1, 41));
-        assert_eq!(v(negotiated(Some(" 1.24 "))), (1, 24));
-        assert_eq!(v(negotiated(Some("9.99"))), ours);
-        assert_eq!(v(negotiated(None)), ours);
-        assert_eq!(v(negotiated(Some("one.two"))), ours);
     }
 
     #[test]

@@ -2,8 +2,7 @@
 //! would otherwise be asked for: the daemon's newest API version (`Api-Version`) and its
 //! release (`Server: Docker/20.10.24 (linux)`). `/version` costs the daemon as much as `/info`
 //! (it runs `runc --version` and `docker-init --version`), and bollard's ping returns only the
-//! body. Knowing the API version first also lets the client speak a version the daemon accepts
-//! from its first call, as the docker CLI negotiates.
+//! body.
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
