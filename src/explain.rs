@@ -8,7 +8,6 @@
 
 use std::io::{Read, Write};
 use std::ops::ControlFlow;
-use std::os::fd::AsFd;
 
 use anstyle::{AnsiColor, Style};
 use anyhow::{Context as _, Result, bail};
@@ -233,20 +232,13 @@ impl Matcher {
 
     /// Matches every line once; returns one entry per matched check, in order of first match.
     pub fn scan(&self, text: &str) -> Vec<Match> {
-        let Some(pre) = &self.prefilter else {
-            return self.scan_every_line(text);
-        };
-        let (candidates, wanted) = pre.candidates(text);
-        if candidates.is_empty() {
-            return Vec::new();
-        }
-        let Some(set) = self.compile(wanted) else {
-            return Vec::new();
-        };
-        tally(candidates.into_iter(), &set)
+        let mut scan = Scan::new(self);
+        scan.feed(text);
+        scan.finish()
     }
 
     /// [`Matcher::scan`] without the prefilter: every line against every pattern.
+    #[cfg(test)]
     fn scan_every_line(&self, text: &str) -> Vec<Match> {
         match self.compile(0..self.patterns.len()) {
             Some(set) => tally(logical_lines(text), &set),
@@ -266,6 +258,85 @@ impl Matcher {
         // nothing, as an oversized `Pattern` does.
         let set = RegexSet::new(&patterns).ok()?;
         Some(SubSet { set, owner })
+    }
+}
+
+/// A scan fed text a run of whole lines at a time, as it is read: the same matches as
+/// [`Matcher::scan`] over all of it.
+pub struct Scan<'m> {
+    matcher: &'m Matcher,
+    /// Lines fed so far.
+    lines: usize,
+    pending: Pending,
+}
+
+enum Pending {
+    /// The lines that hold a literal (owned: their text is gone by the end), and the patterns
+    /// whose literals they hold.
+    Candidates(Vec<(usize, String)>, std::collections::BTreeSet<usize>),
+    /// Without a prefilter: the set of all patterns, and the matches so far.
+    Every(Option<SubSet>, Vec<Match>),
+}
+
+impl<'m> Scan<'m> {
+    pub fn new(matcher: &'m Matcher) -> Scan<'m> {
+        let pending = match matcher.prefilter {
+            Some(_) => Pending::Candidates(Vec::new(), std::collections::BTreeSet::new()),
+            None => Pending::Every(matcher.compile(0..matcher.patterns.len()), Vec::new()),
+        };
+        Scan {
+            matcher,
+            lines: 0,
+            pending,
+        }
+    }
+
+    /// Scans whole lines of normalised text; the last one is not continued by the next feed.
+    pub fn feed(&mut self, text: &str) {
+        let before = self.lines;
+        match (&mut self.pending, &self.matcher.prefilter) {
+            (Pending::Candidates(lines, wanted), Some(pre)) => {
+                self.lines += pre.candidates(text, |n, line, patterns| {
+                    lines.push((before + n, line.into_owned()));
+                    wanted.extend(patterns);
+                });
+            }
+            (Pending::Every(set, found), _) => {
+                self.lines += text.lines().count();
+                let Some(set) = set else {
+                    return;
+                };
+                let more = tally(logical_lines(text).map(|(n, l)| (before + n, l)), set);
+                for m in more {
+                    match found.iter_mut().find(|f| f.check == m.check) {
+                        Some(f) => f.count += m.count,
+                        None => found.push(m),
+                    }
+                }
+            }
+            (Pending::Candidates(..), None) => {}
+        }
+    }
+
+    /// One entry per matched check, in order of first match.
+    pub fn finish(self) -> Vec<Match> {
+        match self.pending {
+            Pending::Candidates(lines, wanted) => {
+                if lines.is_empty() {
+                    return Vec::new();
+                }
+                match self.matcher.compile(wanted) {
+                    Some(set) => tally(
+                        lines
+                            .into_iter()
+                            .map(|(n, l)| (n, std::borrow::Cow::Owned(l))),
+                        &set,
+                    ),
+                    None => Vec::new(),
+                }
+            }
+            Pending::Every(_, found) => found,
+        }
     }
 }
 
@@ -329,18 +400,16 @@ impl Prefilter {
         Some(Prefilter { literals, owner })
     }
 
-    /// The logical lines that hold a literal, with their numbers, and the patterns (ascending)
-    /// whose literals they hold. A line continued with `\` is searched once joined.
+    /// Calls `found(number, line, patterns)` for each logical line that holds a literal, with the
+    /// patterns whose literals it holds; returns the number of physical lines. A line continued
+    /// with `\` is searched once joined.
     fn candidates<'t>(
         &self,
         text: &'t str,
-    ) -> (
-        Vec<(usize, std::borrow::Cow<'t, str>)>,
-        std::collections::BTreeSet<usize>,
-    ) {
+        mut found: impl FnMut(usize, std::borrow::Cow<'t, str>, &[usize]),
+    ) -> usize {
         use std::borrow::Cow;
-        let mut lines = Vec::new();
-        let mut wanted = std::collections::BTreeSet::new();
+        let mut patterns = Vec::new();
         // Where the next literal in the text starts (past every line already passed).
         let mut next_hit = self.find_from(text, 0);
         let mut physical = PhysicalLines::new(text);
@@ -356,21 +425,18 @@ impl Prefilter {
                     Cow::Borrowed(line)
                 }
             };
-            let head = line_head(&logical);
-            let mut any = false;
-            self.literals.scan(head.as_bytes(), 0, |_, literal| {
-                any = true;
-                if let Some(&p) = self.owner.get(literal) {
-                    wanted.insert(p);
-                }
-                ControlFlow::Continue(())
-            });
-            if any {
-                lines.push((n, logical));
+            patterns.clear();
+            self.literals
+                .scan(line_head(&logical).as_bytes(), 0, |_, literal| {
+                    patterns.extend(self.owner.get(literal));
+                    ControlFlow::Continue(())
+                });
+            if !patterns.is_empty() {
+                found(n, logical, &patterns);
             }
             next_hit = self.find_from(text, physical.offset());
         }
-        (lines, wanted)
+        physical.n
     }
 
     /// The start of the first literal at or after `from`.
@@ -723,37 +789,88 @@ struct JsonExplain<'a> {
     verdict: JsonVerdict<'a>,
 }
 
-fn read_input(args: &ExplainArgs) -> Result<Option<String>> {
+/// The text to explain: given with `--error`, or read from standard input (`-`).
+enum Input<'a> {
+    Text(&'a str),
+    Stdin,
+}
+
+fn input(args: &ExplainArgs) -> Option<Input<'_>> {
     if let Some(text) = &args.error {
-        return Ok(Some(text.clone()));
+        return Some(Input::Text(text));
     }
-    if args.target.as_deref() == Some("-") {
-        let stdin = std::io::stdin();
-        // A redirected file says its size: read it into one allocation of the right size.
-        let size = stdin
-            .as_fd()
-            .try_clone_to_owned()
-            .ok()
-            .and_then(|fd| std::fs::File::from(fd).metadata().ok())
-            .filter(std::fs::Metadata::is_file)
-            .map_or(0, |m| m.len().min(MAX_INPUT_BYTES) + 1);
-        let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        stdin
-            .lock()
-            .take(MAX_INPUT_BYTES + 1)
-            .read_to_end(&mut buf)
-            .context("cannot read standard input")?;
-        if buf.len() as u64 > MAX_INPUT_BYTES {
+    (args.target.as_deref() == Some("-")).then_some(Input::Stdin)
+}
+
+/// Input is read this much at a time, and scanned a run of whole lines at a time, so a long log
+/// is never held whole.
+const READ_BLOCK: usize = 256 * 1024;
+
+/// Reads and scans `input` as [`Matcher::scan`] scans its whole text, normalised.
+///
+/// Normalising is local to lines, apart from `\` continuations (a run of lines is never cut
+/// inside one) and escape sequences (an OSC title runs to its terminator, lines away): from the
+/// first escape byte on, the rest is read and normalised in one piece.
+fn scan_input(matcher: &Matcher, mut input: impl Read) -> Result<Vec<Match>> {
+    let mut scan = Scan::new(matcher);
+    let mut buf = vec![0u8; READ_BLOCK];
+    let mut filled = 0;
+    let mut total: u64 = 0;
+    let mut whole = false;
+    loop {
+        if filled == buf.len() {
+            // A line (or a run of continued lines) longer than the buffer, or the rest after an
+            // escape.
+            buf.resize(buf.len() * 2, 0);
+        }
+        let n = match input.read(buf.get_mut(filled..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e).context("cannot read standard input"),
+        };
+        filled += n;
+        total += n as u64;
+        if total > MAX_INPUT_BYTES {
             bail!(
                 "the input is larger than {MAX_INPUT_BYTES} bytes; paste the part around the error"
             );
         }
-        // Valid UTF-8 (nearly every log) is kept as read, without a copy.
-        return Ok(Some(String::from_utf8(buf).unwrap_or_else(|e| {
-            String::from_utf8_lossy(e.as_bytes()).into_owned()
-        })));
+        if whole {
+            continue;
+        }
+        let read = buf.get(..filled).unwrap_or_default();
+        let Some(cut) = last_line_end(read) else {
+            continue;
+        };
+        let lines = String::from_utf8_lossy(read.get(..cut).unwrap_or_default());
+        if memchr::memchr(0x1b, lines.as_bytes()).is_some() {
+            whole = true;
+            continue;
+        }
+        scan.feed(&normalised(&lines));
+        buf.copy_within(cut..filled, 0);
+        filled -= cut;
     }
-    Ok(None)
+    let rest = String::from_utf8_lossy(buf.get(..filled).unwrap_or_default());
+    scan.feed(&normalised(&rest));
+    Ok(scan.finish())
+}
+
+/// Where the last complete line of `read` ends (past its newline), unless a `\` continues it
+/// (then the one before).
+fn last_line_end(read: &[u8]) -> Option<usize> {
+    let mut end = read.len();
+    loop {
+        let nl = memchr::memrchr(b'\n', read.get(..end)?)?;
+        let line = read.get(..nl)?;
+        // A CR before the newline is part of a CRLF, not of the line.
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if !line.ends_with(b"\\") {
+            return Some(nl + 1);
+        }
+        end = nl;
+    }
 }
 
 /// The verdict over ranked candidates: the first failing check, or why there is none.
@@ -819,7 +936,7 @@ fn verdict<'a>(ranked: &[Candidate<'a>], offline: bool) -> JsonVerdict<'a> {
 
 pub fn run(catalog: &Catalog, args: &ExplainArgs) -> Result<u8> {
     let mut out = stream(args.color);
-    let Some(text) = read_input(args)? else {
+    let Some(input) = input(args) else {
         let id = args.target.as_deref().unwrap_or_default();
         let Some(check) = catalog.get(id) else {
             bail!("no check has the id `{id}` (see `dockdoc list`)");
@@ -836,7 +953,10 @@ pub fn run(catalog: &Catalog, args: &ExplainArgs) -> Result<u8> {
     };
 
     let matcher = Matcher::new(catalog)?;
-    let matches = matcher.scan(&normalised(&text));
+    let matches = match input {
+        Input::Text(text) => matcher.scan(&normalised(text)),
+        Input::Stdin => scan_input(&matcher, std::io::stdin().lock())?,
+    };
     let facts: Option<Facts> = if args.offline || matches.is_empty() {
         None
     } else {
@@ -1252,5 +1372,107 @@ mod tests {
         assert_eq!(m.scan(text).len(), 1);
         // No patterns: nothing matches.
         assert!(make(&[]).scan(text).is_empty());
+        // Read in pieces, without a prefilter: counts add up over the pieces.
+        let m = make(&[r"\d+ errors?", "foo", ".*"]);
+        let raw = text.repeat(3);
+        let reader = Trickle {
+            data: raw.as_bytes(),
+            rng: Lcg(3),
+            most: 7,
+        };
+        let streamed = scan_input(&m, reader).unwrap();
+        assert_eq!(streamed, m.scan_every_line(&raw));
+        assert_eq!(
+            streamed.iter().map(|f| f.count).collect::<Vec<_>>(),
+            [3, 15, 6]
+        );
+    }
+
+    /// Hands out its bytes a few at a time, as a pipe might.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        rng: Lcg,
+        most: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = (1 + self.rng.next(self.most))
+                .min(buf.len())
+                .min(self.data.len());
+            let (now, later) = self.data.split_at(n);
+            buf[..n].copy_from_slice(now);
+            self.data = later;
+            Ok(n)
+        }
+    }
+
+    /// Scanning `raw` as it trickles in matches scanning all of it at once.
+    fn assert_streams_like_whole(raw: &[u8], most: usize, seed: u64) {
+        let (m, _) = builtin();
+        let whole = m.scan(&normalise(&String::from_utf8_lossy(raw)));
+        let reader = Trickle {
+            data: raw,
+            rng: Lcg(seed),
+            most,
+        };
+        let streamed = scan_input(m, reader).unwrap();
+        assert_eq!(streamed, whole, "{:?}", String::from_utf8_lossy(raw));
+    }
+
+    #[test]
+    fn input_read_in_pieces_matches_as_if_read_whole() {
+        let error = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?";
+        let cases: Vec<Vec<u8>> = vec![
+            format!("a\nb\n{error}\nc\n{error}\n").into_bytes(),
+            format!("a\r\n{error}\r\nb\r\r\n{error}").into_bytes(),
+            // Continuations across reads, also with CRLF and a CR line end after the `\`.
+            b"docker run \\\n  --device /dev/kvm \\\r\n  alpine\nerror gathering device\\\r\ninformation while adding custom device \"/dev/kvm\"\nx\\\r\r\nerror gathering device\\\n".to_vec(),
+            // A multi-byte character and invalid bytes split across reads.
+            [b"caf\xc3\xa9 \xff\n" as &[u8], error.as_bytes(), b"\n\xe2\x84"].concat(),
+            // An OSC title that runs over lines swallows their line ends.
+            format!("one\n\x1b]0;title\n{error}\n\x07{error}\nlast {error}").into_bytes(),
+            format!("one\n\x1b[31m{error}\x1b[0m\n").into_bytes(),
+            b"".to_vec(),
+            b"\\".to_vec(),
+        ];
+        for (i, raw) in cases.iter().enumerate() {
+            for most in [1, 3, 17, 4096] {
+                assert_streams_like_whole(raw, most, i as u64);
+            }
+        }
+    }
+
+    #[test]
+    fn input_with_lines_longer_than_a_read_block_matches_as_if_read_whole() {
+        let error = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock.";
+        let long = "y".repeat(READ_BLOCK + 100);
+        let mut raw = String::new();
+        for line in 0..40 {
+            raw.push_str(if line % 7 == 0 { &long } else { "chatter" });
+            raw.push_str(if line % 5 == 0 { " \\\n" } else { "\n" });
+            if line % 3 == 0 {
+                raw.push_str(error);
+                raw.push('\n');
+            }
+        }
+        assert_streams_like_whole(raw.as_bytes(), READ_BLOCK / 3, 1);
+        assert_streams_like_whole(raw.as_bytes(), READ_BLOCK * 3, 2);
+    }
+
+    #[test]
+    fn input_over_the_limit_is_refused() {
+        struct Endless;
+        impl Read for Endless {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                for (i, b) in buf.iter_mut().enumerate() {
+                    *b = if i % 80 == 79 { b'\n' } else { b'x' };
+                }
+                Ok(buf.len())
+            }
+        }
+        let (m, _) = builtin();
+        let err = scan_input(m, Endless).unwrap_err();
+        assert!(err.to_string().contains("larger than"), "{err}");
     }
 }
