@@ -1,8 +1,9 @@
 //! `dockdoc explain`: a check's documentation (`explain ID`, like `ruff rule` and
 //! `clippy --explain`), or the cause of an error message (`explain --error TEXT`, `explain -`).
 //!
-//! Error text is matched against every check's `explains` patterns, compiled once into a
-//! [`RegexSet`] and run over each line in one pass. The matched checks are then evaluated on this
+//! Error text is matched against every check's `explains` patterns: a skipping search for the
+//! literals every match holds picks out the few lines worth matching, and a [`RegexSet`] of the
+//! patterns those literals belong to decides them. The matched checks are then evaluated on this
 //! machine (same probes, same options), so the candidate that actually fails here comes first
 //! and the others are shown as ruled out, with their evidence.
 
@@ -210,19 +211,21 @@ struct Prefilter {
 impl Matcher {
     pub fn new(catalog: &Catalog) -> Result<Matcher> {
         let mut patterns = Vec::new();
+        let mut hirs = Vec::new();
         let mut owner = Vec::new();
         for (i, c) in catalog.checks.iter().enumerate() {
             for r in &c.explains {
                 patterns.push(r.as_str().to_owned());
+                hirs.push(r.hir());
                 owner.push(i);
             }
         }
-        Ok(Matcher::with_patterns(patterns, owner))
+        Ok(Matcher::with_patterns(patterns, &hirs, owner))
     }
 
-    /// Patterns, each with the index of its check.
-    fn with_patterns(patterns: Vec<String>, owner: Vec<usize>) -> Matcher {
-        let prefilter = Prefilter::new(&patterns);
+    /// Patterns, parsed, each with the index of its check.
+    fn with_patterns(patterns: Vec<String>, hirs: &[&Hir], owner: Vec<usize>) -> Matcher {
+        let prefilter = Prefilter::new(hirs);
         Matcher {
             patterns,
             owner,
@@ -381,16 +384,15 @@ fn tally<'t>(
 }
 
 impl Prefilter {
-    /// `None` when a pattern does not parse or has no required literal, or the automaton cannot
-    /// be built: the caller then matches every line.
-    fn new(patterns: &[String]) -> Option<Prefilter> {
+    /// `None` when a pattern has no required literal, or the shortest is too short to skip
+    /// with: the caller then matches every line.
+    fn new(patterns: &[&Hir]) -> Option<Prefilter> {
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut owner = Vec::new();
-        for (i, p) in patterns.iter().enumerate() {
-            let hir = regex_syntax::Parser::new().parse(p).ok()?;
-            let required = required_literals(&hir)?;
+        for (i, hir) in patterns.iter().enumerate() {
+            let required = required_literals(hir)?;
             // A literal holding a newline never occurs in a line, so a pattern requiring it
-            // matches no line: it needs no literal in the automaton.
+            // matches no line: it needs no literal in the search.
             for lit in required.into_iter().filter(|l| !l.contains(&b'\n')) {
                 literals.push(lit);
                 owner.push(i);
@@ -843,7 +845,7 @@ fn scan_input(matcher: &Matcher, mut input: impl Read) -> Result<Vec<Match>> {
         let Some(cut) = last_line_end(read) else {
             continue;
         };
-        let lines = String::from_utf8_lossy(read.get(..cut).unwrap_or_default());
+        let lines = lossy(read.get(..cut).unwrap_or_default());
         if memchr::memchr(0x1b, lines.as_bytes()).is_some() {
             whole = true;
             continue;
@@ -852,9 +854,17 @@ fn scan_input(matcher: &Matcher, mut input: impl Read) -> Result<Vec<Match>> {
         buf.copy_within(cut..filled, 0);
         filled -= cut;
     }
-    let rest = String::from_utf8_lossy(buf.get(..filled).unwrap_or_default());
+    let rest = lossy(buf.get(..filled).unwrap_or_default());
     scan.feed(&normalised(&rest));
     Ok(scan.finish())
+}
+
+/// [`String::from_utf8_lossy`], quicker on valid UTF-8 (nearly every log).
+fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 /// Where the last complete line of `read` ends (past its newline), unless a `\` continues it
@@ -1345,8 +1355,13 @@ mod tests {
     #[test]
     fn patterns_without_a_usable_literal_fall_back_to_matching_every_line() {
         let make = |patterns: &[&str]| {
+            let hirs: Vec<Hir> = patterns
+                .iter()
+                .map(|p| regex_syntax::Parser::new().parse(p).unwrap())
+                .collect();
             Matcher::with_patterns(
                 patterns.iter().map(|p| (*p).to_owned()).collect(),
+                &hirs.iter().collect::<Vec<_>>(),
                 (0..patterns.len()).collect(),
             )
         };
