@@ -145,17 +145,20 @@ impl fmt::Display for Origin {
 #[derive(Clone, Debug)]
 pub struct Pattern {
     source: String,
+    /// The parsed pattern, kept so `explain` can draw its literals without parsing it again.
+    hir: regex_syntax::hir::Hir,
     compiled: std::sync::OnceLock<Option<Regex>>,
 }
 
 impl Pattern {
     /// A pattern whose syntax `regex_syntax` accepted; the error is the parser's message.
     pub fn new(source: String) -> Result<Pattern, String> {
-        regex_syntax::Parser::new()
+        let hir = regex_syntax::Parser::new()
             .parse(&source)
             .map_err(|e| e.to_string())?;
         Ok(Pattern {
             source,
+            hir,
             compiled: std::sync::OnceLock::new(),
         })
     }
@@ -172,6 +175,11 @@ impl Pattern {
 
     pub fn as_str(&self) -> &str {
         &self.source
+    }
+
+    /// The pattern as `regex_syntax` parsed it (the same parse `Regex::new` makes).
+    pub fn hir(&self) -> &regex_syntax::hir::Hir {
+        &self.hir
     }
 
     /// The compiled regex; `None` only if it exceeds the regex size limits.
