@@ -224,7 +224,7 @@ impl Matcher {
     }
 
     /// Patterns, parsed, each with the index of its check.
-    fn with_patterns(patterns: Vec<String>, hirs: &[&Hir], owner: Vec<usize>) -> Matcher {
+    fn with_patterns(patterns: Vec<String>, hirs: &[Option<&Hir>], owner: Vec<usize>) -> Matcher {
         let prefilter = Prefilter::new(hirs);
         Matcher {
             patterns,
@@ -384,13 +384,13 @@ fn tally<'t>(
 }
 
 impl Prefilter {
-    /// `None` when a pattern has no required literal, or the shortest is too short to skip
-    /// with: the caller then matches every line.
-    fn new(patterns: &[&Hir]) -> Option<Prefilter> {
+    /// `None` when a pattern does not parse or has no required literal, or the shortest is
+    /// too short to skip with: the caller then matches every line.
+    fn new(patterns: &[Option<&Hir>]) -> Option<Prefilter> {
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut owner = Vec::new();
         for (i, hir) in patterns.iter().enumerate() {
-            let required = required_literals(hir)?;
+            let required = required_literals((*hir)?)?;
             // A literal holding a newline never occurs in a line, so a pattern requiring it
             // matches no line: it needs no literal in the search.
             for lit in required.into_iter().filter(|l| !l.contains(&b'\n')) {
@@ -1218,6 +1218,18 @@ mod tests {
     }
 
     #[test]
+    fn a_pattern_that_does_not_parse_turns_the_prefilter_off() {
+        let ok = regex_syntax::Parser::new().parse("cannot connect").unwrap();
+        assert!(Prefilter::new(&[Some(&ok)]).is_some());
+        assert!(Prefilter::new(&[Some(&ok), None]).is_none());
+        let bad = crate::catalog::Pattern::builtin("(unclosed");
+        assert!(bad.hir().is_none());
+        assert!(!bad.is_match("(unclosed"));
+        let good = crate::catalog::Pattern::builtin("docker\\.sock");
+        assert!(good.hir().is_some());
+    }
+
+    #[test]
     fn required_literals_are_the_ones_every_match_holds() {
         let lits = |re: &str| {
             required_literals(&regex_syntax::Parser::new().parse(re).unwrap()).map(|set| {
@@ -1361,7 +1373,7 @@ mod tests {
                 .collect();
             Matcher::with_patterns(
                 patterns.iter().map(|p| (*p).to_owned()).collect(),
-                &hirs.iter().collect::<Vec<_>>(),
+                &hirs.iter().map(Some).collect::<Vec<_>>(),
                 (0..patterns.len()).collect(),
             )
         };

@@ -140,13 +140,15 @@ impl fmt::Display for Origin {
     }
 }
 
-/// An `explains` pattern: its syntax is checked when the catalog loads, but it is compiled only
+/// An `explains` pattern: a user's pattern is parsed when the catalog loads (so a mistake is
+/// reported with its place), a built-in one when `explain` first needs it; it is compiled only
 /// when error text is matched against it, so `check` never pays for the regex automata.
 #[derive(Clone, Debug)]
 pub struct Pattern {
     source: String,
-    /// The parsed pattern, kept so `explain` can draw its literals without parsing it again.
-    hir: regex_syntax::hir::Hir,
+    /// The parsed pattern, kept so `explain` can draw its literals without parsing it again;
+    /// `None` inside if it does not parse.
+    hir: std::sync::OnceLock<Option<regex_syntax::hir::Hir>>,
     compiled: std::sync::OnceLock<Option<Regex>>,
 }
 
@@ -158,7 +160,7 @@ impl Pattern {
             .map_err(|e| e.to_string())?;
         Ok(Pattern {
             source,
-            hir,
+            hir: std::sync::OnceLock::from(Some(hir)),
             compiled: std::sync::OnceLock::new(),
         })
     }
@@ -169,6 +171,7 @@ impl Pattern {
     pub fn builtin(source: &str) -> Pattern {
         Pattern {
             source: source.to_owned(),
+            hir: std::sync::OnceLock::new(),
             compiled: std::sync::OnceLock::new(),
         }
     }
@@ -177,9 +180,12 @@ impl Pattern {
         &self.source
     }
 
-    /// The pattern as `regex_syntax` parsed it (the same parse `Regex::new` makes).
-    pub fn hir(&self) -> &regex_syntax::hir::Hir {
-        &self.hir
+    /// The pattern as `regex_syntax` parses it (the same parse `Regex::new` makes); `None`
+    /// when it does not parse.
+    pub fn hir(&self) -> Option<&regex_syntax::hir::Hir> {
+        self.hir
+            .get_or_init(|| regex_syntax::Parser::new().parse(&self.source).ok())
+            .as_ref()
     }
 
     /// The compiled regex; `None` only if it exceeds the regex size limits.
