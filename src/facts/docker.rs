@@ -62,7 +62,11 @@ pub const SCHEMA: &[FactSpec] = &[
         Text,
         "none, permission-denied, not-found, refused, timeout or other: what connecting to the socket gave",
     ),
-    spec("docker.reachable", Bool, "the daemon answered /_ping"),
+    spec(
+        "docker.reachable",
+        Bool,
+        "the daemon answered /_ping and /info",
+    ),
     spec(
         "docker.unreachable_reason",
         Text,
@@ -71,9 +75,13 @@ pub const SCHEMA: &[FactSpec] = &[
     spec(
         "docker.server_version",
         Text,
-        "the daemon's version (/version)",
+        "the daemon's version (/info ServerVersion, else the Server header of /_ping)",
     ),
-    spec("docker.api_version", Text, "the daemon's API version"),
+    spec(
+        "docker.api_version",
+        Text,
+        "the newest API version the daemon speaks (the Api-Version header of /_ping)",
+    ),
     spec(
         "docker.storage_driver",
         Text,
