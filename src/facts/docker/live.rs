@@ -201,7 +201,7 @@ fn all(facts: &mut Facts, fact: &Fact) {
     }
 }
 
-/// What the daemon answered after `/_ping`.
+/// What the daemon answered besides `/_ping`.
 struct Answers {
     info: Result<SystemInfo, bollard::errors::Error>,
     containers: Result<Vec<ContainerSummary>, String>,
