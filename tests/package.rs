@@ -205,7 +205,7 @@ fn pkgbuild_follows_the_package_and_rust_guidelines() {
     );
     for needle in [
         "cargo fetch --locked --target \"$(rustc -vV | sed -n 's/host: //p')\"",
-        "cargo build --frozen --release",
+        "cargo build --frozen --profile dist",
         "cargo test --frozen",
         "export CARGO_TARGET_DIR=target",
         "export RUSTUP_TOOLCHAIN=stable",
