@@ -18,14 +18,26 @@ pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 #[derive(Clone, Debug)]
 pub struct Sysroot {
     root: PathBuf,
-    listings: Arc<Listings>,
+    kept: Arc<Kept>,
 }
 
-/// The directories listed by [`Sysroot::read_dir_names_with_prefix`], each read once per
-/// sysroot: a run reads one snapshot, and pacman's local database is wanted by two probes,
-/// where the kernel's listing of it is the one cost that grows with the database.
+/// What this sysroot has already read, so each file and directory is read once per run: the
+/// run sees one snapshot, and probes that need the same source (`/etc/group` for the user and
+/// the socket's group, `/proc/cpuinfo` for the CPU count and the virtualisation flags, pacman's
+/// local database for the kernel and the packages) share one read.
 #[derive(Default)]
-struct Listings(Mutex<HashMap<String, Arc<Listing>>>);
+struct Kept {
+    /// Directories listed by [`Sysroot::read_dir_names_with_prefix`].
+    listings: Mutex<HashMap<String, Arc<Listing>>>,
+    /// Files read by [`Sysroot::read_bytes`]: their bytes, or the OS error reading them gave.
+    files: Mutex<HashMap<String, KeptFile>>,
+}
+
+#[derive(Clone)]
+enum KeptFile {
+    Bytes(Arc<[u8]>),
+    OsError(i32),
+}
 
 /// The names of one directory but `.` and `..`: name `i` is `names[ends[i - 1]..ends[i]]`.
 struct Listing {
@@ -42,14 +54,17 @@ impl Listing {
     }
 }
 
-impl std::fmt::Debug for Listings {
+impl std::fmt::Debug for Kept {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let dirs: Vec<String> = self
-            .0
-            .lock()
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default();
-        f.debug_tuple("Listings").field(&dirs).finish()
+        fn keys<V>(m: &Mutex<HashMap<String, V>>) -> Vec<String> {
+            m.lock()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default()
+        }
+        f.debug_struct("Kept")
+            .field("listings", &keys(&self.listings))
+            .field("files", &keys(&self.files))
+            .finish()
     }
 }
 
@@ -63,7 +78,7 @@ impl Sysroot {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Sysroot {
             root: root.into(),
-            listings: Arc::default(),
+            kept: Arc::default(),
         }
     }
 
@@ -88,7 +103,39 @@ impl Sysroot {
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
+    /// Reads a file, refusing files over [`MAX_FILE_BYTES`] and anything but a regular file.
+    /// A file is read once per sysroot; a later read gets the same bytes, or the same OS error.
     pub fn read_bytes(&self, inside: &str) -> Result<Vec<u8>, ProbeError> {
+        let kept = self
+            .kept
+            .files
+            .lock()
+            .ok()
+            .and_then(|m| m.get(inside).cloned());
+        match kept {
+            Some(KeptFile::Bytes(bytes)) => return Ok(bytes.to_vec()),
+            Some(KeptFile::OsError(code)) => {
+                return Err(ProbeError::Io {
+                    path: inside.to_owned(),
+                    source: std::io::Error::from_raw_os_error(code),
+                });
+            }
+            None => {}
+        }
+        let read = self.read_bytes_now(inside);
+        let keep = match &read {
+            Ok(bytes) => Some(KeptFile::Bytes(Arc::from(bytes.as_slice()))),
+            Err(ProbeError::Io { source, .. }) => source.raw_os_error().map(KeptFile::OsError),
+            // Refusals (a directory, a FIFO, too large) are decided again, cheaply.
+            Err(_) => None,
+        };
+        if let (Some(keep), Ok(mut m)) = (keep, self.kept.files.lock()) {
+            m.insert(inside.to_owned(), keep);
+        }
+        read
+    }
+
+    fn read_bytes_now(&self, inside: &str) -> Result<Vec<u8>, ProbeError> {
         let path = self.path(inside);
         let err = |source| ProbeError::Io {
             path: inside.to_owned(),
@@ -200,8 +247,8 @@ impl Sysroot {
     /// again the same way.
     fn listing(&self, inside: &str) -> Result<Arc<Listing>, ProbeError> {
         if let Some(listing) = self
+            .kept
             .listings
-            .0
             .lock()
             .ok()
             .and_then(|m| m.get(inside).cloned())
@@ -234,7 +281,7 @@ impl Sysroot {
             }
         }
         let listing = Arc::new(listing);
-        if let Ok(mut m) = self.listings.0.lock() {
+        if let Ok(mut m) = self.kept.listings.lock() {
             m.insert(inside.to_owned(), Arc::clone(&listing));
         }
         Ok(listing)
@@ -314,6 +361,42 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn a_file_is_read_once_per_sysroot_with_its_bytes_or_its_os_error() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("etc")).unwrap();
+        fs::write(dir.path().join("etc/group"), "docker:x:969:alice\n").unwrap();
+        let root = Sysroot::new(dir.path());
+        let missing = root.read_bytes("/etc/absent").unwrap_err().to_string();
+        assert_eq!(
+            root.read_string("/etc/group").unwrap(),
+            "docker:x:969:alice\n"
+        );
+        fs::write(dir.path().join("etc/group"), "changed\n").unwrap();
+        fs::write(dir.path().join("etc/absent"), "now here\n").unwrap();
+        let clone = root.clone();
+        for r in [&root, &clone] {
+            assert_eq!(r.read_string("/etc/group").unwrap(), "docker:x:969:alice\n");
+            assert_eq!(
+                r.read_bytes("/etc/absent").unwrap_err().to_string(),
+                missing
+            );
+        }
+        assert_eq!(
+            Sysroot::new(dir.path()).read_string("/etc/group").unwrap(),
+            "changed\n"
+        );
+        // A refusal is not an OS error: it is decided again.
+        assert!(matches!(
+            root.read_bytes("/etc"),
+            Err(ProbeError::NotAFile { .. })
+        ));
+        assert!(matches!(
+            root.read_bytes("/etc"),
+            Err(ProbeError::NotAFile { .. })
+        ));
     }
 
     #[test]
