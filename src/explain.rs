@@ -140,6 +140,23 @@ fn normalised(text: &str) -> std::borrow::Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `head` (a line without its final `\`) joined by spaces with the lines that continue it: up to
+/// and including the first that does not end in `\`.
+fn join_continued<'a>(head: &str, rest: impl Iterator<Item = &'a str>) -> String {
+    let mut joined = String::from(head);
+    for next in rest {
+        joined.push(' ');
+        match next.strip_suffix('\\') {
+            Some(more) => joined.push_str(more),
+            None => {
+                joined.push_str(next);
+                break;
+            }
+        }
+    }
+    joined
+}
+
 /// The lines of normalised text with shell `\` continuations joined, so a wrapped
 /// `docker run … \` command is one line; each comes with the number (from 1) of its first
 /// physical line. Lines without a continuation are borrowed, not copied.
@@ -151,18 +168,10 @@ pub fn logical_lines(text: &str) -> impl Iterator<Item = (usize, std::borrow::Co
         let Some(head) = line.strip_suffix('\\') else {
             return Some((n + 1, Cow::Borrowed(line)));
         };
-        let mut joined = String::from(head);
-        for (_, next) in lines.by_ref() {
-            joined.push(' ');
-            match next.strip_suffix('\\') {
-                Some(more) => joined.push_str(more),
-                None => {
-                    joined.push_str(next);
-                    break;
-                }
-            }
-        }
-        Some((n + 1, Cow::Owned(joined)))
+        Some((
+            n + 1,
+            Cow::Owned(join_continued(head, lines.by_ref().map(|(_, l)| l))),
+        ))
     })
 }
 
@@ -610,18 +619,7 @@ impl<'t> PhysicalLines<'t> {
     /// `head` (a line without its final `\`) joined with the lines that continue it, as
     /// [`logical_lines`] joins them.
     fn join_continued(&mut self, head: &str) -> String {
-        let mut joined = String::from(head);
-        while let Some((_, _, next)) = self.next() {
-            joined.push(' ');
-            match next.strip_suffix('\\') {
-                Some(more) => joined.push_str(more),
-                None => {
-                    joined.push_str(next);
-                    break;
-                }
-            }
-        }
-        joined
+        join_continued(head, std::iter::from_fn(|| self.next().map(|(_, _, l)| l)))
     }
 }
 
