@@ -198,8 +198,8 @@ async fn a_bus_without_systemd_answers_but_units_are_unknown() {
         ..Endpoints::default()
     })
     .await;
-    assert_eq!(facts.get("systemd.system_bus"), known(true));
-    assert_eq!(facts.get("systemd.user_bus"), known(true));
+    assert_eq!(facts.get("systemd.system_bus"), known(true), "{facts:#?}");
+    assert_eq!(facts.get("systemd.user_bus"), known(true), "{facts:#?}");
     for key in [
         "systemd.docker_service_active_state",
         "systemd.user_docker_service_active_state",
