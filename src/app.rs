@@ -125,7 +125,10 @@ pub fn gather(probe: &ProbeArgs) -> Result<Facts> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let facts = runtime.block_on(facts::gather(&ctx));
+    let options = crate::gather::Options {
+        no_activate: probe.no_activate,
+    };
+    let facts = runtime.block_on(crate::gather::gather(&ctx, options));
     // A probe that timed out may still hold a connection; do not wait for it.
     runtime.shutdown_background();
     Ok(facts)

@@ -118,6 +118,11 @@ pub struct ProbeArgs {
     /// The D-Bus user bus address, for a rootless daemon under systemd --user
     #[arg(long, value_name = "ADDRESS")]
     pub user_bus: Option<String>,
+    /// Do not connect to the Docker socket when that would start docker.service: while
+    /// docker.socket listens and the daemon is not running, connecting makes systemd start it
+    /// (socket activation); the daemon's own facts are then skipped
+    #[arg(long)]
+    pub no_activate: bool,
 }
 
 #[derive(Clone, Debug, Args)]

@@ -189,9 +189,15 @@ pub fn shell_quote(word: &str) -> String {
 }
 
 /// Evaluates one check. Pure: the same facts always give the same finding.
+/// The fact that says which kind of daemon the CLI talks to (`endpoints` in a check).
+const ENDPOINT_KIND: &str = "docker.endpoint_kind";
+
 pub fn evaluate_check(check: &Check, facts: &Facts, skipped_by_user: bool) -> Finding {
-    let evidence: Vec<Evidence> = check
-        .fact_keys()
+    let mut keys = check.fact_keys();
+    if check.endpoints.is_some() && !keys.contains(&ENDPOINT_KIND) {
+        keys.push(ENDPOINT_KIND);
+    }
+    let evidence: Vec<Evidence> = keys
         .into_iter()
         .map(|key| Evidence {
             fact: key.to_owned(),
@@ -207,9 +213,35 @@ pub fn evaluate_check(check: &Check, facts: &Facts, skipped_by_user: bool) -> Fi
         summary,
         evidence: evidence.clone(),
         fix,
+        consequence_of: None,
     };
     if skipped_by_user {
         return finding(Status::Skipped, "skipped with --skip".into(), Vec::new());
+    }
+    if let Some(kinds) = &check.endpoints {
+        match facts.get(ENDPOINT_KIND) {
+            Fact::Known {
+                value: Value::Text(kind),
+            } if !kinds.contains(&kind) => {
+                return finding(
+                    Status::NotApplicable,
+                    format!(
+                        "does not apply: this check judges {} daemons, and the CLI talks to a {kind} one ({})",
+                        kinds.join(" and "),
+                        shown(facts, "docker.endpoint")
+                    ),
+                    Vec::new(),
+                );
+            }
+            Fact::Unknown { reason } => {
+                return finding(
+                    Status::Unknown,
+                    format!("unknown, because {ENDPOINT_KIND}: {reason}"),
+                    Vec::new(),
+                );
+            }
+            _ => {}
+        }
     }
     let undecided = |t: Truth| match t {
         Truth::Unknown(reasons) => Some(finding(
@@ -275,9 +307,96 @@ fn dedup(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
-/// Evaluates every selected check. A check that panics becomes an unknown finding that asks
+/// Evaluates every selected check, then lists each failure that another failure causes under
+/// that cause ([`link_consequences`]). A check that panics becomes an unknown finding that asks
 /// for a bug report; the others still run.
 pub fn run(catalog: &Catalog, facts: &Facts, selection: &Selection) -> Vec<Finding> {
+    let mut findings = evaluate_all(catalog, facts, selection);
+    link_consequences(catalog, facts, &mut findings);
+    findings
+}
+
+/// The fact that holds dockerd's last error from the journal, and the fact a check reads when it
+/// is about docker.service's failure: such a check's cause is, first, the failing check whose
+/// `explains` patterns recognise what dockerd said.
+const LAST_WORDS: &str = "journal.docker_last_error";
+const SERVICE_FAILURE: &str = "systemd.docker_service_failure";
+
+/// One cause, one fix: a failing check whose `consequence_of` names a check that also fails is
+/// marked as that check's consequence (followed to the root of the chain). A check about
+/// docker.service's failure is tied first to the failing check that explains dockerd's last
+/// journal line; when the journal names an error that no failing check explains, the list is
+/// not guessed from.
+pub fn link_consequences(catalog: &Catalog, facts: &Facts, findings: &mut [Finding]) {
+    let failing = |id: &str, findings: &[Finding]| {
+        findings
+            .iter()
+            .any(|f| f.id == id && f.status == Status::Fail)
+    };
+    let last_words = facts.text(LAST_WORDS).map(str::to_owned);
+    let mut direct: Vec<(usize, String)> = Vec::new();
+    for (i, f) in findings.iter().enumerate() {
+        if f.status != Status::Fail {
+            continue;
+        }
+        let Some(check) = catalog.get(&f.id) else {
+            continue;
+        };
+        let about_the_service = f.evidence.iter().any(|e| e.fact == SERVICE_FAILURE);
+        let cause = match (&last_words, about_the_service) {
+            (Some(line), true) => catalog
+                .checks
+                .iter()
+                .filter(|c| c.id != f.id && failing(&c.id, findings))
+                .find(|c| c.explains.iter().any(|p| p.is_match(line)))
+                .map(|c| c.id.clone()),
+            _ => check
+                .consequence_of
+                .iter()
+                .find(|id| failing(id, findings))
+                .cloned(),
+        };
+        if let Some(cause) = cause {
+            direct.push((i, cause));
+        }
+    }
+    let cause_of = |id: &str| {
+        direct
+            .iter()
+            .find(|(i, _)| findings.get(*i).is_some_and(|f| f.id == id))
+            .map(|(_, c)| c.clone())
+    };
+    let mut roots = Vec::new();
+    for (i, cause) in &direct {
+        let me = findings.get(*i).map(|f| f.id.clone()).unwrap_or_default();
+        let mut root = cause.clone();
+        let mut seen = vec![root.clone()];
+        let mut cycle = false;
+        // Follow the chain to its root. A chain that comes back to this check is a cycle in
+        // the catalog: then nothing in it is hidden (tests/catalog.rs forbids cycles).
+        while let Some(next) = cause_of(&root) {
+            if next == me {
+                cycle = true;
+                break;
+            }
+            if seen.contains(&next) {
+                break;
+            }
+            seen.push(next.clone());
+            root = next;
+        }
+        if !cycle {
+            roots.push((*i, root));
+        }
+    }
+    for (i, root) in roots {
+        if let Some(f) = findings.get_mut(i) {
+            f.consequence_of = Some(root);
+        }
+    }
+}
+
+fn evaluate_all(catalog: &Catalog, facts: &Facts, selection: &Selection) -> Vec<Finding> {
     let mut facts = facts.clone();
     facts.set("run.profiles", Fact::known(selection.profiles.clone()));
     catalog
@@ -308,6 +427,7 @@ pub fn run(catalog: &Catalog, facts: &Facts, selection: &Selection) -> Vec<Findi
                     ),
                     evidence: Vec::new(),
                     fix: Vec::new(),
+                    consequence_of: None,
                 }
             })
         })

@@ -46,10 +46,15 @@ pub struct Finding {
     pub summary: String,
     pub evidence: Vec<Evidence>,
     pub fix: Vec<FixStep>,
+    /// For a failure that another failing check causes: that check's id (the root of the
+    /// chain). It is listed under its cause, with the cause's fix, not as a problem of its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consequence_of: Option<String>,
 }
 
 impl Finding {
+    /// A failure that is not a consequence of another: one cause, one fix.
     pub fn is_problem(&self) -> bool {
-        self.status == Status::Fail
+        self.status == Status::Fail && self.consequence_of.is_none()
     }
 }

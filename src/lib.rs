@@ -1,6 +1,6 @@
 //! dockdoc: a doctor for Docker on Arch Linux.
 //!
-//! Data flow: system → [`facts::gather`] → [`facts::Facts`] → [`eval::run`] (pure) →
+//! Data flow: system → [`gather::gather`] → [`facts::Facts`] → [`eval::run`] (pure) →
 //! findings → [`report::Report`] → text, JSON or Markdown.
 
 pub mod app;
@@ -11,6 +11,7 @@ pub mod eval;
 pub mod explain;
 pub mod facts;
 pub mod finding;
+pub mod gather;
 pub mod hook;
 pub mod manpage;
 pub mod probe;

@@ -7,6 +7,7 @@
     clippy::string_slice
 )]
 
+mod common;
 #[path = "common/dockerd.rs"]
 mod dockerd;
 
@@ -234,16 +235,26 @@ fn flag_wins_over_everything() {
 
 #[test]
 fn docker_host_env_leftover_rootless_socket() {
-    let ctx = ctx_at(
-        &fixture("healthy-docker-host"),
-        Endpoints::default(),
-        &[
-            ("HOME", "/home/alice"),
-            ("XDG_RUNTIME_DIR", "/run/user/1000"),
-            ("DOCKER_HOST", "unix:///run/user/1000/docker.sock"),
-        ],
+    // The system daemon's socket is there (a real socket bound in a copy of the fixture), and
+    // DOCKER_HOST sends the CLI to a rootless socket that is not: an override to undo.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    common::copy_tree(&fixture("healthy-docker-host"), &root);
+    let env = [
+        ("HOME", "/home/alice"),
+        ("XDG_RUNTIME_DIR", "/run/user/1000"),
+        ("DOCKER_HOST", "unix:///run/user/1000/docker.sock"),
+    ];
+    let without_system_daemon = files(&ctx_at(&root, Endpoints::default(), &env));
+    // No daemon at the default socket either: nothing is hidden, the rootless daemon is missing.
+    assert_eq!(
+        without_system_daemon.get("docker.host_overrides_context"),
+        Fact::known(false)
     );
+    common::make_socket(&root.join("run/docker.sock"));
+    let ctx = ctx_at(&root, Endpoints::default(), &env);
     let f = files(&ctx);
+    assert_eq!(f.get("docker.endpoint_kind"), Fact::known("rootless"));
     assert_eq!(f.get("docker.endpoint_source"), Fact::known("DOCKER_HOST"));
     assert_eq!(
         f.get("docker.endpoint"),

@@ -527,7 +527,7 @@ fn full_gather_derives_accessibility_after_the_user_probe() {
         .enable_all()
         .build()
         .unwrap();
-    let f = rt.block_on(dockdoc::facts::gather(&ctx));
+    let f = rt.block_on(dockdoc::gather::gather(&ctx, Default::default()));
     assert_eq!(f.get("kvm.device_accessible"), Fact::known(true));
     assert_eq!(
         f.get("user.groups_session").as_list().map(|l| l.len()),

@@ -206,6 +206,11 @@ struct RawCheck {
     explains: Vec<Spanned<String>>,
     #[serde(default)]
     references: Vec<String>,
+    /// The kinds of daemon endpoint the check judges; absent: every kind.
+    endpoints: Option<Spanned<Vec<String>>>,
+    /// Checks whose failure, in the same run, is taken as this one's cause.
+    #[serde(default)]
+    consequence_of: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -361,8 +366,45 @@ fn build_check(
         };
         explains.push(re);
     }
+    let endpoints = match rc.endpoints {
+        None => None,
+        Some(list) => {
+            let at = list.span().start;
+            let list = list.into_inner();
+            if let Some(bad) = list
+                .iter()
+                .find(|k| !crate::facts::docker::endpoint::KINDS.contains(&k.as_str()))
+            {
+                return Err((
+                    at,
+                    format!(
+                        "unknown endpoint kind `{bad}` (known: {})",
+                        crate::facts::docker::endpoint::KINDS.join(", ")
+                    ),
+                ));
+            }
+            if list.is_empty() {
+                return Err((at, "`endpoints` needs at least one kind".into()));
+            }
+            Some(list)
+        }
+    };
+    let mut consequence_of = Vec::new();
+    for cause in rc.consequence_of {
+        let at = cause.span().start;
+        let cause = cause.into_inner();
+        if !is_kebab(&cause) || cause == id {
+            return Err((
+                at,
+                format!("`consequence_of` names `{cause}`, not another check's id"),
+            ));
+        }
+        consequence_of.push(cause);
+    }
     let (line, column) = line_col(text, id_at);
     Ok(Check {
+        endpoints,
+        consequence_of,
         id,
         area: area.to_owned(),
         title: rc.title,

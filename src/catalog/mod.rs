@@ -221,6 +221,13 @@ pub struct Check {
     pub fix: Vec<FixStep>,
     pub explains: Vec<Pattern>,
     pub references: Vec<String>,
+    /// The kinds of Docker endpoint the check judges (`docker.endpoint_kind`): system,
+    /// rootless, desktop, remote, other. `None`: every kind. Where the CLI talks to another
+    /// kind, the check is not applicable.
+    pub endpoints: Option<Vec<String>>,
+    /// Checks that, when they fail in the same run, are this check's cause: this check is then
+    /// listed under that cause as its consequence, not as a problem of its own.
+    pub consequence_of: Vec<String>,
     pub origin: Origin,
 }
 

@@ -46,6 +46,16 @@ pub const SCHEMA: &[FactSpec] = &[
         "rootful (a system socket), rootless (a socket under XDG_RUNTIME_DIR) or remote (tcp/ssh)",
     ),
     spec(
+        "docker.xdg_runtime_dir",
+        Text,
+        "XDG_RUNTIME_DIR of the session (where a rootless daemon's socket lives); null when unset, as after su, sudo -i or an ssh login without pam_systemd",
+    ),
+    spec(
+        "docker.endpoint_kind",
+        Text,
+        "the kind of daemon the endpoint reaches: system (/run/docker.sock), rootless ($XDG_RUNTIME_DIR, /run/user/UID, ~/.docker/run), desktop (Docker Desktop), remote (tcp, ssh) or other (another unix socket)",
+    ),
+    spec(
         "docker.socket_path",
         Text,
         "the unix socket path of the endpoint; null for tcp",
@@ -145,7 +155,7 @@ pub const SCHEMA: &[FactSpec] = &[
     spec(
         "docker.host_overrides_context",
         Bool,
-        "DOCKER_HOST is set and points elsewhere than a running daemon, e.g. a leftover rootless socket",
+        "DOCKER_HOST is set and sends the CLI away from the context's (or the default) daemon, whose socket exists; false for a remote DOCKER_HOST whose daemon answers",
     ),
     spec(
         "docker.desktop_context",
@@ -298,10 +308,21 @@ fn gather_endpoint(ctx: &Context, facts: &mut Facts) {
     );
 
     let xdg = ctx.env.get("XDG_RUNTIME_DIR");
+    facts.set(
+        "docker.xdg_runtime_dir",
+        Fact::known(xdg.map(str::to_owned)),
+    );
+    let kind = endpoint::kind(&resolved, xdg, ctx.env.get("HOME"));
     match &resolved.endpoint {
         Ok(uri) => {
             facts.set("docker.endpoint", Fact::known(uri.clone()));
-            facts.set("docker.mode", Fact::known(endpoint::mode(uri, xdg)));
+            facts.set("docker.endpoint_kind", Fact::known(kind));
+            let mode = match kind {
+                "rootless" => "rootless",
+                "remote" => "remote",
+                _ => "rootful",
+            };
+            facts.set("docker.mode", Fact::known(mode));
             let path = endpoint::socket_path(uri);
             facts.set("docker.socket_path", Fact::known(path));
             gather_socket(ctx, facts, path);
@@ -309,6 +330,7 @@ fn gather_endpoint(ctx: &Context, facts: &mut Facts) {
         Err(reason) => {
             for key in [
                 "docker.endpoint",
+                "docker.endpoint_kind",
                 "docker.mode",
                 "docker.socket_path",
                 "docker.socket_exists",
@@ -339,8 +361,21 @@ fn gather_endpoint(ctx: &Context, facts: &mut Facts) {
     );
 }
 
+/// The socket's owner, group and mode. The socket of an endpoint given with `--docker-host` is
+/// the one that is contacted, so it is looked at on this machine even under `--root`: one report
+/// never mixes two machines. Otherwise it is read through the sysroot like every file.
 fn gather_socket(ctx: &Context, facts: &mut Facts, path: Option<&str>) {
     use std::os::unix::fs::MetadataExt;
+    let live;
+    let ctx = if ctx.endpoints.docker_host.is_some() && !ctx.sysroot.is_live() {
+        live = Context {
+            sysroot: super::Sysroot::new("/"),
+            ..ctx.clone()
+        };
+        &live
+    } else {
+        ctx
+    };
     let Some(path) = path else {
         // tcp:// and ssh:// endpoints have no socket file on this machine.
         for key in [
@@ -378,9 +413,11 @@ fn gather_socket(ctx: &Context, facts: &mut Facts, path: Option<&str>) {
     }
 }
 
-/// DOCKER_HOST overrides the context when it is set and either names a socket that does not
-/// exist, or differs from the configured context's (or the default) endpoint whose socket
-/// does exist. Only files are looked at: the endpoint DOCKER_HOST hides is never contacted.
+/// DOCKER_HOST overrides the context when it is set, differs from the configured context's (or
+/// the default) endpoint, and that endpoint's socket exists: a daemon is there, and DOCKER_HOST
+/// sends the CLI elsewhere. Only files are looked at here: the endpoint DOCKER_HOST hides is
+/// never contacted. A DOCKER_HOST whose daemon answers is a choice, not an override to undo;
+/// [`derive`] clears the fact for a remote endpoint that answered.
 fn host_overrides(ctx: &Context, resolved: &endpoint::Resolved) -> Fact {
     let Some(host) = &resolved.host_env else {
         return Fact::known(false);
@@ -390,11 +427,6 @@ fn host_overrides(ctx: &Context, resolved: &endpoint::Resolved) -> Fact {
     } else {
         host.clone()
     };
-    if let Some(path) = endpoint::socket_path(&host)
-        && !ctx.sysroot.exists(path)
-    {
-        return Fact::known(true);
-    }
     match &resolved.context_endpoint {
         Ok(other) if same_socket(other, &host) => Fact::known(false),
         Ok(other) => {
@@ -486,6 +518,14 @@ pub fn derive(facts: &mut Facts) {
 
     let stale = daemon_stale(facts);
     facts.set("docker.daemon_stale", stale);
+
+    // DOCKER_HOST=ssh://… or tcp://… to a daemon that answers is a choice.
+    if facts.bool("docker.host_overrides_context") == Some(true)
+        && facts.text("docker.endpoint_kind") == Some("remote")
+        && facts.bool("docker.reachable") == Some(true)
+    {
+        facts.set("docker.host_overrides_context", Fact::known(false));
+    }
 }
 
 fn non_empty(list: &Fact) -> Fact {

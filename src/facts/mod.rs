@@ -8,6 +8,7 @@
 pub mod display;
 pub mod docker;
 pub mod host;
+pub mod journal;
 pub mod kernel;
 pub mod kvm;
 pub mod os;
@@ -18,7 +19,6 @@ pub mod user;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::future::Future;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -222,6 +222,8 @@ pub fn schema() -> impl Iterator<Item = &'static FactSpec> {
         user::SCHEMA,
         pacman::SCHEMA,
         systemd::SCHEMA,
+        systemd::ACTIVATION_SCHEMA,
+        journal::SCHEMA,
         docker::SCHEMA,
         kvm::SCHEMA,
         display::SCHEMA,
@@ -376,31 +378,10 @@ impl Context {
     }
 }
 
-/// Runs one live probe under the context's timeout. When it does not finish in time, every
-/// key of its schema that it had not set becomes unknown with the timeout as the reason.
-async fn bounded<F>(ctx: &Context, name: &str, schema: &[FactSpec], probe: F) -> Facts
-where
-    F: Future<Output = Facts>,
-{
-    match tokio::time::timeout(ctx.timeout, probe).await {
-        Ok(facts) => facts,
-        Err(_) => {
-            let mut facts = Facts::default();
-            facts.set_all(
-                schema,
-                &Fact::unknown(format!(
-                    "{name} did not answer within {}",
-                    humantime::format_duration(ctx.timeout)
-                )),
-            );
-            facts
-        }
-    }
-}
-
 /// Computes the derived facts, which combine what several sources said. It runs after every
 /// probe, and again in tests that override the facts a derivation reads.
 pub fn derive(facts: &mut Facts) {
+    systemd::derive(facts);
     user::derive(facts);
     docker::derive(facts);
     kernel::derive(facts);
@@ -409,8 +390,9 @@ pub fn derive(facts: &mut Facts) {
     host::derive(facts);
 }
 
-/// The facts read from files (through the sysroot), in module order.
-fn gather_files(ctx: &Context) -> Facts {
+/// The facts read from files (through the sysroot), in module order. The live probes and the
+/// order they run in are `crate::gather`'s.
+pub fn gather_files(ctx: &Context) -> Facts {
     let mut facts = Facts::default();
     facts
         .host
@@ -423,60 +405,5 @@ fn gather_files(ctx: &Context) -> Facts {
     host::gather(ctx, &mut facts);
     docker::gather_files(ctx, &mut facts);
     display::gather_files(ctx, &mut facts);
-    facts
-}
-
-/// Gathers every fact. File probes read through the sysroot on a blocking thread while the
-/// live probes (D-Bus, Docker, X) run concurrently on the current-thread runtime, each under
-/// the timeout: the daemons answer while the files are read.
-pub async fn gather(ctx: &Context) -> Facts {
-    let files = {
-        let ctx = ctx.clone();
-        tokio::task::spawn_blocking(move || gather_files(&ctx))
-    };
-    // The Docker probe is polled first: its /info is the slowest answer, so it goes out first.
-    let (files, docker_facts, systemd_facts, display_facts) = tokio::join!(
-        files,
-        bounded(
-            ctx,
-            "the Docker daemon",
-            docker::SCHEMA,
-            docker::gather(ctx)
-        ),
-        bounded(ctx, "systemd", systemd::SCHEMA, systemd::gather(ctx)),
-        bounded(
-            ctx,
-            "the X server",
-            display::LIVE_SCHEMA,
-            display::gather(ctx)
-        ),
-    );
-    let mut facts = files.unwrap_or_else(|e| {
-        // Every file fact is then filled in below as unknown, naming the bug.
-        eprintln!(
-            "dockdoc: error: reading the files failed: {e} (a bug in dockdoc, please report it)"
-        );
-        let mut facts = Facts::default();
-        facts
-            .host
-            .insert("root".into(), ctx.sysroot.root().display().to_string());
-        facts
-    });
-    // A live probe that timed out reports its whole schema unknown; that must not replace the
-    // file facts its module already read (daemon.json, the socket's mode), so existing keys win.
-    for part in [systemd_facts, docker_facts, display_facts] {
-        for (key, fact) in part.facts {
-            facts.facts.entry(key).or_insert(fact);
-        }
-    }
-
-    derive(&mut facts);
-
-    let missing = Fact::unknown("no probe set this fact (a bug in dockdoc, please report it)");
-    for s in schema() {
-        if s.key != "run.profiles" && !facts.facts.contains_key(s.key) {
-            facts.facts.insert(s.key.to_owned(), missing.clone());
-        }
-    }
     facts
 }

@@ -99,10 +99,32 @@ pub const SCHEMA: &[FactSpec] = &[
     ),
 ];
 
+/// What this run's own connection to the Docker socket did to docker.service (socket
+/// activation), and the derived description of a failure, set by the orchestration
+/// (`crate::gather`) and [`derive`].
+pub const ACTIVATION_SCHEMA: &[FactSpec] = &[
+    spec(
+        "systemd.docker_activation",
+        Text,
+        "what connecting to the Docker socket did to docker.service: none (it was running, or the endpoint is not systemd's docker.socket), answered (this run started it through docker.socket and the daemon answered), failed (this run started it and the start failed), starting (still starting when the probe gave up), skipped (--no-activate: not contacted, as that would have started it)",
+    ),
+    spec(
+        "systemd.docker_service_after_connect",
+        Text,
+        "docker.service as read again after this run's connection started it: ActiveState (SubState), Result and exit status; null when the run started nothing",
+    ),
+    spec(
+        "systemd.docker_service_failure",
+        Text,
+        "how docker.service failed, with dockerd's last error when the journal shows it: from the snapshot (failed, or docker.socket failed) or from this run's start; null when it did not fail",
+    ),
+];
+
 /// The system bus of a systemd host (`/var/run` is a symlink to `/run` there).
 pub const DEFAULT_SYSTEM_BUS: &str = "unix:path=/run/dbus/system_bus_socket";
 
-const SYSTEM_KEYS: &[&str] = &[
+/// The keys the system bus gives.
+pub const SYSTEM_KEYS: &[&str] = &[
     "systemd.system_bus",
     "systemd.docker_service_load_state",
     "systemd.docker_service_active_state",
@@ -121,6 +143,9 @@ const SYSTEM_KEYS: &[&str] = &[
     "systemd.libvirt_units_loaded",
     "systemd.virtlogd_active",
 ];
+
+/// The facts the user bus gives: the last entries of [`SCHEMA`].
+pub const USER_SCHEMA: &[FactSpec] = SCHEMA.split_at(SCHEMA.len() - USER_KEYS.len()).1;
 
 const USER_KEYS: &[&str] = &[
     "systemd.user_bus",
@@ -553,26 +578,40 @@ fn set_keys(facts: &mut Facts, keys: &[&str], fact: &Fact) {
     }
 }
 
-async fn gather_system(ctx: &Context) -> Facts {
+/// The snapshot of the system bus: every unit's states, read before anything connects to a
+/// socket systemd activates. Also returns the connection, so what a later connection caused can
+/// be read on it ([`read_docker_service`]). A bus given with `--system-bus` that does not answer
+/// leaves `systemd.system_bus` unknown with the reason (the checks that need it say unknown); the
+/// default bus that does not answer is known absent.
+pub async fn gather_system(ctx: &Context) -> (Facts, Option<Connection>) {
     let mut facts = Facts::default();
     let address = match system_target(ctx) {
         Target::Address(a) => a,
         Target::Skip(reason) => {
             set_keys(&mut facts, SYSTEM_KEYS, &Fact::skipped(reason));
-            return facts;
+            return (facts, None);
         }
         Target::Absent(reason) => {
             set_keys(&mut facts, SYSTEM_KEYS, &Fact::unknown(reason));
             facts.set("systemd.system_bus", Fact::known(false));
-            return facts;
+            return (facts, None);
         }
     };
     let conn = match connect(&address, "system bus", ctx.timeout).await {
         Ok(c) => c,
         Err(reason) => {
-            set_keys(&mut facts, SYSTEM_KEYS, &Fact::unknown(reason));
-            facts.set("systemd.system_bus", Fact::known(false));
-            return facts;
+            set_keys(&mut facts, SYSTEM_KEYS, &Fact::unknown(reason.clone()));
+            if ctx.endpoints.system_bus.is_none() {
+                facts.set("systemd.system_bus", Fact::known(false));
+            } else {
+                facts.set(
+                    "systemd.system_bus",
+                    Fact::unknown(format!(
+                        "the bus given with --system-bus did not answer: {reason}"
+                    )),
+                );
+            }
+            return (facts, None);
         }
     };
     // docker's units are read in full; of libvirt's, the states say all the checks ask.
@@ -598,10 +637,91 @@ async fn gather_system(ctx: &Context) -> Facts {
         (LIBVIRT_UNITS[3], &qsock),
     ];
     let virtlogd = [(VIRTLOGD_UNITS[0], &vsvc), (VIRTLOGD_UNITS[1], &vsock)];
-    system_facts(&svc, &sock, &libvirt, &virtlogd)
+    (system_facts(&svc, &sock, &libvirt, &virtlogd), Some(conn))
 }
 
-async fn gather_user(ctx: &Context) -> Facts {
+/// `ActiveState (SubState), result R, exit status N` of a unit read.
+pub fn describe(state: &UnitState) -> String {
+    let mut text = format!("{} ({})", state.active_state, state.sub_state);
+    if let Some(result) = &state.result {
+        text.push_str(&format!(", result {result}"));
+    }
+    if let Some(status) = state.exec_main_status {
+        text.push_str(&format!(", exit status {status}"));
+    }
+    text
+}
+
+/// Whether a service read after a start attempt shows that the start failed: failed, or
+/// waiting to restart (`activating (auto-restart)`) after a run that did not succeed.
+pub fn start_failed(state: &UnitState) -> bool {
+    state.active_state == "failed"
+        || (state.sub_state == "auto-restart"
+            && state.result.as_deref().is_some_and(|r| r != "success"))
+}
+
+/// The derived facts of this module: `systemd.docker_service_failure`.
+pub fn derive(facts: &mut Facts) {
+    let failure = failure(facts);
+    facts.set("systemd.docker_service_failure", failure);
+}
+
+fn failure(facts: &Facts) -> Fact {
+    let last_words = match facts.get("journal.docker_last_error") {
+        Fact::Known {
+            value: super::Value::Text(line),
+        } => format!("; dockerd's last error: {line}"),
+        _ => String::new(),
+    };
+    if facts.text("systemd.docker_activation") == Some("failed") {
+        let after = facts
+            .text("systemd.docker_service_after_connect")
+            .unwrap_or("(unknown)");
+        return Fact::known(format!(
+            "docker.service was inactive; this run's connection to docker.socket started it and the start failed: {after}{last_words}"
+        ));
+    }
+    let service = facts.get("systemd.docker_service_active_state");
+    let socket = facts.get("systemd.docker_socket_active_state");
+    match (service.as_text(), socket.as_text()) {
+        (Some("failed"), _) | (_, Some("failed")) => {
+            let shown = |k: &str| match facts.get(k) {
+                Fact::Known { value } => value.to_string(),
+                _ => "(unknown)".to_owned(),
+            };
+            Fact::known(format!(
+                "docker.service is {} (result {}, exit status {}), docker.socket is {} (result {}){last_words}",
+                shown("systemd.docker_service_active_state"),
+                shown("systemd.docker_service_result"),
+                shown("systemd.docker_service_exit_status"),
+                shown("systemd.docker_socket_active_state"),
+                shown("systemd.docker_socket_result"),
+            ))
+        }
+        (Some(_), Some(_)) => Fact::known(super::Value::Null),
+        _ => match (&service, &socket) {
+            (Fact::Known { .. }, other) | (other, _) => other.clone(),
+        },
+    }
+}
+
+/// Reads docker.service again, in full: what a connection to docker.socket made of it.
+pub async fn read_docker_service(conn: &Connection, timeout: Duration) -> UnitRead {
+    read_unit(conn, "docker.service", timeout).await
+}
+
+/// Reads the system bus and the user bus concurrently (the snapshot only: nothing is
+/// connected to the Docker socket here). A bus that cannot be reached leaves its keys unknown
+/// with the reason; nothing here panics.
+pub async fn gather(ctx: &Context) -> Facts {
+    let ((mut system, _), user) =
+        tokio::join!(Box::pin(gather_system(ctx)), Box::pin(gather_user(ctx)));
+    system.facts.extend(user.facts);
+    system
+}
+
+/// The user bus: the rootless docker.service under `systemd --user`.
+pub async fn gather_user(ctx: &Context) -> Facts {
     let mut facts = Facts::default();
     let address = match user_target(ctx) {
         Target::Address(a) => a,
@@ -633,14 +753,6 @@ async fn gather_user(ctx: &Context) -> Facts {
         }
     }
     facts
-}
-
-/// Reads the system bus and the user bus concurrently. A bus that cannot be reached is known
-/// absent and leaves its other keys unknown with the reason; nothing here panics.
-pub async fn gather(ctx: &Context) -> Facts {
-    let (mut system, user) = tokio::join!(Box::pin(gather_system(ctx)), Box::pin(gather_user(ctx)));
-    system.facts.extend(user.facts);
-    system
 }
 
 #[cfg(test)]
@@ -679,6 +791,8 @@ mod tests {
             );
         }
         assert_eq!(SYSTEM_KEYS.len() + USER_KEYS.len(), SCHEMA.len());
+        let user: Vec<&str> = USER_SCHEMA.iter().map(|s| s.key).collect();
+        assert_eq!(user, USER_KEYS);
     }
 
     #[test]

@@ -30,11 +30,7 @@ fn mark(f: &Finding) -> (&'static str, Style) {
 
 /// The mark of an area: its worst finding.
 fn group_mark(g: &Group) -> (&'static str, Style) {
-    let fails = |s| {
-        g.findings
-            .iter()
-            .any(|f| f.status == Status::Fail && f.severity == s)
-    };
+    let fails = |s| g.findings.iter().any(|f| f.is_problem() && f.severity == s);
     if fails(Severity::Error) {
         ("✗", RED)
     } else if fails(Severity::Warning) {
@@ -61,9 +57,14 @@ fn group_counts(g: &Group) -> String {
     let sev = |s: Severity| {
         g.findings
             .iter()
-            .filter(|f| f.status == Status::Fail && f.severity == s)
+            .filter(|f| f.is_problem() && f.severity == s)
             .count()
     };
+    let consequences = g
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail && f.consequence_of.is_some())
+        .count();
     let mut parts = Vec::new();
     for (n, word) in [
         (sev(Severity::Error), "error"),
@@ -73,6 +74,17 @@ fn group_counts(g: &Group) -> String {
         if n > 0 {
             parts.push(plural(n, word));
         }
+    }
+    if consequences > 0 {
+        parts.push(format!(
+            "{} listed under {}",
+            plural(consequences, "consequence"),
+            if consequences == 1 {
+                "its cause"
+            } else {
+                "their causes"
+            }
+        ));
     }
     if count(Status::Pass) > 0 {
         parts.push(format!("{} passed", count(Status::Pass)));
@@ -122,6 +134,9 @@ pub fn render(report: &Report, verbose: bool, out: &mut dyn Write) -> io::Result
             group_counts(g)
         )?;
         for f in &g.findings {
+            if f.status == Status::Fail && f.consequence_of.is_some() {
+                continue;
+            }
             let shown = match f.status {
                 Status::Fail | Status::Unknown => true,
                 Status::Pass | Status::Skipped | Status::NotApplicable => verbose,
@@ -145,6 +160,14 @@ pub fn render(report: &Report, verbose: bool, out: &mut dyn Write) -> io::Result
                         write_fix_step(out, "      ", "or  ", step)?;
                     }
                 }
+                for c in report.consequences_of(&f.id) {
+                    let (m, style) = mark(c);
+                    writeln!(
+                        out,
+                        "      {DIM}then{DIM:#} {style}{m}{style:#} {BOLD}{}{BOLD:#}  {}",
+                        c.id, c.summary
+                    )?;
+                }
                 writeln!(out, "      {DIM}more{DIM:#} dockdoc explain {}", f.id)?;
             }
             if verbose {
@@ -158,7 +181,8 @@ pub fn render(report: &Report, verbose: bool, out: &mut dyn Write) -> io::Result
     let errors = report.failed_with(Severity::Error);
     let warnings = report.failed_with(Severity::Warning);
     let notes = report.failed_with(Severity::Info);
-    let mut line = if c.fail == 0 {
+    let problems = errors + warnings + notes;
+    let mut line = if problems == 0 {
         "no problems found".to_owned()
     } else {
         let mut kinds = Vec::new();
@@ -167,8 +191,16 @@ pub fn render(report: &Report, verbose: bool, out: &mut dyn Write) -> io::Result
                 kinds.push(plural(n, w));
             }
         }
-        format!("{} ({})", plural(c.fail, "problem"), kinds.join(", "))
+        format!("{} ({})", plural(problems, "problem"), kinds.join(", "))
     };
+    let consequences = report.consequences();
+    if consequences > 0 {
+        line.push_str(&format!(
+            " with {} listed under {}",
+            plural(consequences, "consequence"),
+            if problems == 1 { "it" } else { "them" }
+        ));
+    }
     line.push_str(&format!(", {} passed", c.pass));
     if c.unknown > 0 {
         line.push_str(&format!(", {} unknown", c.unknown));

@@ -87,9 +87,23 @@ impl Report {
             .any(|f| f.status == Status::Fail && f.severity == Severity::Error)
     }
 
+    /// The problems of a severity: failures that are not a consequence of another.
     pub fn failed_with(&self, severity: Severity) -> usize {
         self.findings()
-            .filter(|f| f.status == Status::Fail && f.severity == severity)
+            .filter(|f| f.is_problem() && f.severity == severity)
+            .count()
+    }
+
+    /// The failures listed under their cause (see `eval::link_consequences`).
+    pub fn consequences_of<'a>(&'a self, cause: &'a str) -> impl Iterator<Item = &'a Finding> {
+        self.findings()
+            .filter(move |f| f.consequence_of.as_deref() == Some(cause))
+    }
+
+    /// How many failures are listed under their cause.
+    pub fn consequences(&self) -> usize {
+        self.findings()
+            .filter(|f| f.status == Status::Fail && f.consequence_of.is_some())
             .count()
     }
 }

@@ -165,6 +165,52 @@ pub fn mode(endpoint: &str, xdg_runtime_dir: Option<&str>) -> &'static str {
     }
 }
 
+/// The kinds of daemon an endpoint can reach. Each check states which kinds it judges
+/// (`endpoints` in a check file): the system daemon's units, group and package say nothing about
+/// a rootless daemon, Docker Desktop's VM or another machine.
+pub const KINDS: &[&str] = &["system", "rootless", "desktop", "remote", "other"];
+
+/// The kind of daemon behind an endpoint:
+/// - `system`: the system daemon's socket, `/run/docker.sock` (or `/var/run/docker.sock`);
+/// - `rootless`: a socket under `$XDG_RUNTIME_DIR`, `/run/user/UID/` or `~/.docker/run/`;
+/// - `desktop`: Docker Desktop (`~/.docker/desktop/docker.sock`, or the `desktop-linux` context);
+/// - `remote`: `tcp://`, `ssh://`, `http(s)://`;
+/// - `other`: any other unix socket (a daemon started by hand on a path of its own).
+pub fn kind(
+    resolved: &Resolved,
+    xdg_runtime_dir: Option<&str>,
+    home: Option<&str>,
+) -> &'static str {
+    if is_desktop(resolved) {
+        return "desktop";
+    }
+    let Ok(uri) = resolved.endpoint.as_deref() else {
+        return "other";
+    };
+    if is_remote(uri) {
+        return "remote";
+    }
+    let Some(path) = socket_path(uri) else {
+        return "other";
+    };
+    if matches!(path, "/run/docker.sock" | "/var/run/docker.sock") {
+        return "system";
+    }
+    let under = |dir: Option<&str>, sub: &str| {
+        dir.map(|d| d.trim_end_matches('/'))
+            .filter(|d| !d.is_empty())
+            .is_some_and(|d| path.starts_with(&format!("{d}{sub}/")))
+    };
+    if under(xdg_runtime_dir, "")
+        || path.starts_with("/run/user/")
+        || path.starts_with("/var/run/user/")
+        || under(home, "/.docker/run")
+    {
+        return "rootless";
+    }
+    "other"
+}
+
 /// Whether the endpoint is Docker Desktop's: its context, or its socket in ~/.docker/desktop.
 pub fn is_desktop(resolved: &Resolved) -> bool {
     let desktop_socket = resolved
@@ -204,6 +250,63 @@ mod tests {
         );
         assert_eq!(mode("tcp://10.0.0.2:2376", None), "remote");
         assert_eq!(mode("ssh://alice@build", None), "remote");
+    }
+
+    fn resolved(endpoint: &str, source: &str) -> Resolved {
+        Resolved {
+            endpoint: Ok(endpoint.to_owned()),
+            source: source.to_owned(),
+            context: Ok(None),
+            context_endpoint: Ok(DEFAULT_HOST.to_owned()),
+            host_env: None,
+        }
+    }
+
+    #[test]
+    fn kinds() {
+        let home = Some("/home/alice");
+        let xdg = Some("/run/user/1000");
+        let k = |e: &str, s: &str, xdg| kind(&resolved(e, s), xdg, home);
+        assert_eq!(k("unix:///run/docker.sock", "default", xdg), "system");
+        assert_eq!(
+            k("unix:///var/run/docker.sock", "DOCKER_HOST", None),
+            "system"
+        );
+        assert_eq!(
+            k("unix:///run/user/1000/docker.sock", "DOCKER_HOST", None),
+            "rootless"
+        );
+        assert_eq!(
+            k(
+                "unix:///tmp/xdg/docker.sock",
+                "DOCKER_HOST",
+                Some("/tmp/xdg")
+            ),
+            "rootless"
+        );
+        assert_eq!(
+            k(
+                "unix:///home/alice/.docker/run/docker.sock",
+                "DOCKER_HOST",
+                None
+            ),
+            "rootless"
+        );
+        assert_eq!(
+            k(
+                "unix:///home/alice/.docker/desktop/docker.sock",
+                "context desktop-linux",
+                xdg
+            ),
+            "desktop"
+        );
+        assert_eq!(k("unix:///docker.sock", "DOCKER_HOST", None), "other");
+        assert_eq!(
+            k("unix:///tmp/d/docker.sock", "--docker-host", xdg),
+            "other"
+        );
+        assert_eq!(k("ssh://alice@build", "DOCKER_HOST", xdg), "remote");
+        assert_eq!(k("tcp://10.0.0.2:2376", "DOCKER_HOST", xdg), "remote");
     }
 
     #[test]

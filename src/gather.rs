@@ -1,0 +1,248 @@
+//! Gathering, in an order that keeps the doctor from changing what it looks at.
+//!
+//! 1. **Snapshot.** The files (through the sysroot, on a blocking thread), systemd's units on
+//!    the system and user buses, and the X server are read at once. None of them starts anything.
+//! 2. **Connect.** Only then is the Docker daemon contacted. Connecting to the system socket while
+//!    docker.socket listens and docker.service is not running makes systemd start the daemon
+//!    (socket activation): the snapshot was taken before that, so the unit checks judge the
+//!    state the machine was in, not the start this run caused. With `--no-activate` that
+//!    connection is not made at all. When dockerd's pid file shows it running, no connection can
+//!    start it, and the daemon is asked at the same time as systemd, which is the fast path.
+//! 3. **Re-read.** When this run's connection started docker.service, the unit is read again:
+//!    the daemon answered (`systemd.docker_activation` = answered), or the start failed, with the
+//!    result and exit status read afterwards (= failed).
+//! 4. **Last words.** When docker.service failed (in the snapshot or in this run's start), the
+//!    journal gives dockerd's last error (`journal.docker_last_error`).
+//!
+//! Every live step runs under the run's timeout; a probe that does not answer leaves its facts
+//! unknown with the reason, and never replaces a fact a file already gave.
+
+use std::future::Future;
+
+use crate::facts::{
+    self, Context, Fact, FactSpec, Facts, Value, display, docker, journal, schema, systemd,
+};
+
+/// What the run may do besides reading.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// `--no-activate`: do not connect to the Docker socket when that would make systemd start
+    /// docker.service.
+    pub no_activate: bool,
+}
+
+/// Runs one live probe under the context's timeout. When it does not finish in time, every
+/// key of its schema becomes unknown with the timeout as the reason.
+async fn bounded<F>(ctx: &Context, name: &str, schema: &[FactSpec], probe: F) -> Facts
+where
+    F: Future<Output = Facts>,
+{
+    match tokio::time::timeout(ctx.timeout, probe).await {
+        Ok(facts) => facts,
+        Err(_) => {
+            let mut facts = Facts::default();
+            facts.set_all(
+                schema,
+                &Fact::unknown(format!(
+                    "{name} did not answer within {}",
+                    humantime::format_duration(ctx.timeout)
+                )),
+            );
+            facts
+        }
+    }
+}
+
+/// The pid in dockerd's pid file names a running dockerd: the daemon is up, and connecting
+/// to it cannot start it. Read on this machine only (a pid under `--root` means nothing here).
+fn dockerd_running(ctx: &Context) -> bool {
+    if !ctx.sysroot.is_live() {
+        return false;
+    }
+    let Ok(pid) = std::fs::read_to_string("/run/docker.pid") else {
+        return false;
+    };
+    let Ok(pid) = pid.trim().parse::<u32>() else {
+        return false;
+    };
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "dockerd")
+}
+
+/// Whether connecting to the Docker endpoint would make systemd start docker.service: the
+/// endpoint is the system socket, the snapshot shows docker.socket listening and docker.service
+/// neither running nor starting. `None` when the snapshot cannot tell.
+fn would_activate(files: &Facts, snapshot: &Facts) -> Option<bool> {
+    if files.text("docker.endpoint_kind") != Some("system") {
+        return Some(false);
+    }
+    let socket = snapshot.text("systemd.docker_socket_active_state")?;
+    let service = snapshot.text("systemd.docker_service_active_state")?;
+    Some(socket == "active" && !matches!(service, "active" | "reloading" | "activating"))
+}
+
+/// Sets every live Docker key to the same fact.
+fn docker_live_all(fact: &Fact) -> Facts {
+    let mut facts = Facts::default();
+    for key in docker::live::KEYS {
+        facts.set(key, fact.clone());
+    }
+    facts
+}
+
+/// Gathers every fact in the order above, then derives the combined facts.
+pub async fn gather(ctx: &Context, options: Options) -> Facts {
+    let files = {
+        let ctx = ctx.clone();
+        tokio::task::spawn_blocking(move || facts::gather_files(&ctx))
+    };
+    let running = dockerd_running(ctx);
+    // The fast path: the daemon is up, so it is asked together with everything else.
+    let early = async {
+        match running {
+            true => Some(
+                bounded(
+                    ctx,
+                    "the Docker daemon",
+                    docker::SCHEMA,
+                    docker::gather(ctx),
+                )
+                .await,
+            ),
+            false => None,
+        }
+    };
+    let (files, system, user, display, early_docker) = tokio::join!(
+        files,
+        tokio::time::timeout(ctx.timeout, systemd::gather_system(ctx)),
+        bounded(
+            ctx,
+            "the user's systemd",
+            systemd::USER_SCHEMA,
+            systemd::gather_user(ctx)
+        ),
+        bounded(
+            ctx,
+            "the X server",
+            display::LIVE_SCHEMA,
+            display::gather(ctx)
+        ),
+        early,
+    );
+    let mut facts = files.unwrap_or_else(|e| {
+        // Every file fact is then filled in below as unknown, naming the bug.
+        eprintln!(
+            "dockdoc: error: reading the files failed: {e} (a bug in dockdoc, please report it)"
+        );
+        let mut facts = Facts::default();
+        facts
+            .host
+            .insert("root".into(), ctx.sysroot.root().display().to_string());
+        facts
+    });
+    let (snapshot, conn) = system.unwrap_or_else(|_| {
+        let mut f = Facts::default();
+        let late = Fact::unknown(format!(
+            "systemd did not answer within {}",
+            humantime::format_duration(ctx.timeout)
+        ));
+        for key in systemd::SYSTEM_KEYS {
+            f.set(key, late.clone());
+        }
+        (f, None)
+    });
+
+    let mut activation = Fact::known("none");
+    let mut after = Fact::known(Value::Null);
+    let docker_facts = match early_docker {
+        Some(d) => d,
+        None => {
+            let activates = would_activate(&facts, &snapshot);
+            if activates == Some(true) && options.no_activate {
+                activation = Fact::known("skipped");
+                docker_live_all(&Fact::skipped(
+                    "connecting would start docker.service through docker.socket (socket activation); not contacted with --no-activate",
+                ))
+            } else {
+                let answered = bounded(
+                    ctx,
+                    "the Docker daemon",
+                    docker::SCHEMA,
+                    docker::gather(ctx),
+                )
+                .await;
+                if activates == Some(true) {
+                    let (kind, state) = reread(ctx, conn.as_ref(), &answered).await;
+                    activation = kind;
+                    after = state;
+                } else if activates.is_none() {
+                    activation = Fact::unknown(
+                        "the snapshot of docker.service and docker.socket could not be read",
+                    );
+                }
+                answered
+            }
+        }
+    };
+    facts.set("systemd.docker_activation", activation);
+    facts.set("systemd.docker_service_after_connect", after);
+
+    // A live probe that timed out reports its whole schema unknown; that must not replace the
+    // file facts its module already read (daemon.json, the socket's mode), so existing keys win.
+    for part in [snapshot, user, docker_facts, display] {
+        for (key, fact) in part.facts {
+            facts.facts.entry(key).or_insert(fact);
+        }
+    }
+
+    let failed = facts.text("systemd.docker_service_active_state") == Some("failed")
+        || facts.text("systemd.docker_socket_active_state") == Some("failed")
+        || facts.text("systemd.docker_activation") == Some("failed");
+    let last_words = if failed {
+        journal::docker_last_error(ctx).await
+    } else {
+        journal::not_read()
+    };
+    facts.set("journal.docker_last_error", last_words);
+
+    facts::derive(&mut facts);
+
+    let missing = Fact::unknown("no probe set this fact (a bug in dockdoc, please report it)");
+    for s in schema() {
+        if s.key != "run.profiles" && !facts.facts.contains_key(s.key) {
+            facts.facts.insert(s.key.to_owned(), missing.clone());
+        }
+    }
+    facts
+}
+
+/// After this run's connection started docker.service: did the daemon answer, or did the
+/// start fail? The unit is read again on the snapshot's connection.
+async fn reread(ctx: &Context, conn: Option<&zbus::Connection>, answered: &Facts) -> (Fact, Fact) {
+    if answered.bool("docker.reachable") == Some(true) {
+        let after = match conn {
+            Some(c) => match systemd::read_docker_service(c, ctx.timeout).await {
+                Ok(state) => Fact::known(systemd::describe(&state)),
+                Err(reason) => Fact::unknown(reason),
+            },
+            None => Fact::known(Value::Null),
+        };
+        return (Fact::known("answered"), after);
+    }
+    let Some(conn) = conn else {
+        return (
+            Fact::unknown("the system bus connection was lost after the snapshot"),
+            Fact::unknown("the system bus connection was lost after the snapshot"),
+        );
+    };
+    match systemd::read_docker_service(conn, ctx.timeout).await {
+        Ok(state) if systemd::start_failed(&state) => (
+            Fact::known("failed"),
+            Fact::known(systemd::describe(&state)),
+        ),
+        Ok(state) => (
+            Fact::known("starting"),
+            Fact::known(systemd::describe(&state)),
+        ),
+        Err(reason) => (Fact::unknown(reason.clone()), Fact::unknown(reason)),
+    }
+}
