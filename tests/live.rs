@@ -21,6 +21,8 @@ mod harness;
 
 #[path = "live/access.rs"]
 mod access;
+#[path = "live/arch.rs"]
+mod arch;
 #[path = "live/faults.rs"]
 mod faults;
 #[path = "live/network_probe.rs"]

@@ -208,6 +208,8 @@ trait Service {
     fn exec_main_status(&self) -> zbus::Result<i32>;
     #[zbus(property)]
     fn exec_start(&self) -> zbus::Result<Vec<ExecCommand>>;
+    #[zbus(property, name = "NRestarts")]
+    fn n_restarts(&self) -> zbus::Result<u32>;
 }
 
 #[proxy(
@@ -231,6 +233,9 @@ pub struct UnitState {
     pub exec_main_status: Option<i32>,
     /// ExecStart rendered as a command line; `None` when the unit has none.
     pub exec_start: Option<String>,
+    /// How often a service was restarted automatically since it was last started by hand
+    /// (NRestarts): above 0, a start failed and `Restart=` is retrying it.
+    pub n_restarts: Option<u32>,
 }
 
 impl UnitState {
@@ -428,13 +433,15 @@ async fn read_details(
                 .build(),
         )
         .await?;
-        let (file, result, status, exec) = tokio::join!(
+        let (file, result, status, exec, restarts) = tokio::join!(
             file_state,
             bounded(timeout, name, service.result()),
             bounded(timeout, name, service.exec_main_status()),
             bounded(timeout, name, service.exec_start()),
+            bounded(timeout, name, service.n_restarts()),
         );
         state.unit_file_state = file?;
+        state.n_restarts = restarts.ok();
         state.result = Some(result?);
         state.exec_main_status = Some(status?);
         state.exec_start = render_exec_start(&exec?);
@@ -649,14 +656,20 @@ pub fn describe(state: &UnitState) -> String {
     if let Some(status) = state.exec_main_status {
         text.push_str(&format!(", exit status {status}"));
     }
+    if let Some(n) = state.n_restarts.filter(|n| *n > 0) {
+        text.push_str(&format!(", restarted {n} times"));
+    }
     text
 }
 
-/// Whether a service read after a start attempt shows that the start failed: failed, or
-/// waiting to restart (`activating (auto-restart)`) after a run that did not succeed.
+/// Whether a service read after a start attempt shows that the start failed: failed; restarted
+/// by `Restart=` since the start (NRestarts above 0: Arch's unit retries every 2 s); or, between
+/// two attempts, not running with a result other than success.
 pub fn start_failed(state: &UnitState) -> bool {
     state.active_state == "failed"
-        || (state.sub_state == "auto-restart"
+        || state.n_restarts.is_some_and(|n| n > 0)
+        || (state.active_state != "active"
+            && state.sub_state != "start"
             && state.result.as_deref().is_some_and(|r| r != "success"))
 }
 
@@ -778,6 +791,7 @@ mod tests {
             result: Some("success".into()),
             exec_main_status: None,
             exec_start: None,
+            n_restarts: None,
         })
     }
 

@@ -117,6 +117,12 @@ impl Booted {
     /// Boots `tests/live/units/<scenario>` (plus `common/`) and waits until systemd answers on
     /// its system bus. `Ok(None)` means skipped (the reason was printed).
     pub async fn boot(scenario: &str) -> Result<Option<Booted>, String> {
+        Self::boot_parts(scenario, &[]).await
+    }
+
+    /// Boots a scenario on top of shared unit directories (`parts`, e.g. `arch` for Arch's
+    /// docker units as shipped), copied in order before the scenario's own files.
+    pub async fn boot_parts(scenario: &str, parts: &[&str]) -> Result<Option<Booted>, String> {
         if let Some(reason) = missing_prerequisite() {
             skip(&reason);
             return Ok(None);
@@ -129,7 +135,10 @@ impl Booted {
         let _ = fs::remove_dir_all(&dir);
         let units = dir.join("units");
         fs::create_dir_all(&units).map_err(|e| format!("{}: {e}", units.display()))?;
-        for part in ["common", scenario] {
+        for part in std::iter::once("common")
+            .chain(parts.iter().copied())
+            .chain([scenario])
+        {
             let src = units_dir().join(part);
             let status = Command::new("cp")
                 .arg("-a")
@@ -141,6 +150,9 @@ impl Booted {
                 return Err(format!("cannot copy {}", src.display()));
             }
         }
+        // The binary under test, reachable inside the namespace whatever /tmp and /run hide.
+        fs::copy(env!("CARGO_BIN_EXE_dockdoc"), units.join("dockdoc"))
+            .map_err(|e| format!("cannot copy the binary: {e}"))?;
         let cgroup = format!("dockdoc-{name}");
         let script = format!(
             r#"set -e
@@ -163,7 +175,11 @@ rmdir /run/dockdoc-cg
 mkdir /run/dockdoc-lib
 cp -a /usr/lib/systemd/system/. /run/dockdoc-lib/
 find /run/dockdoc-lib \( -name 'docker.*' -o -name 'containerd.*' -o -name 'libvirt*' -o -name 'virt*d.*' -o -name 'virt*d-*' \) -exec rm -f {{}} +
+if [ -d /etc/systemd/system/lib ]; then cp -a /etc/systemd/system/lib/. /run/dockdoc-lib/; fi
 mount --bind /run/dockdoc-lib /usr/lib/systemd/system
+# The journal and Docker's configuration of the namespace are its own.
+if [ -d /var/log/journal ]; then mount -t tmpfs -o mode=2755 tmpfs /var/log/journal; fi
+if [ -d /etc/docker ]; then mount -t tmpfs -o mode=0755 tmpfs /etc/docker; fi
 if [ -d /etc/init.d ]; then mount -t tmpfs -o mode=0755 tmpfs /etc/init.d; fi
 exec env -i container=dockdoc-test PATH=/usr/sbin:/usr/bin:/sbin:/bin \
   {SYSTEMD} --system --unit={scenario}.target --log-target=console --log-level=info --show-status=no
@@ -232,6 +248,47 @@ exec env -i container=dockdoc-test PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     /// systemd's pid as the host sees it.
     pub fn pid(&self) -> u32 {
         self.pid
+    }
+
+    /// The binary under test, run inside the namespace's mount and PID namespaces: it sees the
+    /// namespace's /run (its system bus, /run/docker.sock, dockerd's pid file), its journal and
+    /// its /etc/docker, as dockdoc sees a real machine, with no endpoint given.
+    pub fn dockdoc(&self) -> Command {
+        let mut cmd = Command::new("nsenter");
+        cmd.args(["-t", &self.pid.to_string(), "-m", "-p", "--"])
+            .arg("/etc/systemd/system/dockdoc")
+            .env_remove("DOCKER_HOST")
+            .env_remove("DOCKER_CONTEXT")
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .env_remove("XDG_RUNTIME_DIR")
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .env("HOME", "/nonexistent");
+        cmd
+    }
+
+    /// Runs a command inside the namespace (systemctl, for instance) and returns its stdout.
+    pub fn run_inside(&self, args: &[&str]) -> Result<String, String> {
+        let out = Command::new("nsenter")
+            .args(["-t", &self.pid.to_string(), "-m", "-p", "--"])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("nsenter: {e}"))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(format!(
+                "{args:?} in the namespace: {}: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    }
+
+    /// Writes a file inside the namespace's mount namespace (e.g. its private /etc/docker).
+    pub fn write_inside(&self, path: &str, text: &str) -> Result<(), String> {
+        let host = format!("/proc/{}/root{path}", self.pid);
+        fs::write(&host, text).map_err(|e| format!("{host}: {e}"))
     }
 
     /// `systemctl status` of every unit, from inside the namespace, for failure messages.

@@ -211,9 +211,11 @@ async fn fd_listener_without_a_socket_unit_is_activation_broken() {
     let run = support::dockdoc(&booted.address(), support::NO_DOCKER, &[]);
     expect_units(&run, ["pass", "fail", "fail", "pass", "fail"]);
     let summary = run.summary("docker-socket-activation-broken");
-    assert!(
-        summary.contains("docker.socket is not-found/inactive"),
-        "{summary}"
+    assert!(summary.contains("docker.socket is not-found"), "{summary}");
+    // One cause, one fix: the failing service is listed under the missing socket unit.
+    assert_eq!(
+        run.check("docker-service-failed")["consequence_of"],
+        "docker-socket-activation-broken"
     );
     booted.shutdown();
 }

@@ -1,0 +1,281 @@
+//! Arch's docker.service and docker.socket as shipped (tests/live/units/arch: moby's
+//! contrib/init/systemd units, which Arch's PKGBUILD installs unchanged; the test-only
+//! deviations are drop-ins, each with its reason), run by systemd 252 in a namespace with the
+//! real `/usr/sbin/dockerd`, Debian's real containerd and journald. dockdoc runs INSIDE the
+//! namespace with no endpoint given, as on a real machine: it finds the system bus, the socket
+//! systemd holds at /run/docker.sock, dockerd's pid file and the journal where Arch has them.
+
+use crate::harness::Booted;
+use crate::support::{self, Run};
+
+/// The namespace's own daemon.json: the real dockerd keeps its data in the namespace's private
+/// /run and leaves the host's iptables and bridges alone. Not Arch's default (Arch ships no
+/// daemon.json); it changes where dockerd keeps state, not how systemd runs it.
+const TEST_DAEMON_JSON: &str = r#"{
+  "data-root": "/run/docker-data",
+  "iptables": false,
+  "ip-masq": false,
+  "bridge": "none",
+  "storage-driver": "vfs"
+}
+"#;
+
+async fn boot(scenario: &str) -> Option<Booted> {
+    if let Some(reason) = crate::dockerd::unavailable() {
+        crate::dockerd::skip(&reason);
+        return None;
+    }
+    if !std::path::Path::new("/usr/bin/containerd").exists() {
+        crate::dockerd::skip("/usr/bin/containerd is not installed (Debian's containerd)");
+        return None;
+    }
+    match Booted::boot_parts(scenario, &["arch"]).await {
+        Ok(b) => b,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// `dockdoc check --profile docker --format json` inside the namespace, plus `extra`.
+fn inside(booted: &Booted, extra: &[&str]) -> Run {
+    let mut cmd = booted.dockdoc();
+    cmd.args(["check", "--profile", "docker", "--format", "json"])
+        .args(extra);
+    support::run(cmd)
+}
+
+fn fact(run: &Run, id: &str, key: &str) -> serde_json::Value {
+    run.evidence(id, key)["value"].clone()
+}
+
+/// The state right after `pacman -S docker && systemctl enable --now docker.socket`: the socket
+/// listens, the service is inactive. dockdoc's own connection starts the daemon, and it must
+/// never report the start it caused as a failure. Twenty runs, each on a fresh activation-only
+/// state (the service is stopped again between runs, the socket keeps listening).
+#[tokio::test]
+async fn activation_only_is_judged_before_the_run_starts_the_daemon() {
+    let Some(booted) = boot("arch-activation").await else {
+        return;
+    };
+    booted
+        .write_inside("/etc/docker/daemon.json", TEST_DAEMON_JSON)
+        .unwrap();
+    booted
+        .wait_unit("docker.socket", |s| s.sub_state == "listening")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    for round in 0..20 {
+        let service = booted.unit("docker.service").await.unwrap();
+        assert_eq!(service.active_state, "inactive", "round {round}");
+        let run = inside(&booted, &["--timeout", "10s"]);
+        for id in [
+            "docker-service-inactive",
+            "docker-service-failed",
+            "docker-socket-without-service",
+            "docker-socket-activation-broken",
+            "docker-not-enabled",
+            "docker-socket-missing",
+            "docker-daemon-unreachable",
+        ] {
+            assert_eq!(
+                run.status(id),
+                "pass",
+                "round {round}: {id}: {}\nevidence: {}\nstderr: {}",
+                run.summary(id),
+                run.check(id)["evidence"],
+                run.stderr
+            );
+        }
+        // The snapshot saw the service as it was; the connection then started it.
+        assert_eq!(
+            fact(
+                &run,
+                "docker-service-inactive",
+                "systemd.docker_service_active_state"
+            ),
+            "inactive",
+            "round {round}"
+        );
+        let failure = run.evidence("docker-service-failed", "systemd.docker_service_failure");
+        assert_eq!(
+            failure["value"],
+            serde_json::Value::Null,
+            "round {round}: {failure}"
+        );
+        let activation = fact(&run, "docker-daemon-unreachable", "docker.reachable");
+        assert_eq!(activation, true, "round {round}");
+        // Arch's docker.socket is PartOf=docker.service: stopping the service stops the
+        // socket too, so the socket is started again, as a user would after `systemctl stop`.
+        booted
+            .run_inside(&["systemctl", "stop", "docker.service"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        booted
+            .wait_unit("docker.service", |s| s.active_state == "inactive")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        // StartLimitBurst=3 in 60 s counts every start, good or bad: twenty starts a minute
+        // would hit it (dockdoc then rightly reports start-limit-hit). Resetting the counter
+        // makes each round the fresh state of a machine that just booted.
+        booted
+            .run_inside(&[
+                "systemctl",
+                "reset-failed",
+                "docker.service",
+                "docker.socket",
+            ])
+            .unwrap_or_else(|e| panic!("{e}"));
+        booted
+            .run_inside(&["systemctl", "start", "docker.socket"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        booted
+            .wait_unit("docker.socket", |s| s.sub_state == "listening")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    // --no-activate leaves the service alone and says why the daemon was not asked.
+    let run = inside(&booted, &["--no-activate"]);
+    let reachable = run.evidence("docker-daemon-unreachable", "docker.reachable");
+    assert_eq!(reachable["state"], "skipped", "{reachable}");
+    assert!(
+        reachable["reason"]
+            .as_str()
+            .unwrap()
+            .contains("socket activation"),
+        "{reachable}"
+    );
+    let service = booted.unit("docker.service").await.unwrap();
+    assert_eq!(service.active_state, "inactive");
+    booted.shutdown();
+}
+
+/// A typo in daemon.json under Arch's restart policy (Restart=always, RestartSec=2,
+/// StartLimitBurst=3 in 60 s): dockdoc's connection starts the daemon, which fails; after the
+/// third start systemd gives up (start-limit-hit) and docker.socket fails with
+/// service-start-limit-hit. Both times the cause is daemon.json, shown with dockerd's own last
+/// words from the journal, and the unit failures are listed under it.
+#[tokio::test]
+async fn a_daemon_json_typo_is_the_cause_under_the_shipped_restart_policy() {
+    let Some(booted) = boot("arch-daemon-json").await else {
+        return;
+    };
+    let broken = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/sysroots/daemon-json-broken/etc/docker/daemon.json"),
+    )
+    .unwrap();
+    booted
+        .write_inside("/etc/docker/daemon.json", &broken)
+        .unwrap();
+    booted
+        .wait_unit("docker.socket", |s| s.sub_state == "listening")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    // 1. The run's own connection starts the daemon, which fails at once.
+    let run = inside(&booted, &["--timeout", "3s"]);
+    run.expect(&[
+        ("daemon-json-invalid", "fail"),
+        ("docker-service-failed", "fail"),
+        ("docker-socket-activation-broken", "pass"),
+        ("docker-socket-without-service", "pass"),
+    ]);
+    assert_eq!(
+        run.check("docker-service-failed")["consequence_of"],
+        "daemon-json-invalid",
+        "{}",
+        run.json
+    );
+    let failure = run.summary("docker-service-failed");
+    assert!(
+        failure.contains("this run's connection to docker.socket started it and the start failed"),
+        "{failure}"
+    );
+    assert!(
+        failure.contains("unable to configure the Docker daemon with file /etc/docker/daemon.json"),
+        "{failure}"
+    );
+
+    // 2. After the start limit: both units failed, as a user finds them later (systemd 252
+    // leaves the service's own result at exit-code and gives the socket
+    // service-start-limit-hit).
+    let service = booted
+        .wait_unit("docker.service", |s| s.active_state == "failed")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(service.exec_main_status, Some(1));
+    booted
+        .wait_unit("docker.socket", |s| {
+            s.active_state == "failed" && s.result.as_deref() == Some("service-start-limit-hit")
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let run = inside(&booted, &[]);
+    run.expect(&[
+        ("daemon-json-invalid", "fail"),
+        ("docker-service-failed", "fail"),
+        ("docker-socket-activation-broken", "pass"),
+    ]);
+    for id in [
+        "docker-service-failed",
+        "docker-socket-missing",
+        "docker-daemon-unreachable",
+    ] {
+        if run.status(id) == "fail" {
+            assert_eq!(
+                run.check(id)["consequence_of"],
+                "daemon-json-invalid",
+                "{id}: {}",
+                run.json
+            );
+        }
+    }
+    let failure = run.summary("docker-service-failed");
+    assert!(failure.contains("docker.service is failed"), "{failure}");
+    assert!(failure.contains("service-start-limit-hit"), "{failure}");
+    assert!(
+        failure.contains("unable to configure the Docker daemon"),
+        "{failure}"
+    );
+    // One cause, one fix: only daemon.json counts as a problem.
+    let problems: Vec<&str> = run.json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["status"] == "fail" && c["severity"] == "error" && c.get("consequence_of").is_none()
+        })
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(problems, ["daemon-json-invalid"], "{}", run.json);
+    booted.shutdown();
+}
+
+/// docker.service enabled while docker.socket is masked: dockerd -H fd:// finds no socket,
+/// exits, and systemd gives up. The masked socket is the cause.
+#[tokio::test]
+async fn a_masked_socket_breaks_activation() {
+    let Some(booted) = boot("arch-masked-socket").await else {
+        return;
+    };
+    booted
+        .write_inside("/etc/docker/daemon.json", TEST_DAEMON_JSON)
+        .unwrap();
+    booted
+        .wait_unit("docker.service", |s| s.active_state == "failed")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let run = inside(&booted, &[]);
+    run.expect(&[
+        ("docker-socket-activation-broken", "fail"),
+        ("docker-service-failed", "fail"),
+        ("daemon-json-invalid", "pass"),
+    ]);
+    assert_eq!(
+        run.check("docker-service-failed")["consequence_of"],
+        "docker-socket-activation-broken",
+        "{}",
+        run.json
+    );
+    let summary = run.summary("docker-socket-activation-broken");
+    assert!(summary.contains("docker.socket is masked"), "{summary}");
+    booted.shutdown();
+}
