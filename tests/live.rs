@@ -23,6 +23,8 @@ mod harness;
 mod access;
 #[path = "live/arch.rs"]
 mod arch;
+#[path = "live/endpoints.rs"]
+mod endpoints;
 #[path = "live/faults.rs"]
 mod faults;
 #[path = "live/network_probe.rs"]

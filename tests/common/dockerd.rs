@@ -62,6 +62,11 @@ pub struct Options {
     pub bridge: bool,
     /// The socket's group (`--group`); dockerd's default is `docker`.
     pub group: Option<String>,
+    /// Listen on this unix socket instead of one in the daemon's temp dir (a Docker Desktop or
+    /// rootless socket path, for instance); its directory must exist.
+    pub socket: Option<std::path::PathBuf>,
+    /// Also listen on this TCP address (`-H tcp://ADDR`, loopback only).
+    pub tcp: Option<String>,
 }
 
 impl PrivateDockerd {
@@ -79,7 +84,7 @@ impl PrivateDockerd {
             .tempdir_in("/tmp")
             .map_err(|e| format!("tempdir: {e}"))?;
         let p = dir.path();
-        let socket = p.join("d.sock");
+        let socket = options.socket.clone().unwrap_or_else(|| p.join("d.sock"));
         let log = p.join("dockerd.log");
         let log_file = std::fs::File::create(&log).map_err(|e| format!("log file: {e}"))?;
         let log_err = log_file.try_clone().map_err(|e| format!("log file: {e}"))?;
@@ -93,6 +98,9 @@ impl PrivateDockerd {
         };
         if let Some(group) = &options.group {
             command.arg("--group").arg(group);
+        }
+        if let Some(addr) = &options.tcp {
+            command.arg("-H").arg(format!("tcp://{addr}"));
         }
         let network: &[&str] = if options.bridge {
             &["--iptables=false", "--ip6tables=false"]

@@ -6,9 +6,9 @@ use std::process::Command;
 
 use crate::support;
 
-const USER: &str = "dockdoc-live";
+pub const USER: &str = "dockdoc-live";
 
-fn ensure_user() {
+pub fn ensure_user() {
     if Command::new("id")
         .arg("-u")
         .arg(USER)

@@ -246,6 +246,23 @@ async fn a_daemon_json_typo_is_the_cause_under_the_shipped_restart_policy() {
         .map(|c| c["id"].as_str().unwrap())
         .collect();
     assert_eq!(problems, ["daemon-json-invalid"], "{}", run.json);
+
+    // 3. The same machine read from outside under --root: the root's own journal files give
+    // dockerd's last words (journalctl --root), the root's daemon.json the cause.
+    let mut cmd = crate::common::bin();
+    cmd.args(support::check_args(&booted.address(), support::NO_DOCKER))
+        .arg("--root")
+        .arg(format!("/proc/{}/root", booted.pid()));
+    let run = support::run(cmd);
+    run.expect(&[
+        ("daemon-json-invalid", "fail"),
+        ("docker-service-failed", "fail"),
+    ]);
+    let failure = run.summary("docker-service-failed");
+    assert!(
+        failure.contains("unable to configure the Docker daemon"),
+        "{failure}"
+    );
     booted.shutdown();
 }
 
