@@ -6,8 +6,9 @@
 //!    docker.socket listens and docker.service is not running makes systemd start the daemon
 //!    (socket activation): the snapshot was taken before that, so the unit checks judge the
 //!    state the machine was in, not the start this run caused. With `--no-activate` that
-//!    connection is not made at all. When dockerd's pid file shows it running, no connection can
-//!    start it, and the daemon is asked at the same time as systemd, which is the fast path.
+//!    connection is not made at all. When the endpoint is not the system socket, or dockerd's
+//!    pid file shows it running, no connection can start it, and the daemon is asked at the same
+//!    time as systemd, which is the fast path.
 //! 3. **Re-read.** When this run's connection started docker.service, the unit is read again:
 //!    the daemon answered (`systemd.docker_activation` = answered), or the start failed, with the
 //!    result and exit status read afterwards (= failed).
@@ -95,10 +96,17 @@ pub async fn gather(ctx: &Context, options: Options) -> Facts {
         let ctx = ctx.clone();
         tokio::task::spawn_blocking(move || facts::gather_files(&ctx))
     };
-    let running = dockerd_running(ctx);
-    // The fast path: the daemon is up, so it is asked together with everything else.
+    // The fast path: a connection cannot start anything when the endpoint is not the system
+    // socket, or when dockerd already runs; then the daemon is asked together with the rest.
+    let resolved = docker::endpoint::resolve(ctx);
+    let kind = docker::endpoint::kind(
+        &resolved,
+        ctx.env.get("XDG_RUNTIME_DIR"),
+        ctx.env.get("HOME"),
+    );
+    let concurrent = kind != "system" || dockerd_running(ctx);
     let early = async {
-        match running {
+        match concurrent {
             true => Some(
                 bounded(
                     ctx,

@@ -254,9 +254,26 @@ exec env -i container=dockdoc-test PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     /// namespace's /run (its system bus, /run/docker.sock, dockerd's pid file), its journal and
     /// its /etc/docker, as dockdoc sees a real machine, with no endpoint given.
     pub fn dockdoc(&self) -> Command {
+        self.dockdoc_as(None)
+    }
+
+    /// [`Booted::dockdoc`] as an unprivileged user (setpriv with the user's groups from
+    /// /etc/group), when `user` is given.
+    pub fn dockdoc_as(&self, user: Option<&str>) -> Command {
         let mut cmd = Command::new("nsenter");
-        cmd.args(["-t", &self.pid.to_string(), "-m", "-p", "--"])
-            .arg("/etc/systemd/system/dockdoc")
+        cmd.args(["-t", &self.pid.to_string(), "-m", "-p", "--"]);
+        if let Some(user) = user {
+            cmd.args([
+                "setpriv",
+                "--reuid",
+                user,
+                "--regid",
+                user,
+                "--init-groups",
+                "--",
+            ]);
+        }
+        cmd.arg("/etc/systemd/system/dockdoc")
             .env_remove("DOCKER_HOST")
             .env_remove("DOCKER_CONTEXT")
             .env_remove("DBUS_SESSION_BUS_ADDRESS")

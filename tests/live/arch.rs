@@ -263,6 +263,24 @@ async fn a_daemon_json_typo_is_the_cause_under_the_shipped_restart_policy() {
         failure.contains("unable to configure the Docker daemon"),
         "{failure}"
     );
+
+    // 4. A user who may not read the system journal (not root, nor in systemd-journal, wheel
+    // or adm): dockerd's last words are unknown with that reason, never taken as "none".
+    crate::access::ensure_user();
+    let mut cmd = booted.dockdoc_as(Some(crate::access::USER));
+    cmd.args(["facts", "--format", "json"]);
+    let out = cmd.output().unwrap();
+    let facts: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let words = &facts["facts"]["journal.docker_last_error"];
+    assert_eq!(words["state"], "unknown", "{words}");
+    assert!(
+        words["reason"]
+            .as_str()
+            .unwrap()
+            .contains("systemd-journal"),
+        "{words}"
+    );
     booted.shutdown();
 }
 
