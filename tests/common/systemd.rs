@@ -151,7 +151,13 @@ impl Booted {
             }
         }
         // The binary under test, reachable inside the namespace whatever /tmp and /run hide.
-        fs::copy(env!("CARGO_BIN_EXE_dockdoc"), units.join("dockdoc"))
+        // DOCKDOC_LIVE_BIN runs another build in the same namespace (to measure a fix against the
+        // build before it).
+        let binary = std::env::var_os("DOCKDOC_LIVE_BIN").map_or_else(
+            || PathBuf::from(env!("CARGO_BIN_EXE_dockdoc")),
+            PathBuf::from,
+        );
+        fs::copy(&binary, units.join("dockdoc"))
             .map_err(|e| format!("cannot copy the binary: {e}"))?;
         let cgroup = format!("dockdoc-{name}");
         let script = format!(
