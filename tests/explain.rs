@@ -154,30 +154,54 @@ fn matched_ids(doc: &Json) -> Vec<String> {
         .collect()
 }
 
+/// Every sample, with what `dockdoc explain --offline --format json -` made of it (one process
+/// per sample, a few at a time; run once for all the tests that read it).
+fn explained_samples() -> &'static [(Sample, Json)] {
+    static EXPLAINED: std::sync::OnceLock<Vec<(Sample, Json)>> = std::sync::OnceLock::new();
+    EXPLAINED.get_or_init(|| {
+        let samples = all_samples();
+        let docs: Vec<Json> = std::thread::scope(|scope| {
+            let handles: Vec<_> = samples
+                .chunks(samples.len().div_ceil(8))
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|s| offline_json(s.text.as_bytes()))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        samples.into_iter().zip(docs).collect()
+    })
+}
+
+/// The candidates explain offers for a paste, in its order: the matches it did not rule out.
+fn offered(doc: &Json) -> Vec<String> {
+    doc["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["status"] != "other_endpoint")
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 #[test]
 fn every_sample_matches_its_checks_and_no_look_alike_matches_the_wrong_one() {
-    let samples = all_samples();
-    assert!(samples.len() >= 80, "only {} samples", samples.len());
-    // One process per sample; run them a few at a time.
-    let results: Vec<Vec<String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = samples
-            .chunks(samples.len().div_ceil(8))
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|s| matched_ids(&offline_json(s.text.as_bytes())))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
-    });
+    let explained = explained_samples();
+    assert!(explained.len() >= 80, "only {} samples", explained.len());
+    let (samples, results): (Vec<&Sample>, Vec<Vec<String>>) = explained
+        .iter()
+        .map(|(s, doc)| (s, matched_ids(doc)))
+        .unzip();
     let mut failures = Vec::new();
-    for (s, ids) in samples.iter().zip(&results) {
+    for (s, ids) in samples.into_iter().zip(&results) {
         for want in &s.must {
             if !ids.contains(want) {
                 failures.push(format!(
@@ -196,6 +220,49 @@ fn every_sample_matches_its_checks_and_no_look_alike_matches_the_wrong_one() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The goal of `explain`, measured the way a user meets it: for each real paste (the samples
+/// of every check, not the look-alikes), is its check among the candidates offered, among the
+/// first two, first; and how many candidates are offered. Run with `--nocapture` to see the
+/// numbers and each sample that misses.
+#[test]
+fn hit_rate_over_the_real_samples() {
+    let real: Vec<&(Sample, Json)> = explained_samples()
+        .iter()
+        .filter(|(s, _)| s.file != "look-alikes.txt")
+        .collect();
+    let (mut among, mut two, mut first, mut offered_total) = (0usize, 0usize, 0usize, 0usize);
+    let mut misses = Vec::new();
+    for (s, doc) in &real {
+        let ids = offered(doc);
+        let own = s.file.trim_end_matches(".txt");
+        let at = ids.iter().position(|id| id == own);
+        offered_total += ids.len();
+        among += usize::from(at.is_some());
+        two += usize::from(at.is_some_and(|i| i < 2));
+        first += usize::from(at == Some(0));
+        if at.is_none_or(|i| i >= 2) {
+            misses.push(format!("{own} ({}): offered {ids:?}", s.source));
+        }
+    }
+    let n = real.len() as f64;
+    let pct = |k: usize| 100.0 * k as f64 / n;
+    eprintln!(
+        "explain over {} real samples: right cause offered {:.1}%, among the first two {:.1}%, first {:.1}%; {:.2} candidates on average",
+        real.len(),
+        pct(among),
+        pct(two),
+        pct(first),
+        offered_total as f64 / n
+    );
+    for m in &misses {
+        eprintln!("  not in the first two: {m}");
+    }
+    // Measured 80.6% / 66.7% / 2.58 before the endpoint, specificity and area ranking; a floor
+    // against regressions, short of the 95% goal (see the misses printed above).
+    assert!(pct(two) >= 83.0, "{}", misses.join("\n"));
+    assert!(pct(first) >= 65.0, "{}", misses.join("\n"));
 }
 
 #[test]

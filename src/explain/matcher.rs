@@ -15,6 +15,10 @@ pub struct Match {
     pub line: usize,
     pub text: String,
     pub count: usize,
+    /// How specific the most specific matched pattern is: the bytes every match of it spells out
+    /// (see [`super::prefilter::fixed_len`]). A message that names the directives set twice
+    /// outranks one that only names the file.
+    pub specificity: usize,
 }
 
 /// The patterns of every check, and a literal prefilter over them.
@@ -28,6 +32,8 @@ pub struct Matcher {
     pub(super) patterns: Vec<String>,
     /// For each pattern, the index of its check in the catalog.
     owner: Vec<usize>,
+    /// For each pattern, its specificity.
+    specificity: Vec<usize>,
     /// `None` when some pattern has no literal every match contains: then every line is matched.
     pub(super) prefilter: Option<Prefilter>,
 }
@@ -54,9 +60,14 @@ impl Matcher {
         owner: Vec<usize>,
     ) -> Matcher {
         let prefilter = Prefilter::new(hirs);
+        let specificity = hirs
+            .iter()
+            .map(|h| h.map_or(0, super::prefilter::fixed_len))
+            .collect();
         Matcher {
             patterns,
             owner,
+            specificity,
             prefilter,
         }
     }
@@ -81,14 +92,20 @@ impl Matcher {
     pub(super) fn compile(&self, wanted: impl IntoIterator<Item = usize>) -> Option<SubSet> {
         let mut patterns = Vec::new();
         let mut owner = Vec::new();
+        let mut specificity = Vec::new();
         for p in wanted {
             patterns.push(self.patterns.get(p)?.as_str());
             owner.push(*self.owner.get(p)?);
+            specificity.push(self.specificity.get(p).copied().unwrap_or(0));
         }
         // Patterns are checked when the catalog loads; a set over the regex size limit matches
         // nothing, as an oversized `Pattern` does.
         let set = RegexSet::new(&patterns).ok()?;
-        Some(SubSet { set, owner })
+        Some(SubSet {
+            set,
+            owner,
+            specificity,
+        })
     }
 }
 
@@ -140,7 +157,10 @@ impl<'m> Scan<'m> {
                 let more = tally(logical_lines(text).map(|(n, l)| (before + n, l)), set);
                 for m in more {
                     match found.iter_mut().find(|f| f.check == m.check) {
-                        Some(f) => f.count += m.count,
+                        Some(f) => {
+                            f.count += m.count;
+                            f.specificity = f.specificity.max(m.specificity);
+                        }
                         None => found.push(m),
                     }
                 }
@@ -175,6 +195,7 @@ impl<'m> Scan<'m> {
 pub(super) struct SubSet {
     set: RegexSet,
     owner: Vec<usize>,
+    specificity: Vec<usize>,
 }
 
 /// Matches each line (its head) against the set; one entry per matched check, in order of first
@@ -191,19 +212,29 @@ pub(super) fn tally<'t>(
             continue;
         }
         let hits = sub.set.matches(line);
-        let mut checks: Vec<usize> = hits
-            .iter()
-            .filter_map(|p| sub.owner.get(p).copied())
-            .collect();
-        checks.dedup();
-        for check in checks {
+        // (check, specificity) per matched pattern; a check's patterns are adjacent.
+        let mut checks: Vec<(usize, usize)> = Vec::new();
+        for p in hits.iter() {
+            let (Some(&check), Some(&spec)) = (sub.owner.get(p), sub.specificity.get(p)) else {
+                continue;
+            };
+            match checks.last_mut() {
+                Some(last) if last.0 == check => last.1 = last.1.max(spec),
+                _ => checks.push((check, spec)),
+            }
+        }
+        for (check, specificity) in checks {
             match found.iter_mut().find(|m| m.check == check) {
-                Some(m) => m.count += 1,
+                Some(m) => {
+                    m.count += 1;
+                    m.specificity = m.specificity.max(specificity);
+                }
                 None => found.push(Match {
                     check,
                     line: n,
                     text: line.trim().chars().take(300).collect(),
                     count: 1,
+                    specificity,
                 }),
             }
         }

@@ -14,6 +14,7 @@
 //! something and hands them to [`report`].
 
 mod doc;
+mod endpoint;
 mod matcher;
 mod paste;
 mod prefilter;
@@ -29,6 +30,7 @@ use anyhow::{Result, bail};
 
 use crate::catalog::Catalog;
 use crate::cli::{ColorChoice, ExplainArgs, ListFormat};
+use crate::eval::Selection;
 use crate::facts::Facts;
 
 pub use doc::render_text;
@@ -99,7 +101,9 @@ pub fn recognise(catalog: &Catalog, input: Input<'_>) -> Result<Vec<Match>> {
 }
 
 /// Prints what the matches mean on this machine: each matched check evaluated on `facts`
-/// (`None` with `--offline`: not evaluated), ranked, and the verdict.
+/// (`None` with `--offline`: not evaluated) with the thresholds of `--profile` (default
+/// `docker`, as `check`), the checks that fail here in a matched one's area, ranked, and the
+/// verdict. A socket path in the paste rules out the checks of other kinds of daemon.
 ///
 /// # Errors
 /// Standard output cannot be written.
@@ -110,13 +114,23 @@ pub fn report(
     facts: Option<&Facts>,
 ) -> Result<u8> {
     let mut out = stream(args.color);
-    let candidates = verdict::candidates(catalog, matches, facts);
+    let profiles = if args.profile.is_empty() {
+        vec!["docker".to_owned()]
+    } else {
+        args.profile.clone()
+    };
+    let selection = Selection {
+        profiles,
+        only: Vec::new(),
+        skip: Vec::new(),
+    };
+    let (candidates, endpoint) = verdict::candidates(catalog, matches, facts, &selection);
     let v = verdict::verdict(&candidates, args.offline);
     match args.format {
-        ListFormat::Json => {
-            verdict::render_json(&candidates, v, &mut out)?;
+        ListFormat::Json => verdict::render_json(&candidates, v, &mut out)?,
+        ListFormat::Text => {
+            verdict::render_explanation(&candidates, endpoint, &v, args.offline, &mut out)?;
         }
-        ListFormat::Text => verdict::render_explanation(&candidates, &v, args.offline, &mut out)?,
     }
     out.flush()?;
     Ok(0)

@@ -257,6 +257,24 @@ pub(super) fn required_literals(hir: &Hir) -> Option<Vec<Vec<u8>>> {
     .filter(|set| set.iter().all(|l| !l.is_empty()))
 }
 
+/// How many bytes every match of `hir` spells out, fixed up to case: the literal bytes of a
+/// concatenation, the least of an alternation's branches, the minimum repeats of a repetition.
+/// `.*` counts nothing. Ranks a longer, more specific message above a shorter one.
+pub(super) fn fixed_len(hir: &Hir) -> usize {
+    match hir.kind() {
+        HirKind::Literal(lit) => lit.0.len(),
+        HirKind::Class(class) => usize::from(class_byte(class).is_some()),
+        HirKind::Capture(cap) => fixed_len(&cap.sub),
+        HirKind::Repetition(rep) => {
+            let times = usize::try_from(rep.min).unwrap_or(usize::MAX).min(64);
+            fixed_len(&rep.sub).saturating_mul(times)
+        }
+        HirKind::Alternation(alts) => alts.iter().map(fixed_len).min().unwrap_or(0),
+        HirKind::Concat(items) => items.iter().map(fixed_len).sum(),
+        _ => 0,
+    }
+}
+
 /// Longer shortest literal first (fewer false candidates), then fewer literals.
 fn score(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
     let shortest = set.iter().map(Vec::len).min().unwrap_or(0);

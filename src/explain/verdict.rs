@@ -4,11 +4,12 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use super::endpoint::{Bearing, Endpoint};
 use super::matcher::Match;
 use super::{BOLD, DIM, GREEN, RED, YELLOW};
 use crate::catalog::{Catalog, Check, Severity};
 use crate::eval::{self, Selection};
-use crate::facts::Facts;
+use crate::facts::{Fact, Facts};
 use crate::finding::{Finding, Status};
 
 /// A matched check with its status on this machine (None: not evaluated, `--offline`).
@@ -16,17 +17,33 @@ pub(super) struct Candidate<'a> {
     check: &'a Check,
     matched: Match,
     finding: Option<Finding>,
+    /// How the endpoint the paste names bears on the check.
+    bearing: Bearing,
+    /// Not matched by the paste: the check fails on this machine in the area of one that matched
+    /// (`matched` is that one's line).
+    related: bool,
 }
 
 impl Candidate<'_> {
     fn status(&self) -> &'static str {
+        if self.bearing == Bearing::Other {
+            return "other_endpoint";
+        }
         self.finding
             .as_ref()
             .map_or("not_run", |f| f.status.as_str())
     }
 
-    /// Lower ranks first: failing (by severity), then undecided, then ruled out.
-    fn rank(&self) -> (u8, u8) {
+    /// Offered as a possible cause: not ruled out by the endpoint the paste names.
+    fn offered(&self) -> bool {
+        self.bearing != Bearing::Other
+    }
+
+    /// Lower ranks first: not ruled out by the endpoint; failing here, then undecided, then
+    /// ruled out; matched by the paste before failing in its area; judging the named endpoint;
+    /// the more specific message; the more severe check.
+    #[allow(clippy::type_complexity)]
+    fn rank(&self) -> (bool, u8, bool, Bearing, std::cmp::Reverse<usize>, u8) {
         let sev = match self.check.severity {
             Severity::Error => 0,
             Severity::Warning => 1,
@@ -40,7 +57,14 @@ impl Candidate<'_> {
             Some(Status::NotApplicable) => 4,
             Some(Status::Pass) => 5,
         };
-        (st, sev)
+        (
+            !self.offered(),
+            st,
+            self.related,
+            self.bearing,
+            std::cmp::Reverse(self.matched.specificity),
+            sev,
+        )
     }
 }
 
@@ -68,7 +92,8 @@ struct JsonExplain<'a> {
 
 /// The verdict over ranked candidates: the first failing check, or why there is none.
 pub(super) fn verdict<'a>(ranked: &[Candidate<'a>], offline: bool) -> JsonVerdict<'a> {
-    match ranked.first() {
+    let offered = ranked.iter().filter(|c| c.offered()).count();
+    match ranked.first().filter(|c| c.offered()) {
         None => JsonVerdict {
             id: None,
             reason:
@@ -79,13 +104,12 @@ pub(super) fn verdict<'a>(ranked: &[Candidate<'a>], offline: bool) -> JsonVerdic
             id: ranked
                 .first()
                 .map(|c| c.check.id.as_str())
-                .filter(|_| ranked.len() == 1),
-            reason: if ranked.len() == 1 {
+                .filter(|_| offered == 1),
+            reason: if offered == 1 {
                 "one check recognises this text (not confirmed on this machine: --offline)".into()
             } else {
                 format!(
-                    "{} checks recognise this text; run without --offline to let this machine decide",
-                    ranked.len()
+                    "{offered} checks recognise this text; run without --offline to let this machine decide"
                 )
             },
         },
@@ -129,6 +153,7 @@ pub(super) fn verdict<'a>(ranked: &[Candidate<'a>], offline: bool) -> JsonVerdic
 
 pub(super) fn render_explanation(
     candidates: &[Candidate<'_>],
+    endpoint: Option<Endpoint>,
     v: &JsonVerdict<'_>,
     offline: bool,
     out: &mut dyn Write,
@@ -142,7 +167,8 @@ pub(super) fn render_explanation(
         return Ok(());
     }
     writeln!(out, "{BOLD}Recognised{BOLD:#}")?;
-    let mut lines: Vec<(usize, &str)> = candidates
+    let offered: Vec<&Candidate<'_>> = candidates.iter().filter(|c| c.offered()).collect();
+    let mut lines: Vec<(usize, &str)> = offered
         .iter()
         .map(|c| (c.matched.line, c.matched.text.as_str()))
         .collect();
@@ -151,12 +177,12 @@ pub(super) fn render_explanation(
     for (n, text) in &lines {
         writeln!(out, "  {DIM}line {n}:{DIM:#} {text}")?;
     }
-    let same_line = lines.len() < candidates.len();
-    if candidates.len() > 1 {
+    let same_line = lines.len() < offered.len();
+    if offered.len() > 1 {
         writeln!(
             out,
             "\n{} checks match{}; {}",
-            candidates.len(),
+            offered.len(),
             if same_line {
                 " (the same message has several possible causes)"
             } else {
@@ -171,7 +197,17 @@ pub(super) fn render_explanation(
     }
     writeln!(out)?;
     for c in candidates {
+        if !c.offered() {
+            let named = endpoint.map_or("another daemon", Endpoint::describe);
+            writeln!(
+                out,
+                "{DIM}·{DIM:#} {BOLD}{}{BOLD:#}  ruled out (the paste names {named}): {}",
+                c.check.id, c.check.title
+            )?;
+            continue;
+        }
         let (mark, style, word) = match c.finding.as_ref().map(|f| f.status) {
+            Some(Status::Fail) if c.related => ("✗", RED, "fails here, in the same area"),
             Some(Status::Fail) => ("✗", RED, "likely cause"),
             Some(Status::Pass) => ("✓", GREEN, "ruled out"),
             Some(Status::NotApplicable) => ("·", DIM, "ruled out (does not apply here)"),
@@ -206,24 +242,22 @@ pub(super) fn render_explanation(
     }
 }
 
-/// The matched checks, each evaluated on `facts` (when given) as `dockdoc check --profile all`
-/// would, ranked: the likely cause first.
+/// The matched checks, each evaluated on `facts` (when given) with the thresholds of
+/// `selection`'s profiles, as `dockdoc check` evaluates them; then the checks of `selection`
+/// that fail here in the area of a matched one; ranked, the likely cause first.
 pub(super) fn candidates<'a>(
     catalog: &'a Catalog,
     matches: Vec<Match>,
     facts: Option<&Facts>,
-) -> Vec<Candidate<'a>> {
-    let selection = Selection {
-        profiles: vec!["all".into()],
-        only: Vec::new(),
-        skip: Vec::new(),
-    };
+    selection: &Selection,
+) -> (Vec<Candidate<'a>>, Option<Endpoint>) {
+    let mut by_line: Vec<&Match> = matches.iter().collect();
+    by_line.sort_by_key(|m| m.line);
+    let endpoint = by_line.iter().find_map(|m| Endpoint::named_in(&m.text));
+    let bearing = |id: &str| endpoint.map_or(Bearing::Neutral, |e| e.bearing(id));
     let facts = facts.map(|f| {
         let mut f = f.clone();
-        f.set(
-            "run.profiles",
-            crate::facts::Fact::known(selection.profiles.clone()),
-        );
+        f.set("run.profiles", Fact::known(selection.profiles.clone()));
         f
     });
     let mut candidates: Vec<Candidate<'_>> = matches
@@ -235,13 +269,36 @@ pub(super) fn candidates<'a>(
                 .map(|f| eval::evaluate_check(check, f, false));
             Some(Candidate {
                 check,
+                bearing: bearing(&check.id),
                 matched: m,
                 finding,
+                related: false,
             })
         })
         .collect();
+    if let Some(facts) = &facts {
+        let related: Vec<Candidate<'a>> = eval::run(catalog, facts, selection)
+            .into_iter()
+            .filter(|f| f.status == Status::Fail && bearing(&f.id) != Bearing::Other)
+            .filter(|f| !candidates.iter().any(|c| c.check.id == f.id))
+            .filter_map(|f| {
+                let check = catalog.get(&f.id)?;
+                let near = candidates
+                    .iter()
+                    .find(|c| c.offered() && c.check.area == check.area)?;
+                Some(Candidate {
+                    check,
+                    matched: near.matched.clone(),
+                    bearing: bearing(&check.id),
+                    finding: Some(f),
+                    related: true,
+                })
+            })
+            .collect();
+        candidates.extend(related);
+    }
     candidates.sort_by_key(|c| c.rank());
-    candidates
+    (candidates, endpoint)
 }
 
 /// The candidates and the verdict as JSON (`schema_version` 1).
