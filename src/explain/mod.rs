@@ -124,12 +124,12 @@ pub fn report(
         only: Vec::new(),
         skip: Vec::new(),
     };
-    let (candidates, endpoint) = verdict::candidates(catalog, matches, facts, &selection);
+    let (candidates, reading) = verdict::candidates(catalog, matches, facts, &selection);
     let v = verdict::verdict(&candidates, args.offline);
     match args.format {
         ListFormat::Json => verdict::render_json(&candidates, v, &mut out)?,
         ListFormat::Text => {
-            verdict::render_explanation(&candidates, endpoint, &v, args.offline, &mut out)?;
+            verdict::render_explanation(&candidates, reading, &v, args.offline, &mut out)?;
         }
     }
     out.flush()?;

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::endpoint::{Bearing, Endpoint};
+use super::endpoint::{Bearing, Reading};
 use super::matcher::Match;
 use super::{BOLD, DIM, GREEN, RED, YELLOW};
 use crate::catalog::{Catalog, Check, Severity};
@@ -153,7 +153,7 @@ pub(super) fn verdict<'a>(ranked: &[Candidate<'a>], offline: bool) -> JsonVerdic
 
 pub(super) fn render_explanation(
     candidates: &[Candidate<'_>],
-    endpoint: Option<Endpoint>,
+    reading: Reading,
     v: &JsonVerdict<'_>,
     offline: bool,
     out: &mut dyn Write,
@@ -198,7 +198,7 @@ pub(super) fn render_explanation(
     writeln!(out)?;
     for c in candidates {
         if !c.offered() {
-            let named = endpoint.map_or("another daemon", Endpoint::describe);
+            let named = reading.why_ruled_out(&c.check.id);
             writeln!(
                 out,
                 "{DIM}·{DIM:#} {BOLD}{}{BOLD:#}  ruled out (the paste names {named}): {}",
@@ -250,11 +250,11 @@ pub(super) fn candidates<'a>(
     matches: Vec<Match>,
     facts: Option<&Facts>,
     selection: &Selection,
-) -> (Vec<Candidate<'a>>, Option<Endpoint>) {
+) -> (Vec<Candidate<'a>>, Reading) {
     let mut by_line: Vec<&Match> = matches.iter().collect();
     by_line.sort_by_key(|m| m.line);
-    let endpoint = by_line.iter().find_map(|m| Endpoint::named_in(&m.text));
-    let bearing = |id: &str| endpoint.map_or(Bearing::Neutral, |e| e.bearing(id));
+    let reading = Reading::of(by_line.iter().map(|m| m.text.as_str()));
+    let bearing = |id: &str| reading.bearing(id);
     let facts = facts.map(|f| {
         let mut f = f.clone();
         f.set("run.profiles", Fact::known(selection.profiles.clone()));
@@ -298,7 +298,7 @@ pub(super) fn candidates<'a>(
         candidates.extend(related);
     }
     candidates.sort_by_key(|c| c.rank());
-    (candidates, endpoint)
+    (candidates, reading)
 }
 
 /// The candidates and the verdict as JSON (`schema_version` 1).
