@@ -337,6 +337,38 @@ fn colour_crlf_and_continuations_are_normalised_before_matching() {
     assert_eq!(first["line"], 4, "{doc:#}");
 }
 
+/// The message of moby/moby#39188, hard-wrapped as an 80-column terminal breaks it (inside
+/// words) and as a forum breaks it (at spaces): both are rejoined before matching.
+#[test]
+fn hard_wrapped_pastes_are_rejoined_before_matching() {
+    let message = "docker: Error response from daemon: failed to create endpoint blissful_johnson on network bridge: failed to add the host (veth9754872) <=> sandbox (veth6a875bb) pair interfaces: operation not supported.";
+    let terminal: String = message
+        .as_bytes()
+        .chunks(80)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let forum = message.replacen(" pair interfaces", "\npair interfaces", 1);
+    for wrapped in [terminal, forum] {
+        assert!(wrapped.lines().count() > 1);
+        let ids = matched_ids(&offline_json(wrapped.as_bytes()));
+        assert!(
+            ids.contains(&"running-kernel-modules-missing".to_owned()),
+            "{wrapped}: {ids:?}"
+        );
+        let doc = offline_json(wrapped.as_bytes());
+        let text = doc["matches"][0]["text"].as_str().unwrap();
+        assert!(text.contains("pair interfaces"), "{doc:#}");
+    }
+    // A log (over 64 KiB) is scanned as it is read: lines are not rejoined there.
+    let log = format!(
+        "{}{}\n",
+        "chatter\n".repeat(10_000),
+        message.replacen(" pair", "\npair", 1)
+    );
+    assert!(matched_ids(&offline_json(log.as_bytes())).is_empty());
+}
+
 #[test]
 fn an_error_buried_in_a_scroll_back_is_found_with_its_line() {
     let mut input = String::new();

@@ -79,6 +79,22 @@ impl Matcher {
         scan.finish()
     }
 
+    /// [`Matcher::scan`] of a paste (not a log), which terminals and forums may have
+    /// hard-wrapped: then each line is also matched joined with the next, once with a space
+    /// (a forum breaks at a space) and once without (a terminal breaks inside a word), and a
+    /// check only the joined lines match is added, at the first line of the two.
+    pub fn scan_paste(&self, text: &str) -> Vec<Match> {
+        let mut found = self.scan(text);
+        for sep in [" ", ""] {
+            for m in self.scan(&super::paste::joined_pairs(text, sep)) {
+                if !found.iter().any(|f| f.check == m.check) {
+                    found.push(m);
+                }
+            }
+        }
+        found
+    }
+
     /// [`Matcher::scan`] without the prefilter: every line against every pattern.
     #[cfg(test)]
     pub(super) fn scan_every_line(&self, text: &str) -> Vec<Match> {

@@ -87,16 +87,20 @@ pub fn document(catalog: &Catalog, args: &ExplainArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// Matches the text (standard input read in blocks, never whole) against every check's
-/// `explains` patterns: one entry per matched check, in order of first match.
+/// Matches the text against every check's `explains` patterns: one entry per matched check, in
+/// order of first match. A paste (up to 64 KiB) is also matched with its hard-wrapped lines
+/// rejoined; a longer log is read from standard input in blocks, never whole.
 ///
 /// # Errors
 /// Standard input cannot be read, or is larger than 64 MiB.
 pub fn recognise(catalog: &Catalog, input: Input<'_>) -> Result<Vec<Match>> {
     let matcher = Matcher::new(catalog)?;
     Ok(match input {
+        Input::Text(text) if text.len() <= paste::PASTE_BYTES => {
+            matcher.scan_paste(&paste::normalised(text))
+        }
         Input::Text(text) => matcher.scan(&paste::normalised(text)),
-        Input::Stdin => paste::scan_input(&matcher, std::io::stdin().lock())?,
+        Input::Stdin => paste::scan_stdin(&matcher, std::io::stdin().lock())?,
     })
 }
 

@@ -149,6 +149,45 @@ pub(super) fn line_head(line: &str) -> &str {
 /// is never held whole.
 pub(super) const READ_BLOCK: usize = 256 * 1024;
 
+/// Text up to this long is a paste, matched with its hard-wrapped lines rejoined
+/// ([`Matcher::scan_paste`]); longer input is a log, scanned as it is read.
+pub(super) const PASTE_BYTES: usize = 64 * 1024;
+
+/// Each physical line of normalised text joined by `sep` with the next (the first without its
+/// trailing blanks, the second without its indentation), one pair per line, so that pair `k` is
+/// line `k` of the text.
+pub(super) fn joined_pairs(text: &str, sep: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::with_capacity(text.len() * 2);
+    for pair in lines.windows(2) {
+        if let [first, second] = pair {
+            out.push_str(first.trim_end());
+            out.push_str(sep);
+            out.push_str(second.trim_start());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Reads standard input: up to [`PASTE_BYTES`] it is a paste, matched whole with
+/// [`Matcher::scan_paste`]; past that, a log scanned as it is read ([`scan_input`]).
+///
+/// # Errors
+/// The input cannot be read, or is larger than 64 MiB.
+pub(super) fn scan_stdin(matcher: &Matcher, mut input: impl Read) -> Result<Vec<Match>> {
+    let mut head = Vec::new();
+    (&mut input)
+        .take(PASTE_BYTES as u64 + 1)
+        .read_to_end(&mut head)
+        .context("cannot read standard input")?;
+    if head.len() <= PASTE_BYTES {
+        let text = lossy(&head);
+        return Ok(matcher.scan_paste(&normalised(&text)));
+    }
+    scan_input(matcher, std::io::Cursor::new(head).chain(input))
+}
+
 /// Reads and scans `input` as [`Matcher::scan`] scans its whole text, normalised.
 ///
 /// Normalising is local to lines, apart from `\` continuations (a run of lines is never cut
