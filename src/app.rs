@@ -128,18 +128,18 @@ pub fn gather(probe: &ProbeArgs) -> Result<Facts> {
 }
 
 /// `dockdoc explain`: documents a check, or recognises the pasted text and, when something
-/// matched and `--offline` is not given, gathers the facts as `check` does and hands them to
-/// explain's verdict.
+/// matched and `--offline` is not given, gathers the facts as `check` does (or reads them with
+/// `--facts`) and hands them to explain's verdict.
 fn explain(args: &crate::cli::ExplainArgs) -> Result<u8> {
     let loaded = load_catalog(&args.catalog);
     let code = match explain::input(args) {
         None => explain::document(&loaded.catalog, args)?,
         Some(input) => {
             let matches = explain::recognise(&loaded.catalog, input)?;
-            let facts = if args.offline || matches.is_empty() {
-                None
-            } else {
-                Some(gather(&args.probe)?)
+            let facts = match &args.facts {
+                _ if args.offline || matches.is_empty() => None,
+                Some(path) => Some(read_facts(path)?),
+                None => Some(gather(&args.probe)?),
             };
             explain::report(&loaded.catalog, args, matches, facts.as_ref())?
         }

@@ -369,6 +369,67 @@ fn hard_wrapped_pastes_are_rejoined_before_matching() {
     assert!(matched_ids(&offline_json(log.as_bytes())).is_empty());
 }
 
+/// The paste is tied to this machine's failures in its area: "Job for docker.service failed"
+/// brings up the daemon.json that fails here (read from the sysroot, laid out as on Arch), and
+/// it is the verdict, since docker.service's own state cannot be read under `--root`.
+#[test]
+fn a_failed_start_brings_up_the_daemon_json_that_fails_here() {
+    let input = b"Job for docker.service failed because the control process exited with error code.\nSee \"systemctl status docker.service\" and \"journalctl -xeu docker.service\" for details.\n";
+    let explain = |fixture: &str| -> Json {
+        let root = common::sysroot(fixture);
+        let root = root.to_str().unwrap();
+        let (code, out) = explain_stdin(&["--root", root, "--format", "json"], input);
+        assert_eq!(code, 0, "{out}");
+        serde_json::from_str(&out).unwrap()
+    };
+    let broken = explain("daemon-json-broken");
+    assert_eq!(broken["verdict"]["id"], "daemon-json-invalid", "{broken:#}");
+    let ids = matched_ids(&broken);
+    assert!(ids.contains(&"docker-service-failed".to_owned()), "{ids:?}");
+    let healthy = explain("healthy-docker-host");
+    assert!(
+        !matched_ids(&healthy).contains(&"daemon-json-invalid".to_owned()),
+        "{healthy:#}"
+    );
+}
+
+/// Same selection as `check`: "no space left on device" with 30 GiB free is no disk problem for
+/// a user who runs Docker (threshold 10 GiB), but is for docker-osx (50 GiB).
+#[test]
+fn no_space_left_is_judged_with_the_thresholds_of_the_profile_in_use() {
+    let out = bin()
+        .args(["facts", "--format", "json", "--root"])
+        .arg(common::sysroot("healthy-docker-host"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut facts: Json = serde_json::from_slice(&out.stdout).unwrap();
+    // The free space is statvfs of whatever filesystem holds the fixture: pinned to 30 GiB, between
+    // the two thresholds, so the test does not depend on this machine's disk.
+    facts["facts"]["host.data_root_free_bytes"] =
+        serde_json::json!({"state": "known", "value": 30u64 << 30});
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("facts.json");
+    std::fs::write(&file, serde_json::to_vec(&facts).unwrap()).unwrap();
+    let input = b"failed to register layer: Error processing tar file(exit status 1): write /usr/share/vim/vim74/syntax/sisu.vim: no space left on device\n";
+    let status = |profile: &[&str]| -> String {
+        let mut args = vec!["--facts", file.to_str().unwrap(), "--format", "json"];
+        args.extend_from_slice(profile);
+        let (code, out) = explain_stdin(&args, input);
+        assert_eq!(code, 0, "{out}");
+        let doc: Json = serde_json::from_str(&out).unwrap();
+        doc["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == "docker-data-root-low-space")
+            .map(|m| m["status"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("{doc:#}"))
+    };
+    assert_eq!(status(&[]), "pass");
+    assert_eq!(status(&["--profile", "docker-osx"]), "fail");
+}
+
 #[test]
 fn an_error_buried_in_a_scroll_back_is_found_with_its_line() {
     let mut input = String::new();
