@@ -41,9 +41,10 @@ impl Candidate<'_> {
 
     /// Lower ranks first: not ruled out by the endpoint; failing here, then undecided, then
     /// ruled out; matched by the paste before failing in its area; judging the named endpoint;
-    /// the more specific message; the more severe check.
+    /// the message printed first (a cause comes before its consequences); on the same line, the
+    /// more specific message; the more severe check.
     #[allow(clippy::type_complexity)]
-    fn rank(&self) -> (bool, u8, bool, Bearing, std::cmp::Reverse<usize>, u8) {
+    fn rank(&self) -> (bool, u8, bool, Bearing, usize, std::cmp::Reverse<usize>, u8) {
         let sev = match self.check.severity {
             Severity::Error => 0,
             Severity::Warning => 1,
@@ -62,6 +63,7 @@ impl Candidate<'_> {
             st,
             self.related,
             self.bearing,
+            self.matched.line,
             std::cmp::Reverse(self.matched.specificity),
             sev,
         )
