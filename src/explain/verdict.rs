@@ -169,7 +169,10 @@ pub(super) fn render_explanation(
         return Ok(());
     }
     writeln!(out, "{BOLD}Recognised{BOLD:#}")?;
-    let offered: Vec<&Candidate<'_>> = candidates.iter().filter(|c| c.offered()).collect();
+    let offered: Vec<&Candidate<'_>> = candidates
+        .iter()
+        .filter(|c| c.offered() && !c.related)
+        .collect();
     let mut lines: Vec<(usize, &str)> = offered
         .iter()
         .map(|c| (c.matched.line, c.matched.text.as_str()))
