@@ -22,11 +22,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         None => check(cli.check),
         Some(Command::Check(args)) => check(args),
         Some(Command::List(args)) => list(args),
-        Some(Command::Explain(args)) => {
-            let loaded = load_catalog(&args.catalog);
-            let code = explain::run(&loaded.catalog, &args)?;
-            Ok(if loaded.errors.is_empty() { code } else { 2 })
-        }
+        Some(Command::Explain(args)) => explain(&args),
         Some(Command::Facts(args)) => facts_command(args),
         Some(Command::Generate(args)) => generate(args),
         Some(Command::Hook(args)) => {
@@ -132,6 +128,26 @@ pub fn gather(probe: &ProbeArgs) -> Result<Facts> {
     // A probe that timed out may still hold a connection; do not wait for it.
     runtime.shutdown_background();
     Ok(facts)
+}
+
+/// `dockdoc explain`: documents a check, or recognises the pasted text and, when something
+/// matched and `--offline` is not given, gathers the facts as `check` does (or reads them with
+/// `--facts`) and hands them to explain's verdict.
+fn explain(args: &crate::cli::ExplainArgs) -> Result<u8> {
+    let loaded = load_catalog(&args.catalog);
+    let code = match explain::input(args) {
+        None => explain::document(&loaded.catalog, args)?,
+        Some(input) => {
+            let matches = explain::recognise(&loaded.catalog, input)?;
+            let facts = match &args.facts {
+                _ if args.offline || matches.is_empty() => None,
+                Some(path) => Some(read_facts(path)?),
+                None => Some(gather(&args.probe)?),
+            };
+            explain::report(&loaded.catalog, args, matches, facts.as_ref())?
+        }
+    };
+    Ok(if loaded.errors.is_empty() { code } else { 2 })
 }
 
 fn read_facts(path: &PathBuf) -> Result<Facts> {

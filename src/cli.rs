@@ -194,6 +194,13 @@ pub struct ExplainArgs {
     /// Only match the text against the checks' patterns; do not look at this machine
     #[arg(long)]
     pub offline: bool,
+    /// Decide on the facts in FILE (from `dockdoc facts --format json`) instead of gathering them
+    #[arg(long, value_name = "FILE", conflicts_with = "offline")]
+    pub facts: Option<PathBuf>,
+    /// Profile whose thresholds and checks apply, as for `check`: docker (default), docker-osx,
+    /// kernel-upgrade, all; repeatable
+    #[arg(long, value_name = "NAME", value_parser = ["docker", "docker-osx", "kernel-upgrade", "all"])]
+    pub profile: Vec<String>,
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub format: ListFormat,
     #[arg(long, value_name = "WHEN", default_value = "auto")]

@@ -154,30 +154,54 @@ fn matched_ids(doc: &Json) -> Vec<String> {
         .collect()
 }
 
+/// Every sample, with what `dockdoc explain --offline --format json -` made of it (one process
+/// per sample, a few at a time; run once for all the tests that read it).
+fn explained_samples() -> &'static [(Sample, Json)] {
+    static EXPLAINED: std::sync::OnceLock<Vec<(Sample, Json)>> = std::sync::OnceLock::new();
+    EXPLAINED.get_or_init(|| {
+        let samples = all_samples();
+        let docs: Vec<Json> = std::thread::scope(|scope| {
+            let handles: Vec<_> = samples
+                .chunks(samples.len().div_ceil(8))
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|s| offline_json(s.text.as_bytes()))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        samples.into_iter().zip(docs).collect()
+    })
+}
+
+/// The candidates explain offers for a paste, in its order: the matches it did not rule out.
+fn offered(doc: &Json) -> Vec<String> {
+    doc["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["status"] != "other_endpoint")
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 #[test]
 fn every_sample_matches_its_checks_and_no_look_alike_matches_the_wrong_one() {
-    let samples = all_samples();
-    assert!(samples.len() >= 80, "only {} samples", samples.len());
-    // One process per sample; run them a few at a time.
-    let results: Vec<Vec<String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = samples
-            .chunks(samples.len().div_ceil(8))
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|s| matched_ids(&offline_json(s.text.as_bytes())))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
-    });
+    let explained = explained_samples();
+    assert!(explained.len() >= 80, "only {} samples", explained.len());
+    let (samples, results): (Vec<&Sample>, Vec<Vec<String>>) = explained
+        .iter()
+        .map(|(s, doc)| (s, matched_ids(doc)))
+        .unzip();
     let mut failures = Vec::new();
-    for (s, ids) in samples.iter().zip(&results) {
+    for (s, ids) in samples.into_iter().zip(&results) {
         for want in &s.must {
             if !ids.contains(want) {
                 failures.push(format!(
@@ -196,6 +220,49 @@ fn every_sample_matches_its_checks_and_no_look_alike_matches_the_wrong_one() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The goal of `explain`, measured the way a user meets it: for each real paste (the samples
+/// of every check, not the look-alikes), is its check among the candidates offered, among the
+/// first two, first; and how many candidates are offered. Run with `--nocapture` to see the
+/// numbers and each sample that misses.
+#[test]
+fn hit_rate_over_the_real_samples() {
+    let real: Vec<&(Sample, Json)> = explained_samples()
+        .iter()
+        .filter(|(s, _)| s.file != "look-alikes.txt")
+        .collect();
+    let (mut among, mut two, mut first, mut offered_total) = (0usize, 0usize, 0usize, 0usize);
+    let mut misses = Vec::new();
+    for (s, doc) in &real {
+        let ids = offered(doc);
+        let own = s.file.trim_end_matches(".txt");
+        let at = ids.iter().position(|id| id == own);
+        offered_total += ids.len();
+        among += usize::from(at.is_some());
+        two += usize::from(at.is_some_and(|i| i < 2));
+        first += usize::from(at == Some(0));
+        if at.is_none_or(|i| i >= 2) {
+            misses.push(format!("{own} ({}): offered {ids:?}", s.source));
+        }
+    }
+    let n = real.len() as f64;
+    let pct = |k: usize| 100.0 * k as f64 / n;
+    eprintln!(
+        "explain over {} real samples: right cause offered {:.1}%, among the first two {:.1}%, first {:.1}%; {:.2} candidates on average",
+        real.len(),
+        pct(among),
+        pct(two),
+        pct(first),
+        offered_total as f64 / n
+    );
+    for m in &misses {
+        eprintln!("  not in the first two: {m}");
+    }
+    // Measured 80.6% / 66.7% / 2.58 before the endpoint, specificity and area ranking; a floor
+    // against regressions, short of the 95% goal (see the misses printed above).
+    assert!(pct(two) >= 87.0, "{}", misses.join("\n"));
+    assert!(pct(first) >= 75.0, "{}", misses.join("\n"));
 }
 
 #[test]
@@ -268,6 +335,99 @@ fn colour_crlf_and_continuations_are_normalised_before_matching() {
     );
     // The command's three lines are read as one; the error keeps its line number in the paste.
     assert_eq!(first["line"], 4, "{doc:#}");
+}
+
+/// The message of moby/moby#39188, hard-wrapped as an 80-column terminal breaks it (inside
+/// words) and as a forum breaks it (at spaces): both are rejoined before matching.
+#[test]
+fn hard_wrapped_pastes_are_rejoined_before_matching() {
+    let message = "docker: Error response from daemon: failed to create endpoint blissful_johnson on network bridge: failed to add the host (veth9754872) <=> sandbox (veth6a875bb) pair interfaces: operation not supported.";
+    let terminal: String = message
+        .as_bytes()
+        .chunks(80)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let forum = message.replacen(" pair interfaces", "\npair interfaces", 1);
+    for wrapped in [terminal, forum] {
+        assert!(wrapped.lines().count() > 1);
+        let ids = matched_ids(&offline_json(wrapped.as_bytes()));
+        assert!(
+            ids.contains(&"running-kernel-modules-missing".to_owned()),
+            "{wrapped}: {ids:?}"
+        );
+        let doc = offline_json(wrapped.as_bytes());
+        let text = doc["matches"][0]["text"].as_str().unwrap();
+        assert!(text.contains("pair interfaces"), "{doc:#}");
+    }
+    // A log (over 64 KiB) is scanned as it is read: lines are not rejoined there.
+    let log = format!(
+        "{}{}\n",
+        "chatter\n".repeat(10_000),
+        message.replacen(" pair", "\npair", 1)
+    );
+    assert!(matched_ids(&offline_json(log.as_bytes())).is_empty());
+}
+
+/// The paste is tied to this machine's failures in its area: "Job for docker.service failed"
+/// brings up the daemon.json that fails here (read from the sysroot, laid out as on Arch), and
+/// it is the verdict, since docker.service's own state cannot be read under `--root`.
+#[test]
+fn a_failed_start_brings_up_the_daemon_json_that_fails_here() {
+    let input = b"Job for docker.service failed because the control process exited with error code.\nSee \"systemctl status docker.service\" and \"journalctl -xeu docker.service\" for details.\n";
+    let explain = |fixture: &str| -> Json {
+        let root = common::sysroot(fixture);
+        let root = root.to_str().unwrap();
+        let (code, out) = explain_stdin(&["--root", root, "--format", "json"], input);
+        assert_eq!(code, 0, "{out}");
+        serde_json::from_str(&out).unwrap()
+    };
+    let broken = explain("daemon-json-broken");
+    assert_eq!(broken["verdict"]["id"], "daemon-json-invalid", "{broken:#}");
+    let ids = matched_ids(&broken);
+    assert!(ids.contains(&"docker-service-failed".to_owned()), "{ids:?}");
+    let healthy = explain("healthy-docker-host");
+    assert!(
+        !matched_ids(&healthy).contains(&"daemon-json-invalid".to_owned()),
+        "{healthy:#}"
+    );
+}
+
+/// Same selection as `check`: "no space left on device" with 30 GiB free is no disk problem for
+/// a user who runs Docker (threshold 10 GiB), but is for docker-osx (50 GiB).
+#[test]
+fn no_space_left_is_judged_with_the_thresholds_of_the_profile_in_use() {
+    let out = bin()
+        .args(["facts", "--format", "json", "--root"])
+        .arg(common::sysroot("healthy-docker-host"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut facts: Json = serde_json::from_slice(&out.stdout).unwrap();
+    // The free space is statvfs of whatever filesystem holds the fixture: pinned to 30 GiB, between
+    // the two thresholds, so the test does not depend on this machine's disk.
+    facts["facts"]["host.data_root_free_bytes"] =
+        serde_json::json!({"state": "known", "value": 30u64 << 30});
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("facts.json");
+    std::fs::write(&file, serde_json::to_vec(&facts).unwrap()).unwrap();
+    let input = b"failed to register layer: Error processing tar file(exit status 1): write /usr/share/vim/vim74/syntax/sisu.vim: no space left on device\n";
+    let status = |profile: &[&str]| -> String {
+        let mut args = vec!["--facts", file.to_str().unwrap(), "--format", "json"];
+        args.extend_from_slice(profile);
+        let (code, out) = explain_stdin(&args, input);
+        assert_eq!(code, 0, "{out}");
+        let doc: Json = serde_json::from_str(&out).unwrap();
+        doc["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == "docker-data-root-low-space")
+            .map(|m| m["status"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("{doc:#}"))
+    };
+    assert_eq!(status(&[]), "pass");
+    assert_eq!(status(&["--profile", "docker-osx"]), "fail");
 }
 
 #[test]

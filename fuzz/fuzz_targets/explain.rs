@@ -10,5 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let n = normalise(&text);
     if let Some(m) = m {
         let _ = m.scan(&n);
+        // A paste is also matched with its hard-wrapped lines rejoined.
+        let _ = m.scan_paste(&n);
     }
 });

@@ -1,0 +1,76 @@
+//! A check's documentation: `dockdoc explain ID`, as text or JSON.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::BOLD;
+use crate::catalog::{Check, FixStep};
+
+#[derive(Serialize)]
+pub(super) struct Doc<'a> {
+    id: &'a str,
+    area: &'a str,
+    title: &'a str,
+    severity: &'a str,
+    profiles: &'a [String],
+    why: &'a str,
+    fix: &'a [FixStep],
+    explains: Vec<&'a str>,
+    references: &'a [String],
+    defined_at: String,
+}
+
+pub(super) fn doc(c: &Check) -> Doc<'_> {
+    Doc {
+        id: &c.id,
+        area: &c.area,
+        title: &c.title,
+        severity: c.severity.as_str(),
+        profiles: &c.profiles,
+        why: &c.why,
+        fix: &c.fix,
+        explains: c.explains.iter().map(|r| r.as_str()).collect(),
+        references: &c.references,
+        defined_at: c.origin.to_string(),
+    }
+}
+
+/// Renders one check's documentation as text.
+pub fn render_text(c: &Check, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{BOLD}{}{BOLD:#} ({} {}, profiles: {})",
+        c.id,
+        c.area,
+        c.severity,
+        c.profiles.join(", ")
+    )?;
+    writeln!(out, "{}", c.title)?;
+    writeln!(out, "\n{BOLD}Why{BOLD:#}\n")?;
+    for line in c.why.lines() {
+        writeln!(out, "  {line}")?;
+    }
+    if !c.fix.is_empty() {
+        writeln!(out, "\n{BOLD}Fix{BOLD:#}\n")?;
+        for (i, f) in c.fix.iter().enumerate() {
+            writeln!(out, "  {}. {}", i + 1, f.step)?;
+            if let Some(cmd) = &f.command {
+                writeln!(out, "       {cmd}")?;
+            }
+        }
+    }
+    if !c.explains.is_empty() {
+        writeln!(out, "\n{BOLD}Explains errors like{BOLD:#}\n")?;
+        for r in &c.explains {
+            writeln!(out, "  /{}/", r.as_str())?;
+        }
+    }
+    if !c.references.is_empty() {
+        writeln!(out, "\n{BOLD}References{BOLD:#}\n")?;
+        for r in &c.references {
+            writeln!(out, "  {r}")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,393 @@
+//! The Docker endpoint a paste names, and which checks judge it.
+//!
+//! The socket path in an error decides its cause before any wording does: the same
+//! "Cannot connect to the Docker daemon at …" means a stopped system daemon at
+//! `/var/run/docker.sock`, a stopped rootless daemon at `/run/user/UID/docker.sock`, Docker
+//! Desktop's VM at `~/.docker/desktop/docker.sock`, and a `DOCKER_HOST` built from an unset
+//! `XDG_RUNTIME_DIR` at `/docker.sock`. A system-daemon fix (systemctl, the docker group) is no
+//! fix for the last three.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+/// The kind of daemon behind a socket path, as the docker CLI and its clients print it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `/run/docker.sock` or `/var/run/docker.sock`: the system daemon (docker.service).
+    System,
+    /// `/run/user/UID/docker.sock` or `~/.docker/run/docker.sock`: a rootless daemon.
+    Rootless,
+    /// `/docker.sock`: `unix://$XDG_RUNTIME_DIR/docker.sock` expanded with the variable unset,
+    /// as `dockerd-rootless-setuptool.sh` tells users to export it.
+    RuntimeDirUnset,
+    /// `~/.docker/desktop/docker.sock`: Docker Desktop's VM (context `desktop-linux`).
+    Desktop,
+}
+
+/// Checks that judge the system daemon only: its units, its socket, its group, its daemon.json.
+const SYSTEM_DAEMON: &[&str] = &[
+    "docker-service-inactive",
+    "docker-service-failed",
+    "docker-not-enabled",
+    "docker-socket-without-service",
+    "docker-socket-activation-broken",
+    "docker-socket-missing",
+    "docker-socket-permission-denied",
+    "user-not-in-docker-group",
+    "session-missing-docker-group",
+    "daemon-json-invalid",
+    "daemon-json-conflicts-with-flags",
+    "docker-daemon-stale",
+];
+
+/// Checks about a rootless daemon or a `DOCKER_HOST` that points at one.
+const ROOTLESS: &[&str] = &[
+    "rootless-daemon-not-running",
+    "docker-host-overrides-context",
+];
+
+/// Checks about Docker Desktop.
+const DESKTOP: &[&str] = &["docker-desktop-context"];
+
+/// How a named endpoint bears on a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Bearing {
+    /// The check judges exactly this kind of daemon: it ranks first.
+    Judges,
+    /// The check does not depend on the kind of daemon, or no endpoint was named.
+    Neutral,
+    /// The check judges another kind of daemon: it is shown as ruled out, without its fix.
+    Other,
+}
+
+impl Endpoint {
+    /// The first Docker socket path in `text`, classified; `None` when there is none, or the
+    /// socket is of another kind (a remote daemon, a path of the user's choosing).
+    ///
+    /// Spellings: `unix:///path` (the CLI, Go SDK, docker-py's `http+docker://`), `dial unix
+    /// /path:` (old CLIs), `connect EACCES /path` (Node clients), and `'/path'` in Python's
+    /// `PermissionError(13, …)`/`FileNotFoundError(2, …)`.
+    ///
+    /// Without a socket path, a `-linuxkit` kernel release (what a container prints of its host,
+    /// as the dockur images' banner does) is Docker Desktop's VM.
+    pub fn named_in(text: &str) -> Option<Endpoint> {
+        static SOCKET: OnceLock<Option<Regex>> = OnceLock::new();
+        static LINUXKIT: OnceLock<Option<Regex>> = OnceLock::new();
+        let re = SOCKET
+            .get_or_init(|| Regex::new(r"(?:unix://)?(/[^\s'`()\[\]]*?)?/docker\.sock\b").ok())
+            .as_ref()?;
+        let Some(found) = re.captures(text) else {
+            let linuxkit = LINUXKIT
+                .get_or_init(|| Regex::new(r"\b\d+\.\d+\.\d+-linuxkit\b").ok())
+                .as_ref()?;
+            return linuxkit.is_match(text).then_some(Endpoint::Desktop);
+        };
+        let dir = found.get(1).map_or("", |m| m.as_str());
+        Some(if dir.is_empty() {
+            Endpoint::RuntimeDirUnset
+        } else if dir.ends_with("/.docker/desktop") {
+            Endpoint::Desktop
+        } else if dir.starts_with("/run/user/") || dir.ends_with("/.docker/run") {
+            Endpoint::Rootless
+        } else if dir == "/run" || dir == "/var/run" {
+            Endpoint::System
+        } else {
+            return None;
+        })
+    }
+
+    /// How this endpoint bears on the check `id`.
+    pub fn bearing(self, id: &str) -> Bearing {
+        let (judges, other): (&[&str], &[&[&str]]) = match self {
+            Endpoint::System => (&[], &[ROOTLESS, DESKTOP]),
+            Endpoint::Rootless | Endpoint::RuntimeDirUnset => (ROOTLESS, &[SYSTEM_DAEMON, DESKTOP]),
+            Endpoint::Desktop => (DESKTOP, &[SYSTEM_DAEMON, ROOTLESS]),
+        };
+        bearing_in(id, judges, other)
+    }
+
+    /// What the path says, for the ruled-out line: "the paste names …".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Endpoint::System => "the system daemon's socket",
+            Endpoint::Rootless => "a rootless daemon's socket",
+            Endpoint::RuntimeDirUnset => {
+                "/docker.sock: a DOCKER_HOST built from an unset XDG_RUNTIME_DIR"
+            }
+            Endpoint::Desktop => "Docker Desktop's socket",
+        }
+    }
+}
+
+/// `Judges` when `id` is in `judges`, `Other` when in one of `other`, else `Neutral`.
+fn bearing_in(id: &str, judges: &[&str], other: &[&[&str]]) -> Bearing {
+    if judges.contains(&id) {
+        Bearing::Judges
+    } else if other.iter().any(|set| set.contains(&id)) {
+        Bearing::Other
+    } else {
+        Bearing::Neutral
+    }
+}
+
+/// How connecting to the endpoint failed, in any client's spelling of the errno: the CLI's
+/// `connect: permission denied`, Node's `connect EACCES`, Python's `PermissionError(13, …)`,
+/// curl's `Connection refused`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// ENOENT: no socket file at the path.
+    NoSocket,
+    /// EACCES: the socket is there, this user may not open it.
+    Denied,
+    /// ECONNREFUSED: the socket file is there, nothing listens on it.
+    Refused,
+}
+
+/// Checks that say the socket file is missing.
+const NO_SOCKET: &[&str] = &["docker-socket-missing"];
+
+/// Checks that say this user may not open the socket.
+const DENIED: &[&str] = &[
+    "docker-socket-permission-denied",
+    "user-not-in-docker-group",
+    "session-missing-docker-group",
+];
+
+/// Checks that say nothing answers on a socket that is there.
+const REFUSED: &[&str] = &["docker-daemon-unreachable"];
+
+impl Failure {
+    /// The errno of a failed connection to a Docker endpoint on one line: the line must name
+    /// Docker (its socket, its daemon, its API) for the errno to be about it.
+    pub fn named_in(line: &str) -> Option<Failure> {
+        static ERRNO: OnceLock<Option<[Regex; 3]>> = OnceLock::new();
+        let [no_socket, denied, refused] = ERRNO
+            .get_or_init(|| {
+                Some([
+                    Regex::new(r"(?i)\bENOENT\b|FileNotFoundError\(2\b|connect: no such file or directory").ok()?,
+                    Regex::new(r"(?i)\bEACCES\b|PermissionError\(13\b|\berror\(13\b|connect: permission denied").ok()?,
+                    Regex::new(r"(?i)\bECONNREFUSED\b|ConnectionRefusedError\(111\b|connect: connection refused|docker\.sock: Connection refused").ok()?,
+                ])
+            })
+            .as_ref()?;
+        if !line.to_ascii_lowercase().contains("docker") {
+            return None;
+        }
+        if no_socket.is_match(line) {
+            Some(Failure::NoSocket)
+        } else if denied.is_match(line) {
+            Some(Failure::Denied)
+        } else if refused.is_match(line) {
+            Some(Failure::Refused)
+        } else {
+            None
+        }
+    }
+
+    /// How this failure bears on the check `id`: each errno rules out the others' causes.
+    pub fn bearing(self, id: &str) -> Bearing {
+        let (judges, other): (&[&str], &[&[&str]]) = match self {
+            Failure::NoSocket => (NO_SOCKET, &[DENIED, REFUSED]),
+            Failure::Denied => (DENIED, &[NO_SOCKET, REFUSED]),
+            Failure::Refused => (REFUSED, &[NO_SOCKET, DENIED]),
+        };
+        bearing_in(id, judges, other)
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Failure::NoSocket => "no socket file there (ENOENT)",
+            Failure::Denied => "a socket this user may not open (EACCES)",
+            Failure::Refused => "a socket nothing listens on (ECONNREFUSED)",
+        }
+    }
+}
+
+/// What a paste says about the Docker endpoint: which kind of daemon it names, and how
+/// connecting to it failed. Read from the lines that matched.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reading {
+    pub endpoint: Option<Endpoint>,
+    pub failure: Option<Failure>,
+}
+
+impl Reading {
+    /// The first endpoint and the first errno named in `lines`, in order.
+    pub fn of<'a>(lines: impl IntoIterator<Item = &'a str>) -> Reading {
+        let mut reading = Reading::default();
+        for line in lines {
+            reading.endpoint = reading.endpoint.or_else(|| Endpoint::named_in(line));
+            reading.failure = reading.failure.or_else(|| Failure::named_in(line));
+        }
+        reading
+    }
+
+    /// Ruled out when the endpoint or the errno rules the check out; otherwise first when either
+    /// judges it.
+    pub fn bearing(&self, id: &str) -> Bearing {
+        let by_endpoint = self.endpoint.map_or(Bearing::Neutral, |e| e.bearing(id));
+        let by_failure = self.failure.map_or(Bearing::Neutral, |f| f.bearing(id));
+        if by_endpoint == Bearing::Other || by_failure == Bearing::Other {
+            Bearing::Other
+        } else {
+            by_endpoint.min(by_failure)
+        }
+    }
+
+    /// Why a check is ruled out: what the paste names.
+    pub fn why_ruled_out(&self, id: &str) -> &'static str {
+        match (self.endpoint, self.failure) {
+            (Some(e), _) if e.bearing(id) == Bearing::Other => e.describe(),
+            (_, Some(f)) if f.bearing(id) == Bearing::Other => f.describe(),
+            _ => "another daemon",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_path_decides_the_kind_in_every_client_spelling() {
+        let cases = [
+            (
+                "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+                Some(Endpoint::System),
+            ),
+            (
+                "dial unix /var/run/docker.sock: connect: permission denied",
+                Some(Endpoint::System),
+            ),
+            (
+                "Error: connect EACCES /var/run/docker.sock",
+                Some(Endpoint::System),
+            ),
+            (
+                "('Connection aborted.', PermissionError(13, 'Permission denied'))",
+                None,
+            ),
+            (
+                "Cannot connect to the Docker daemon at unix:///run/user/1000/docker.sock.",
+                Some(Endpoint::Rootless),
+            ),
+            (
+                "dial unix /home/me/.docker/run/docker.sock: connect: no such file or directory",
+                Some(Endpoint::Rootless),
+            ),
+            (
+                "Cannot connect to the Docker daemon at unix:///docker.sock. Is the docker daemon running?",
+                Some(Endpoint::RuntimeDirUnset),
+            ),
+            (
+                "Cannot connect to the Docker daemon at unix:///home/u/.docker/desktop/docker.sock.",
+                Some(Endpoint::Desktop),
+            ),
+            (
+                "Cannot connect to the Docker daemon at tcp://10.0.0.2:2375.",
+                None,
+            ),
+            ("unix:///srv/my/docker.sock", None),
+            (
+                "CPU: Intel Core TM i3 10105F CPU | HOST: 6.10.11-linuxkit...",
+                Some(Endpoint::Desktop),
+            ),
+            ("HOST: 6.5.0-1021-oracle...", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(Endpoint::named_in(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn every_named_check_exists() {
+        let catalog = crate::catalog::load_builtin().catalog;
+        for id in SYSTEM_DAEMON.iter().chain(ROOTLESS).chain(DESKTOP) {
+            assert!(catalog.get(id).is_some(), "{id}");
+        }
+    }
+
+    #[test]
+    fn no_system_daemon_check_judges_a_desktop_or_rootless_socket() {
+        for e in [
+            Endpoint::Desktop,
+            Endpoint::Rootless,
+            Endpoint::RuntimeDirUnset,
+        ] {
+            for id in SYSTEM_DAEMON {
+                assert_eq!(e.bearing(id), Bearing::Other, "{e:?} {id}");
+            }
+        }
+        assert_eq!(
+            Endpoint::System.bearing("docker-service-inactive"),
+            Bearing::Neutral
+        );
+        assert_eq!(
+            Endpoint::System.bearing("docker-desktop-context"),
+            Bearing::Other
+        );
+    }
+
+    #[test]
+    fn the_errno_decides_between_a_missing_socket_a_denied_one_and_a_deaf_one() {
+        let cases = [
+            (
+                "Output from Docker: connect ENOENT /var/run/docker.sock",
+                Some(Failure::NoSocket),
+            ),
+            (
+                "Error: connect EACCES /var/run/docker.sock",
+                Some(Failure::Denied),
+            ),
+            (
+                "docker.errors.DockerException: Error while fetching server API version: ('Connection aborted.', PermissionError(13, 'Permission denied'))",
+                Some(Failure::Denied),
+            ),
+            (
+                "docker.errors.DockerException: Error while fetching server API version: ('Connection aborted.', FileNotFoundError(2, 'No such file or directory'))",
+                Some(Failure::NoSocket),
+            ),
+            (
+                "curl: (7) Failed to connect to /var/run/docker.sock: Connection refused",
+                Some(Failure::Refused),
+            ),
+            (
+                "dial unix /var/run/docker.sock: connect: permission denied",
+                Some(Failure::Denied),
+            ),
+            (
+                "Could not access KVM kernel module: No such file or directory",
+                None,
+            ),
+            (
+                "chmod: changing permissions of '/dev/kvm': Operation not permitted",
+                None,
+            ),
+        ];
+        for (line, want) in cases {
+            assert_eq!(Failure::named_in(line), want, "{line}");
+        }
+    }
+
+    #[test]
+    fn a_rule_out_wins_over_a_judgement() {
+        let r = Reading {
+            endpoint: Some(Endpoint::Desktop),
+            failure: Some(Failure::Denied),
+        };
+        assert_eq!(r.bearing("docker-socket-permission-denied"), Bearing::Other);
+        assert_eq!(r.bearing("docker-desktop-context"), Bearing::Judges);
+        let r = Reading {
+            endpoint: Some(Endpoint::System),
+            failure: Some(Failure::NoSocket),
+        };
+        assert_eq!(r.bearing("docker-socket-missing"), Bearing::Judges);
+        assert_eq!(r.bearing("user-not-in-docker-group"), Bearing::Other);
+        assert_eq!(r.bearing("docker-service-inactive"), Bearing::Neutral);
+        assert_eq!(
+            r.why_ruled_out("user-not-in-docker-group"),
+            "no socket file there (ENOENT)"
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! `dockdoc explain`: a check's documentation (`explain ID`, like `ruff rule` and
+//! `clippy --explain`), or the cause of an error message (`explain --error TEXT`, `explain -`).
+//!
+//! One file per job, in the order the text flows:
+//! - [`doc`]: a check's documentation;
+//! - [`paste`]: reading and normalising a paste (escapes, line ends, `\` continuations);
+//! - [`prefilter`] and [`matcher`]: a skipping search for the literals every match holds picks out
+//!   the few lines worth matching, and a [`regex::RegexSet`] of the patterns those literals belong
+//!   to decides them;
+//! - [`verdict`]: the matched checks, evaluated on facts the caller gathered, ranked, and the
+//!   verdict over them.
+//!
+//! Nothing here gathers: the caller ([`crate::app`]) gathers the facts when [`recognise`] found
+//! something and hands them to [`report`].
+
+mod doc;
+mod endpoint;
+mod matcher;
+mod paste;
+mod prefilter;
+mod verdict;
+
+#[cfg(test)]
+mod tests;
+
+use std::io::Write;
+
+use anstyle::{AnsiColor, Style};
+use anyhow::{Result, bail};
+
+use crate::catalog::Catalog;
+use crate::cli::{ColorChoice, ExplainArgs, ListFormat};
+use crate::eval::Selection;
+use crate::facts::Facts;
+
+pub use doc::render_text;
+pub use matcher::{Match, Matcher, Scan};
+pub use paste::{logical_lines, normalise};
+
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+const RED: Style = AnsiColor::Red.on_default().bold();
+const GREEN: Style = AnsiColor::Green.on_default();
+const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
+
+fn stream(color: ColorChoice) -> anstream::AutoStream<std::io::Stdout> {
+    let choice = match color {
+        ColorChoice::Auto => anstream::ColorChoice::Auto,
+        ColorChoice::Always => anstream::ColorChoice::Always,
+        ColorChoice::Never => anstream::ColorChoice::Never,
+    };
+    anstream::AutoStream::new(std::io::stdout(), choice)
+}
+
+/// The text to explain: given with `--error`, or read from standard input (`-`).
+pub enum Input<'a> {
+    Text(&'a str),
+    Stdin,
+}
+
+/// The text `args` asks to explain; `None` when they name a check to document instead.
+pub fn input(args: &ExplainArgs) -> Option<Input<'_>> {
+    if let Some(text) = &args.error {
+        return Some(Input::Text(text));
+    }
+    (args.target.as_deref() == Some("-")).then_some(Input::Stdin)
+}
+
+/// `dockdoc explain ID`: prints the check's documentation as text or JSON.
+///
+/// # Errors
+/// No check has the id, or standard output cannot be written.
+pub fn document(catalog: &Catalog, args: &ExplainArgs) -> Result<u8> {
+    let mut out = stream(args.color);
+    let id = args.target.as_deref().unwrap_or_default();
+    let Some(check) = catalog.get(id) else {
+        bail!("no check has the id `{id}` (see `dockdoc list`)");
+    };
+    match args.format {
+        ListFormat::Text => render_text(check, &mut out)?,
+        ListFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &doc::doc(check))?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+/// Matches the text against every check's `explains` patterns: one entry per matched check, in
+/// order of first match. A paste (up to 64 KiB) is also matched with its hard-wrapped lines
+/// rejoined; a longer log is read from standard input in blocks, never whole.
+///
+/// # Errors
+/// Standard input cannot be read, or is larger than 64 MiB.
+pub fn recognise(catalog: &Catalog, input: Input<'_>) -> Result<Vec<Match>> {
+    let matcher = Matcher::new(catalog)?;
+    Ok(match input {
+        Input::Text(text) if text.len() <= paste::PASTE_BYTES => {
+            matcher.scan_paste(&paste::normalised(text))
+        }
+        Input::Text(text) => matcher.scan(&paste::normalised(text)),
+        Input::Stdin => paste::scan_stdin(&matcher, std::io::stdin().lock())?,
+    })
+}
+
+/// Prints what the matches mean on this machine: each matched check evaluated on `facts`
+/// (`None` with `--offline`: not evaluated) with the thresholds of `--profile` (default
+/// `docker`, as `check`), the checks that fail here in a matched one's area, ranked, and the
+/// verdict. A socket path in the paste rules out the checks of other kinds of daemon.
+///
+/// # Errors
+/// Standard output cannot be written.
+pub fn report(
+    catalog: &Catalog,
+    args: &ExplainArgs,
+    matches: Vec<Match>,
+    facts: Option<&Facts>,
+) -> Result<u8> {
+    let mut out = stream(args.color);
+    let profiles = if args.profile.is_empty() {
+        vec!["docker".to_owned()]
+    } else {
+        args.profile.clone()
+    };
+    let selection = Selection {
+        profiles,
+        only: Vec::new(),
+        skip: Vec::new(),
+    };
+    let (candidates, reading) = verdict::candidates(catalog, matches, facts, &selection);
+    let v = verdict::verdict(&candidates, args.offline);
+    match args.format {
+        ListFormat::Json => verdict::render_json(&candidates, v, &mut out)?,
+        ListFormat::Text => {
+            verdict::render_explanation(&candidates, reading, &v, args.offline, &mut out)?;
+        }
+    }
+    out.flush()?;
+    Ok(0)
+}

@@ -1,0 +1,324 @@
+//! The prefilter: literals every match of a pattern holds, searched Wu–Manber style, so only the
+//! few lines that hold one are matched.
+
+use std::ops::ControlFlow;
+
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+use super::paste::{PhysicalLines, line_head};
+
+/// Literals, compared ignoring ASCII case, such that a line matching pattern `p` contains one of
+/// the literals owned by `p`.
+pub(super) struct Prefilter {
+    pub(super) literals: Literals,
+    /// For each literal, the pattern it was drawn from.
+    owner: Vec<usize>,
+}
+
+impl Prefilter {
+    /// `None` when a pattern does not parse or has no required literal, or the shortest is
+    /// too short to skip with: the caller then matches every line.
+    pub(super) fn new(patterns: &[Option<&Hir>]) -> Option<Prefilter> {
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut owner = Vec::new();
+        for (i, hir) in patterns.iter().enumerate() {
+            let required = required_literals((*hir)?)?;
+            // A literal holding a newline never occurs in a line, so a pattern requiring it
+            // matches no line: it needs no literal in the search.
+            for lit in required.into_iter().filter(|l| !l.contains(&b'\n')) {
+                literals.push(lit);
+                owner.push(i);
+            }
+        }
+        let literals = Literals::new(literals)?;
+        Some(Prefilter { literals, owner })
+    }
+
+    /// Calls `found(number, line, patterns)` for each logical line that holds a literal, with the
+    /// patterns whose literals it holds; returns the number of physical lines. A line continued
+    /// with `\` is searched once joined.
+    pub(super) fn candidates<'t>(
+        &self,
+        text: &'t str,
+        mut found: impl FnMut(usize, std::borrow::Cow<'t, str>, &[usize]),
+    ) -> usize {
+        use std::borrow::Cow;
+        let mut patterns = Vec::new();
+        // Where the next literal in the text starts (past every line already passed).
+        let mut next_hit = self.find_from(text, 0);
+        let mut physical = PhysicalLines::new(text);
+        while let Some((n, start, line)) = physical.next() {
+            let logical: Cow<'t, str> = match line.strip_suffix('\\') {
+                Some(head) => Cow::Owned(physical.join_continued(head)),
+                None => {
+                    // `line` lies within the text: a hit before its end is in it.
+                    let end = start + line.len();
+                    if next_hit.is_none_or(|h| h >= end) {
+                        continue;
+                    }
+                    Cow::Borrowed(line)
+                }
+            };
+            patterns.clear();
+            self.literals
+                .scan(line_head(&logical).as_bytes(), 0, |_, literal| {
+                    patterns.extend(self.owner.get(literal));
+                    ControlFlow::Continue(())
+                });
+            if !patterns.is_empty() {
+                found(n, logical, &patterns);
+            }
+            next_hit = self.find_from(text, physical.offset());
+        }
+        physical.n
+    }
+
+    /// The start of the first literal at or after `from`.
+    fn find_from(&self, text: &str, from: usize) -> Option<usize> {
+        let mut first = None;
+        self.literals.scan(text.as_bytes(), from, |start, _| {
+            first = Some(start);
+            ControlFlow::Break(())
+        });
+        first
+    }
+}
+
+/// How many bytes at the end of the window pick its shift: three, since two-byte blocks
+/// ("t ", "er") end some literal's window at most positions of English text.
+const BLOCK: usize = 3;
+
+/// A set of literals compared ignoring ASCII case, searched Wu–Manber style: a window as long as
+/// the shortest literal slides over the text, and its last three bytes say how far it can move
+/// before a literal could start in it. On text that holds none of them (a log's chatter), most
+/// bytes are never looked at.
+pub(super) struct Literals {
+    /// Lower-cased.
+    literals: Vec<Vec<u8>>,
+    /// The window: the length of the shortest literal, at most `u8::MAX`.
+    pub(super) window: usize,
+    /// For each block (three bytes, hashed), how far the window can move when it ends with it;
+    /// blocks that share a slot share the smaller shift.
+    shift: Vec<u8>,
+    /// (block, literal) for each literal whose window-long head ends with the block, by block.
+    ends: Vec<(usize, usize)>,
+}
+
+impl Literals {
+    /// `None` when the shortest literal is too short for the window to move fast: matching
+    /// every line is then as quick.
+    pub(super) fn new(literals: Vec<Vec<u8>>) -> Option<Literals> {
+        let literals: Vec<Vec<u8>> = literals.iter().map(|l| l.to_ascii_lowercase()).collect();
+        let window = literals
+            .iter()
+            .map(Vec::len)
+            .min()
+            .unwrap_or(usize::from(u8::MAX))
+            .min(usize::from(u8::MAX));
+        if window < BLOCK + 1 {
+            return None;
+        }
+        let far = u8::try_from(window - BLOCK + 1).ok()?;
+        let mut shift = vec![far; 1 << 16];
+        let mut ends = Vec::new();
+        for (i, lit) in literals.iter().enumerate() {
+            let head = lit.get(..window)?;
+            for (at, pair) in head.windows(BLOCK).enumerate() {
+                let &[a, b, c] = pair else {
+                    continue;
+                };
+                // The block ends `at + BLOCK` bytes into the head.
+                let gap = u8::try_from(window - (at + BLOCK)).ok()?;
+                // Every case of the block gets the shift, so the scan need not fold case.
+                for a in cases(a) {
+                    for b in cases(b) {
+                        for c in cases(c) {
+                            let block = block(a, b, c);
+                            let slot = shift.get_mut(block)?;
+                            *slot = (*slot).min(gap);
+                            if gap == 0 {
+                                ends.push((block, i));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        ends.sort_unstable();
+        ends.dedup();
+        Some(Literals {
+            literals,
+            window,
+            shift,
+            ends,
+        })
+    }
+
+    /// Calls `hit(start, literal)` for each literal found starting at or after `from`, in order of
+    /// start, until it breaks.
+    pub(super) fn scan(
+        &self,
+        hay: &[u8],
+        from: usize,
+        mut hit: impl FnMut(usize, usize) -> ControlFlow<()>,
+    ) {
+        // `end`: one past the window's last byte.
+        let mut end = from.saturating_add(self.window);
+        while end <= hay.len() {
+            let Some(&[a, b, c]) = hay.get(end - BLOCK..end) else {
+                return;
+            };
+            let block = block(a, b, c);
+            let step = self.shift.get(block).copied().unwrap_or(1);
+            if step > 0 {
+                end += usize::from(step);
+                continue;
+            }
+            let start = end - self.window;
+            let first = self.ends.partition_point(|&(k, _)| k < block);
+            for &(_, i) in self
+                .ends
+                .iter()
+                .skip(first)
+                .take_while(|&&(k, _)| k == block)
+            {
+                let Some(lit) = self.literals.get(i) else {
+                    continue;
+                };
+                let found = hay
+                    .get(start..start + lit.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(lit));
+                if found && hit(start, i).is_break() {
+                    return;
+                }
+            }
+            end += 1;
+        }
+    }
+}
+
+/// The slot of three bytes in the shift table (a multiplicative hash).
+fn block(a: u8, b: u8, c: u8) -> usize {
+    let key = u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c);
+    (key.wrapping_mul(0x9E37_79B1) >> 16) as usize
+}
+
+/// A lower-cased byte and, for a letter, its upper case.
+fn cases(b: u8) -> impl Iterator<Item = u8> {
+    let upper = b.to_ascii_uppercase();
+    std::iter::once(b).chain((upper != b).then_some(upper))
+}
+
+/// Literals, one of which every match of `hir` contains (compared ignoring ASCII case, which only
+/// widens the filter); `None` when there is no such set.
+pub(super) fn required_literals(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    match hir.kind() {
+        HirKind::Literal(lit) => Some(vec![lit.0.to_vec()]),
+        HirKind::Class(class) => class_byte(class).map(|b| vec![vec![b]]),
+        HirKind::Capture(cap) => required_literals(&cap.sub),
+        HirKind::Repetition(rep) if rep.min > 0 => required_literals(&rep.sub),
+        HirKind::Alternation(alts) => {
+            let mut all = Vec::new();
+            for alt in alts {
+                all.extend(required_literals(alt)?);
+            }
+            Some(all)
+        }
+        HirKind::Concat(items) => {
+            // Every item is required: keep the best of the runs of fixed bytes and of the items'
+            // own literal sets.
+            let mut best: Option<Vec<Vec<u8>>> = None;
+            let mut keep = |set: Vec<Vec<u8>>| {
+                if best.as_ref().is_none_or(|b| score(&set) > score(b)) {
+                    best = Some(set);
+                }
+            };
+            let mut run: Vec<u8> = Vec::new();
+            for item in items {
+                match fixed_bytes(item) {
+                    Some(bytes) => run.extend_from_slice(&bytes),
+                    None => {
+                        if !run.is_empty() {
+                            keep(vec![std::mem::take(&mut run)]);
+                        }
+                        if let Some(set) = required_literals(item) {
+                            keep(set);
+                        }
+                    }
+                }
+            }
+            if !run.is_empty() {
+                keep(vec![run]);
+            }
+            best
+        }
+        _ => None,
+    }
+    .filter(|set| set.iter().all(|l| !l.is_empty()))
+}
+
+/// How many bytes every match of `hir` spells out, fixed up to case: the literal bytes of a
+/// concatenation, the least of an alternation's branches, the minimum repeats of a repetition.
+/// `.*` counts nothing. Ranks a longer, more specific message above a shorter one.
+pub(super) fn fixed_len(hir: &Hir) -> usize {
+    match hir.kind() {
+        HirKind::Literal(lit) => lit.0.len(),
+        HirKind::Class(class) => usize::from(class_byte(class).is_some()),
+        HirKind::Capture(cap) => fixed_len(&cap.sub),
+        HirKind::Repetition(rep) => {
+            let times = usize::try_from(rep.min).unwrap_or(usize::MAX).min(64);
+            fixed_len(&rep.sub).saturating_mul(times)
+        }
+        HirKind::Alternation(alts) => alts.iter().map(fixed_len).min().unwrap_or(0),
+        HirKind::Concat(items) => items.iter().map(fixed_len).sum(),
+        _ => 0,
+    }
+}
+
+/// Longer shortest literal first (fewer false candidates), then fewer literals.
+fn score(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
+    let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
+    (shortest, std::cmp::Reverse(set.len()))
+}
+
+/// The bytes an item always matches, up to ASCII case.
+fn fixed_bytes(hir: &Hir) -> Option<Vec<u8>> {
+    match hir.kind() {
+        HirKind::Literal(lit) => Some(lit.0.to_vec()),
+        HirKind::Class(class) => class_byte(class).map(|b| vec![b]),
+        _ => None,
+    }
+}
+
+/// The one ASCII byte a class matches up to ASCII case: `[a]` or `[Aa]`. Not `(?i)k`, which
+/// also matches the Kelvin sign.
+fn class_byte(class: &Class) -> Option<u8> {
+    let ranges: Vec<(u32, u32)> = match class {
+        Class::Unicode(c) => c
+            .ranges()
+            .iter()
+            .map(|r| (u32::from(r.start()), u32::from(r.end())))
+            .collect(),
+        Class::Bytes(c) => c
+            .ranges()
+            .iter()
+            .map(|r| (u32::from(r.start()), u32::from(r.end())))
+            .collect(),
+    };
+    let mut chars: Vec<u32> = Vec::new();
+    for (start, end) in ranges {
+        if chars.len() as u64 + u64::from(end - start) >= 2 {
+            return None;
+        }
+        chars.extend(start..=end);
+    }
+    let bytes: Vec<u8> = chars
+        .iter()
+        .map(|&c| u8::try_from(c).ok().filter(u8::is_ascii))
+        .collect::<Option<_>>()?;
+    match bytes.as_slice() {
+        [b] => Some(*b),
+        [a, b] if a.eq_ignore_ascii_case(b) => Some(a.to_ascii_lowercase()),
+        _ => None,
+    }
+}

@@ -1,0 +1,331 @@
+//! The verdict: matched checks evaluated on the facts the caller gathered, ranked, and rendered.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::endpoint::{Bearing, Reading};
+use super::matcher::Match;
+use super::{BOLD, DIM, GREEN, RED, YELLOW};
+use crate::catalog::{Catalog, Check, Severity};
+use crate::eval::{self, Selection};
+use crate::facts::{Fact, Facts};
+use crate::finding::{Finding, Status};
+
+/// A matched check with its status on this machine (None: not evaluated, `--offline`).
+pub(super) struct Candidate<'a> {
+    check: &'a Check,
+    matched: Match,
+    finding: Option<Finding>,
+    /// How the endpoint the paste names bears on the check.
+    bearing: Bearing,
+    /// Not matched by the paste: the check fails on this machine in the area of one that matched
+    /// (`matched` is that one's line).
+    related: bool,
+}
+
+impl Candidate<'_> {
+    fn status(&self) -> &'static str {
+        if self.bearing == Bearing::Other {
+            return "other_endpoint";
+        }
+        self.finding
+            .as_ref()
+            .map_or("not_run", |f| f.status.as_str())
+    }
+
+    /// Offered as a possible cause: not ruled out by the endpoint the paste names.
+    fn offered(&self) -> bool {
+        self.bearing != Bearing::Other
+    }
+
+    /// Lower ranks first: not ruled out by the endpoint; failing here, then undecided, then
+    /// ruled out; matched by the paste before failing in its area; judging the named endpoint;
+    /// the message printed first (a cause comes before its consequences); on the same line, the
+    /// more specific message; the more severe check.
+    #[allow(clippy::type_complexity)]
+    fn rank(&self) -> (bool, u8, bool, Bearing, usize, std::cmp::Reverse<usize>, u8) {
+        let sev = match self.check.severity {
+            Severity::Error => 0,
+            Severity::Warning => 1,
+            Severity::Info => 2,
+        };
+        let st = match self.finding.as_ref().map(|f| f.status) {
+            Some(Status::Fail) => 0,
+            None => 1,
+            Some(Status::Unknown) => 2,
+            Some(Status::Skipped) => 3,
+            Some(Status::NotApplicable) => 4,
+            Some(Status::Pass) => 5,
+        };
+        (
+            !self.offered(),
+            st,
+            self.related,
+            self.bearing,
+            self.matched.line,
+            std::cmp::Reverse(self.matched.specificity),
+            sev,
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct JsonMatch<'a> {
+    id: &'a str,
+    title: &'a str,
+    line: usize,
+    text: &'a str,
+    status: &'a str,
+}
+
+#[derive(Serialize)]
+pub(super) struct JsonVerdict<'a> {
+    id: Option<&'a str>,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct JsonExplain<'a> {
+    schema_version: u32,
+    matches: Vec<JsonMatch<'a>>,
+    verdict: JsonVerdict<'a>,
+}
+
+/// The verdict over ranked candidates: the first failing check, or why there is none.
+pub(super) fn verdict<'a>(ranked: &[Candidate<'a>], offline: bool) -> JsonVerdict<'a> {
+    let offered = ranked.iter().filter(|c| c.offered()).count();
+    match ranked.first().filter(|c| c.offered()) {
+        None => JsonVerdict {
+            id: None,
+            reason:
+                "no check recognises this text; run `dockdoc check` to look for problems anyway"
+                    .into(),
+        },
+        Some(_) if offline => JsonVerdict {
+            id: ranked
+                .first()
+                .map(|c| c.check.id.as_str())
+                .filter(|_| offered == 1),
+            reason: if offered == 1 {
+                "one check recognises this text (not confirmed on this machine: --offline)".into()
+            } else {
+                format!(
+                    "{offered} checks recognise this text; run without --offline to let this machine decide"
+                )
+            },
+        },
+        Some(first)
+            if first
+                .finding
+                .as_ref()
+                .is_some_and(|f| f.status == Status::Fail) =>
+        {
+            JsonVerdict {
+                id: Some(first.check.id.as_str()),
+                reason: first
+                    .finding
+                    .as_ref()
+                    .map_or_else(String::new, |f| f.summary.clone()),
+            }
+        }
+        Some(_) => {
+            let undecided = ranked
+                .iter()
+                .filter(|c| {
+                    matches!(
+                        c.finding.as_ref().map(|f| f.status),
+                        Some(Status::Unknown | Status::Skipped)
+                    )
+                })
+                .count();
+            JsonVerdict {
+                id: None,
+                reason: if undecided > 0 {
+                    format!(
+                        "no matching check fails on this machine, but {undecided} could not be decided here (see below)"
+                    )
+                } else {
+                    "every matching check passes on this machine: the cause is elsewhere, or the error came from another machine".into()
+                },
+            }
+        }
+    }
+}
+
+pub(super) fn render_explanation(
+    candidates: &[Candidate<'_>],
+    reading: Reading,
+    v: &JsonVerdict<'_>,
+    offline: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    if candidates.is_empty() {
+        writeln!(out, "No check recognises this text.")?;
+        writeln!(
+            out,
+            "Run `dockdoc check` (or `dockdoc check --profile all`) to look for problems anyway."
+        )?;
+        return Ok(());
+    }
+    writeln!(out, "{BOLD}Recognised{BOLD:#}")?;
+    let offered: Vec<&Candidate<'_>> = candidates
+        .iter()
+        .filter(|c| c.offered() && !c.related)
+        .collect();
+    let mut lines: Vec<(usize, &str)> = offered
+        .iter()
+        .map(|c| (c.matched.line, c.matched.text.as_str()))
+        .collect();
+    lines.sort();
+    lines.dedup();
+    for (n, text) in &lines {
+        writeln!(out, "  {DIM}line {n}:{DIM:#} {text}")?;
+    }
+    let same_line = lines.len() < offered.len();
+    if offered.len() > 1 {
+        writeln!(
+            out,
+            "\n{} checks match{}; {}",
+            offered.len(),
+            if same_line {
+                " (the same message has several possible causes)"
+            } else {
+                ""
+            },
+            if offline {
+                "without --offline this machine would decide."
+            } else {
+                "this machine decides:"
+            }
+        )?;
+    }
+    writeln!(out)?;
+    for c in candidates {
+        if !c.offered() {
+            let named = reading.why_ruled_out(&c.check.id);
+            writeln!(
+                out,
+                "{DIM}·{DIM:#} {BOLD}{}{BOLD:#}  ruled out (the paste names {named}): {}",
+                c.check.id, c.check.title
+            )?;
+            continue;
+        }
+        let (mark, style, word) = match c.finding.as_ref().map(|f| f.status) {
+            Some(Status::Fail) if c.related => ("✗", RED, "fails here, in the same area"),
+            Some(Status::Fail) => ("✗", RED, "likely cause"),
+            Some(Status::Pass) => ("✓", GREEN, "ruled out"),
+            Some(Status::NotApplicable) => ("·", DIM, "ruled out (does not apply here)"),
+            Some(Status::Unknown) => ("?", YELLOW, "could not be decided"),
+            Some(Status::Skipped) => ("-", DIM, "not checked"),
+            None => ("•", BOLD, "candidate"),
+        };
+        writeln!(
+            out,
+            "{style}{mark}{style:#} {BOLD}{}{BOLD:#}  {word}: {}",
+            c.check.id, c.check.title
+        )?;
+        if let Some(f) = &c.finding {
+            if f.status != Status::Pass {
+                writeln!(out, "    {}", f.summary)?;
+            }
+            for step in &f.fix {
+                crate::report::human::write_fix_step(out, "    ", "fix ", step)?;
+            }
+            if f.status != Status::Fail {
+                for e in &f.evidence {
+                    writeln!(out, "    {DIM}{} = {}{DIM:#}", e.fact, e.state)?;
+                }
+            }
+        }
+        writeln!(out, "    {DIM}more{DIM:#} dockdoc explain {}", c.check.id)?;
+    }
+    writeln!(out)?;
+    match v.id {
+        Some(id) => writeln!(out, "{BOLD}Verdict:{BOLD:#} {id}: {}", v.reason),
+        None => writeln!(out, "{BOLD}Verdict:{BOLD:#} {}", v.reason),
+    }
+}
+
+/// The matched checks, each evaluated on `facts` (when given) with the thresholds of
+/// `selection`'s profiles, as `dockdoc check` evaluates them; then the checks of `selection`
+/// that fail here in the area of a matched one; ranked, the likely cause first.
+pub(super) fn candidates<'a>(
+    catalog: &'a Catalog,
+    matches: Vec<Match>,
+    facts: Option<&Facts>,
+    selection: &Selection,
+) -> (Vec<Candidate<'a>>, Reading) {
+    let mut by_line: Vec<&Match> = matches.iter().collect();
+    by_line.sort_by_key(|m| m.line);
+    let reading = Reading::of(by_line.iter().map(|m| m.text.as_str()));
+    let bearing = |id: &str| reading.bearing(id);
+    let facts = facts.map(|f| {
+        let mut f = f.clone();
+        f.set("run.profiles", Fact::known(selection.profiles.clone()));
+        f
+    });
+    let mut candidates: Vec<Candidate<'_>> = matches
+        .into_iter()
+        .filter_map(|m| {
+            let check = catalog.checks.get(m.check)?;
+            let finding = facts
+                .as_ref()
+                .map(|f| eval::evaluate_check(check, f, false));
+            Some(Candidate {
+                check,
+                bearing: bearing(&check.id),
+                matched: m,
+                finding,
+                related: false,
+            })
+        })
+        .collect();
+    if let Some(facts) = &facts {
+        let related: Vec<Candidate<'a>> = eval::run(catalog, facts, selection)
+            .into_iter()
+            .filter(|f| f.status == Status::Fail && bearing(&f.id) != Bearing::Other)
+            .filter(|f| !candidates.iter().any(|c| c.check.id == f.id))
+            .filter_map(|f| {
+                let check = catalog.get(&f.id)?;
+                let near = candidates
+                    .iter()
+                    .find(|c| c.offered() && c.check.area == check.area)?;
+                Some(Candidate {
+                    check,
+                    matched: near.matched.clone(),
+                    bearing: bearing(&check.id),
+                    finding: Some(f),
+                    related: true,
+                })
+            })
+            .collect();
+        candidates.extend(related);
+    }
+    candidates.sort_by_key(|c| c.rank());
+    (candidates, reading)
+}
+
+/// The candidates and the verdict as JSON (`schema_version` 1).
+pub(super) fn render_json(
+    candidates: &[Candidate<'_>],
+    v: JsonVerdict<'_>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let doc = JsonExplain {
+        schema_version: 1,
+        matches: candidates
+            .iter()
+            .map(|c| JsonMatch {
+                id: &c.check.id,
+                title: &c.check.title,
+                line: c.matched.line,
+                text: &c.matched.text,
+                status: c.status(),
+            })
+            .collect(),
+        verdict: v,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
