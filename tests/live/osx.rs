@@ -203,6 +203,24 @@ fn each_docker_osx_container_is_judged_by_the_flags_it_was_created_with() {
         "osx-other-display",
         &["--device", &device, "-v", x11, "-e", "DISPLAY=:1"],
     );
+    // A command that takes the device with sudo chown, as docker-osx's start script does:
+    // usable, unless no-new-privileges stops sudo.
+    let takes = "sudo chown $(id -u):$(id -g) /dev/kvm 2>/dev/null || true; exec true";
+    for (name, extra) in [
+        ("osx-chown", &[][..]),
+        (
+            "osx-chown-nnp",
+            &["--security-opt", "no-new-privileges"][..],
+        ),
+    ] {
+        let mut args = vec![
+            "create", "--name", name, "--device", &device, "--user", "1000",
+        ];
+        args.extend_from_slice(&["-v", x11, "-e", "DISPLAY=:0"]);
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&[image, "/bin/busybox", "sh", "-c", takes]);
+        ok(daemon.docker(&args));
+    }
     create(
         "osx-vnc",
         &[
@@ -240,6 +258,7 @@ fn each_docker_osx_container_is_judged_by_the_flags_it_was_created_with() {
         "osx-bare: DISPLAY is not set (add -e \"DISPLAY=:0\")",
         "osx-no-group: its user 1000 (groups: none added) cannot read and write /dev/kvm (0660, group kvm = 992) (add --group-add 992)",
         "osx-other-display: DISPLAY is :1 but this session's is :0 (add -e \"DISPLAY=:0\")",
+        "osx-chown-nnp: its user 1000 (groups: none added) cannot read and write /dev/kvm (0660, group kvm = 992) (add --group-add 992)",
     ];
     let mut got = problems.clone();
     got.sort();
@@ -251,17 +270,28 @@ fn each_docker_osx_container_is_judged_by_the_flags_it_was_created_with() {
     );
     assert_eq!(
         containers["value"].as_array().unwrap().len(),
-        5,
+        7,
         "{containers}"
+    );
+    eprintln!(
+        "judged 7 docker-osx containers (one GET /containers/{{id}}/json each) in {:?}",
+        run.elapsed
     );
 
     // With the faulty ones removed, what is left passes; with none left, nothing applies.
-    for name in ["osx-bare", "osx-no-group", "osx-other-display"] {
+    for name in [
+        "osx-bare",
+        "osx-no-group",
+        "osx-other-display",
+        "osx-chown-nnp",
+    ] {
         ok(daemon.docker(&["rm", name]));
     }
     judge().expect(&[("docker-osx-container-misconfigured", "pass")]);
-    for name in ["osx-ready", "osx-vnc"] {
+    for name in ["osx-ready", "osx-vnc", "osx-chown"] {
         ok(daemon.docker(&["rm", name]));
     }
-    judge().expect(&[("docker-osx-container-misconfigured", "not_applicable")]);
+    let none = judge();
+    none.expect(&[("docker-osx-container-misconfigured", "not_applicable")]);
+    eprintln!("with no docker-osx container: {:?}", none.elapsed);
 }
