@@ -310,11 +310,14 @@ pub async fn probe(uri: &str, limit: Duration) -> Facts {
     facts.set("docker.storage_driver", Fact::known(info.driver));
     facts.set("docker.data_root", Fact::known(info.docker_root_dir));
 
-    // Only docker-osx containers are inspected: none, no request.
-    let osx_containers = match (&containers, client(&target, secs, &version)) {
-        (Ok(list), Ok(docker)) => inspect_osx(&docker, list, &budget).await,
-        (Err(reason), _) => Fact::unknown(reason.clone()),
-        (_, Err(e)) => Fact::unknown(format!("{uri}: {e}")),
+    // Only docker-osx containers are inspected: none, no request and no client.
+    let osx_containers = match &containers {
+        Ok(list) if !list.iter().any(is_osx) => Fact::known(Vec::<String>::new()),
+        Ok(list) => match client(&target, secs, &version) {
+            Ok(docker) => inspect_osx(&docker, list, &budget).await,
+            Err(e) => Fact::unknown(format!("{uri}: {e}")),
+        },
+        Err(reason) => Fact::unknown(reason.clone()),
     };
     facts.set("docker.osx_containers", osx_containers);
 
@@ -330,7 +333,7 @@ pub async fn probe(uri: &str, limit: Duration) -> Facts {
                                 "running" | "restarting" | "paused" | "removing"
                             )
                         });
-                        osx::is_osx_image(c.image.as_deref().unwrap_or_default()) && !running
+                        is_osx(c) && !running
                     })
                     .map(|c| {
                         c.names
@@ -348,13 +351,18 @@ pub async fn probe(uri: &str, limit: Duration) -> Facts {
     facts
 }
 
+/// Whether a listed container was created from a docker-osx image.
+fn is_osx(c: &ContainerSummary) -> bool {
+    osx::is_osx_image(c.image.as_deref().unwrap_or_default())
+}
+
 /// `GET /containers/{id}/json` for every docker-osx container of `list`, all at once under
 /// the budget: one [`osx::OsxContainer`] each, as JSON text. Any failed inspection makes the
 /// fact unknown with its reason.
 async fn inspect_osx(docker: &Docker, list: &[ContainerSummary], budget: &Budget) -> Fact {
     let ids: Vec<String> = list
         .iter()
-        .filter(|c| osx::is_osx_image(c.image.as_deref().unwrap_or_default()))
+        .filter(|c| is_osx(c))
         .filter_map(|c| c.id.clone())
         .collect();
     let mut tasks = tokio::task::JoinSet::new();
