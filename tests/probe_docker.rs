@@ -392,6 +392,7 @@ const LIVE_KEYS: &[&str] = &[
     "docker.storage_driver",
     "docker.data_root",
     "docker.osx_stopped_containers",
+    "docker.osx_containers",
 ];
 
 #[tokio::test]

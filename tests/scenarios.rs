@@ -42,6 +42,9 @@ struct Scenario {
     /// Fact overrides: a value, or { unknown = "reason" } / { skipped = "reason" }.
     #[serde(default)]
     facts: BTreeMap<String, toml::Value>,
+    /// Why a live fact is overridden: a one-line reason per key of `facts`.
+    #[serde(default)]
+    why: BTreeMap<String, String>,
     /// Expected status per check id.
     expect: BTreeMap<String, String>,
 }
@@ -137,6 +140,12 @@ fn facts_of(name: &str, sc: &Scenario, work: &Path) -> Option<Json> {
     let mut facts: Facts = serde_json::from_slice(&out.stdout).unwrap();
     // Overrides stand for what a live system would have shown; derived facts are computed again
     // from them, and explicit overrides of derived facts win.
+    for key in sc.why.keys() {
+        assert!(
+            sc.facts.contains_key(key),
+            "{name}: [why] names {key}, which [facts] does not override"
+        );
+    }
     let overrides: Vec<(String, Fact)> = sc
         .facts
         .iter()

@@ -10,6 +10,7 @@ pub mod daemon_json;
 pub mod endpoint;
 pub mod exec_start;
 pub mod live;
+pub mod osx;
 pub mod ping;
 
 use super::{Context, Fact, FactKind::*, FactSpec, Facts, Value, spec};
@@ -106,6 +107,16 @@ pub const SCHEMA: &[FactSpec] = &[
         "docker.osx_stopped_containers",
         List,
         "stopped containers created from a docker-osx image (sickcodes/docker-osx*)",
+    ),
+    spec(
+        "docker.osx_containers",
+        List,
+        "every container created from a docker-osx image, one JSON object each from GET /containers/{id}/json: name, user, group_add, kvm_passed, takes_kvm, x11_mounted, display, headless",
+    ),
+    spec(
+        "docker.osx_container_problems",
+        List,
+        "what each docker-osx container's configuration lacks, with the docker run flag that adds it (derived from docker.osx_containers, the host's /dev/kvm and DISPLAY)",
     ),
     spec(
         "docker.rootless_socket_exists",
@@ -526,6 +537,8 @@ pub fn derive(facts: &mut Facts) {
     {
         facts.set("docker.host_overrides_context", Fact::known(false));
     }
+
+    osx::derive(facts);
 }
 
 fn non_empty(list: &Fact) -> Fact {

@@ -40,9 +40,14 @@ pub const SCHEMA: &[FactSpec] = &[
         "the gid owning /dev/kvm (null when there is no device)",
     ),
     spec(
+        "kvm.device_acl",
+        List,
+        "/dev/kvm's POSIX access ACL (the system.posix_acl_access xattr) as getfacl prints it: user entries by uid, group entries by name from /etc/group (the gid when unmapped); empty when the device has none",
+    ),
+    spec(
         "kvm.device_accessible",
         Bool,
-        "the judged user can read and write /dev/kvm (by owner, group or other bits against the session's groups)",
+        "the judged user can read and write /dev/kvm, decided as the kernel does (acl(5)): owner, named-user, group and other entries, the ACL mask, against the uid and the session's groups",
     ),
     spec(
         "kvm.module_loaded",
@@ -299,12 +304,13 @@ fn gather_device(ctx: &Context, facts: &mut Facts) {
         "kvm.device_mode",
         "kvm.device_uid",
         "kvm.device_gid",
+        "kvm.device_acl",
     ];
     let meta = match ctx.sysroot.metadata_optional(DEVICE) {
         Ok(Some(m)) if m.file_type().is_char_device() => m,
         Ok(_) => {
             facts.set("kvm.device_exists", Fact::known(false));
-            for key in &keys[1..] {
+            for key in keys.iter().skip(1) {
                 facts.set(key, Fact::known(Value::Null));
             }
             return;
@@ -324,12 +330,189 @@ fn gather_device(ctx: &Context, facts: &mut Facts) {
     );
     facts.set("kvm.device_uid", Fact::known(u64::from(meta.uid())));
     facts.set("kvm.device_gid", Fact::known(u64::from(meta.gid())));
-    let group = ctx
+    let groups = ctx
         .sysroot
         .read_string(GROUP)
-        .map(|t| group_name(&parse_group(&t), meta.gid()))
+        .map(|t| parse_group(&t))
         .map_err(|e| e.to_string());
-    facts.set("kvm.device_group", group);
+    facts.set(
+        "kvm.device_group",
+        groups
+            .as_ref()
+            .map(|g| group_name(g, meta.gid()))
+            .map_err(Clone::clone),
+    );
+    let acl = read_acl(ctx, DEVICE).and_then(|entries| {
+        // A named group entry needs its name to be judged against the session's groups.
+        let named = entries.iter().any(|e| e.tag == AclTag::Group);
+        match (&groups, named) {
+            (Err(e), true) => Err(e.clone()),
+            (Ok(g), _) => Ok(entries.iter().map(|e| e.to_text(g)).collect::<Vec<_>>()),
+            (Err(_), false) => Ok(entries.iter().map(|e| e.to_text(&[])).collect()),
+        }
+    });
+    facts.set("kvm.device_acl", acl);
+}
+
+/// The xattr holding a file's POSIX access ACL (acl(5)).
+const ACL_XATTR: &str = "system.posix_acl_access";
+
+/// Reads a file's access ACL. A file without one (`ENODATA`), or on a filesystem without
+/// ACLs (`EOPNOTSUPP`), has none: its mode bits alone decide.
+fn read_acl(ctx: &Context, inside: &str) -> Result<Vec<AclEntry>, String> {
+    let path = ctx.sysroot.path(inside);
+    // 4 + 8 * 64 bytes: more entries than any device node carries; a longer ACL is ERANGE.
+    let mut buf = [0u8; 516];
+    match rustix::fs::getxattr(&path, ACL_XATTR, &mut buf[..]) {
+        Ok(len) => buf
+            .get(..len)
+            .ok_or_else(|| format!("{inside}: {ACL_XATTR} is longer than its buffer"))
+            .and_then(|bytes| parse_acl_xattr(bytes).map_err(|e| format!("{inside}: {e}"))),
+        Err(rustix::io::Errno::NODATA | rustix::io::Errno::OPNOTSUPP) => Ok(Vec::new()),
+        Err(e) => Err(format!(
+            "{inside}: reading {ACL_XATTR}: {}",
+            std::io::Error::from(e)
+        )),
+    }
+}
+
+/// The tag of an ACL entry (acl(5)), with the values of the xattr's on-disk format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AclTag {
+    /// `user::` — the owner (ACL_USER_OBJ, 0x01).
+    UserObj,
+    /// `user:UID:` — a named user (ACL_USER, 0x02).
+    User,
+    /// `group::` — the owning group (ACL_GROUP_OBJ, 0x04).
+    GroupObj,
+    /// `group:GID:` — a named group (ACL_GROUP, 0x08).
+    Group,
+    /// `mask::` — the most a named user or any group entry grants (ACL_MASK, 0x10).
+    Mask,
+    /// `other::` — everyone else (ACL_OTHER, 0x20).
+    Other,
+}
+
+/// One ACL entry as the xattr stores it: the tag, `rwx` as bits 4, 2, 1, and the uid or gid
+/// of a named entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AclEntry {
+    pub tag: AclTag,
+    pub perm: u8,
+    pub id: Option<u32>,
+}
+
+impl AclEntry {
+    /// The entry as `getfacl` prints it: `user:1000:rw-`, with a named group's name from
+    /// `groups` (the gid when it has none).
+    pub fn to_text(&self, groups: &[super::user::GroupEntry]) -> String {
+        let qualifier = match (self.tag, self.id) {
+            (AclTag::User, Some(uid)) => uid.to_string(),
+            (AclTag::Group, Some(gid)) => group_name(groups, gid),
+            _ => String::new(),
+        };
+        let tag = match self.tag {
+            AclTag::UserObj | AclTag::User => "user",
+            AclTag::GroupObj | AclTag::Group => "group",
+            AclTag::Mask => "mask",
+            AclTag::Other => "other",
+        };
+        let bit = |b: u8, c: char| if self.perm & b != 0 { c } else { '-' };
+        format!(
+            "{tag}:{qualifier}:{}{}{}",
+            bit(4, 'r'),
+            bit(2, 'w'),
+            bit(1, 'x')
+        )
+    }
+}
+
+/// Parses the `system.posix_acl_access` xattr: a little-endian u32 version (2), then 8-byte
+/// entries of a u16 tag, a u16 permission set and a u32 uid or gid (ignored, and
+/// `0xffffffff` on disk, for the entries without a qualifier), as the kernel's
+/// `posix_acl_xattr_header` and `posix_acl_xattr_entry` lay them out.
+pub fn parse_acl_xattr(bytes: &[u8]) -> Result<Vec<AclEntry>, String> {
+    let (head, rest) = bytes
+        .split_first_chunk::<4>()
+        .ok_or("the ACL xattr is shorter than its 4-byte header")?;
+    let version = u32::from_le_bytes(*head);
+    if version != 2 {
+        return Err(format!(
+            "the ACL xattr has version {version}, not 2 (POSIX_ACL_XATTR_VERSION)"
+        ));
+    }
+    let (chunks, tail) = rest.as_chunks::<8>();
+    if !tail.is_empty() {
+        return Err(format!(
+            "the ACL xattr's {} bytes of entries are not a multiple of 8",
+            rest.len()
+        ));
+    }
+    chunks
+        .iter()
+        .map(|c| {
+            let [t0, t1, p0, p1, i0, i1, i2, i3] = *c;
+            let tag = match u16::from_le_bytes([t0, t1]) {
+                0x01 => AclTag::UserObj,
+                0x02 => AclTag::User,
+                0x04 => AclTag::GroupObj,
+                0x08 => AclTag::Group,
+                0x10 => AclTag::Mask,
+                0x20 => AclTag::Other,
+                other => return Err(format!("the ACL xattr has an unknown tag {other:#x}")),
+            };
+            let perm = u16::from_le_bytes([p0, p1]);
+            let perm = u8::try_from(perm)
+                .ok()
+                .filter(|p| *p <= 7)
+                .ok_or_else(|| format!("the ACL xattr has the permission set {perm:#x}"))?;
+            let id = matches!(tag, AclTag::User | AclTag::Group)
+                .then(|| u32::from_le_bytes([i0, i1, i2, i3]));
+            Ok(AclEntry { tag, perm, id })
+        })
+        .collect()
+}
+
+/// One entry of `kvm.device_acl`'s text form, for [`may_read_write`]: the tag, the qualifier
+/// (a uid, or a group's name) and `rwx` as bits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AclText {
+    pub tag: AclTag,
+    pub qualifier: String,
+    pub perm: u8,
+}
+
+/// Parses `user:1000:rw-` and the like, as [`AclEntry::to_text`] writes them.
+pub fn parse_acl_text(entry: &str) -> Result<AclText, String> {
+    let bad = || format!("`{entry}` is not an ACL entry of the form tag:qualifier:rwx");
+    let (tag, rest) = entry.split_once(':').ok_or_else(bad)?;
+    let (qualifier, perms) = rest.rsplit_once(':').ok_or_else(bad)?;
+    let tag = match (tag, qualifier.is_empty()) {
+        ("user", true) => AclTag::UserObj,
+        ("user", false) => AclTag::User,
+        ("group", true) => AclTag::GroupObj,
+        ("group", false) => AclTag::Group,
+        ("mask", true) => AclTag::Mask,
+        ("other", true) => AclTag::Other,
+        _ => return Err(bad()),
+    };
+    let mut perm = 0;
+    let mut chars = perms.chars();
+    for (bit, want) in [(4, 'r'), (2, 'w'), (1, 'x')] {
+        match chars.next() {
+            Some(c) if c == want => perm |= bit,
+            Some('-') => {}
+            _ => return Err(bad()),
+        }
+    }
+    if chars.next().is_some() {
+        return Err(bad());
+    }
+    Ok(AclText {
+        tag,
+        qualifier: qualifier.to_owned(),
+        perm,
+    })
 }
 
 fn gather_modules(ctx: &Context, facts: &mut Facts) {
@@ -372,20 +555,56 @@ pub fn gather(ctx: &Context, facts: &mut Facts) {
     );
 }
 
-/// Whether a user with `uid` and the session `groups` may read and write a file owned by
-/// `owner`:`group` with `mode`, as the kernel decides it without ACLs: the owner bits for the
-/// owner, else the group bits for a member, else the other bits; root may always.
-pub fn may_read_write(mode: u32, owner: i64, group: &str, uid: i64, groups: &[String]) -> bool {
-    let bits = if uid == 0 {
+/// Whether a user with `uid` and the session `groups` (names) may read and write a file
+/// owned by `owner`:`group` with `mode` and the access ACL `acl` (empty: none), as the
+/// kernel decides it (acl(5), "Access check algorithm"; `posix_acl_permission` in the
+/// kernel): root may always (CAP_DAC_OVERRIDE); the owner gets the owner entry; a named user
+/// entry for `uid` is granted what it and the mask both allow; else every group entry (the
+/// owning group and named groups) that matches a session group is looked at, and access is
+/// granted when one of them, masked, allows it and denied when none does; else the other
+/// entry. Without an ACL the owner, group and other bits of `mode` play those parts.
+pub fn may_read_write(
+    mode: u32,
+    owner: i64,
+    group: &str,
+    uid: i64,
+    groups: &[String],
+    acl: &[AclText],
+) -> bool {
+    const RW: u8 = 0o6;
+    let bits = |shift: u32| u8::try_from((mode >> shift) & 0o7).unwrap_or(0);
+    if uid == 0 {
         return true;
-    } else if uid == owner {
-        mode >> 6
-    } else if groups.iter().any(|g| g == group) {
-        mode >> 3
-    } else {
-        mode
-    };
-    bits & 0o6 == 0o6
+    }
+    let entry = |tag: AclTag| acl.iter().find(|e| e.tag == tag).map(|e| e.perm);
+    if uid == owner {
+        return entry(AclTag::UserObj).unwrap_or_else(|| bits(6)) & RW == RW;
+    }
+    let mask = entry(AclTag::Mask).unwrap_or(0o7);
+    let uid_text = uid.to_string();
+    if let Some(named) = acl
+        .iter()
+        .find(|e| e.tag == AclTag::User && e.qualifier == uid_text)
+    {
+        return named.perm & mask & RW == RW;
+    }
+    let in_session = |name: &str| groups.iter().any(|g| g == name);
+    let group_obj = entry(AclTag::GroupObj).unwrap_or_else(|| bits(3));
+    let mut matched = Vec::new();
+    if in_session(group) {
+        matched.push(group_obj);
+    }
+    matched.extend(
+        acl.iter()
+            .filter(|e| e.tag == AclTag::Group && in_session(&e.qualifier))
+            .map(|e| e.perm),
+    );
+    if !matched.is_empty() {
+        // Without an ACL there is no mask: the group bits stand alone.
+        let mask = if acl.is_empty() { 0o7 } else { mask };
+        return matched.iter().any(|p| p & mask & RW == RW);
+    }
+    entry(AclTag::Other).unwrap_or_else(|| bits(0)) & RW == RW
 }
 
 /// `kvm.device_accessible` from the device's stat and the judged user's session (user facts).
@@ -402,6 +621,7 @@ pub fn derive(facts: &mut Facts) {
             "kvm.device_mode",
             "kvm.device_uid",
             "kvm.device_group",
+            "kvm.device_acl",
             "user.uid",
             "user.groups_session",
         ] {
@@ -423,7 +643,13 @@ pub fn derive(facts: &mut Facts) {
         let groups = facts
             .list("user.groups_session")
             .ok_or("user.groups_session is not set")?;
-        Ok(may_read_write(mode, owner, group, uid, groups))
+        let acl = facts
+            .list("kvm.device_acl")
+            .ok_or("kvm.device_acl is not set")?
+            .iter()
+            .map(|e| parse_acl_text(e).map_err(|m| format!("kvm.device_acl: {m}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(may_read_write(mode, owner, group, uid, groups, &acl))
     })();
     facts.set("kvm.device_accessible", accessible);
 }
@@ -525,13 +751,200 @@ mod tests {
     fn access_uses_owner_then_group_then_other_bits() {
         let kvm = vec!["alice".to_owned(), "kvm".to_owned()];
         let plain = vec!["alice".to_owned()];
-        assert!(may_read_write(0o660, 0, "kvm", 1000, &kvm));
-        assert!(!may_read_write(0o660, 0, "kvm", 1000, &plain));
-        assert!(may_read_write(0o666, 0, "kvm", 1000, &plain));
-        assert!(may_read_write(0o600, 0, "kvm", 0, &plain));
-        assert!(may_read_write(0o600, 1000, "kvm", 1000, &plain));
+        assert!(may_read_write(0o660, 0, "kvm", 1000, &kvm, &[]));
+        assert!(!may_read_write(0o660, 0, "kvm", 1000, &plain, &[]));
+        assert!(may_read_write(0o666, 0, "kvm", 1000, &plain, &[]));
+        assert!(may_read_write(0o600, 0, "kvm", 0, &plain, &[]));
+        assert!(may_read_write(0o600, 1000, "kvm", 1000, &plain, &[]));
         // The owner gets the owner bits only, even when the group bits would allow more.
-        assert!(!may_read_write(0o066, 1000, "kvm", 1000, &kvm));
-        assert!(!may_read_write(0o640, 0, "kvm", 1000, &kvm));
+        assert!(!may_read_write(0o066, 1000, "kvm", 1000, &kvm, &[]));
+        assert!(!may_read_write(0o640, 0, "kvm", 1000, &kvm, &[]));
+    }
+
+    fn hex(text: &str) -> Vec<u8> {
+        text.trim_start_matches("0x")
+            .as_bytes()
+            .chunks(2)
+            .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap())
+            .collect()
+    }
+
+    fn acl(entries: &[&str]) -> Vec<AclText> {
+        entries.iter().map(|e| parse_acl_text(e).unwrap()).collect()
+    }
+
+    /// `getfattr -n system.posix_acl_access -e hex` after `setfacl -m u:1000:rw` on a 0640
+    /// root:root file (ext4, Linux 6.x): what systemd-logind's uaccess rule leaves on /dev/kvm.
+    const UACCESS: &str = "0x0200000001000600ffffffff02000600e803000004000400ffffffff10000600ffffffff20000400ffffffff";
+    /// The same after `setfacl -m g:992:rw,m::r`.
+    const GROUP_MASKED: &str = "0x0200000001000600ffffffff02000600e803000004000400ffffffff08000600e003000010000400ffffffff20000400ffffffff";
+
+    #[test]
+    fn acl_xattr_dumped_by_getfattr_parses_as_getfacl_prints_it() {
+        let kvm = crate::facts::user::parse_group("root:x:0:\nkvm:x:992:\n");
+        let text = |bytes: &str| -> Vec<String> {
+            parse_acl_xattr(&hex(bytes))
+                .unwrap()
+                .iter()
+                .map(|e| e.to_text(&kvm))
+                .collect()
+        };
+        assert_eq!(
+            text(UACCESS),
+            [
+                "user::rw-",
+                "user:1000:rw-",
+                "group::r--",
+                "mask::rw-",
+                "other::r--"
+            ]
+        );
+        assert_eq!(
+            text(GROUP_MASKED),
+            [
+                "user::rw-",
+                "user:1000:rw-",
+                "group::r--",
+                "group:kvm:rw-",
+                "mask::r--",
+                "other::r--"
+            ]
+        );
+        // An unmapped gid is shown as the number, as getfacl does.
+        let entries = parse_acl_xattr(&hex(GROUP_MASKED)).unwrap();
+        assert_eq!(entries[3].to_text(&[]), "group:992:rw-");
+    }
+
+    #[test]
+    fn every_truncation_and_corruption_of_real_acl_bytes_is_an_error_not_a_panic() {
+        for sample in [UACCESS, GROUP_MASKED] {
+            let bytes = hex(sample);
+            for len in 0..bytes.len() {
+                let cut = parse_acl_xattr(&bytes[..len]);
+                // Whole entries after the header parse; anything else is refused.
+                assert_eq!(cut.is_ok(), len >= 4 && (len - 4) % 8 == 0, "{len}");
+            }
+            for at in 0..bytes.len() {
+                for flip in [0x01u8, 0x80, 0xff] {
+                    let mut b = bytes.clone();
+                    b[at] ^= flip;
+                    let _ = parse_acl_xattr(&b);
+                }
+            }
+        }
+        assert!(
+            parse_acl_xattr(&hex("0x01000000"))
+                .unwrap_err()
+                .contains("version 1")
+        );
+        assert!(
+            parse_acl_xattr(&hex("0x020000004000060000000000"))
+                .unwrap_err()
+                .contains("tag 0x40")
+        );
+        assert!(
+            parse_acl_xattr(&hex("0x020000000100080000000000"))
+                .unwrap_err()
+                .contains("permission set 0x8")
+        );
+    }
+
+    #[test]
+    fn acl_text_round_trips_and_refuses_garbage() {
+        for entry in [
+            "user::rw-",
+            "user:1000:rw-",
+            "group:kvm:r-x",
+            "mask::---",
+            "other::rwx",
+        ] {
+            let parsed = parse_acl_text(entry).unwrap();
+            let back = AclEntry {
+                tag: parsed.tag,
+                perm: parsed.perm,
+                id: None,
+            };
+            if parsed.qualifier.is_empty() {
+                assert_eq!(back.to_text(&[]), entry);
+            }
+        }
+        for bad in [
+            "",
+            "user",
+            "user:1000",
+            "mask:x:rw-",
+            "user::wr-",
+            "user::rw-x",
+            "wheel::rw-",
+        ] {
+            assert!(parse_acl_text(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn acl_access_follows_the_kernel_algorithm() {
+        let plain = vec!["alice".to_owned()];
+        let kvm = vec!["alice".to_owned(), "kvm".to_owned()];
+        let uaccess = acl(&[
+            "user::rw-",
+            "user:1000:rw-",
+            "group::rw-",
+            "mask::rw-",
+            "other::---",
+        ]);
+        // logind's uaccess entry opens a root:kvm 0660 device to the seat's user.
+        assert!(may_read_write(0o660, 0, "kvm", 1000, &plain, &uaccess));
+        assert!(!may_read_write(0o660, 0, "kvm", 1001, &plain, &uaccess));
+        assert!(may_read_write(0o660, 0, "kvm", 1001, &kvm, &uaccess));
+        // The mask limits named users and every group entry, not the owner or others.
+        let masked = acl(&[
+            "user::rw-",
+            "user:1000:rw-",
+            "group::rw-",
+            "mask::r--",
+            "other::rw-",
+        ]);
+        assert!(!may_read_write(0o646, 0, "kvm", 1000, &plain, &masked));
+        assert!(!may_read_write(0o646, 0, "kvm", 1001, &kvm, &masked));
+        assert!(may_read_write(0o646, 1001, "kvm", 1001, &kvm, &masked));
+        // A matching named user entry is final: others' bits do not rescue it.
+        let denied = acl(&[
+            "user::rw-",
+            "user:1000:---",
+            "group::rw-",
+            "mask::rw-",
+            "other::rw-",
+        ]);
+        assert!(!may_read_write(0o666, 0, "kvm", 1000, &kvm, &denied));
+        // A matching group entry that does not allow it denies, even when other would.
+        let group_ro = acl(&[
+            "user::rw-",
+            "group::r--",
+            "group:libvirt:r--",
+            "mask::rw-",
+            "other::rw-",
+        ]);
+        let libvirt = vec!["alice".to_owned(), "libvirt".to_owned()];
+        assert!(!may_read_write(0o646, 0, "kvm", 1000, &libvirt, &group_ro));
+        assert!(may_read_write(0o646, 0, "kvm", 1000, &plain, &group_ro));
+        // Any matching group entry that allows it grants.
+        let named_group = acl(&[
+            "user::rw-",
+            "group::---",
+            "group:libvirt:rw-",
+            "mask::rw-",
+            "other::---",
+        ]);
+        assert!(may_read_write(
+            0o660,
+            0,
+            "kvm",
+            1000,
+            &libvirt,
+            &named_group
+        ));
+        assert!(!may_read_write(0o660, 0, "kvm", 1000, &kvm, &named_group));
+        // Root may always.
+        assert!(may_read_write(0o000, 0, "kvm", 0, &plain, &denied));
     }
 }

@@ -14,7 +14,7 @@ use bollard::query_parameters::ListContainersOptionsBuilder;
 use bollard::{API_DEFAULT_VERSION, ClientVersion, Docker};
 use tokio::time::{Instant, timeout};
 
-use super::{endpoint, ping};
+use super::{endpoint, osx, ping};
 use crate::facts::{Fact, Facts};
 
 /// The facts this module sets.
@@ -27,10 +27,8 @@ pub const KEYS: &[&str] = &[
     "docker.storage_driver",
     "docker.data_root",
     "docker.osx_stopped_containers",
+    "docker.osx_containers",
 ];
-
-/// Image names docker-osx is published under.
-const OSX_IMAGE: &str = "sickcodes/docker-osx";
 
 struct Budget {
     per_call: Duration,
@@ -312,21 +310,30 @@ pub async fn probe(uri: &str, limit: Duration) -> Facts {
     facts.set("docker.storage_driver", Fact::known(info.driver));
     facts.set("docker.data_root", Fact::known(info.docker_root_dir));
 
+    // Only docker-osx containers are inspected: none, no request and no client.
+    let osx_containers = match &containers {
+        Ok(list) if !list.iter().any(is_osx) => Fact::known(Vec::<String>::new()),
+        Ok(list) => match client(&target, secs, &version) {
+            Ok(docker) => inspect_osx(&docker, list, &budget).await,
+            Err(e) => Fact::unknown(format!("{uri}: {e}")),
+        },
+        Err(reason) => Fact::unknown(reason.clone()),
+    };
+    facts.set("docker.osx_containers", osx_containers);
+
     facts.set(
         "docker.osx_stopped_containers",
         match containers {
             Ok(list) => Fact::known(
                 list.iter()
                     .filter(|c| {
-                        let image = c.image.as_deref().unwrap_or_default().to_ascii_lowercase();
-                        let image = image.strip_prefix("docker.io/").unwrap_or(&image);
                         let running = c.state.as_ref().is_some_and(|s| {
                             matches!(
                                 s.to_string().as_str(),
                                 "running" | "restarting" | "paused" | "removing"
                             )
                         });
-                        image.starts_with(OSX_IMAGE) && !running
+                        is_osx(c) && !running
                     })
                     .map(|c| {
                         c.names
@@ -342,6 +349,54 @@ pub async fn probe(uri: &str, limit: Duration) -> Facts {
         },
     );
     facts
+}
+
+/// Whether a listed container was created from a docker-osx image.
+fn is_osx(c: &ContainerSummary) -> bool {
+    osx::is_osx_image(c.image.as_deref().unwrap_or_default())
+}
+
+/// `GET /containers/{id}/json` for every docker-osx container of `list`, all at once under
+/// the budget: one [`osx::OsxContainer`] each, as JSON text. Any failed inspection makes the
+/// fact unknown with its reason.
+async fn inspect_osx(docker: &Docker, list: &[ContainerSummary], budget: &Budget) -> Fact {
+    let ids: Vec<String> = list
+        .iter()
+        .filter(|c| is_osx(c))
+        .filter_map(|c| c.id.clone())
+        .collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, id) in ids.into_iter().enumerate() {
+        let docker = docker.clone();
+        let limit = budget.left();
+        tasks.spawn(async move {
+            let what = format!("GET /containers/{id}/json");
+            let answer = match timeout(limit, docker.inspect_container(&id, None)).await {
+                Ok(Ok(inspect)) => serde_json::to_string(&osx::from_inspect(&inspect))
+                    .map(Some)
+                    .map_err(|e| format!("{what}: {e}")),
+                // Removed since the list was taken: it has nothing left to judge.
+                Ok(Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404,
+                    ..
+                })) => Ok(None),
+                Ok(Err(e)) => Err(format!("{what}: {}", describe(&e))),
+                Err(_) => Err(format!("{what}: no answer within {}", human(limit))),
+            };
+            (index, answer)
+        });
+    }
+    let mut answers = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((index, Ok(Some(text)))) => answers.push((index, text)),
+            Ok((_, Ok(None))) => {}
+            Ok((_, Err(reason))) => return Fact::unknown(reason),
+            Err(e) => return Fact::unknown(format!("inspecting a docker-osx container: {e}")),
+        }
+    }
+    answers.sort();
+    Fact::known(answers.into_iter().map(|(_, t)| t).collect::<Vec<_>>())
 }
 
 #[cfg(test)]
