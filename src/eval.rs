@@ -207,6 +207,7 @@ pub fn evaluate_check(check: &Check, facts: &Facts, skipped_by_user: bool) -> Fi
         summary,
         evidence: evidence.clone(),
         fix,
+        waiver: None,
     };
     if skipped_by_user {
         return finding(Status::Skipped, "skipped with --skip".into(), Vec::new());
@@ -308,6 +309,7 @@ pub fn run(catalog: &Catalog, facts: &Facts, selection: &Selection) -> Vec<Findi
                     ),
                     evidence: Vec::new(),
                     fix: Vec::new(),
+                    waiver: None,
                 }
             })
         })
