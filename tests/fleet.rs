@@ -229,3 +229,70 @@ fn nagios_says_unknown_when_dockdoc_cannot_run() {
         run.stdout
     );
 }
+
+/// The shipped timer and service pass `systemd-analyze verify` (in a root holding the
+/// machine's own units and the binary at /usr/bin/dockdoc, as the package installs it), and
+/// `systemd-analyze security` rates the service's exposure 2.0 or lower.
+#[test]
+fn shipped_units_pass_systemd_analyze() {
+    let ok = std::process::Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("DOCKDOC_LIVE").map_or(true, |v| v != "require"),
+            "prerequisite missing: systemd-analyze"
+        );
+        eprintln!("skipped: systemd-analyze is not installed");
+        return;
+    }
+    let contrib = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib");
+    let root = tempfile::tempdir().unwrap();
+    let units = root.path().join("etc/systemd/system");
+    std::fs::create_dir_all(&units).unwrap();
+    std::fs::create_dir_all(root.path().join("usr/bin")).unwrap();
+    std::fs::create_dir_all(root.path().join("usr/lib/systemd")).unwrap();
+    std::fs::copy(
+        env!("CARGO_BIN_EXE_dockdoc"),
+        root.path().join("usr/bin/dockdoc"),
+    )
+    .unwrap();
+    let system = ["/usr/lib/systemd/system", "/lib/systemd/system"]
+        .into_iter()
+        .find(|d| Path::new(d).join("sysinit.target").exists())
+        .expect("the machine's systemd units");
+    let copied = std::process::Command::new("cp")
+        .args(["-a", system])
+        .arg(root.path().join("usr/lib/systemd/"))
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    for unit in ["dockdoc-textfile.service", "dockdoc-textfile.timer"] {
+        std::fs::copy(contrib.join(unit), units.join(unit)).unwrap();
+    }
+    let out = std::process::Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(format!("--root={}", root.path().display()))
+        .args(["dockdoc-textfile.service", "dockdoc-textfile.timer"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "systemd-analyze verify: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = std::process::Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--no-pager"])
+        .arg(contrib.join("dockdoc-textfile.service"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let exposure: f64 = text
+        .lines()
+        .find_map(|l| l.split("dockdoc-textfile.service: ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no overall exposure in:\n{text}"));
+    assert!(exposure <= 2.0, "exposure {exposure}:\n{text}");
+}
