@@ -140,3 +140,129 @@ async fn the_timer_writes_the_textfile_through_the_hardened_service() {
     assert!(timer.contains("ActiveState=active"), "{timer}");
     booted.shutdown();
 }
+
+/// A sample line `name{k="v",…} value` as (name, sorted labels, value). Label values here hold
+/// no `",`, so splitting on it is enough.
+fn parse_sample(line: &str) -> (String, Vec<String>, f64) {
+    let (series, value) = line.rsplit_once(' ').unwrap();
+    let (name, labels) = match series.split_once('{') {
+        Some((name, rest)) => (name, rest.trim_end_matches('}')),
+        None => (series, ""),
+    };
+    let mut labels: Vec<String> = labels
+        .split("\",")
+        .filter(|l| !l.is_empty())
+        .map(|l| l.trim_end_matches('"').to_owned())
+        .collect();
+    labels.sort();
+    (name.to_owned(), labels, value.parse().unwrap())
+}
+
+/// Ends the node exporter the test started, by its pid, when the test ends either way.
+struct Exporter(std::process::Child);
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Debian's real prometheus-node-exporter, on a loopback port with only its textfile collector
+/// pointed at a directory dockdoc wrote `dockdoc.prom` into, scraped with curl: every series of
+/// the file is served and the collector reports no error.
+#[test]
+fn node_exporter_serves_the_textfile() {
+    const EXPORTER: &str = "/usr/bin/prometheus-node-exporter";
+    for tool in [EXPORTER, "/usr/bin/curl"] {
+        if !Path::new(tool).exists() {
+            crate::harness::skip(&format!("{tool} is not installed"));
+            return;
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let prom = dir.path().join("dockdoc.prom");
+    let out = crate::common::bin()
+        .args([
+            "check",
+            "--profile",
+            "all",
+            "--format",
+            "prometheus",
+            "--root",
+        ])
+        .arg(crate::common::sysroot("healthy-docker-host"))
+        .arg("--output")
+        .arg(&prom)
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+    let written = std::fs::read_to_string(&prom).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let _exporter = Exporter(
+        Command::new(EXPORTER)
+            .arg(format!("--web.listen-address={address}"))
+            .args(["--collector.disable-defaults", "--collector.textfile"])
+            .arg(format!(
+                "--collector.textfile.directory={}",
+                dir.path().display()
+            ))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let started = Instant::now();
+    let scraped = loop {
+        let out = Command::new("curl")
+            .args(["-sSf", "--max-time", "5"])
+            .arg(format!("http://{address}/metrics"))
+            .output()
+            .unwrap();
+        if out.status.success() {
+            break String::from_utf8(out.stdout).unwrap();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the node exporter did not answer on {address}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        scraped.lines().any(|l| l == "node_textfile_scrape_error 0"),
+        "{scraped}"
+    );
+    let samples: Vec<&str> = written.lines().filter(|l| !l.starts_with('#')).collect();
+    assert!(samples.len() > 100, "{written}");
+    // The exporter sorts labels and prints numbers its own way: compare series as a name, its
+    // labels as a set, and the value as a number.
+    let served: Vec<(String, Vec<String>, f64)> = scraped
+        .lines()
+        .filter(|l| l.starts_with("dockdoc_"))
+        .map(parse_sample)
+        .collect();
+    for sample in samples {
+        let want = parse_sample(sample);
+        assert!(served.contains(&want), "{sample} is not served:\n{scraped}");
+    }
+    for family in [
+        "dockdoc_check_status",
+        "dockdoc_check_failed",
+        "dockdoc_findings",
+        "dockdoc_last_run_timestamp_seconds",
+        "dockdoc_run_duration_seconds",
+        "dockdoc_build_info",
+    ] {
+        assert!(
+            scraped.contains(&format!("# TYPE {family} gauge")),
+            "{family}:\n{scraped}"
+        );
+    }
+}
