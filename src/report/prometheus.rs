@@ -151,3 +151,89 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .map_err(|_| io::Error::other("the Prometheus encoder failed"))?;
     out.write_all(text.as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::finding::{Finding, Waiver};
+
+    fn finding(id: &str, area: &str, severity: Severity, status: Status) -> Finding {
+        Finding {
+            id: id.into(),
+            area: area.into(),
+            title: "t".into(),
+            severity,
+            status,
+            summary: "s".into(),
+            evidence: Vec::new(),
+            fix: Vec::new(),
+            waiver: None,
+        }
+    }
+
+    fn render_text(findings: Vec<Finding>) -> String {
+        let report = Report::new(
+            &Catalog::default(),
+            findings,
+            vec!["docker".into()],
+            Vec::new(),
+        );
+        let mut out = Vec::new();
+        render(&report, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        let text = render_text(vec![finding(
+            "x",
+            "a \"quoted\" \\ area\nwith a newline",
+            Severity::Warning,
+            Status::Fail,
+        )]);
+        assert!(
+            text.contains(r#"dockdoc_check_failed{check="x",area="a \"quoted\" \\ area\nwith a newline",severity="warning"} 1"#),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn every_status_has_a_series_and_waived_is_not_failed() {
+        let mut waived = finding("w", "access", Severity::Error, Status::Waived);
+        waived.waiver = Some(Waiver {
+            reason: "r".into(),
+            expires: "2999-12-31".into(),
+            expired: false,
+        });
+        let text = render_text(vec![
+            waived,
+            finding("f", "access", Severity::Error, Status::Fail),
+        ]);
+        let series = |s: &str| text.lines().any(|l| l == s);
+        for status in Status::ALL {
+            let value = u8::from(status == Status::Waived);
+            assert!(
+                series(&format!(
+                    "dockdoc_check_status{{check=\"w\",area=\"access\",severity=\"error\",status=\"{}\"}} {value}",
+                    status.as_str()
+                )),
+                "{text}"
+            );
+        }
+        assert!(series(
+            r#"dockdoc_check_failed{check="w",area="access",severity="error"} 0"#
+        ));
+        assert!(series(
+            r#"dockdoc_check_failed{check="f",area="access",severity="error"} 1"#
+        ));
+        assert!(series(r#"dockdoc_findings{severity="error"} 1"#));
+        assert!(series(r#"dockdoc_findings{severity="info"} 0"#));
+        assert!(text.contains("# TYPE dockdoc_run_duration_seconds gauge\n"));
+        assert!(series(&format!(
+            "dockdoc_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+}
