@@ -1,22 +1,25 @@
 //! Wiring: load the catalog, gather (or replay) facts, evaluate, render.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
 
 use anyhow::{Context as _, Result};
 
-use crate::catalog::{self, Loaded};
+use crate::catalog::{self, Loaded, Severity};
 use crate::cli::{
-    CatalogArgs, CatalogFormat, CheckArgs, Cli, ColorChoice, Command, FactsArgs, ListArgs,
+    CatalogArgs, CatalogFormat, CheckArgs, Cli, ColorChoice, Command, FactsArgs, FailOn, ListArgs,
     ListFormat, ProbeArgs, ReportFormat,
 };
 use crate::eval::{self, Selection};
 use crate::explain;
 use crate::facts::{self, Context, Endpoints, Env, Facts, Sysroot};
 use crate::report::{self, Report};
+use crate::waiver;
 
-/// Runs the command and returns the exit status: 0 no error-severity check failed, 1 one
-/// did, 2 dockdoc could not do everything that was asked (e.g. a check file did not load).
+/// Runs the command and returns the exit status: 0 no check at the `--fail-on` level (default:
+/// error) failed, 1 one did, 2 dockdoc could not do everything that was asked (e.g. a check or
+/// waivers file did not load); with `--format nagios`, the plugin's state 0 to 3.
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         None => check(cli.check),
@@ -158,6 +161,35 @@ fn read_facts(path: &PathBuf) -> Result<Facts> {
 }
 
 fn check(args: CheckArgs) -> Result<u8> {
+    if args.format != ReportFormat::Nagios {
+        return check_report(&args);
+    }
+    // A plugin that cannot run says UNKNOWN (3), never CRITICAL (2), which exit 2 would mean.
+    check_report(&args).or_else(|e| {
+        let reason = format!("{e:#}").replace('|', "/").replace('\n', " ");
+        println!("DOCKDOC UNKNOWN - dockdoc could not run: {reason}");
+        Ok(crate::report::nagios::State::Unknown.code())
+    })
+}
+
+/// Loads /etc/dockdoc/waivers.toml (when it exists) and every `--waivers FILE`; each load
+/// error is printed to stderr with its file:line:col.
+fn load_waivers(files: &[PathBuf], catalog: &catalog::Catalog) -> waiver::Loaded {
+    let mut loaded = waiver::load_file(Path::new(waiver::SYSTEM_FILE), catalog, false);
+    for file in files {
+        let one = waiver::load_file(file, catalog, true);
+        loaded.waivers.extend(one.waivers);
+        loaded.errors.extend(one.errors);
+    }
+    for e in &loaded.errors {
+        eprintln!("dockdoc: error: {e}");
+    }
+    loaded
+}
+
+fn check_report(args: &CheckArgs) -> Result<u8> {
+    let started = SystemTime::now();
+    let clock = Instant::now();
     // Neither needs the other, so the checks load on their own thread while the probes run.
     let (loaded, facts) = std::thread::scope(|scope| {
         let catalog = scope.spawn(|| load_catalog(&args.catalog));
@@ -180,6 +212,7 @@ fn check(args: CheckArgs) -> Result<u8> {
             anyhow::bail!("no check has the id `{id}` (see `dockdoc list`)");
         }
     }
+    let waivers = load_waivers(&args.waivers, &loaded.catalog);
     let mut facts = facts?;
     let mut probe_failed = false;
     if args.probes.iter().any(|p| p == "network") {
@@ -190,33 +223,75 @@ fn check(args: CheckArgs) -> Result<u8> {
         only: args.only.clone(),
         skip: args.skip.clone(),
     };
-    let findings = eval::run(&loaded.catalog, &facts, &selection);
+    let mut findings = eval::run(&loaded.catalog, &facts, &selection);
+    if !waivers.waivers.is_empty() {
+        let hostname = nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        waiver::apply(&waivers.waivers, &mut findings, &hostname, waiver::today());
+    }
     let host = facts
         .host
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let report = Report::new(&loaded.catalog, findings, profiles, host);
+    let mut report = Report::new(&loaded.catalog, findings, profiles, host);
+    report.started = started;
+    report.duration = clock.elapsed();
+    let load_errors = loaded.errors.len() + waivers.errors.len();
+    let trouble = (load_errors > 0)
+        .then(|| format!("{load_errors} check or waiver file errors (see standard error)"));
     // Rendered whole, then written at once: stdout is line-buffered, one write per line.
     let mut rendered = Vec::new();
+    let mut plugin_state = None;
     match args.format {
-        ReportFormat::Text => report::human::render(&report, args.output.verbose, &mut rendered)?,
+        ReportFormat::Text => report::human::render(&report, args.display.verbose, &mut rendered)?,
         ReportFormat::Json => report::json::render(&report, &mut rendered)?,
         ReportFormat::Markdown => report::markdown::render(&report, &mut rendered)?,
+        ReportFormat::Prometheus => report::prometheus::render(&report, &mut rendered)?,
+        ReportFormat::Junit => report::junit::render(&report, &mut rendered)?,
+        ReportFormat::Nagios => {
+            plugin_state = Some(report::nagios::render(
+                &report,
+                trouble.as_deref(),
+                &mut rendered,
+            )?);
+        }
     }
-    if matches!(args.format, ReportFormat::Text) {
-        let mut out = stdout(args.output.color);
-        out.write_all(&rendered)?;
-        out.flush()?;
-    } else {
-        // JSON and Markdown carry no colour, so there is nothing to strip.
-        let mut out = std::io::stdout().lock();
-        out.write_all(&rendered)?;
-        out.flush()?;
+    match &args.output {
+        Some(path) => {
+            if args.format == ReportFormat::Text {
+                // A file gets no colour.
+                let mut plain = anstream::StripStream::new(Vec::new());
+                plain.write_all(&rendered)?;
+                rendered = plain.into_inner();
+            }
+            crate::output::write_atomic(path, &rendered)
+                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+        }
+        None if args.format == ReportFormat::Text => {
+            let mut out = stdout(args.display.color);
+            out.write_all(&rendered)?;
+            out.flush()?;
+        }
+        None => {
+            // The other formats carry no colour, so there is nothing to strip.
+            let mut out = std::io::stdout().lock();
+            out.write_all(&rendered)?;
+            out.flush()?;
+        }
     }
-    Ok(if !loaded.errors.is_empty() {
+    if let Some(state) = plugin_state {
+        return Ok(state.code());
+    }
+    let failed = match args.fail_on {
+        FailOn::Error => report.fails_at(Severity::Error) || probe_failed,
+        FailOn::Warning => report.fails_at(Severity::Warning) || probe_failed,
+        FailOn::Never => false,
+    };
+    Ok(if load_errors > 0 {
         2
-    } else if report.has_error() || probe_failed {
+    } else if failed {
         1
     } else {
         0

@@ -80,8 +80,26 @@ pub enum ColorChoice {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
     Text,
+    /// JSON with `schema_version` (its JSON Schema: /usr/share/dockdoc/report.schema.json)
     Json,
     Markdown,
+    /// Prometheus text exposition, for node_exporter's textfile collector
+    Prometheus,
+    /// A monitoring plugin's output (Nagios, Icinga): status line, perfdata, exit 0/1/2/3
+    Nagios,
+    /// JUnit XML for CI: one test case per check, one test suite per area
+    Junit,
+}
+
+/// Which failed checks make the exit status 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// A failed check of severity error
+    Error,
+    /// A failed check of severity warning or error
+    Warning,
+    /// None: exit 0 whatever failed (2 still means dockdoc itself failed)
+    Never,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -156,6 +174,17 @@ pub struct CheckArgs {
     /// Output format
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub format: ReportFormat,
+    /// Write the report to FILE instead of standard output, atomically (a temporary file in
+    /// the same directory, flushed, mode 0644, renamed over FILE)
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a check of this severity or worse failed (waived checks never count);
+    /// `--format nagios` exits with the plugin's state instead
+    #[arg(long, value_name = "LEVEL", default_value = "error")]
+    pub fail_on: FailOn,
+    /// Also read waivers from FILE (besides /etc/dockdoc/waivers.toml when it exists)
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Vec<PathBuf>,
     /// Evaluate the facts in FILE (from `dockdoc facts --format json`) instead of gathering them
     #[arg(long, value_name = "FILE")]
     pub facts: Option<PathBuf>,
@@ -165,7 +194,7 @@ pub struct CheckArgs {
     #[arg(long = "probe", value_name = "NAME", value_parser = ["network"], conflicts_with = "facts")]
     pub probes: Vec<String>,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub display: OutputArgs,
     #[command(flatten)]
     pub probe: ProbeArgs,
     #[command(flatten)]

@@ -214,6 +214,7 @@ pub fn evaluate_check(check: &Check, facts: &Facts, skipped_by_user: bool) -> Fi
         evidence: evidence.clone(),
         fix,
         consequence_of: None,
+        waiver: None,
     };
     if skipped_by_user {
         return finding(Status::Skipped, "skipped with --skip".into(), Vec::new());
@@ -428,6 +429,7 @@ fn evaluate_all(catalog: &Catalog, facts: &Facts, selection: &Selection) -> Vec<
                     evidence: Vec::new(),
                     fix: Vec::new(),
                     consequence_of: None,
+                    waiver: None,
                 }
             })
         })

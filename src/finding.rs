@@ -13,6 +13,8 @@ pub enum Status {
     Unknown,
     Skipped,
     NotApplicable,
+    /// A failure an admin accepted with a waiver that has not expired (see [`Waiver`]).
+    Waived,
 }
 
 impl Status {
@@ -23,8 +25,29 @@ impl Status {
             Status::Unknown => "unknown",
             Status::Skipped => "skipped",
             Status::NotApplicable => "not_applicable",
+            Status::Waived => "waived",
         }
     }
+
+    /// Every status, in the order the reports list them.
+    pub const ALL: [Status; 6] = [
+        Status::Pass,
+        Status::Fail,
+        Status::Unknown,
+        Status::Skipped,
+        Status::NotApplicable,
+        Status::Waived,
+    ];
+}
+
+/// The waiver that matched a failing check: why it is accepted, until when, and whether that
+/// date has passed (then the check keeps its real status and the report says so).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Waiver {
+    pub reason: String,
+    /// The last day the waiver holds, as written in the waivers file (`YYYY-MM-DD`).
+    pub expires: String,
+    pub expired: bool,
 }
 
 /// One fact a check read, with what it was.
@@ -50,6 +73,9 @@ pub struct Finding {
     /// chain). It is listed under its cause, with the cause's fix, not as a problem of its own.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consequence_of: Option<String>,
+    /// The waiver that matched this check, if any (its status is `waived` unless it expired).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<Waiver>,
 }
 
 impl Finding {

@@ -1,7 +1,8 @@
 //! dockdoc: a doctor for Docker on Arch Linux.
 //!
 //! Data flow: system → [`gather::gather`] → [`facts::Facts`] → [`eval::run`] (pure) →
-//! findings → [`report::Report`] → text, JSON or Markdown.
+//! findings (waivers applied by [`waiver::apply`]) → [`report::Report`] → text, JSON,
+//! Markdown, Prometheus, Nagios or JUnit, on standard output or atomically into `--output FILE`.
 
 pub mod app;
 pub mod catalog;
@@ -14,5 +15,7 @@ pub mod finding;
 pub mod gather;
 pub mod hook;
 pub mod manpage;
+pub mod output;
 pub mod probe;
 pub mod report;
+pub mod waiver;

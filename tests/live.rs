@@ -35,5 +35,7 @@ mod osx;
 mod pacman;
 #[path = "live/support.rs"]
 mod support;
+#[path = "live/textfile.rs"]
+mod textfile;
 #[path = "live/units.rs"]
 mod units;

@@ -572,8 +572,11 @@ fn package_builds_installs_runs_and_removes() {
         files,
         [
             "usr/bin/dockdoc",
+            "usr/lib/systemd/system/dockdoc-textfile.service",
+            "usr/lib/systemd/system/dockdoc-textfile.timer",
             "usr/share/bash-completion/completions/dockdoc",
             "usr/share/doc/dockdoc/README.md",
+            "usr/share/dockdoc/report.schema.json",
             "usr/share/fish/vendor_completions.d/dockdoc.fish",
             "usr/share/libalpm/hooks/dockdoc-kernel-upgrade.hook",
             "usr/share/licenses/dockdoc/LICENSE",

@@ -66,14 +66,23 @@ fn strace_available() -> Option<String> {
     }
 }
 
+/// Whether the test must skip (printing why): strace is missing and DOCKDOC_LIVE is not
+/// `require`, under which a missing strace fails instead.
+fn skipped_without_strace() -> bool {
+    let Some(reason) = strace_available() else {
+        return false;
+    };
+    assert!(
+        std::env::var("DOCKDOC_LIVE").map_or(true, |v| v != "require"),
+        "prerequisite missing: {reason}"
+    );
+    eprintln!("skipped: {reason}");
+    true
+}
+
 #[test]
 fn check_explain_list_and_facts_never_write() {
-    if let Some(reason) = strace_available() {
-        assert!(
-            std::env::var("DOCKDOC_LIVE").map_or(true, |v| v != "require"),
-            "prerequisite missing: {reason}"
-        );
-        eprintln!("skipped: {reason}");
+    if skipped_without_strace() {
         return;
     }
     let exe = env!("CARGO_BIN_EXE_dockdoc");
@@ -83,6 +92,16 @@ fn check_explain_list_and_facts_never_write() {
         &["check", "--profile", "all", "-v"],
         &["check", "--profile", "all", "--format", "json"],
         &["check", "--profile", "all", "--root", root],
+        &["check", "--profile", "all", "--format", "prometheus"],
+        &[
+            "check",
+            "--profile",
+            "all",
+            "--format",
+            "junit",
+            "--root",
+            root,
+        ],
         &[
             "explain",
             "--error",
@@ -125,4 +144,173 @@ fn check_explain_list_and_facts_never_write() {
         opens > 10 * runs.len(),
         "strace saw the runs ({opens} opens)"
     );
+}
+
+/// `--output FILE`, traced: the run's only writes are a new temporary file created next to
+/// FILE (O_CREAT|O_EXCL), its mode set to 0644, flushed with fsync, and renamed over FILE.
+#[test]
+fn output_writes_a_temporary_file_and_renames_it_over_the_target() {
+    if skipped_without_strace() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("dockdoc.prom");
+    std::fs::write(&target, "old\n").unwrap();
+    let root = common::fixtures().join("sysroots/healthy-docker-host");
+    let log = dir.path().join("trace");
+    let out = Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-e",
+            &format!("{TRACED},fsync,fdatasync"),
+            "-o",
+        ])
+        .arg(&log)
+        .arg(env!("CARGO_BIN_EXE_dockdoc"))
+        .args(["check", "--format", "prometheus", "--root"])
+        .arg(&root)
+        .arg("--output")
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{:?}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "nothing on standard output");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let found = writes(&text);
+    let dir_name = dir.path().to_str().unwrap();
+    let create = found
+        .iter()
+        .position(|l| l.contains("O_CREAT") && l.contains("O_EXCL") && l.contains(dir_name))
+        .unwrap_or_else(|| panic!("no temporary file was created:\n{}", found.join("\n")));
+    let tmp = found[create]
+        .split('"')
+        .nth(1)
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        tmp.starts_with(".dockdoc.prom.") && tmp.ends_with(".tmp"),
+        "{tmp}"
+    );
+    let rename = found
+        .iter()
+        .position(|l| l.starts_with_call("rename") && l.contains(&tmp))
+        .unwrap_or_else(|| panic!("no rename:\n{}", found.join("\n")));
+    assert!(
+        found[rename].contains(&format!("{dir_name}/dockdoc.prom\""))
+            && found[rename].ends_with("= 0"),
+        "{}",
+        found[rename]
+    );
+    let fchmod = found
+        .iter()
+        .position(|l| l.starts_with_call("fchmod") && l.contains("0644"))
+        .unwrap_or_else(|| panic!("no fchmod 0644:\n{}", found.join("\n")));
+    let fsync = text
+        .lines()
+        .position(|l| l.starts_with_call("fsync"))
+        .expect("fsync");
+    let rename_line = text.lines().position(|l| l == found[rename]).unwrap();
+    assert!(create < fchmod && fchmod < rename, "{}", found.join("\n"));
+    assert!(
+        fsync < rename_line,
+        "the file is flushed before the rename:\n{text}"
+    );
+    // Nothing else was written: the creation, the mode, the flush, the rename and the flush
+    // of the directory are all.
+    let calls: Vec<&str> = found
+        .iter()
+        .map(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .unwrap()
+                .split('(')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(calls.len(), 5, "{}", found.join("\n"));
+    assert_eq!(
+        calls[..3],
+        ["openat", "fchmod", "fsync"],
+        "{}",
+        found.join("\n")
+    );
+    assert!(
+        calls[3].starts_with("rename") && calls[4] == "fsync",
+        "{}",
+        found.join("\n")
+    );
+    let meta = std::fs::metadata(&target).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(meta.permissions().mode() & 0o777, 0o644);
+    let content = std::fs::read_to_string(&target).unwrap();
+    assert!(content.starts_with("# HELP dockdoc_"), "{content}");
+}
+
+/// A run killed just before the rename (strace injects SIGKILL at the rename call) leaves the
+/// old file exactly as it was.
+#[test]
+fn an_interrupted_output_leaves_the_old_file() {
+    if skipped_without_strace() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("dockdoc.prom");
+    std::fs::write(&target, "# the previous run's metrics\n").unwrap();
+    let root = common::fixtures().join("sysroots/healthy-docker-host");
+    let out = Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-o",
+            "/dev/null",
+            "-e",
+            "trace=rename,renameat,renameat2",
+            "-e",
+            "inject=rename,renameat,renameat2:signal=SIGKILL",
+        ])
+        .arg(env!("CARGO_BIN_EXE_dockdoc"))
+        .args(["check", "--format", "prometheus", "--root"])
+        .arg(&root)
+        .arg("--output")
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "the run was killed: {:?}",
+        out.status
+    );
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "# the previous run's metrics\n"
+    );
+}
+
+trait StartsWithCall {
+    fn starts_with_call(&self, call: &str) -> bool;
+}
+
+impl StartsWithCall for str {
+    /// Whether a strace line (`PID call(args…`) is a call whose name begins with `call`.
+    fn starts_with_call(&self, call: &str) -> bool {
+        self.split_whitespace()
+            .nth(1)
+            .is_some_and(|c| c.starts_with(call))
+    }
+}
+
+impl StartsWithCall for String {
+    fn starts_with_call(&self, call: &str) -> bool {
+        self.as_str().starts_with_call(call)
+    }
 }

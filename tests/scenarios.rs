@@ -12,6 +12,7 @@
 )]
 
 mod common;
+mod formats;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -225,6 +226,9 @@ fn snapshot(name: &str, ext: &str, actual: &str) -> Option<String> {
 fn every_scenario_gives_the_expected_statuses() {
     let mut failures = Vec::new();
     let mut diffs = Vec::new();
+    // The monitoring and CI formats of every scenario, checked by their consumers after the loop.
+    let rendered = tempfile::tempdir().unwrap();
+    let mut plugin_states = std::collections::BTreeSet::new();
     for file in scenario_files() {
         let name = file.file_stem().unwrap().to_string_lossy().into_owned();
         let sc = load(&file);
@@ -262,6 +266,36 @@ fn every_scenario_gives_the_expected_statuses() {
         let (_, text) = check_replay(&facts_file, &profiles, "text");
         snapshot_failures.extend(snapshot(&name, "txt", &text));
         diffs.extend(snapshot_failures);
+        let (code, nagios) = check_replay(&facts_file, &profiles, "nagios");
+        plugin_states.insert(formats::check_nagios(&name, &report, code, &nagios));
+        for (format, ext) in [("json", "json"), ("junit", "xml"), ("prometheus", "prom")] {
+            let (_, out) = check_replay(&facts_file, &profiles, format);
+            std::fs::write(rendered.path().join(format!("{name}.{ext}")), out).unwrap();
+        }
+    }
+    // Healthy, warning, error and unknown scenarios are all among them.
+    assert_eq!(
+        plugin_states.into_iter().collect::<Vec<_>>(),
+        ["CRITICAL", "OK", "UNKNOWN", "WARNING"]
+    );
+    match formats::missing_tool() {
+        Some(reason) => {
+            assert!(
+                std::env::var("DOCKDOC_LIVE").map_or(true, |v| v != "require"),
+                "prerequisite missing: {reason}"
+            );
+            eprintln!("skipped checking the formats with their consumers: {reason}");
+        }
+        None => {
+            for file in scenario_files() {
+                let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+                let prom = rendered.path().join(format!("{name}.prom"));
+                if prom.exists() {
+                    formats::promtool(&prom);
+                }
+            }
+            formats::validate_dir(rendered.path());
+        }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
     assert!(diffs.is_empty(), "\n{}", diffs.join("\n"));

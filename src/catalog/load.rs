@@ -148,8 +148,20 @@ fn located(file: &Path, line: usize, column: usize, message: String) -> CatalogE
     }
 }
 
+/// Parses a TOML file's text into `T`; a syntax error, an unknown key or a wrong type is an
+/// error at its file:line:col.
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
+    file: &Path,
+    text: &str,
+) -> Result<T, CatalogError> {
+    toml::from_str(text).map_err(|e| {
+        let (line, column) = line_col(text, e.span().map_or(0, |s| s.start));
+        located(file, line, column, e.message().trim().to_owned())
+    })
+}
+
 /// 1-based line and column of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset.min(text.len())).unwrap_or(text);
     // Counted as bytes, which the compiler vectorises; it runs for every check loaded.
     let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
@@ -267,13 +279,10 @@ fn load_source(file: &Path, text: &str, source: Source) -> Loaded {
         let (line, column) = line_col(text, offset);
         located(file, line, column, message)
     };
-    let raw: RawFile = match toml::from_str(text) {
+    let raw: RawFile = match parse_toml(file, text) {
         Ok(r) => r,
         Err(e) => {
-            let offset = e.span().map_or(0, |s| s.start);
-            loaded
-                .errors
-                .push(at(offset, e.message().trim().to_owned()));
+            loaded.errors.push(e);
             return loaded;
         }
     };

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::facts::Value;
 
 pub use load::{Loaded, load_builtin, load_dir, load_str};
+pub(crate) use load::{line_col, parse_toml};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]

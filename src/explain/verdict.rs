@@ -51,7 +51,7 @@ impl Candidate<'_> {
             Severity::Info => 2,
         };
         let st = match self.finding.as_ref().map(|f| f.status) {
-            Some(Status::Fail) => 0,
+            Some(Status::Fail | Status::Waived) => 0,
             None => 1,
             Some(Status::Unknown) => 2,
             Some(Status::Skipped) => 3,
@@ -218,6 +218,7 @@ pub(super) fn render_explanation(
             Some(Status::NotApplicable) => ("·", DIM, "ruled out (does not apply here)"),
             Some(Status::Unknown) => ("?", YELLOW, "could not be decided"),
             Some(Status::Skipped) => ("-", DIM, "not checked"),
+            Some(Status::Waived) => ("~", DIM, "likely cause, waived"),
             None => ("•", BOLD, "candidate"),
         };
         writeln!(

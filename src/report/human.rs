@@ -25,6 +25,7 @@ fn mark(f: &Finding) -> (&'static str, Style) {
         (Status::Unknown, _) => ("?", YELLOW),
         (Status::Skipped, _) => ("-", DIM),
         (Status::NotApplicable, _) => ("·", DIM),
+        (Status::Waived, _) => ("~", DIM),
     }
 }
 
@@ -95,6 +96,9 @@ fn group_counts(g: &Group) -> String {
     if count(Status::Skipped) > 0 {
         parts.push(format!("{} skipped", count(Status::Skipped)));
     }
+    if count(Status::Waived) > 0 {
+        parts.push(format!("{} waived", count(Status::Waived)));
+    }
     if parts.is_empty() {
         parts.push("nothing applies".into());
     }
@@ -138,7 +142,7 @@ pub fn render(report: &Report, verbose: bool, out: &mut dyn Write) -> io::Result
                 continue;
             }
             let shown = match f.status {
-                Status::Fail | Status::Unknown => true,
+                Status::Fail | Status::Unknown | Status::Waived => true,
                 Status::Pass | Status::Skipped | Status::NotApplicable => verbose,
             };
             if !shown {
@@ -169,6 +173,14 @@ pub fn render(report: &Report, verbose: bool, out: &mut dyn Write) -> io::Result
                     )?;
                 }
                 writeln!(out, "      {DIM}more{DIM:#} dockdoc explain {}", f.id)?;
+            }
+            if let Some(w) = &f.waiver {
+                let state = if w.expired {
+                    "waiver expired"
+                } else {
+                    "waived until"
+                };
+                writeln!(out, "      {DIM}{state}{DIM:#} {}: {}", w.expires, w.reason)?;
             }
             if verbose {
                 for e in &f.evidence {
@@ -210,6 +222,9 @@ pub fn render(report: &Report, verbose: bool, out: &mut dyn Write) -> io::Result
     }
     if c.not_applicable > 0 {
         line.push_str(&format!(", {} not applicable", c.not_applicable));
+    }
+    if c.waived > 0 {
+        line.push_str(&format!(", {} waived", c.waived));
     }
     if !verbose && (c.pass + c.skipped + c.not_applicable) > 0 {
         line.push_str(" (run with -v for details)");

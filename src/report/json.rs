@@ -4,14 +4,18 @@
 //! {"schema_version": 1, "dockdoc": "0.1.0", "profiles": ["docker"],
 //!  "host": {"root": "/"},
 //!  "checks": [{"id": "...", "area": "...", "title": "...", "severity": "error|warning|info",
-//!              "status": "pass|fail|unknown|skipped|not_applicable", "summary": "...",
+//!              "status": "pass|fail|unknown|skipped|not_applicable|waived", "summary": "...",
 //!              "evidence": [{"fact": "kernel.running_release", "state": "known", "value": "6.1.0"}],
-//!              "fix": [{"step": "...", "command": "..."}]}],
-//!  "summary": {"pass": 0, "fail": 0, "unknown": 0, "skipped": 0, "not_applicable": 0}}
+//!              "fix": [{"step": "...", "command": "..."}],
+//!              "waiver": {"reason": "...", "expires": "2027-03-31", "expired": false}}],
+//!  "summary": {"pass": 0, "fail": 0, "unknown": 0, "skipped": 0, "not_applicable": 0,
+//!              "waived": 0}}
 //! ```
 //!
-//! Every check of the selected profiles appears exactly once. Fields are only ever added
-//! within a schema version.
+//! Every check of the selected profiles appears exactly once; `waiver` only when one matched.
+//! Fields are only ever added within a schema version (`waived` and `waiver` were added to
+//! version 1). The JSON Schema is `schema/report.schema.json`, installed as
+//! `/usr/share/dockdoc/report.schema.json`.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};

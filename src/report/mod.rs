@@ -1,8 +1,14 @@
-//! Findings grouped by area and counted, and the renderers (text, JSON, Markdown).
+//! Findings grouped by area and counted, and the renderers: text, JSON, Markdown, and for
+//! monitoring and CI, Prometheus text exposition, a Nagios plugin's output and JUnit XML.
 
 pub mod human;
 pub mod json;
+pub mod junit;
 pub mod markdown;
+pub mod nagios;
+pub mod prometheus;
+
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
@@ -16,6 +22,7 @@ pub struct Counts {
     pub unknown: usize,
     pub skipped: usize,
     pub not_applicable: usize,
+    pub waived: usize,
 }
 
 impl Counts {
@@ -28,6 +35,7 @@ impl Counts {
                 Status::Unknown => c.unknown += 1,
                 Status::Skipped => c.skipped += 1,
                 Status::NotApplicable => c.not_applicable += 1,
+                Status::Waived => c.waived += 1,
             }
         }
         c
@@ -48,6 +56,10 @@ pub struct Report {
     pub host: Vec<(String, String)>,
     pub groups: Vec<Group>,
     pub counts: Counts,
+    /// When the run began (the wall clock, before the facts were gathered).
+    pub started: SystemTime,
+    /// How long gathering and evaluating took.
+    pub duration: Duration,
 }
 
 impl Report {
@@ -74,6 +86,8 @@ impl Report {
             host,
             groups,
             counts,
+            started: SystemTime::now(),
+            duration: Duration::ZERO,
         }
     }
 
@@ -81,10 +95,15 @@ impl Report {
         self.groups.iter().flat_map(|g| g.findings.iter())
     }
 
-    /// Whether a check of severity error failed: the exit status is 1 then.
+    /// Whether a check of severity error failed.
     pub fn has_error(&self) -> bool {
+        self.fails_at(Severity::Error)
+    }
+
+    /// Whether a check of `min` severity or worse failed (a waived check did not fail).
+    pub fn fails_at(&self, min: Severity) -> bool {
         self.findings()
-            .any(|f| f.status == Status::Fail && f.severity == Severity::Error)
+            .any(|f| f.status == Status::Fail && f.severity >= min)
     }
 
     /// The problems of a severity: failures that are not a consequence of another.

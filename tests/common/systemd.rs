@@ -8,7 +8,8 @@
 //!   PID 1 to run as the system manager; the mount namespace keeps every mount below private;
 //!   the UTS namespace keeps systemd from setting the host's hostname.
 //! * Private tmpfs on `/run` and `/tmp` first: systemd and its tmpfiles would otherwise write to
-//!   (and clean) the host's shared directories.
+//!   (and clean) the host's shared directories. A scenario whose units write elsewhere lists
+//!   those directories in a `dockdoc-tmpfs` file (one per line), each given a private tmpfs too.
 //! * The scenario's unit directory is bind-mounted over `/etc/systemd/system`, and the boot
 //!   target is `--unit=<scenario>.target` whose units all have `DefaultDependencies=no`: so
 //!   sysinit.target and everything the host enabled never starts; only the bus and the
@@ -117,12 +118,26 @@ impl Booted {
     /// Boots `tests/live/units/<scenario>` (plus `common/`) and waits until systemd answers on
     /// its system bus. `Ok(None)` means skipped (the reason was printed).
     pub async fn boot(scenario: &str) -> Result<Option<Booted>, String> {
-        Self::boot_parts(scenario, &[]).await
+        Self::boot_full(scenario, &[], &[]).await
     }
 
     /// Boots a scenario on top of shared unit directories (`parts`, e.g. `arch` for Arch's
     /// docker units as shipped), copied in order before the scenario's own files.
     pub async fn boot_parts(scenario: &str, parts: &[&str]) -> Result<Option<Booted>, String> {
+        Self::boot_full(scenario, parts, &[]).await
+    }
+
+    /// [`Booted::boot`], with `units` (files from elsewhere in the repository, such as the
+    /// units the package ships) copied in beside the scenario's.
+    pub async fn boot_with(scenario: &str, units: &[&Path]) -> Result<Option<Booted>, String> {
+        Self::boot_full(scenario, &[], units).await
+    }
+
+    async fn boot_full(
+        scenario: &str,
+        parts: &[&str],
+        extra: &[&Path],
+    ) -> Result<Option<Booted>, String> {
         if let Some(reason) = missing_prerequisite() {
             skip(&reason);
             return Ok(None);
@@ -159,12 +174,19 @@ impl Booted {
         );
         fs::copy(&binary, units.join("dockdoc"))
             .map_err(|e| format!("cannot copy the binary: {e}"))?;
+        for file in extra {
+            let name = file.file_name().unwrap_or_default();
+            fs::copy(file, units.join(name)).map_err(|e| format!("{}: {e}", file.display()))?;
+        }
         let cgroup = format!("dockdoc-{name}");
         let script = format!(
             r#"set -e
 mount --bind {units} /etc/systemd/system
 mount -t tmpfs -o mode=0755 tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /tmp
+if [ -f {units}/dockdoc-tmpfs ]; then
+  while read -r dir; do mount -t tmpfs -o mode=0755 tmpfs "$dir"; done < {units}/dockdoc-tmpfs
+fi
 mkdir -p /run/dbus /run/dockdoc-cg
 if [ -e /sys/fs/cgroup/systemd/cgroup.procs ]; then
   mkdir -p /sys/fs/cgroup/systemd/{cgroup}
