@@ -469,6 +469,9 @@ pub async fn gather(ctx: &Context) -> Facts {
             facts.facts.entry(key).or_insert(fact);
         }
     }
+    // daemon.json: which file dockerd reads and how it judges it follow from docker.service's
+    // ExecStart and the installed package, so it is read once those are in.
+    docker::gather_daemon_json(ctx, &mut facts).await;
 
     derive(&mut facts);
 
