@@ -613,17 +613,23 @@ fn blocked(facts: &Facts, key: &str) -> Option<Fact> {
 /// The flags of docker.service's ExecStart: `Ok(None)` when there is no such unit.
 fn exec_flags(facts: &Facts) -> Result<Option<Vec<exec_start::Flag>>, Fact> {
     const KEY: &str = "systemd.docker_service_exec_start";
-    // Without systemd as PID 1 there is no docker.service whose flags could matter, unless a
-    // system bus was reached explicitly (--system-bus: a systemd in a container or namespace).
-    if facts.bool("os.systemd_booted") == Some(false)
-        && facts.bool("systemd.system_bus") != Some(true)
-    {
-        return Ok(None);
+    match facts.get(KEY) {
+        // From the bus, or from the unit files on disk under --root (units::gather): the
+        // ExecStart systemd runs, or would run at the root's next boot.
+        Fact::Known {
+            value: Value::Text(line),
+        } => Ok(Some(exec_start::flags(&line))),
+        Fact::Known { .. } => Ok(None),
+        // Without systemd as PID 1 there is no docker.service whose flags could matter, unless
+        // a system bus was reached explicitly (--system-bus: systemd in a container).
+        _ if facts.bool("os.systemd_booted") == Some(false)
+            && facts.bool("systemd.system_bus") != Some(true) =>
+        {
+            Ok(None)
+        }
+        _ => Err(blocked(facts, KEY)
+            .unwrap_or_else(|| Fact::unknown(format!("{KEY}: not a command line")))),
     }
-    if let Some(f) = blocked(facts, KEY) {
-        return Err(f);
-    }
-    Ok(facts.text(KEY).map(exec_start::flags))
 }
 
 /// Facts combined from several modules; runs after every probe.

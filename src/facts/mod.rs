@@ -14,6 +14,7 @@ pub mod os;
 pub mod pacman;
 pub mod sysroot;
 pub mod systemd;
+pub mod units;
 pub mod user;
 
 use std::collections::BTreeMap;
@@ -469,6 +470,9 @@ pub async fn gather(ctx: &Context) -> Facts {
             facts.facts.entry(key).or_insert(fact);
         }
     }
+    // Where the bus was not contacted (--root), the unit files on disk give docker's units'
+    // load and unit-file states and ExecStart; the bus's values stand wherever it was read.
+    units::gather(ctx, &mut facts);
     // daemon.json: which file dockerd reads and how it judges it follow from docker.service's
     // ExecStart and the installed package, so it is read once those are in.
     docker::gather_daemon_json(ctx, &mut facts).await;

@@ -65,7 +65,7 @@ pub struct Flag {
 }
 
 /// Splits a command line into words, honouring single and double quotes.
-fn words(line: &str) -> Vec<String> {
+pub fn words(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quote: Option<char> = None;
