@@ -914,6 +914,14 @@ fn dockerd_23_validates_the_file_the_unit_names() {
         let f = daemon_json_with(&ctx(), Some(&line));
         assert_eq!(f.get("docker.daemon_json_error"), null(), "{text:?}");
     }
+    // A file the key table accepts is not handed to dockerd (a spawn costs ten runs).
+    std::fs::write(&file, r#"{"debug": true, "log-driver": "journald"}"#).unwrap();
+    let f = daemon_json_with(&ctx(), Some(&line));
+    assert_eq!(f.get("docker.daemon_json_error"), null());
+    assert_eq!(
+        f.get("docker.daemon_json_checked_by"),
+        Fact::known("dockdoc's key table (moby v28.5.2)")
+    );
     // `runtimes` with --add-runtime merges: dockerd takes both, and dockdoc sees no conflict.
     std::fs::write(
         &file,

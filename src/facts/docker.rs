@@ -320,11 +320,12 @@ fn set_daemon_json_all(facts: &mut Facts, fact: &Fact) {
 /// it. Reads `systemd.docker_service_exec_start` and `pacman.docker_version`, so it runs after
 /// the systemd facts (the bus's, or the unit files' under `--root`) and the file facts.
 ///
-/// Where dockdoc reads `/` and the installed dockerd is 23.0 or later (or its version is not
-/// known from pacman), dockerd itself is asked: `dockerd --validate --config-file FILE`, under
-/// the context's timeout. A dockerd that refuses the flag is older than 23.0. Otherwise the
-/// file is judged by [`daemon_json::parse`]: the key table and the version's BOM and
-/// empty-file rules. An unreadable file or directory (EACCES) makes every fact unknown.
+/// The file is judged by [`daemon_json::parse`]: the key table and the version's BOM and
+/// empty-file rules. When that finds fault, dockdoc reads `/`, and the installed dockerd is
+/// 23.0 or later (or its version is not known from pacman), dockerd itself is asked:
+/// `dockerd --validate --config-file FILE`, under the context's timeout, and its message is
+/// the error. A dockerd that refuses the flag is older than 23.0. An unreadable file or
+/// directory (EACCES) makes every fact unknown.
 pub async fn gather_daemon_json(ctx: &Context, facts: &mut Facts) {
     let flags = exec_flags(facts);
     let named = match &flags {
@@ -368,7 +369,12 @@ pub async fn gather_daemon_json(ctx: &Context, facts: &mut Facts) {
     let table = format!("dockdoc's key table ({})", daemon_json::KEYS_FROM);
     let mut checked_by = table.clone();
     let mut verdict = None;
-    if ctx.sysroot.is_live()
+    let mut parsed = daemon_json::parse(&bytes, &reader);
+    // dockerd is asked only when the table finds fault (or cannot judge without the version):
+    // a spawn of dockerd costs about 120 ms, ten times a whole run, so a file the table
+    // accepts is not checked again; dockerd's own message then replaces the table's.
+    if parsed.error != Ok(None)
+        && ctx.sysroot.is_live()
         && reader != daemon_json::Reader::Before23
         && let Some(dockerd) = dockerd_binary(ctx, &flags, facts)
     {
@@ -389,8 +395,8 @@ pub async fn gather_daemon_json(ctx: &Context, facts: &mut Facts) {
             }
             Validation::Failed(why) => checked_by = format!("{table}; {why}"),
         }
+        parsed = daemon_json::parse(&bytes, &reader);
     }
-    let parsed = daemon_json::parse(&bytes, &reader);
     facts.set("docker.daemon_json_checked_by", Fact::known(checked_by));
     facts.set(
         "docker.daemon_json_error",
