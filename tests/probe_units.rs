@@ -9,6 +9,8 @@
 )]
 
 mod common;
+#[path = "common/systemd.rs"]
+mod harness;
 
 use std::os::unix::fs::symlink;
 use std::path::Path;
@@ -251,6 +253,16 @@ fn only_keys_the_bus_skipped_are_set() {
 
 #[test]
 fn every_arch_sysroot_carries_the_package_units_verbatim() {
+    // The live unit directories compared with systemd carry them too (as files, not links).
+    for dir in ["units-on-disk", "units-masked"] {
+        let copy = harness::units_dir().join(dir).join("docker.service");
+        assert_eq!(
+            std::fs::read(&copy).unwrap(),
+            std::fs::read(units_fixture("docker.service")).unwrap(),
+            "{}",
+            copy.display()
+        );
+    }
     for entry in std::fs::read_dir(common::fixtures().join("sysroots")).unwrap() {
         let root = entry.unwrap().path();
         if !root.join("var/lib/pacman/local").is_dir()
@@ -275,4 +287,70 @@ fn every_arch_sysroot_carries_the_package_units_verbatim() {
             );
         }
     }
+}
+
+/// The same unit directory read two ways: by systemd 252 booted in a namespace (with it bound
+/// over /etc/systemd/system, as the harness does), over its bus; and by `units::read` from a
+/// root holding a copy at /etc/systemd/system. Each must say the same.
+async fn same_as_systemd(scenario: &str, expected: [OnDisk; 2]) {
+    let booted = match harness::Booted::boot(scenario).await {
+        Ok(Some(b)) => b,
+        Ok(None) => return,
+        Err(e) => panic!("{e}"),
+    };
+    let root = tempfile::tempdir().unwrap();
+    let etc = root.path().join("etc/systemd/system");
+    for part in ["common", scenario] {
+        common::copy_tree(&harness::units_dir().join(part), &etc);
+    }
+    for (unit, expected) in ["docker.service", "docker.socket"]
+        .into_iter()
+        .zip(expected)
+    {
+        let live = booted
+            .unit(unit)
+            .await
+            .unwrap_or_else(|e| panic!("{unit}: {e}"));
+        let disk = read(root.path(), unit);
+        assert_eq!(
+            disk,
+            OnDisk {
+                load_state: live.load_state.clone(),
+                unit_file_state: (!live.unit_file_state.is_empty())
+                    .then(|| live.unit_file_state.clone()),
+                exec_start: live.exec_start.clone(),
+            },
+            "{scenario}: {unit}: systemd says {live:?}"
+        );
+        assert_eq!(disk, expected, "{scenario}: {unit}");
+    }
+    booted.shutdown();
+}
+
+#[tokio::test]
+async fn a_drop_in_and_an_enabled_socket_read_as_systemd_reads_them() {
+    same_as_systemd(
+        "units-on-disk",
+        [
+            state(
+                "loaded",
+                Some("disabled"),
+                Some("/usr/bin/dockerd -H fd:// -H tcp://0.0.0.0:2375 --containerd=/run/containerd/containerd.sock"),
+            ),
+            state("loaded", Some("enabled"), None),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_masked_socket_and_an_enabled_service_read_as_systemd_reads_them() {
+    same_as_systemd(
+        "units-masked",
+        [
+            state("loaded", Some("enabled"), Some(ARCH_EXEC_START)),
+            state("masked", Some("masked"), None),
+        ],
+    )
+    .await;
 }
