@@ -1018,39 +1018,17 @@ fn config_file_in_exec_start_is_the_file_read() {
 #[test]
 fn an_etc_docker_this_user_cannot_enter_makes_daemon_json_unknown() {
     use std::os::unix::fs::PermissionsExt;
-    if !common::is_root() {
-        return dockerd::skip("setpriv to an unprivileged uid needs root");
-    }
-    if std::process::Command::new("setpriv")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        return dockerd::skip("setpriv (util-linux) is not installed");
+    if let Some(reason) = common::unprivileged_unavailable() {
+        return dockerd::skip(reason);
     }
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root");
-    common::copy_tree(&fixture("healthy-docker-host"), &root);
-    for p in [dir.path(), root.as_path()] {
-        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    // As Arch's docker package leaves nothing else in the way: /etc/docker 0700, root's.
+    let root = common::reachable_copy(dir.path(), "healthy-docker-host");
     std::fs::set_permissions(
         root.join("etc/docker"),
         std::fs::Permissions::from_mode(0o700),
     )
     .unwrap();
-    let out = std::process::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(env!("CARGO_BIN_EXE_dockdoc"))
-        .args(["facts", "--format", "json", "--root"])
-        .arg(&root)
-        .env_clear()
-        .env("HOME", "/home/alice")
-        .output()
-        .unwrap();
-    assert_succeeded(&out);
-    let f: Facts = serde_json::from_slice(&out.stdout).unwrap();
+    let f = common::facts_as_nobody(&root);
     for key in [
         "docker.daemon_json_exists",
         "docker.daemon_json_error",

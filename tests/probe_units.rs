@@ -358,42 +358,17 @@ async fn a_masked_socket_and_an_enabled_service_read_as_systemd_reads_them() {
 #[test]
 fn a_unit_directory_this_user_cannot_enter_makes_the_unit_facts_unknown() {
     use std::os::unix::fs::PermissionsExt;
-    if !common::is_root() {
-        return harness::skip("setpriv to an unprivileged uid needs root");
-    }
-    if std::process::Command::new("setpriv")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        return harness::skip("setpriv (util-linux) is not installed");
+    if let Some(reason) = common::unprivileged_unavailable() {
+        return harness::skip(reason);
     }
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root");
-    common::copy_tree(&common::sysroot("healthy-docker-host"), &root);
-    for p in [dir.path(), root.as_path()] {
-        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    let root = common::reachable_copy(dir.path(), "healthy-docker-host");
     std::fs::set_permissions(
         root.join("etc/systemd/system"),
         std::fs::Permissions::from_mode(0o700),
     )
     .unwrap();
-    let out = std::process::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(env!("CARGO_BIN_EXE_dockdoc"))
-        .args(["facts", "--format", "json", "--root"])
-        .arg(&root)
-        .env_clear()
-        .env("HOME", "/home/alice")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let f: Facts = serde_json::from_slice(&out.stdout).unwrap();
+    let f = common::facts_as_nobody(&root);
     for key in [
         "systemd.docker_service_load_state",
         "systemd.docker_service_unit_file_state",
