@@ -1045,3 +1045,48 @@ fn an_etc_docker_this_user_cannot_enter_makes_daemon_json_unknown() {
         );
     }
 }
+
+/// A dockerd that hangs (a fake: the real one never does on --validate) is killed when the
+/// timeout passes, and the key table's verdict stands.
+#[test]
+fn a_hung_dockerd_validate_is_killed_at_the_timeout() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("dockerd");
+    let marker = dir.path().join("still-running");
+    std::fs::write(
+        &fake,
+        format!("#!/bin/sh\nsleep 5\ntouch {}\n", marker.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let file = dir.path().join("daemon.json");
+    std::fs::write(&file, r#"{"foo": 1}"#).unwrap();
+    let line = format!(
+        "{} -H fd:// --config-file {}",
+        fake.display(),
+        file.display()
+    );
+    let mut ctx = ctx_at(Path::new("/"), Endpoints::default(), ALICE);
+    ctx.timeout = Duration::from_millis(300);
+    let started = Instant::now();
+    let f = daemon_json_with(&ctx, Some(&line));
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        f.get("docker.daemon_json_checked_by"),
+        Fact::known(format!(
+            "dockdoc's key table (moby v28.5.2); {} --validate did not finish within 300ms",
+            fake.display()
+        ))
+    );
+    assert_eq!(
+        f.get("docker.daemon_json_error"),
+        Fact::known("the following directives don't match any configuration option: foo")
+    );
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(!marker.exists(), "the hung dockerd was not killed");
+}
