@@ -24,6 +24,11 @@ const BOOL_FLAGS: &[&str] = &[
     "raw-logs",
     "version",
     "help",
+    // Boolean flags of dockerd in moby v28.5.2 (cmd/dockerd/config*.go), as above.
+    "ip-forward-no-drop",
+    "allow-direct-routing",
+    "cri-containerd",
+    "restart",
 ];
 
 /// Flag names whose daemon.json key differs.
@@ -237,6 +242,13 @@ mod tests {
             hosts(&flags("dockerd -H=unix:///x.sock")),
             ["unix:///x.sock"]
         );
+    }
+
+    #[test]
+    fn newer_boolean_flags_take_no_value() {
+        let f = flags("/usr/bin/dockerd --ip-forward-no-drop fd-less -H fd://");
+        assert_eq!(f[0].value, None);
+        assert_eq!(hosts(&f), ["fd://"]);
     }
 
     #[test]
