@@ -202,6 +202,13 @@ pub async fn gather(ctx: &Context, options: Options) -> Facts {
         }
     }
 
+    // Where the bus was not contacted (--root), the unit files on disk give docker's units'
+    // load and unit-file states and ExecStart; the bus's values stand wherever it was read.
+    facts::units::gather(ctx, &mut facts);
+    // daemon.json: which file dockerd reads and how it judges it follow from docker.service's
+    // ExecStart and the installed package, so it is read once those are in.
+    docker::gather_daemon_json(ctx, &mut facts).await;
+
     let failed = facts.text("systemd.docker_service_active_state") == Some("failed")
         || facts.text("systemd.docker_socket_active_state") == Some("failed")
         || facts.text("systemd.docker_activation") == Some("failed");

@@ -40,6 +40,27 @@ fn files(ctx: &Context) -> Facts {
     facts
 }
 
+/// The daemon.json facts as a run gathers them: after the pacman facts (the version) and with
+/// docker.service's ExecStart as given (`None`: no systemd, as in a fixture without units).
+fn daemon_json_with(ctx: &Context, exec_start: Option<&str>) -> Facts {
+    let mut facts = Facts::default();
+    dockdoc::facts::pacman::gather(ctx, &mut facts);
+    if let Some(line) = exec_start {
+        facts.set("os.systemd_booted", Fact::known(true));
+        facts.set("systemd.docker_service_exec_start", Fact::known(line));
+    }
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(docker::gather_daemon_json(ctx, &mut facts));
+    facts
+}
+
+fn daemon_json(ctx: &Context) -> Facts {
+    daemon_json_with(ctx, None)
+}
+
 fn list(items: &[&str]) -> Fact {
     Fact::known(items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
 }
@@ -79,13 +100,20 @@ fn write_context(root: &Path, name: &str, host: &str) {
 
 #[test]
 fn healthy_host_files() {
-    let f = files(&ctx_at(
-        &fixture("healthy-docker-host"),
-        Endpoints::default(),
-        ALICE,
-    ));
+    let ctx = ctx_at(&fixture("healthy-docker-host"), Endpoints::default(), ALICE);
+    let f = files(&ctx);
     assert_eq!(f.get("docker.binary_installed"), Fact::known(true));
     assert_eq!(f.get("docker.cli_installed"), Fact::known(true));
+    let f = daemon_json(&ctx);
+    assert_eq!(
+        f.get("docker.daemon_json_path"),
+        Fact::known("/etc/docker/daemon.json")
+    );
+    // Under --root dockerd is never run: the key table and pacman's docker 27.3.1 judge.
+    assert_eq!(
+        f.get("docker.daemon_json_checked_by"),
+        Fact::known("dockdoc's key table (moby v28.5.2)")
+    );
     assert_eq!(f.get("docker.daemon_json_exists"), Fact::known(true));
     assert_eq!(f.get("docker.daemon_json_error"), null());
     assert_eq!(f.get("docker.daemon_json_keys"), list(&["log-driver"]));
@@ -95,7 +123,7 @@ fn healthy_host_files() {
 
 #[test]
 fn broken_daemon_json_names_line_and_column() {
-    let f = files(&ctx_at(
+    let f = daemon_json(&ctx_at(
         &fixture("daemon-json-broken"),
         Endpoints::default(),
         ALICE,
@@ -119,13 +147,11 @@ fn broken_daemon_json_names_line_and_column() {
 
 #[test]
 fn missing_daemon_json_and_binaries() {
-    let f = files(&ctx_at(
-        &fixture("non-arch-host"),
-        Endpoints::default(),
-        ALICE,
-    ));
+    let ctx = ctx_at(&fixture("non-arch-host"), Endpoints::default(), ALICE);
+    let f = files(&ctx);
     assert_eq!(f.get("docker.binary_installed"), Fact::known(false));
     assert_eq!(f.get("docker.cli_installed"), Fact::known(false));
+    let f = daemon_json(&ctx);
     assert_eq!(f.get("docker.daemon_json_exists"), Fact::known(false));
     assert_eq!(f.get("docker.daemon_json_error"), null());
     assert_eq!(f.get("docker.daemon_json_keys"), list(&[]));
@@ -136,18 +162,22 @@ fn every_arch_scenario_has_docker_installed_and_a_valid_or_absent_daemon_json() 
     for entry in std::fs::read_dir(fixture("")).unwrap() {
         let root = entry.unwrap().path();
         let name = root.file_name().unwrap().to_string_lossy().into_owned();
-        let f = files(&ctx_at(&root, Endpoints::default(), ALICE));
+        let ctx = ctx_at(&root, Endpoints::default(), ALICE);
+        let f = files(&ctx);
         let arch = name != "non-arch-host";
         assert_eq!(
             f.get("docker.binary_installed"),
             Fact::known(arch),
             "{name}"
         );
-        let want_error = if name == "daemon-json-broken" {
-            Fact::known("line 4 column 1: trailing comma")
-        } else {
-            null()
+        let want_error = match name.as_str() {
+            "daemon-json-broken" => Fact::known("line 4 column 1: trailing comma"),
+            "daemon-json-unknown-key" => Fact::known(
+                "the following directives don't match any configuration option: log-levle",
+            ),
+            _ => null(),
         };
+        let f = daemon_json(&ctx);
         assert_eq!(f.get("docker.daemon_json_error"), want_error, "{name}");
     }
 }
@@ -156,17 +186,35 @@ fn every_arch_scenario_has_docker_installed_and_a_valid_or_absent_daemon_json() 
 fn empty_and_mistyped_daemon_json() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "/etc/docker/daemon.json", "\n");
-    let f = files(&ctx_at(dir.path(), Endpoints::default(), ALICE));
+    // No pacman database: whether an empty file is accepted depends on the unknown version.
+    let f = daemon_json(&ctx_at(dir.path(), Endpoints::default(), ALICE));
+    let Fact::Unknown { reason } = f.get("docker.daemon_json_error") else {
+        panic!("{f:#?}")
+    };
+    assert!(
+        reason.starts_with("/etc/docker/daemon.json: the file is empty, which dockerd accepts from 23.0 on, and the installed dockerd's version is unknown: "),
+        "{reason}"
+    );
+    // Arch's docker 27 (the fixture's pacman database) takes an empty file and a BOM.
+    let arch = tempfile::tempdir().unwrap();
+    common::copy_tree(&fixture("healthy-docker-host"), arch.path());
+    for text in ["\n", "\u{feff}{\"debug\": true}"] {
+        write(arch.path(), "/etc/docker/daemon.json", text);
+        let f = daemon_json(&ctx_at(arch.path(), Endpoints::default(), ALICE));
+        assert_eq!(f.get("docker.daemon_json_error"), null(), "{text:?}");
+    }
+    write(arch.path(), "/etc/docker/daemon.json", "{\"foo\": 1}");
+    let f = daemon_json(&ctx_at(arch.path(), Endpoints::default(), ALICE));
     assert_eq!(
         f.get("docker.daemon_json_error"),
-        Fact::known("the file is empty; dockerd fails to start with `EOF`")
+        Fact::known("the following directives don't match any configuration option: foo")
     );
     write(
         dir.path(),
         "/etc/docker/daemon.json",
         r#"{"hosts": ["unix:///run/docker.sock", "tcp://0.0.0.0:2375"], "iptables": "false"}"#,
     );
-    let f = files(&ctx_at(dir.path(), Endpoints::default(), ALICE));
+    let f = daemon_json(&ctx_at(dir.path(), Endpoints::default(), ALICE));
     assert_eq!(
         f.get("docker.daemon_json_error"),
         Fact::known("`iptables` must be a boolean (true or false), found a string")
@@ -801,4 +849,255 @@ fn access_checks_explain_every_cli_wording() {
         ),
         ["docker-desktop-context"]
     );
+}
+
+// ---- daemon.json as the installed dockerd reads it -----------------------------------------
+
+fn assert_succeeded(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A dockerd of 23.0 or later: `DOCKDOC_DOCKERD_23`, else what tests/fixtures/dockerd-trixie/fetch
+/// unpacked (Debian 13's docker.io 26.1; Debian 12's 20.10 has no --validate).
+fn dockerd_23() -> Option<PathBuf> {
+    let path = std::env::var_os("DOCKDOC_DOCKERD_23").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/dockerd-trixie/usr/sbin/dockerd"),
+        PathBuf::from,
+    );
+    path.exists().then_some(path)
+}
+
+/// The first number of `dockerd --version` ("Docker version 20.10.24+dfsg1, build …").
+fn dockerd_major(binary: &Path) -> Option<u32> {
+    let out = std::process::Command::new(binary)
+        .arg("--version")
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.strip_prefix("Docker version ")?
+        .split('.')
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn dockerd_23_validates_the_file_the_unit_names() {
+    let Some(new) = dockerd_23() else {
+        return dockerd::skip(
+            "no dockerd 23 or later to ask (run tests/fixtures/dockerd-trixie/fetch, or set DOCKDOC_DOCKERD_23)",
+        );
+    };
+    assert!(dockerd_major(&new).is_some_and(|m| m >= 23), "{new:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("custom.json");
+    let line = format!(
+        "{{ path={new} ; argv[]={new} -H fd:// --containerd=/run/containerd/containerd.sock --config-file {file} ; ignore_errors=no }}",
+        new = new.display(),
+        file = file.display()
+    );
+    // Reading `/`: the real dockerd is asked about the file docker.service names. A new
+    // context for each read, as each run has its own (the sysroot reads a file once).
+    let ctx = || ctx_at(Path::new("/"), Endpoints::default(), ALICE);
+    std::fs::write(&file, r#"{"foo": 1, "debug": true}"#).unwrap();
+    let f = daemon_json_with(&ctx(), Some(&line));
+    assert_eq!(
+        f.get("docker.daemon_json_path"),
+        Fact::known(file.display().to_string())
+    );
+    assert_eq!(
+        f.get("docker.daemon_json_checked_by"),
+        Fact::known(format!("{} --validate", new.display()))
+    );
+    assert_eq!(
+        f.get("docker.daemon_json_error"),
+        Fact::known(format!(
+            "unable to configure the Docker daemon with file {}: the following directives don't match any configuration option: foo",
+            file.display()
+        ))
+    );
+    assert_eq!(f.get("docker.daemon_json_keys"), list(&["debug", "foo"]));
+    // A byte order mark and an empty file are fine for dockerd 23 and later.
+    for text in ["\u{feff}{\"debug\": true}", "", " \n"] {
+        std::fs::write(&file, text).unwrap();
+        let f = daemon_json_with(&ctx(), Some(&line));
+        assert_eq!(f.get("docker.daemon_json_error"), null(), "{text:?}");
+    }
+    // A file the key table accepts is not handed to dockerd (a spawn costs ten runs).
+    std::fs::write(&file, r#"{"debug": true, "log-driver": "journald"}"#).unwrap();
+    let f = daemon_json_with(&ctx(), Some(&line));
+    assert_eq!(f.get("docker.daemon_json_error"), null());
+    assert_eq!(
+        f.get("docker.daemon_json_checked_by"),
+        Fact::known("dockdoc's key table (moby v28.5.2)")
+    );
+    // `runtimes` with --add-runtime merges: dockerd takes both, and dockdoc sees no conflict.
+    std::fs::write(
+        &file,
+        r#"{"runtimes": {"crun": {"path": "/usr/bin/crun"}}}"#,
+    )
+    .unwrap();
+    let merged = format!(
+        "{} --add-runtime runsc=/usr/bin/runsc",
+        line.replace(" ; ignore_errors=no }", "")
+    );
+    let out = std::process::Command::new(&new)
+        .args([
+            "--validate",
+            "--add-runtime",
+            "runsc=/usr/bin/runsc",
+            "--config-file",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_succeeded(&out);
+    let mut f = daemon_json_with(&ctx(), Some(&merged));
+    assert_eq!(f.get("docker.daemon_json_error"), null());
+    docker::derive(&mut f);
+    assert_eq!(f.get("docker.flag_conflicts"), list(&[]));
+}
+
+#[test]
+fn dockerd_before_23_has_no_validate_and_the_key_table_judges() {
+    let Some(old) = dockerd::dockerd_binary().map(PathBuf::from) else {
+        return dockerd::skip("no dockerd installed (Debian's docker.io)");
+    };
+    if dockerd_major(&old).is_none_or(|m| m >= 23) {
+        return dockerd::skip(
+            "the installed dockerd is 23.0 or later, not the older one this test needs",
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("daemon.json");
+    let line = format!(
+        "{} -H fd:// --config-file {}",
+        old.display(),
+        file.display()
+    );
+    let ctx = || ctx_at(Path::new("/"), Endpoints::default(), ALICE);
+    std::fs::write(&file, r#"{"foo": 1}"#).unwrap();
+    let f = daemon_json_with(&ctx(), Some(&line));
+    assert_eq!(
+        f.get("docker.daemon_json_checked_by"),
+        Fact::known(format!(
+            "dockdoc's key table (moby v28.5.2); {} is older than 23.0 (no --validate)",
+            old.display()
+        ))
+    );
+    assert_eq!(
+        f.get("docker.daemon_json_error"),
+        Fact::known("the following directives don't match any configuration option: foo")
+    );
+    std::fs::write(&file, "").unwrap();
+    let f = daemon_json_with(&ctx(), Some(&line));
+    assert_eq!(
+        f.get("docker.daemon_json_error"),
+        Fact::known("the file is empty; dockerd before 23.0 fails to start with `EOF`")
+    );
+}
+
+#[test]
+fn config_file_in_exec_start_is_the_file_read() {
+    let root = tempfile::tempdir().unwrap();
+    common::copy_tree(&fixture("healthy-docker-host"), root.path());
+    write(
+        root.path(),
+        "/etc/docker/dockerd.json",
+        r#"{"hosts": ["tcp://0.0.0.0:2375"]}"#,
+    );
+    let ctx = ctx_at(root.path(), Endpoints::default(), ALICE);
+    let f = daemon_json_with(
+        &ctx,
+        Some("/usr/bin/dockerd --config-file=/etc/docker/dockerd.json"),
+    );
+    assert_eq!(
+        f.get("docker.daemon_json_path"),
+        Fact::known("/etc/docker/dockerd.json")
+    );
+    assert_eq!(
+        f.get("docker.daemon_json_hosts"),
+        list(&["tcp://0.0.0.0:2375"])
+    );
+    // Without the flag, the default file.
+    let f = daemon_json_with(&ctx, Some("/usr/bin/dockerd -H fd://"));
+    assert_eq!(f.get("docker.daemon_json_keys"), list(&["log-driver"]));
+}
+
+#[test]
+fn an_etc_docker_this_user_cannot_enter_makes_daemon_json_unknown() {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(reason) = common::unprivileged_unavailable() {
+        return dockerd::skip(reason);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = common::reachable_copy(dir.path(), "healthy-docker-host");
+    std::fs::set_permissions(
+        root.join("etc/docker"),
+        std::fs::Permissions::from_mode(0o700),
+    )
+    .unwrap();
+    let f = common::facts_as_nobody(&root);
+    for key in [
+        "docker.daemon_json_exists",
+        "docker.daemon_json_error",
+        "docker.daemon_json_keys",
+    ] {
+        let Fact::Unknown { reason } = f.get(key) else {
+            panic!("{key}: {:?}", f.get(key))
+        };
+        assert_eq!(
+            reason, "/etc/docker/daemon.json: Permission denied (os error 13)",
+            "{key}"
+        );
+    }
+}
+
+/// A dockerd that hangs (a fake: the real one never does on --validate) is killed when the
+/// timeout passes, and the key table's verdict stands.
+#[test]
+fn a_hung_dockerd_validate_is_killed_at_the_timeout() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("dockerd");
+    let marker = dir.path().join("still-running");
+    std::fs::write(
+        &fake,
+        format!("#!/bin/sh\nsleep 5\ntouch {}\n", marker.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let file = dir.path().join("daemon.json");
+    std::fs::write(&file, r#"{"foo": 1}"#).unwrap();
+    let line = format!(
+        "{} -H fd:// --config-file {}",
+        fake.display(),
+        file.display()
+    );
+    let mut ctx = ctx_at(Path::new("/"), Endpoints::default(), ALICE);
+    ctx.timeout = Duration::from_millis(300);
+    let started = Instant::now();
+    let f = daemon_json_with(&ctx, Some(&line));
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        f.get("docker.daemon_json_checked_by"),
+        Fact::known(format!(
+            "dockdoc's key table (moby v28.5.2); {} --validate did not finish within 300ms",
+            fake.display()
+        ))
+    );
+    assert_eq!(
+        f.get("docker.daemon_json_error"),
+        Fact::known("the following directives don't match any configuration option: foo")
+    );
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(!marker.exists(), "the hung dockerd was not killed");
 }

@@ -1,10 +1,11 @@
 //! Docker: the endpoint the CLI would use (flag, DOCKER_HOST, context, default), the socket's
 //! owner, group and mode, and the daemon itself over bollard (`/_ping`, `/version`, `/info`,
-//! containers). Also `/etc/docker/daemon.json`.
+//! containers). Also the daemon.json that dockerd reads.
 //!
 //! [`gather_files`] reads through the sysroot and always runs; [`gather`] contacts the daemon
-//! (never under `--root` unless `--docker-host` was given); [`derive`] combines these with
-//! other modules' facts (docker.service's ExecStart, the pacman package version).
+//! (never under `--root` unless `--docker-host` was given); [`gather_daemon_json`] runs once
+//! docker.service's ExecStart and the pacman package are known, because they say which file
+//! dockerd reads and how; [`derive`] combines these with other modules' facts.
 
 pub mod daemon_json;
 pub mod endpoint;
@@ -124,14 +125,24 @@ pub const SCHEMA: &[FactSpec] = &[
         "$XDG_RUNTIME_DIR/docker.sock exists",
     ),
     spec(
+        "docker.daemon_json_path",
+        Text,
+        "the daemon.json dockerd reads: docker.service's --config-file, else /etc/docker/daemon.json",
+    ),
+    spec(
         "docker.daemon_json_exists",
         Bool,
-        "/etc/docker/daemon.json exists",
+        "the daemon.json dockerd reads (docker.daemon_json_path) exists",
     ),
     spec(
         "docker.daemon_json_error",
         Text,
-        "what is wrong with daemon.json (line:column and message, or a key of the wrong type); null when valid",
+        "what dockerd would say about daemon.json (line:column and message, unknown keys, a key of the wrong type); null when valid",
+    ),
+    spec(
+        "docker.daemon_json_checked_by",
+        Text,
+        "what judged daemon.json: the installed dockerd's --validate (23.0 and later, only when reading /), or dockdoc's key table and the version from pacman",
     ),
     spec(
         "docker.daemon_json_keys",
@@ -197,7 +208,8 @@ pub const SCHEMA: &[FactSpec] = &[
 
 const DAEMON_JSON: &str = "/etc/docker/daemon.json";
 
-/// The file facts: binaries, daemon.json, the endpoint and its socket.
+/// The file facts: binaries, the endpoint and its socket. daemon.json comes later, from
+/// [`gather_daemon_json`].
 pub fn gather_files(ctx: &Context, facts: &mut Facts) {
     let root = &ctx.sysroot;
     facts.set(
@@ -208,12 +220,147 @@ pub fn gather_files(ctx: &Context, facts: &mut Facts) {
         "docker.cli_installed",
         Fact::known(root.exists("/usr/bin/docker")),
     );
-    gather_daemon_json(ctx, facts);
     gather_endpoint(ctx, facts);
 }
 
-fn gather_daemon_json(ctx: &Context, facts: &mut Facts) {
-    match ctx.sysroot.read_optional(DAEMON_JSON) {
+/// How the installed dockerd reads daemon.json, judged by the pacman package's version.
+fn reader_of_package(facts: &Facts) -> daemon_json::Reader {
+    use daemon_json::Reader;
+    match facts.get("pacman.docker_version") {
+        Fact::Known {
+            value: Value::Text(v),
+        } if upstream_version(&v).is_empty() => {
+            Reader::Unknown(format!("the package version {v:?} does not parse"))
+        }
+        Fact::Known {
+            value: Value::Text(v),
+        } if upstream_version(&v) >= vec![23] => Reader::Since23,
+        Fact::Known {
+            value: Value::Text(_),
+        } => Reader::Before23,
+        Fact::Known { .. } => Reader::Unknown("no pacman package docker is installed".into()),
+        Fact::Unknown { reason } => Reader::Unknown(format!("pacman.docker_version: {reason}")),
+        Fact::Skipped { reason } => Reader::Unknown(reason),
+    }
+}
+
+/// What `dockerd --validate --config-file FILE` said.
+#[derive(Debug, PartialEq)]
+enum Validation {
+    Valid,
+    /// dockerd's message, e.g. "unable to configure the Docker daemon with file …: …".
+    Invalid(String),
+    /// dockerd before 23.0 has no `--validate` ("unknown flag: --validate").
+    NoSuchFlag,
+    /// It did not run or did not finish; the reason says why.
+    Failed(String),
+}
+
+/// Runs `dockerd --validate --config-file FILE` with a clean environment (as systemd starts
+/// dockerd), no shell and no stdin, killed when `timeout` passes. dockerd only reads here.
+async fn validate(dockerd: &str, file: &str, timeout: std::time::Duration) -> Validation {
+    let child = tokio::process::Command::new(dockerd)
+        .args(["--validate", "--config-file", file])
+        .env_clear()
+        .env(
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/bin:/usr/sbin:/bin:/sbin",
+        )
+        .current_dir("/")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn();
+    let child = match child {
+        Ok(c) => c,
+        Err(e) => return Validation::Failed(format!("{dockerd}: {e}")),
+    };
+    let out = match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => return Validation::Failed(format!("{dockerd}: {e}")),
+        Err(_) => {
+            return Validation::Failed(format!(
+                "{dockerd} --validate did not finish within {}",
+                humantime::format_duration(timeout)
+            ));
+        }
+    };
+    let text = |b: &[u8]| String::from_utf8_lossy(b).trim().to_owned();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    let said = if stderr.is_empty() { stdout } else { stderr };
+    if out.status.success() {
+        Validation::Valid
+    } else if said.contains("unknown flag: --validate") {
+        Validation::NoSuchFlag
+    } else {
+        match said.lines().rev().map(str::trim).find(|l| !l.is_empty()) {
+            Some(line) => Validation::Invalid(line.to_owned()),
+            None => Validation::Failed(format!("{dockerd} --validate exited with {}", out.status)),
+        }
+    }
+}
+
+/// The dockerd to ask: the program docker.service runs, else the packaged paths.
+fn dockerd_binary(
+    ctx: &Context,
+    flags: &Result<Option<Vec<exec_start::Flag>>, Fact>,
+    facts: &Facts,
+) -> Option<String> {
+    let from_unit = match flags {
+        Ok(Some(_)) => facts
+            .text("systemd.docker_service_exec_start")
+            .and_then(exec_start::program),
+        _ => None,
+    };
+    from_unit
+        .into_iter()
+        .chain([
+            "/usr/bin/dockerd".to_owned(),
+            "/usr/sbin/dockerd".to_owned(),
+        ])
+        .find(|p| ctx.sysroot.exists(p))
+}
+
+/// Sets every daemon.json fact but the path to `fact`.
+fn set_daemon_json_all(facts: &mut Facts, fact: &Fact) {
+    for key in [
+        "docker.daemon_json_exists",
+        "docker.daemon_json_error",
+        "docker.daemon_json_keys",
+        "docker.daemon_json_hosts",
+        "docker.daemon_json_tlsverify",
+        "docker.daemon_json_checked_by",
+    ] {
+        facts.set(key, fact.clone());
+    }
+}
+
+/// The daemon.json facts: which file dockerd reads (`--config-file` in docker.service's
+/// ExecStart, else /etc/docker/daemon.json), whether it exists, and what dockerd would say of
+/// it. Reads `systemd.docker_service_exec_start` and `pacman.docker_version`, so it runs after
+/// the systemd facts (the bus's, or the unit files' under `--root`) and the file facts.
+///
+/// The file is judged by [`daemon_json::parse`]: the key table and the version's BOM and
+/// empty-file rules. When that finds fault, dockdoc reads `/`, and the installed dockerd is
+/// 23.0 or later (or its version is not known from pacman), dockerd itself is asked:
+/// `dockerd --validate --config-file FILE`, under the context's timeout, and its message is
+/// the error. A dockerd that refuses the flag is older than 23.0. An unreadable file or
+/// directory (EACCES) makes every fact unknown.
+pub async fn gather_daemon_json(ctx: &Context, facts: &mut Facts) {
+    let flags = exec_flags(facts);
+    let named = match &flags {
+        Ok(Some(f)) => exec_start::config_file(f),
+        _ => None,
+    };
+    // dockerd resolves a relative --config-file against its working directory, `/` under systemd.
+    let path = match named {
+        Some(p) if p.starts_with('/') => p,
+        Some(p) => format!("/{p}"),
+        None => DAEMON_JSON.to_owned(),
+    };
+    facts.set("docker.daemon_json_path", Fact::known(path.clone()));
+    let bytes = match ctx.sysroot.metadata_optional(&path) {
         Ok(None) => {
             facts.set("docker.daemon_json_exists", Fact::known(false));
             facts.set("docker.daemon_json_error", Fact::known(Value::Null));
@@ -223,56 +370,90 @@ fn gather_daemon_json(ctx: &Context, facts: &mut Facts) {
                 Fact::known(Vec::<String>::new()),
             );
             facts.set("docker.daemon_json_tlsverify", Fact::known(false));
+            facts.set("docker.daemon_json_checked_by", Fact::known(Value::Null));
+            return;
         }
-        Err(e) => {
-            facts.set(
-                "docker.daemon_json_exists",
-                Fact::known(ctx.sysroot.exists(DAEMON_JSON)),
-            );
-            for key in [
-                "docker.daemon_json_error",
-                "docker.daemon_json_keys",
-                "docker.daemon_json_hosts",
-                "docker.daemon_json_tlsverify",
-            ] {
-                facts.set(key, Fact::unknown(e.to_string()));
+        // EACCES on the directory: whether the file exists is as unknown as what it says.
+        Err(e) => return set_daemon_json_all(facts, &Fact::unknown(e.to_string())),
+        Ok(Some(_)) => match ctx.sysroot.read_bytes(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                set_daemon_json_all(facts, &Fact::unknown(e.to_string()));
+                facts.set("docker.daemon_json_exists", Fact::known(true));
+                return;
             }
+        },
+    };
+    facts.set("docker.daemon_json_exists", Fact::known(true));
+
+    let mut reader = reader_of_package(facts);
+    let table = format!("dockdoc's key table ({})", daemon_json::KEYS_FROM);
+    let mut checked_by = table.clone();
+    let mut verdict = None;
+    let mut parsed = daemon_json::parse(&bytes, &reader);
+    // dockerd is asked only when the table finds fault (or cannot judge without the version):
+    // a spawn of dockerd costs about 120 ms, ten times a whole run, so a file the table
+    // accepts is not checked again; dockerd's own message then replaces the table's.
+    if parsed.error != Ok(None)
+        && ctx.sysroot.is_live()
+        && reader != daemon_json::Reader::Before23
+        && let Some(dockerd) = dockerd_binary(ctx, &flags, facts)
+    {
+        match validate(&dockerd, &path, ctx.timeout).await {
+            Validation::Valid => {
+                reader = daemon_json::Reader::Since23;
+                verdict = Some(None);
+                checked_by = format!("{dockerd} --validate");
+            }
+            Validation::Invalid(message) => {
+                reader = daemon_json::Reader::Since23;
+                verdict = Some(Some(message));
+                checked_by = format!("{dockerd} --validate");
+            }
+            Validation::NoSuchFlag => {
+                reader = daemon_json::Reader::Before23;
+                checked_by = format!("{table}; {dockerd} is older than 23.0 (no --validate)");
+            }
+            Validation::Failed(why) => checked_by = format!("{table}; {why}"),
         }
-        Ok(Some(text)) => {
-            let parsed = daemon_json::parse(&text);
-            let unparsed = |what: &str| {
-                Fact::unknown(format!(
-                    "{DAEMON_JSON}: {what} cannot be read from a file that does not parse"
-                ))
-            };
-            facts.set("docker.daemon_json_exists", Fact::known(true));
-            facts.set("docker.daemon_json_error", Fact::known(parsed.error));
-            facts.set(
-                "docker.daemon_json_keys",
-                parsed
-                    .keys
-                    .map_or_else(|| unparsed("the keys"), Fact::known),
-            );
-            facts.set(
-                "docker.daemon_json_hosts",
-                parsed.hosts.map_or_else(
-                    || match facts.list("docker.daemon_json_keys") {
-                        Some(_) => Fact::unknown(format!(
-                            "{DAEMON_JSON}: `hosts` is not an array of strings"
-                        )),
-                        None => unparsed("`hosts`"),
-                    },
-                    Fact::known,
-                ),
-            );
-            facts.set(
-                "docker.daemon_json_tlsverify",
-                parsed
-                    .tlsverify
-                    .map_or_else(|| unparsed("`tlsverify`"), Fact::known),
-            );
-        }
+        parsed = daemon_json::parse(&bytes, &reader);
     }
+    facts.set("docker.daemon_json_checked_by", Fact::known(checked_by));
+    facts.set(
+        "docker.daemon_json_error",
+        match (verdict, parsed.error) {
+            (Some(said), _) => Fact::known(said),
+            (None, Ok(error)) => Fact::known(error),
+            (None, Err(why)) => Fact::unknown(format!("{path}: {why}")),
+        },
+    );
+    let unparsed = |what: &str| {
+        Fact::unknown(format!(
+            "{path}: {what} cannot be read from a file that does not parse"
+        ))
+    };
+    facts.set(
+        "docker.daemon_json_keys",
+        parsed
+            .keys
+            .map_or_else(|| unparsed("the keys"), Fact::known),
+    );
+    facts.set(
+        "docker.daemon_json_hosts",
+        parsed.hosts.map_or_else(
+            || match facts.list("docker.daemon_json_keys") {
+                Some(_) => Fact::unknown(format!("{path}: `hosts` is not an array of strings")),
+                None => unparsed("`hosts`"),
+            },
+            Fact::known,
+        ),
+    );
+    facts.set(
+        "docker.daemon_json_tlsverify",
+        parsed
+            .tlsverify
+            .map_or_else(|| unparsed("`tlsverify`"), Fact::known),
+    );
 }
 
 /// The name of a group id per the sysroot's /etc/group; the number when it is not listed.
@@ -481,17 +662,23 @@ fn blocked(facts: &Facts, key: &str) -> Option<Fact> {
 /// The flags of docker.service's ExecStart: `Ok(None)` when there is no such unit.
 fn exec_flags(facts: &Facts) -> Result<Option<Vec<exec_start::Flag>>, Fact> {
     const KEY: &str = "systemd.docker_service_exec_start";
-    // Without systemd as PID 1 there is no docker.service whose flags could matter, unless a
-    // system bus was reached explicitly (--system-bus: a systemd in a container or namespace).
-    if facts.bool("os.systemd_booted") == Some(false)
-        && facts.bool("systemd.system_bus") != Some(true)
-    {
-        return Ok(None);
+    match facts.get(KEY) {
+        // From the bus, or from the unit files on disk under --root (units::gather): the
+        // ExecStart systemd runs, or would run at the root's next boot.
+        Fact::Known {
+            value: Value::Text(line),
+        } => Ok(Some(exec_start::flags(&line))),
+        Fact::Known { .. } => Ok(None),
+        // Without systemd as PID 1 there is no docker.service whose flags could matter, unless
+        // a system bus was reached explicitly (--system-bus: systemd in a container).
+        _ if facts.bool("os.systemd_booted") == Some(false)
+            && facts.bool("systemd.system_bus") != Some(true) =>
+        {
+            Ok(None)
+        }
+        _ => Err(blocked(facts, KEY)
+            .unwrap_or_else(|| Fact::unknown(format!("{KEY}: not a command line")))),
     }
-    if let Some(f) = blocked(facts, KEY) {
-        return Err(f);
-    }
-    Ok(facts.text(KEY).map(exec_start::flags))
 }
 
 /// Facts combined from several modules; runs after every probe.
@@ -508,9 +695,10 @@ pub fn derive(facts: &mut Facts) {
     let conflicts = match (facts.list("docker.daemon_json_keys"), &flags) {
         (Some([]), _) | (Some(_), Ok(None)) => Fact::known(Vec::<String>::new()),
         (Some(keys), Ok(Some(f))) => {
+            // `runtimes` and `--add-runtime` merge (moby's skipDuplicates): no conflict.
             let mut both: Vec<String> = keys
                 .iter()
-                .filter(|k| f.iter().any(|flag| flag.key == **k))
+                .filter(|k| *k != "runtimes" && f.iter().any(|flag| flag.key == **k))
                 .cloned()
                 .collect();
             both.dedup();
@@ -747,5 +935,46 @@ mod tests {
         assert_eq!(f.get("docker.exec_start_uses_fd"), Fact::known(false));
         assert_eq!(f.get("docker.has_flag_conflicts"), Fact::known(false));
         assert_eq!(f.get("docker.exposes_tcp_without_tls"), Fact::known(false));
+    }
+
+    #[test]
+    fn runtimes_and_add_runtime_merge_without_conflict() {
+        let mut f = with(&[
+            (
+                "systemd.docker_service_exec_start",
+                Fact::known("/usr/bin/dockerd -H fd:// --add-runtime crun=/usr/bin/crun --debug"),
+            ),
+            (
+                "docker.daemon_json_keys",
+                Fact::known(vec!["debug".to_owned(), "runtimes".to_owned()]),
+            ),
+            (
+                "docker.daemon_json_hosts",
+                Fact::known(Vec::<String>::new()),
+            ),
+            ("docker.daemon_json_tlsverify", Fact::known(false)),
+        ]);
+        derive(&mut f);
+        assert_eq!(
+            f.get("docker.flag_conflicts"),
+            Fact::known(vec!["debug".to_owned()])
+        );
+    }
+
+    #[test]
+    fn the_package_version_says_how_daemon_json_is_read() {
+        use daemon_json::Reader;
+        let reader = |v: Fact| reader_of_package(&with(&[("pacman.docker_version", v)]));
+        assert_eq!(reader(Fact::known("1:27.3.1-1")), Reader::Since23);
+        assert_eq!(reader(Fact::known("1:23.0.0-1")), Reader::Since23);
+        assert_eq!(reader(Fact::known("1:20.10.24-1")), Reader::Before23);
+        assert_eq!(
+            reader(Fact::known(Value::Null)),
+            Reader::Unknown("no pacman package docker is installed".into())
+        );
+        assert_eq!(
+            reader(Fact::unknown("no db")),
+            Reader::Unknown("pacman.docker_version: no db".into())
+        );
     }
 }

@@ -15,6 +15,7 @@ pub mod os;
 pub mod pacman;
 pub mod sysroot;
 pub mod systemd;
+pub mod units;
 pub mod user;
 
 use std::collections::BTreeMap;

@@ -108,3 +108,45 @@ pub fn make_socket(path: &Path) {
     let listener = std::os::unix::net::UnixListener::bind(path).unwrap();
     drop(listener);
 }
+
+/// Why `dockdoc` cannot be run as an unprivileged user here, if it cannot.
+pub fn unprivileged_unavailable() -> Option<&'static str> {
+    if !is_root() {
+        return Some("setpriv to an unprivileged uid needs root");
+    }
+    if Command::new("setpriv").arg("--version").output().is_err() {
+        return Some("setpriv (util-linux) is not installed");
+    }
+    None
+}
+
+/// A copy of a fixture sysroot at `<dir>/root` that uid 65534 can reach (`dir` and the root
+/// made 0755; everything below keeps the fixture's modes).
+pub fn reachable_copy(dir: &Path, scenario: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let root = dir.join("root");
+    copy_tree(&sysroot(scenario), &root);
+    for p in [dir, root.as_path()] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    root
+}
+
+/// `dockdoc facts --format json --root ROOT` as uid and gid 65534 with no groups (setpriv).
+pub fn facts_as_nobody(root: &Path) -> dockdoc::facts::Facts {
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_dockdoc"))
+        .args(["facts", "--format", "json", "--root"])
+        .arg(root)
+        .env_clear()
+        .env("HOME", "/home/alice")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}

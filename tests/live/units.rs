@@ -124,12 +124,23 @@ async fn broken_daemon_json_fails_the_real_dockerd() {
         .wait_unit("docker.service", |s| s.active_state == "failed")
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    // docker.service's ExecStart names its file with --config-file, and dockdoc reads the
+    // file the ExecStart names: in a copy of the fixture, the same bytes sit at that path.
+    let root = tempfile::tempdir().unwrap();
+    crate::common::copy_tree(&fixture, root.path());
+    let named = root.path().join("etc/systemd/system/dockdoc-etc");
+    std::fs::create_dir_all(&named).unwrap();
+    std::fs::copy(
+        fixture.join("etc/docker/daemon.json"),
+        named.join("daemon.json"),
+    )
+    .unwrap();
     let mut cmd = crate::common::bin();
     // Not the namespace's docker.sock: a connection to it would make systemd start the
     // failed service again (socket activation), and the unit would read `active` for a moment.
     cmd.args(support::check_args(&booted.address(), support::NO_DOCKER))
         .arg("--root")
-        .arg(&fixture)
+        .arg(root.path())
         .args([
             "--only",
             "docker-service-failed",
@@ -147,6 +158,10 @@ async fn broken_daemon_json_fails_the_real_dockerd() {
         "{failed}"
     );
     let invalid = run.summary("daemon-json-invalid");
+    assert!(
+        invalid.starts_with("/etc/systemd/system/dockdoc-etc/daemon.json is invalid"),
+        "{invalid}"
+    );
     assert!(invalid.contains("line 4"), "{invalid}");
     assert!(invalid.contains("column 1"), "{invalid}");
     booted.shutdown();

@@ -1,5 +1,6 @@
 //! dockerd's command line as docker.service's ExecStart gives it, reduced to the
-//! daemon.json keys its flags set (dockerd refuses to start when a key is set both ways).
+//! daemon.json keys its flags set (dockerd refuses to start when a key is set both ways), the
+//! program it runs and the configuration file it names (`--config-file`).
 
 /// Flags that take no value (`--debug`, or `--debug=false`).
 const BOOL_FLAGS: &[&str] = &[
@@ -23,6 +24,11 @@ const BOOL_FLAGS: &[&str] = &[
     "raw-logs",
     "version",
     "help",
+    // Boolean flags of dockerd in moby v28.5.2 (cmd/dockerd/config*.go), as above.
+    "ip-forward-no-drop",
+    "allow-direct-routing",
+    "cri-containerd",
+    "restart",
 ];
 
 /// Flag names whose daemon.json key differs.
@@ -64,7 +70,7 @@ pub struct Flag {
 }
 
 /// Splits a command line into words, honouring single and double quotes.
-fn words(line: &str) -> Vec<String> {
+pub fn words(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quote: Option<char> = None;
@@ -168,6 +174,26 @@ pub fn hosts(flags: &[Flag]) -> Vec<String> {
         .collect()
 }
 
+/// The program ExecStart runs (`/usr/bin/dockerd` on Arch), when its first word is a path.
+pub fn program(exec_start: &str) -> Option<String> {
+    words(command_line(exec_start))
+        .into_iter()
+        .next()
+        // systemd's prefixes: `-` (ignore failure), `@`, `:`, `+`, `!` and `!!`.
+        .map(|w| w.trim_start_matches(['-', '@', ':', '+', '!']).to_owned())
+        .filter(|w| w.starts_with('/'))
+}
+
+/// The file `--config-file` names, the last one when given twice (dockerd's flag parser keeps
+/// the last); `None` when dockerd reads its default, /etc/docker/daemon.json.
+pub fn config_file(flags: &[Flag]) -> Option<String> {
+    flags
+        .iter()
+        .rev()
+        .find(|f| f.key == "config-file")
+        .and_then(|f| f.value.clone())
+}
+
 /// Whether `--tlsverify` is on.
 pub fn tlsverify(flags: &[Flag]) -> bool {
     flags
@@ -216,5 +242,35 @@ mod tests {
             hosts(&flags("dockerd -H=unix:///x.sock")),
             ["unix:///x.sock"]
         );
+    }
+
+    #[test]
+    fn newer_boolean_flags_take_no_value() {
+        let f = flags("/usr/bin/dockerd --ip-forward-no-drop fd-less -H fd://");
+        assert_eq!(f[0].value, None);
+        assert_eq!(hosts(&f), ["fd://"]);
+    }
+
+    #[test]
+    fn program_and_config_file() {
+        let line = "{ path=/usr/bin/dockerd ; argv[]=/usr/bin/dockerd -H fd:// --config-file /etc/docker/custom.json ; ignore_errors=no }";
+        assert_eq!(program(line).as_deref(), Some("/usr/bin/dockerd"));
+        assert_eq!(
+            config_file(&flags(line)).as_deref(),
+            Some("/etc/docker/custom.json")
+        );
+        assert_eq!(
+            config_file(&flags(
+                "-/usr/bin/dockerd --config-file=/a.json --config-file=/b.json"
+            ))
+            .as_deref(),
+            Some("/b.json")
+        );
+        assert_eq!(
+            program("-/usr/bin/dockerd -H fd://").as_deref(),
+            Some("/usr/bin/dockerd")
+        );
+        assert_eq!(program("dockerd"), None);
+        assert_eq!(config_file(&flags("/usr/bin/dockerd -H fd://")), None);
     }
 }
