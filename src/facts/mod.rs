@@ -10,6 +10,7 @@ pub mod docker;
 pub mod host;
 pub mod kernel;
 pub mod kvm;
+pub mod network;
 pub mod os;
 pub mod pacman;
 pub mod sysroot;
@@ -226,6 +227,7 @@ pub fn schema() -> impl Iterator<Item = &'static FactSpec> {
         kvm::SCHEMA,
         display::SCHEMA,
         host::SCHEMA,
+        network::SCHEMA,
     ]
     .into_iter()
     .flatten()
@@ -421,6 +423,7 @@ fn gather_files(ctx: &Context) -> Facts {
     pacman::gather(ctx, &mut facts);
     kvm::gather(ctx, &mut facts);
     host::gather(ctx, &mut facts);
+    network::gather(ctx, &mut facts);
     docker::gather_files(ctx, &mut facts);
     display::gather_files(ctx, &mut facts);
     facts

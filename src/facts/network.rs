@@ -1,0 +1,625 @@
+//! The host's network configuration as files show it: the nftables service and its ruleset
+//! (`/etc/nftables.conf` and the files it `include`s, `*.wants/nftables.service` under
+//! /etc/systemd/system), the default route's interface (`/proc/net/route`) and its forwarding
+//! sysctl (`/proc/sys/net/ipv4/conf/<if>/forwarding`), the systemd-networkd `.network` file that
+//! manages that link, and the nameservers the Docker daemon gives containers (`/etc/resolv.conf`,
+//! or systemd-resolved's `/run/systemd/resolve/resolv.conf` in place of its stub).
+
+use std::net::IpAddr;
+
+use super::pacman::LocalDb;
+use super::{Context, Fact, FactKind::*, FactSpec, Facts, Value, spec};
+
+pub const SCHEMA: &[FactSpec] = &[
+    spec(
+        "network.nftables_enabled",
+        Bool,
+        "nftables.service is enabled: a `nftables.service` link exists in a `*.wants/` directory under /etc/systemd/system",
+    ),
+    spec(
+        "network.nftables_flush_ruleset",
+        Text,
+        "where /etc/nftables.conf, or a file it includes, says `flush ruleset` (`/etc/nftables.conf:4`); null if nowhere or without the file",
+    ),
+    spec(
+        "network.uplink_interface",
+        Text,
+        "the interface of the default IPv4 route with the lowest metric (/proc/net/route); null without a default route",
+    ),
+    spec(
+        "network.uplink_forwarding",
+        Bool,
+        "net.ipv4.conf.<uplink>.forwarding is 1 (/proc/sys/net/ipv4/conf/<uplink>/forwarding); null without a default route",
+    ),
+    spec(
+        "network.uplink_network_file",
+        Text,
+        "the systemd-networkd .network file whose [Match] takes the uplink (/etc, /run, /usr/lib systemd/network, first in lexical order); null if none",
+    ),
+    spec(
+        "network.uplink_forwarding_setting",
+        Text,
+        "the .network setting that allows forwarding for the installed systemd (pacman database): `IPv4Forwarding=yes` from systemd 256, `IPForward=yes` before",
+    ),
+    spec(
+        "network.resolv_conf",
+        Text,
+        "the resolv.conf the Docker daemon copies into containers: /etc/resolv.conf, or /run/systemd/resolve/resolv.conf when /etc/resolv.conf lists only systemd-resolved's stub 127.0.0.53",
+    ),
+    spec(
+        "network.nameservers",
+        List,
+        "the `nameserver` addresses in network.resolv_conf, in order",
+    ),
+    spec(
+        "network.nameservers_loopback_only",
+        Bool,
+        "network.nameservers is not empty and every address in it is a loopback address (127.0.0.0/8, ::1)",
+    ),
+];
+
+const NFTABLES_CONF: &str = "/etc/nftables.conf";
+const SYSTEMD_SYSTEM: &str = "/etc/systemd/system";
+const ROUTE: &str = "/proc/net/route";
+const RESOLV_CONF: &str = "/etc/resolv.conf";
+const RESOLVED_UPLINK_CONF: &str = "/run/systemd/resolve/resolv.conf";
+const RESOLVED_STUB: &str = "127.0.0.53";
+/// systemd-networkd's directories, highest priority first (systemd.network(5)).
+const NETWORK_DIRS: &[&str] = &[
+    "/etc/systemd/network",
+    "/run/systemd/network",
+    "/usr/lib/systemd/network",
+];
+/// How deep `include`s may nest before dockdoc stops following them (nft itself allows 16).
+const MAX_INCLUDE_DEPTH: usize = 16;
+/// The first systemd release whose .network files take `IPv4Forwarding=` (replacing `IPForward=`).
+const IPV4_FORWARDING_SINCE: u64 = 256;
+
+pub fn gather(ctx: &Context, facts: &mut Facts) {
+    facts.set("network.nftables_enabled", nftables_enabled(ctx));
+    facts.set(
+        "network.nftables_flush_ruleset",
+        match flush_ruleset(ctx) {
+            Ok(found) => Fact::known(found),
+            Err(e) => Fact::unknown(e),
+        },
+    );
+    gather_uplink(ctx, facts);
+    gather_resolv_conf(ctx, facts);
+}
+
+/// The names in a directory, sorted; none when it does not exist.
+fn dir_names(ctx: &Context, dir: &str) -> Result<Vec<String>, String> {
+    match ctx.sysroot.read_dir_names(dir) {
+        Ok(names) => Ok(names),
+        Err(crate::error::ProbeError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Ok(Vec::new())
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Whether any `*.wants/` directory under /etc/systemd/system holds a `nftables.service` link.
+fn nftables_enabled(ctx: &Context) -> Fact {
+    let names = match dir_names(ctx, SYSTEMD_SYSTEM) {
+        Ok(names) => names,
+        Err(e) => return Fact::unknown(e),
+    };
+    let enabled = names.iter().filter(|n| n.ends_with(".wants")).any(|wants| {
+        // The link's target lies outside the root (/usr/lib/systemd/system/…): its own
+        // metadata is what says it exists.
+        ctx.sysroot
+            .path(&format!("{SYSTEMD_SYSTEM}/{wants}/nftables.service"))
+            .symlink_metadata()
+            .is_ok()
+    });
+    Fact::known(enabled)
+}
+
+/// The location (`file:line`) of the first `flush ruleset` in /etc/nftables.conf or the files it
+/// includes; `None` when there is none or no /etc/nftables.conf.
+fn flush_ruleset(ctx: &Context) -> Result<Option<String>, String> {
+    let Some(text) = ctx
+        .sysroot
+        .read_optional(NFTABLES_CONF)
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(None);
+    };
+    let mut seen = vec![NFTABLES_CONF.to_owned()];
+    find_flush(ctx, NFTABLES_CONF, &text, 0, &mut seen)
+}
+
+fn find_flush(
+    ctx: &Context,
+    path: &str,
+    text: &str,
+    depth: usize,
+    seen: &mut Vec<String>,
+) -> Result<Option<String>, String> {
+    for statement in nft_statements(text) {
+        match statement.words.as_slice() {
+            [flush, ruleset, ..] if flush == "flush" && ruleset == "ruleset" => {
+                return Ok(Some(format!("{path}:{}", statement.line)));
+            }
+            [include, target, ..] if include == "include" => {
+                if depth >= MAX_INCLUDE_DEPTH {
+                    return Err(format!(
+                        "{path}:{}: includes nest deeper than {MAX_INCLUDE_DEPTH}",
+                        statement.line
+                    ));
+                }
+                for file in include_files(ctx, path, target, statement.line)? {
+                    if seen.contains(&file) {
+                        continue;
+                    }
+                    seen.push(file.clone());
+                    let text = ctx
+                        .sysroot
+                        .read_string(&file)
+                        .map_err(|e| format!("{e} (included from {path}:{})", statement.line))?;
+                    if let Some(found) = find_flush(ctx, &file, &text, depth + 1, seen)? {
+                        return Ok(Some(found));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(None)
+}
+
+/// One nft statement: its words (quotes removed) and the line it starts on (1-based).
+#[derive(Debug, PartialEq, Eq)]
+pub struct NftStatement {
+    pub line: usize,
+    pub words: Vec<String>,
+}
+
+/// Splits an nft script into statements: a statement ends at a newline, `;`, `{` or `}`;
+/// comments (`#` outside quotes) run to the end of the line; `\` at the end of a line continues
+/// the statement. Only the first words of each statement matter to dockdoc.
+pub fn nft_statements(text: &str) -> Vec<NftStatement> {
+    let mut out = Vec::new();
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut start_line = 1;
+    let mut line = 1;
+    let mut in_quote = false;
+    let mut in_comment = false;
+    let mut chars = text.chars().peekable();
+    let flush_word = |word: &mut String, words: &mut Vec<String>| {
+        if !word.is_empty() {
+            words.push(std::mem::take(word));
+        }
+    };
+    let mut end = |words: &mut Vec<String>, start_line: usize| {
+        if !words.is_empty() {
+            out.push(NftStatement {
+                line: start_line,
+                words: std::mem::take(words),
+            });
+        }
+    };
+    while let Some(c) = chars.next() {
+        if c == '\n' {
+            in_comment = false;
+            in_quote = false;
+            flush_word(&mut word, &mut words);
+            end(&mut words, start_line);
+            line += 1;
+            start_line = line;
+            continue;
+        }
+        if in_comment {
+            continue;
+        }
+        if in_quote {
+            if c == '"' {
+                in_quote = false;
+            } else {
+                word.push(c);
+            }
+            continue;
+        }
+        match c {
+            '"' => in_quote = true,
+            '#' => in_comment = true,
+            '\\' if chars.peek() == Some(&'\n') => {
+                chars.next();
+                line += 1;
+            }
+            ';' | '{' | '}' => {
+                flush_word(&mut word, &mut words);
+                end(&mut words, start_line);
+                start_line = line;
+            }
+            c if c.is_whitespace() => {
+                flush_word(&mut word, &mut words);
+                if words.is_empty() {
+                    start_line = line;
+                }
+            }
+            c => {
+                if words.is_empty() && word.is_empty() {
+                    start_line = line;
+                }
+                word.push(c);
+            }
+        }
+    }
+    flush_word(&mut word, &mut words);
+    end(&mut words, start_line);
+    out
+}
+
+/// The files an `include "…"` names, sorted: a relative path is taken from the including file's
+/// directory, and a `*` or `?` in the last component is matched against that directory (as nft's
+/// glob does). A pattern that matches nothing is no error for nft; a plain path that does not
+/// exist is.
+fn include_files(
+    ctx: &Context,
+    from: &str,
+    target: &str,
+    line: usize,
+) -> Result<Vec<String>, String> {
+    let absolute = if target.starts_with('/') {
+        target.to_owned()
+    } else {
+        let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
+        format!("{dir}/{target}")
+    };
+    let (dir, pattern) = absolute.rsplit_once('/').unwrap_or(("", absolute.as_str()));
+    if !pattern.contains(['*', '?']) {
+        return Ok(vec![absolute]);
+    }
+    let dir = if dir.is_empty() { "/" } else { dir };
+    let names = dir_names(ctx, dir).map_err(|e| format!("{e} (included from {from}:{line})"))?;
+    Ok(names
+        .into_iter()
+        .filter(|n| glob_match(pattern, n))
+        .map(|n| format!("{}/{n}", dir.trim_end_matches('/')))
+        .collect())
+}
+
+/// Shell-style matching of `*` and `?` (no character classes), as systemd's `Name=` and nft's
+/// include globs use for names.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ni));
+                pi += 1;
+            }
+            Some(&c) if c == '?' || Some(&c) == n.get(ni) => {
+                pi += 1;
+                ni += 1;
+            }
+            _ => match star {
+                Some((sp, sn)) => {
+                    pi = sp + 1;
+                    ni = sn + 1;
+                    star = Some((sp, sn + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == '*'))
+}
+
+/// The interface of the default IPv4 route from `/proc/net/route` (hex fields, host byte
+/// order): the `RTF_UP` route with destination and mask 0 and the lowest metric. `Ok(None)`
+/// when there is no default route; an error names the line that does not parse.
+pub fn default_route_interface(text: &str) -> Result<Option<String>, String> {
+    const RTF_UP: u32 = 0x1;
+    let mut best: Option<(u32, String)> = None;
+    let mut lines = text.lines().enumerate();
+    match lines.next() {
+        Some((_, header)) if header.split_whitespace().next() == Some("Iface") => {}
+        _ => return Err(format!("{ROUTE}:1: not the route table's header line")),
+    }
+    for (i, line) in lines {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.is_empty() {
+            continue;
+        }
+        let [
+            iface,
+            dest,
+            _gateway,
+            flags,
+            _refcnt,
+            _use,
+            metric,
+            mask,
+            ..,
+        ] = fields.as_slice()
+        else {
+            return Err(format!("{ROUTE}:{}: fewer than 8 fields", i + 1));
+        };
+        let hex = |s: &str| {
+            u32::from_str_radix(s, 16)
+                .map_err(|e| format!("{ROUTE}:{}: `{s}` is not hex: {e}", i + 1))
+        };
+        let (dest, flags, mask) = (hex(dest)?, hex(flags)?, hex(mask)?);
+        let metric: u32 = metric
+            .parse()
+            .map_err(|e| format!("{ROUTE}:{}: metric `{metric}`: {e}", i + 1))?;
+        if dest == 0
+            && mask == 0
+            && flags & RTF_UP != 0
+            && best.as_ref().is_none_or(|(m, _)| metric < *m)
+        {
+            best = Some((metric, (*iface).to_owned()));
+        }
+    }
+    Ok(best.map(|(_, iface)| iface))
+}
+
+fn gather_uplink(ctx: &Context, facts: &mut Facts) {
+    let keys = [
+        "network.uplink_interface",
+        "network.uplink_forwarding",
+        "network.uplink_network_file",
+    ];
+    let iface = match ctx.sysroot.read_string(ROUTE) {
+        Ok(text) => default_route_interface(&text),
+        Err(e) => Err(e.to_string()),
+    };
+    match iface {
+        Err(e) => {
+            for key in keys {
+                facts.set(key, Fact::unknown(e.clone()));
+            }
+        }
+        Ok(None) => {
+            for key in keys {
+                facts.set(key, Fact::known(Value::Null));
+            }
+        }
+        Ok(Some(iface)) => {
+            // An interface name is one path component; anything else is not read.
+            let forwarding = if iface.contains('/') || iface == "." || iface == ".." {
+                Fact::unknown(format!("{ROUTE}: `{iface}` is not an interface name"))
+            } else {
+                let file = format!("/proc/sys/net/ipv4/conf/{iface}/forwarding");
+                match ctx.sysroot.read_string(&file) {
+                    Ok(s) => match s.trim() {
+                        "1" => Fact::known(true),
+                        "0" => Fact::known(false),
+                        other => Fact::unknown(format!("{file}: `{other}`, expected 0 or 1")),
+                    },
+                    Err(e) => Fact::unknown(e.to_string()),
+                }
+            };
+            facts.set("network.uplink_forwarding", forwarding);
+            facts.set(
+                "network.uplink_network_file",
+                match network_file_for(ctx, &iface) {
+                    Ok(file) => Fact::known(file),
+                    Err(e) => Fact::unknown(e),
+                },
+            );
+            facts.set("network.uplink_interface", Fact::known(iface));
+        }
+    }
+    facts.set("network.uplink_forwarding_setting", forwarding_setting(ctx));
+}
+
+/// The `.network` file systemd-networkd applies to `iface`: every `*.network` of the three
+/// directories (a name in /etc hides the same name in /run and /usr/lib; an empty file or a
+/// link to /dev/null masks it), in lexical order of the file names, the first whose [Match]
+/// takes the link.
+fn network_file_for(ctx: &Context, iface: &str) -> Result<Option<String>, String> {
+    let mut files: Vec<(String, String)> = Vec::new();
+    for dir in NETWORK_DIRS {
+        let names = dir_names(ctx, dir)?;
+        for name in names.into_iter().filter(|n| n.ends_with(".network")) {
+            if !files.iter().any(|(n, _)| *n == name) {
+                let path = format!("{dir}/{name}");
+                files.push((name, path));
+            }
+        }
+    }
+    files.sort();
+    let mac = ctx
+        .sysroot
+        .read_optional(&format!("/sys/class/net/{iface}/address"))
+        .ok()
+        .flatten()
+        .map(|s| s.trim().to_ascii_lowercase());
+    for (_, path) in files {
+        let masked = std::fs::read_link(ctx.sysroot.path(&path))
+            .is_ok_and(|t| t == std::path::Path::new("/dev/null"));
+        if masked {
+            continue;
+        }
+        let text = ctx.sysroot.read_string(&path).map_err(|e| e.to_string())?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        if network_matches(&text, iface, mac.as_deref()) {
+            return Ok(Some(path));
+        }
+    }
+    Ok(None)
+}
+
+/// Whether a `.network` file's [Match] section takes the link: every `Name=` list (globs, a
+/// leading `!` inverts) and `MACAddress=` list must match; other match keys (Type=, Driver=,
+/// Path=, …) are not judged and count as matching. No [Match] section matches every link.
+pub fn network_matches(text: &str, iface: &str, mac: Option<&str>) -> bool {
+    let mut in_match = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('#') || line.starts_with(';') || line.is_empty() {
+            continue;
+        }
+        if line.starts_with('[') {
+            in_match = line == "[Match]";
+            continue;
+        }
+        if !in_match {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = value.trim();
+        let (invert, list) = match value.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, value),
+        };
+        if list.is_empty() {
+            continue;
+        }
+        let hit = match key.trim() {
+            "Name" => list.split_whitespace().any(|p| glob_match(p, iface)),
+            "MACAddress" => match mac {
+                Some(mac) => list.split_whitespace().any(|m| m.eq_ignore_ascii_case(mac)),
+                None => true,
+            },
+            _ => continue,
+        };
+        if hit == invert {
+            return false;
+        }
+    }
+    true
+}
+
+/// The forwarding setting for the installed systemd, by its version in the pacman database.
+fn forwarding_setting(ctx: &Context) -> Fact {
+    let both = "IPv4Forwarding=yes (systemd 256 and later) or IPForward=yes (before 256)";
+    match LocalDb::open(&ctx.sysroot) {
+        Ok(Some(db)) => match db.entry("systemd") {
+            Some(entry) => Fact::known(setting_for_version(&entry.version).unwrap_or(both)),
+            None => Fact::known(both),
+        },
+        Ok(None) => Fact::known(both),
+        Err(e) => Fact::unknown(e),
+    }
+}
+
+/// `IPv4Forwarding=yes` for systemd 256 and later, `IPForward=yes` before; `None` when the
+/// version (`[epoch:]pkgver-pkgrel`, e.g. `257.5-1`) does not start with a number.
+pub fn setting_for_version(version: &str) -> Option<&'static str> {
+    let pkgver = version.split_once(':').map_or(version, |(_, v)| v);
+    let major: u64 = pkgver
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .filter(|s| !s.is_empty())?
+        .parse()
+        .ok()?;
+    Some(if major >= IPV4_FORWARDING_SINCE {
+        "IPv4Forwarding=yes"
+    } else {
+        "IPForward=yes"
+    })
+}
+
+/// The `nameserver` addresses of a resolv.conf, in order. An address that does not parse is
+/// skipped, as the Docker daemon skips it (moby's resolvconf package logs and drops it).
+pub fn nameservers(text: &str) -> Vec<IpAddr> {
+    text.lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            if words.next()? != "nameserver" {
+                return None;
+            }
+            let addr = words.next()?;
+            // A zone (`fe80::1%eth0`) is not part of the address.
+            addr.split('%').next()?.parse().ok()
+        })
+        .collect()
+}
+
+fn gather_resolv_conf(ctx: &Context, facts: &mut Facts) {
+    let keys = [
+        "network.resolv_conf",
+        "network.nameservers",
+        "network.nameservers_loopback_only",
+    ];
+    let read = |path: &str| ctx.sysroot.read_optional(path).map_err(|e| e.to_string());
+    let chosen = read(RESOLV_CONF).and_then(|etc| {
+        let etc_ns = etc.as_deref().map(nameservers).unwrap_or_default();
+        let stub: IpAddr = IpAddr::from([127, 0, 0, 53]);
+        if etc_ns == [stub] {
+            match read(RESOLVED_UPLINK_CONF)? {
+                Some(text) => Ok((RESOLVED_UPLINK_CONF, nameservers(&text))),
+                None => Err(format!(
+                    "{RESOLV_CONF} lists only systemd-resolved's stub {RESOLVED_STUB}, and {RESOLVED_UPLINK_CONF}, which the Docker daemon reads instead, does not exist"
+                )),
+            }
+        } else {
+            Ok((RESOLV_CONF, etc_ns))
+        }
+    });
+    match chosen {
+        Ok((path, ns)) => {
+            let loopback_only = !ns.is_empty() && ns.iter().all(IpAddr::is_loopback);
+            facts.set("network.resolv_conf", Fact::known(path));
+            facts.set(
+                "network.nameservers",
+                Fact::known(ns.iter().map(ToString::to_string).collect::<Vec<_>>()),
+            );
+            facts.set(
+                "network.nameservers_loopback_only",
+                Fact::known(loopback_only),
+            );
+        }
+        Err(e) => {
+            for key in keys {
+                facts.set(key, Fact::unknown(e.clone()));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_skip_comments_and_split_on_braces() {
+        let s = nft_statements(
+            "#!/usr/bin/nft -f\n# flush ruleset\n\nflush ruleset # all\ntable inet filter {\n  chain input { type filter hook input priority 0; }\n}\ninclude \"/etc/nftables.d/*.nft\"\n",
+        );
+        assert_eq!(s[0].line, 4);
+        assert_eq!(s[0].words, ["flush", "ruleset"]);
+        assert_eq!(s[1].words, ["table", "inet", "filter"]);
+        assert_eq!(
+            s.last().unwrap().words,
+            ["include", "/etc/nftables.d/*.nft"]
+        );
+        assert_eq!(s.last().unwrap().line, 8);
+        let one_line = nft_statements("table ip t { chain c { } }; flush ruleset");
+        assert_eq!(one_line.last().unwrap().words, ["flush", "ruleset"]);
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("en*", "enp3s0"));
+        assert!(glob_match("*.nft", "docker.nft"));
+        assert!(glob_match("wl?0", "wlp0") && !glob_match("wl?0", "wlan0"));
+        assert!(!glob_match("eth*", "enp3s0"));
+        assert!(glob_match("*", ""));
+    }
+
+    #[test]
+    fn versions() {
+        assert_eq!(setting_for_version("257.5-1"), Some("IPv4Forwarding=yes"));
+        assert_eq!(setting_for_version("256-1"), Some("IPv4Forwarding=yes"));
+        assert_eq!(setting_for_version("255.7-1"), Some("IPForward=yes"));
+        assert_eq!(setting_for_version("1:255.7-1"), Some("IPForward=yes"));
+        assert_eq!(setting_for_version("git-1"), None);
+    }
+}
