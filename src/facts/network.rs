@@ -265,12 +265,12 @@ fn include_files(
     target: &str,
     line: usize,
 ) -> Result<Vec<String>, String> {
-    let absolute = if target.starts_with('/') {
+    let absolute = normalize(&if target.starts_with('/') {
         target.to_owned()
     } else {
         let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
         format!("{dir}/{target}")
-    };
+    });
     let (dir, pattern) = absolute.rsplit_once('/').unwrap_or(("", absolute.as_str()));
     if !pattern.contains(['*', '?']) {
         return Ok(vec![absolute]);
@@ -282,6 +282,23 @@ fn include_files(
         .filter(|n| glob_match(pattern, n))
         .map(|n| format!("{}/{n}", dir.trim_end_matches('/')))
         .collect())
+}
+
+/// An absolute path with `.`, `..` and repeated slashes resolved by their names, as the kernel
+/// resolves them when no symlink is involved; `..` at the root stays at the root, so a path
+/// never leaves the sysroot.
+pub fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    format!("/{}", parts.join("/"))
 }
 
 /// Shell-style matching of `*` and `?` (no character classes), as systemd's `Name=` and nft's
@@ -373,7 +390,14 @@ fn gather_uplink(ctx: &Context, facts: &mut Facts) {
     let iface = match ctx.sysroot.read_string(ROUTE) {
         Ok(text) => default_route_interface(&text),
         Err(e) => Err(e.to_string()),
-    };
+    }
+    .and_then(|iface| match iface {
+        // An interface name is one path component; anything else is not read.
+        Some(name) if name.contains('/') || name == "." || name == ".." => {
+            Err(format!("{ROUTE}: `{name}` is not an interface name"))
+        }
+        other => Ok(other),
+    });
     match iface {
         Err(e) => {
             for key in keys {
@@ -386,10 +410,7 @@ fn gather_uplink(ctx: &Context, facts: &mut Facts) {
             }
         }
         Ok(Some(iface)) => {
-            // An interface name is one path component; anything else is not read.
-            let forwarding = if iface.contains('/') || iface == "." || iface == ".." {
-                Fact::unknown(format!("{ROUTE}: `{iface}` is not an interface name"))
-            } else {
+            let forwarding = {
                 let file = format!("/proc/sys/net/ipv4/conf/{iface}/forwarding");
                 match ctx.sysroot.read_string(&file) {
                     Ok(s) => match s.trim() {
@@ -603,6 +624,13 @@ mod tests {
         assert_eq!(s.last().unwrap().line, 8);
         let one_line = nft_statements("table ip t { chain c { } }; flush ruleset");
         assert_eq!(one_line.last().unwrap().words, ["flush", "ruleset"]);
+    }
+
+    #[test]
+    fn paths_stay_inside_the_root() {
+        assert_eq!(normalize("/etc/nftables.d/../nft/x"), "/etc/nft/x");
+        assert_eq!(normalize("/../../etc//shadow/."), "/etc/shadow");
+        assert_eq!(normalize(""), "/");
     }
 
     #[test]
