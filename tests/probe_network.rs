@@ -115,6 +115,19 @@ fn firewall_dns_trouble_fails_every_network_fact() {
         ["::1".to_owned(), "127.0.0.1".to_owned()]
     );
     assert_eq!(facts.bool("network.nameservers_loopback_only"), Some(true));
+    // systemd 257.5-1 is in its pacman database (healthy-docker-host has no systemd entry).
+    assert_eq!(
+        text(&facts, "network.uplink_forwarding_setting").as_deref(),
+        Some("IPv4Forwarding=yes")
+    );
+    assert_eq!(
+        text(
+            &gather(&sysroot("healthy-docker-host")),
+            "network.uplink_forwarding_setting"
+        )
+        .as_deref(),
+        Some("IPv4Forwarding=yes (systemd 256 and later) or IPForward=yes (before 256)")
+    );
 }
 
 #[test]
