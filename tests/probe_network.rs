@@ -414,3 +414,105 @@ fn nft_statements_of_garbage_do_not_panic() {
         Fact::Unknown { .. }
     ));
 }
+
+#[test]
+fn legacy_tables_and_pacsave_files_are_read_from_the_leftovers_fixture() {
+    let facts = gather(&sysroot("iptables-legacy-leftovers"));
+    assert_eq!(
+        facts.list("network.iptables_legacy_tables").unwrap(),
+        ["ip nat".to_owned(), "ip filter".to_owned()]
+    );
+    assert_eq!(
+        facts.list("network.iptables_pacsave_files").unwrap(),
+        ["/etc/iptables/iptables.rules.pacsave".to_owned()]
+    );
+    let healthy = gather(&sysroot("healthy-docker-host"));
+    assert_eq!(
+        healthy.list("network.iptables_legacy_tables").unwrap(),
+        [] as [String; 0]
+    );
+    assert_eq!(
+        healthy.list("network.iptables_pacsave_files").unwrap(),
+        [] as [String; 0]
+    );
+}
+
+#[test]
+fn a_junk_table_name_is_unknown_with_its_line() {
+    let dir = healthy_copy();
+    let root = dir.path();
+    write(
+        root,
+        "/proc/net/ip6_tables_names",
+        "filter\nno such/table\n",
+    );
+    let reason = unknown_reason(&gather(root), "network.iptables_legacy_tables");
+    assert_eq!(
+        reason,
+        "/proc/net/ip6_tables_names:2: `no such/table` is not a table name"
+    );
+}
+
+/// `network.iptables_both_backends` from the backend, the module verdict and the legacy tables.
+#[test]
+fn both_backends_is_derived_from_the_backend_the_modules_and_the_tables() {
+    let tables = |t: &[&str]| Fact::known(t.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+    let cases: &[(Fact, Fact, Fact, Option<bool>)] = &[
+        // nft with legacy tables loaded, even when no legacy module shows in /proc/modules.
+        (
+            Fact::known("nft"),
+            Fact::known(false),
+            tables(&["ip nat"]),
+            Some(true),
+        ),
+        (
+            Fact::known("nft"),
+            Fact::known(false),
+            tables(&[]),
+            Some(false),
+        ),
+        (
+            Fact::known("nft"),
+            Fact::known(true),
+            tables(&[]),
+            Some(true),
+        ),
+        (
+            Fact::known("legacy"),
+            Fact::known(false),
+            tables(&["ip nat"]),
+            Some(false),
+        ),
+        (
+            Fact::known("legacy"),
+            Fact::known(true),
+            tables(&["ip nat"]),
+            Some(true),
+        ),
+        (
+            Fact::known(Value::Null),
+            Fact::known(false),
+            tables(&[]),
+            Some(false),
+        ),
+        (Fact::unknown("x"), Fact::known(false), tables(&[]), None),
+        (
+            Fact::known("nft"),
+            Fact::known(false),
+            Fact::unknown("junk"),
+            None,
+        ),
+    ];
+    for (backend, modules, legacy, want) in cases {
+        let mut facts = Facts::default();
+        facts.set("kernel.iptables_backend", backend.clone());
+        facts.set("kernel.iptables_backend_mismatch", modules.clone());
+        facts.set("network.iptables_legacy_tables", legacy.clone());
+        network::derive(&mut facts);
+        assert_eq!(
+            facts.bool("network.iptables_both_backends"),
+            *want,
+            "{backend:?} {modules:?} {legacy:?}"
+        );
+    }
+}

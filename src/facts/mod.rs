@@ -409,6 +409,7 @@ pub fn derive(facts: &mut Facts) {
     kvm::derive(facts);
     display::derive(facts);
     host::derive(facts);
+    network::derive(facts);
 }
 
 /// The facts read from files (through the sysroot), in module order.

@@ -56,9 +56,25 @@ pub const SCHEMA: &[FactSpec] = &[
         Bool,
         "network.nameservers is not empty and every address in it is a loopback address (127.0.0.0/8, ::1)",
     ),
+    spec(
+        "network.iptables_legacy_tables",
+        List,
+        "tables of the legacy iptables backend the kernel holds (`ip nat`, `ip6 filter`), from /proc/net/ip_tables_names and ip6_tables_names; empty when those files are absent",
+    ),
+    spec(
+        "network.iptables_pacsave_files",
+        List,
+        "rule files pacman set aside when the iptables package was switched (/etc/iptables/*.pacsave)",
+    ),
+    spec(
+        "network.iptables_both_backends",
+        Bool,
+        "derived: tables of the backend iptables does not use are loaded (legacy tables, or the legacy modules, while iptables is nft; nft's NAT module while it is legacy)",
+    ),
 ];
 
 const NFTABLES_CONF: &str = "/etc/nftables.conf";
+const IPTABLES_DIR: &str = "/etc/iptables";
 const SYSTEMD_SYSTEM: &str = "/etc/systemd/system";
 const ROUTE: &str = "/proc/net/route";
 const RESOLV_CONF: &str = "/etc/resolv.conf";
@@ -86,6 +102,74 @@ pub fn gather(ctx: &Context, facts: &mut Facts) {
     );
     gather_uplink(ctx, facts);
     gather_resolv_conf(ctx, facts);
+    facts.set("network.iptables_legacy_tables", legacy_tables(ctx));
+    facts.set(
+        "network.iptables_pacsave_files",
+        match dir_names(ctx, IPTABLES_DIR) {
+            Ok(names) => Fact::known(
+                names
+                    .into_iter()
+                    .filter(|n| n.ends_with(".pacsave"))
+                    .map(|n| format!("{IPTABLES_DIR}/{n}"))
+                    .collect::<Vec<_>>(),
+            ),
+            Err(e) => Fact::unknown(e),
+        },
+    );
+}
+
+/// The legacy backend's tables: `/proc/net/ip_tables_names` and `ip6_tables_names` list one
+/// table per line while the legacy `ip_tables`/`ip6_tables` modules hold any; the files do not
+/// exist while those modules are not loaded.
+fn legacy_tables(ctx: &Context) -> Fact {
+    let mut tables = Vec::new();
+    for (file, family) in [
+        ("/proc/net/ip_tables_names", "ip"),
+        ("/proc/net/ip6_tables_names", "ip6"),
+    ] {
+        match ctx.sysroot.read_optional(file) {
+            Ok(Some(text)) => {
+                for (i, name) in text.lines().map(str::trim).enumerate() {
+                    if name.is_empty() {
+                        continue;
+                    }
+                    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                        return Fact::unknown(format!(
+                            "{file}:{}: `{name}` is not a table name",
+                            i + 1
+                        ));
+                    }
+                    tables.push(format!("{family} {name}"));
+                }
+            }
+            Ok(None) => {}
+            Err(e) => return Fact::unknown(e.to_string()),
+        }
+    }
+    Fact::known(tables)
+}
+
+/// Combines the iptables backend (`kernel.iptables_backend`), the module-based mismatch the
+/// kernel probe found and the legacy tables into `network.iptables_both_backends`.
+pub fn derive(facts: &mut Facts) {
+    let backend = facts.get("kernel.iptables_backend");
+    let modules = facts.get("kernel.iptables_backend_mismatch");
+    let legacy = facts.get("network.iptables_legacy_tables");
+    let both = match (backend.value(), modules.as_bool(), legacy.as_list()) {
+        (_, Some(true), _) => Fact::known(true),
+        (Some(Value::Null), _, _) => Fact::known(false),
+        (Some(Value::Text(b)), Some(false), Some(tables)) if b == "nft" => {
+            Fact::known(!tables.is_empty())
+        }
+        (Some(Value::Text(b)), Some(false), _) if b == "legacy" => Fact::known(false),
+        (None, _, _) => Fact::unknown(format!("kernel.iptables_backend: {backend}")),
+        (_, None, _) => Fact::unknown(format!("kernel.iptables_backend_mismatch: {modules}")),
+        (_, _, None) => Fact::unknown(format!("network.iptables_legacy_tables: {legacy}")),
+        (Some(other), _, _) => Fact::unknown(format!(
+            "kernel.iptables_backend has the unexpected value `{other}`"
+        )),
+    };
+    facts.set("network.iptables_both_backends", both);
 }
 
 /// The names in a directory, sorted; none when it does not exist.
