@@ -140,20 +140,29 @@ fn flush_ruleset_is_found_through_includes_with_its_line() {
         "#!/usr/bin/nft -f\n# flush ruleset (a comment does not count)\ntable inet filter {\n}\ninclude \"/etc/nftables.d/*.nft\"\n",
     );
     write(root, "/etc/nftables.d/10-ssh.nft", "table inet ssh {\n}\n");
+    // A bare name is looked up in nft's include path, /usr/share on Arch.
     write(
         root,
         "/etc/nftables.d/20-base.nft",
-        "include \"../nft/base.rules\"\n",
+        "include \"nftables/base.rules\"\n",
     );
     write(
         root,
-        "/etc/nft/base.rules",
+        "/usr/share/nftables/base.rules",
+        "include \"./etc/nft/more.rules\"\n",
+    );
+    // `./` and `../` start from nftables.service's working directory, /.
+    write(
+        root,
+        "/etc/nft/more.rules",
         "define lan = 192.168.1.0/24\n\n  flush   ruleset\n",
     );
+    // A directory matched by the glob is skipped, as nft skips it.
+    std::fs::create_dir_all(root.join("etc/nftables.d/30-dir.nft")).unwrap();
     let facts = gather(root);
     assert_eq!(
         text(&facts, "network.nftables_flush_ruleset").as_deref(),
-        Some("/etc/nft/base.rules:3")
+        Some("/etc/nft/more.rules:3")
     );
 }
 

@@ -75,6 +75,8 @@ pub const SCHEMA: &[FactSpec] = &[
 
 const NFTABLES_CONF: &str = "/etc/nftables.conf";
 const IPTABLES_DIR: &str = "/etc/iptables";
+/// Where nft looks up an `include` of a bare file name: its sysconfdir, `/usr/share` on Arch.
+const NFT_INCLUDE_PATH: &str = "/usr/share";
 const SYSTEMD_SYSTEM: &str = "/etc/systemd/system";
 const ROUTE: &str = "/proc/net/route";
 const RESOLV_CONF: &str = "/etc/resolv.conf";
@@ -339,22 +341,25 @@ pub fn nft_statements(text: &str) -> Vec<NftStatement> {
     out
 }
 
-/// The files an `include "…"` names, sorted: a relative path is taken from the including file's
-/// directory, and a `*` or `?` in the last component is matched against that directory (as nft's
-/// glob does). A pattern that matches nothing is no error for nft; a plain path that does not
-/// exist is.
+/// The files an `include "…"` names, sorted, resolved as nft 1.0 resolves them
+/// (`scanner_include_file` in nftables' src/scanner.l): a path starting with `/`, `./` or
+/// `../` is taken as it is, from nftables.service's working directory `/`; any other name is
+/// looked up in the include path, which is nft's build-time sysconfdir: `/usr/share` for Arch's
+/// package (`--sysconfdir=/usr/share` in its PKGBUILD). A `*` or `?` in the last component is
+/// matched against that directory, directories excluded; a pattern that matches nothing is no
+/// error for nft, a plain path that does not exist is.
 fn include_files(
     ctx: &Context,
     from: &str,
     target: &str,
     line: usize,
 ) -> Result<Vec<String>, String> {
-    let absolute = normalize(&if target.starts_with('/') {
-        target.to_owned()
+    let explicit = target.starts_with('/') || target.starts_with("./") || target.starts_with("../");
+    let absolute = if explicit {
+        normalize(&format!("/{target}"))
     } else {
-        let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
-        format!("{dir}/{target}")
-    });
+        normalize(&format!("{NFT_INCLUDE_PATH}/{target}"))
+    };
     let (dir, pattern) = absolute.rsplit_once('/').unwrap_or(("", absolute.as_str()));
     if !pattern.contains(['*', '?']) {
         return Ok(vec![absolute]);
@@ -365,6 +370,7 @@ fn include_files(
         .into_iter()
         .filter(|n| glob_match(pattern, n))
         .map(|n| format!("{}/{n}", dir.trim_end_matches('/')))
+        .filter(|path| !ctx.sysroot.metadata(path).is_ok_and(|m| m.is_dir()))
         .collect())
 }
 
