@@ -93,6 +93,9 @@ const MAX_INCLUDE_DEPTH: usize = 16;
 /// The first systemd release whose .network files take `IPv4Forwarding=` (replacing `IPForward=`).
 const IPV4_FORWARDING_SINCE: u64 = 256;
 
+/// Reads every file fact of this module through the sysroot (the files are listed in the module
+/// docs). A file that cannot be read or parsed makes the facts drawn from it unknown with the
+/// file and the reason; nothing here fails the run.
 pub fn gather(ctx: &Context, facts: &mut Facts) {
     facts.set("network.nftables_enabled", nftables_enabled(ctx));
     facts.set(
@@ -638,7 +641,8 @@ pub fn setting_for_version(version: &str) -> Option<&'static str> {
 }
 
 /// The `nameserver` addresses of a resolv.conf, in order. An address that does not parse is
-/// skipped, as the Docker daemon skips it (moby's resolvconf package logs and drops it).
+/// left out, as the Docker daemon leaves it out (moby's resolvconf `Parse` keeps it apart as
+/// invalid); a zone (`%enp3s0`) is dropped, which does not change whether it is loopback.
 pub fn nameservers(text: &str) -> Vec<IpAddr> {
     text.lines()
         .filter_map(|line| {
