@@ -94,6 +94,11 @@ fn garbage_root() -> tempfile::TempDir {
     symlink("/nonexistent/status", replace("proc/self/status")).unwrap();
     symlink("cpuinfo-b", replace("proc/cpuinfo")).unwrap();
     symlink("cpuinfo", replace("proc/cpuinfo-b")).unwrap();
+    // The network files: a route table of junk, a directory for the ruleset, a resolv.conf loop.
+    std::fs::write(replace("proc/net/route"), &junk).unwrap();
+    std::fs::create_dir(replace("etc/nftables.conf")).unwrap();
+    symlink("resolv.conf-b", replace("etc/resolv.conf")).unwrap();
+    symlink("resolv.conf", replace("etc/resolv.conf-b")).unwrap();
     // 1 GB (sparse) where a few kilobytes belong.
     let big = std::fs::File::create(replace("proc/modules")).unwrap();
     big.set_len(1 << 30).unwrap();
@@ -145,6 +150,12 @@ const EXPECTED_UNKNOWN: &[(&str, &str)] = &[
         "/proc/cpuinfo: Too many levels of symbolic links",
     ),
     ("pacman.docker_version", "/var/lib/pacman/local"),
+    ("network.uplink_forwarding", "/proc/net/route:1"),
+    ("network.nftables_flush_ruleset", "/etc/nftables.conf"),
+    (
+        "network.nameservers_loopback_only",
+        "/etc/resolv.conf: Too many levels of symbolic links",
+    ),
 ];
 
 #[test]
@@ -185,6 +196,8 @@ fn a_garbage_root_finishes_with_valid_json_and_says_unknown_with_file_and_reason
         "user-not-in-docker-group",
         "kernel-config-missing-docker-features",
         "cpu-virtualization-missing",
+        "uplink-forwarding-disabled",
+        "nftables-flush-ruleset",
     ] {
         assert_eq!(status_of(id).as_deref(), Some("unknown"), "{id}");
     }

@@ -11,6 +11,7 @@ pub mod host;
 pub mod journal;
 pub mod kernel;
 pub mod kvm;
+pub mod network;
 pub mod os;
 pub mod pacman;
 pub mod sysroot;
@@ -229,6 +230,7 @@ pub fn schema() -> impl Iterator<Item = &'static FactSpec> {
         kvm::SCHEMA,
         display::SCHEMA,
         host::SCHEMA,
+        network::SCHEMA,
     ]
     .into_iter()
     .flatten()
@@ -389,6 +391,7 @@ pub fn derive(facts: &mut Facts) {
     kvm::derive(facts);
     display::derive(facts);
     host::derive(facts);
+    network::derive(facts);
 }
 
 /// The facts read from files (through the sysroot), in module order. The live probes and the
@@ -404,6 +407,7 @@ pub fn gather_files(ctx: &Context) -> Facts {
     pacman::gather(ctx, &mut facts);
     kvm::gather(ctx, &mut facts);
     host::gather(ctx, &mut facts);
+    network::gather(ctx, &mut facts);
     docker::gather_files(ctx, &mut facts);
     display::gather_files(ctx, &mut facts);
     facts

@@ -103,6 +103,8 @@ const PREFIXES: &[&str] = &[
     "bison",
     "iptables",
     "edk2-ovmf",
+    // The systemd version decides the name of systemd-networkd's forwarding setting.
+    "systemd",
 ];
 
 pub fn gather(ctx: &Context, facts: &mut Facts) {
