@@ -12,6 +12,7 @@ pub mod kernel;
 pub mod kvm;
 pub mod os;
 pub mod pacman;
+pub mod rootless;
 pub mod sysroot;
 pub mod systemd;
 pub mod user;
@@ -226,6 +227,7 @@ pub fn schema() -> impl Iterator<Item = &'static FactSpec> {
         kvm::SCHEMA,
         display::SCHEMA,
         host::SCHEMA,
+        rootless::SCHEMA,
     ]
     .into_iter()
     .flatten()
@@ -303,6 +305,7 @@ impl Env {
         "WAYLAND_DISPLAY",
         "XDG_SESSION_TYPE",
         "XDG_RUNTIME_DIR",
+        "XDG_SESSION_ID",
         "XAUTHORITY",
         "HOME",
         "USER",
@@ -407,6 +410,7 @@ pub fn derive(facts: &mut Facts) {
     kvm::derive(facts);
     display::derive(facts);
     host::derive(facts);
+    rootless::derive(facts);
 }
 
 /// The facts read from files (through the sysroot), in module order.
@@ -418,6 +422,8 @@ fn gather_files(ctx: &Context) -> Facts {
     os::gather(ctx, &mut facts);
     kernel::gather(ctx, &mut facts);
     user::gather(ctx, &mut facts);
+    // After user: it judges the user that module found.
+    rootless::gather(ctx, &mut facts);
     pacman::gather(ctx, &mut facts);
     kvm::gather(ctx, &mut facts);
     host::gather(ctx, &mut facts);

@@ -97,6 +97,16 @@ pub const SCHEMA: &[FactSpec] = &[
         Text,
         "ActiveState of the rootless docker.service under systemd --user",
     ),
+    spec(
+        "systemd.user_docker_service_result",
+        Text,
+        "Result of the rootless docker.service under systemd --user (success, exit-code, …)",
+    ),
+    spec(
+        "systemd.user_docker_service_unit_file_state",
+        Text,
+        "UnitFileState of the rootless docker.service under systemd --user (enabled, disabled, …); null when it has no unit file",
+    ),
 ];
 
 /// The system bus of a systemd host (`/var/run` is a symlink to `/run` there).
@@ -125,6 +135,8 @@ const SYSTEM_KEYS: &[&str] = &[
 const USER_KEYS: &[&str] = &[
     "systemd.user_bus",
     "systemd.user_docker_service_active_state",
+    "systemd.user_docker_service_result",
+    "systemd.user_docker_service_unit_file_state",
 ];
 
 /// The units read on the system bus, all at once.
@@ -618,13 +630,21 @@ async fn gather_user(ctx: &Context) -> Facts {
     match connect(&address, "user bus", ctx.timeout).await {
         Ok(conn) => {
             facts.set("systemd.user_bus", Fact::known(true));
-            let read = read_units(&conn, &["docker.service"], ctx.timeout, |_| false)
+            let read = read_units(&conn, &["docker.service"], ctx.timeout, |_| true)
                 .await
                 .pop()
                 .unwrap_or_else(|| Err("docker.service: systemd listed no unit".to_owned()));
             facts.set(
                 "systemd.user_docker_service_active_state",
                 text(&read, |s| Some(s.active_state.clone())),
+            );
+            facts.set(
+                "systemd.user_docker_service_result",
+                text(&read, |s| s.result.clone()),
+            );
+            facts.set(
+                "systemd.user_docker_service_unit_file_state",
+                text(&read, unit_file_state),
             );
         }
         Err(reason) => {
