@@ -545,7 +545,7 @@ fn undelegated(facts: &Facts) -> Fact {
 }
 
 /// Why the rootless daemon is down, the first that holds: the session, the user bus, the user
-/// unit, lingering. Null when nothing explains it.
+/// unit, lingering; a pointer to the unit's log when none does.
 fn daemon_down_reason(facts: &Facts) -> Fact {
     let text = |k: &str| facts.text(k).map(str::to_owned);
     let mut reason = None;
@@ -598,7 +598,9 @@ fn daemon_down_reason(facts: &Facts) -> Fact {
         reason =
             Some("lingering is off, so the daemon stopped with the last login session".to_owned());
     }
-    Fact::known(reason)
+    Fact::known(reason.unwrap_or_else(|| {
+        "none that dockdoc reads (the session, the user unit, lingering): see journalctl --user -u docker.service".to_owned()
+    }))
 }
 
 /// Computes the derived facts of this module.
