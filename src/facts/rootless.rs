@@ -111,6 +111,11 @@ pub const SCHEMA: &[FactSpec] = &[
         Text,
         "why the rootless daemon is not running, from the user unit, XDG_RUNTIME_DIR and lingering (derived)",
     ),
+    spec(
+        "rootless.daemon_down_fix",
+        Text,
+        "the command that suits rootless.daemon_down_reason (derived)",
+    ),
 ];
 
 pub const SUBUID: &str = "/etc/subuid";
@@ -545,10 +550,12 @@ fn undelegated(facts: &Facts) -> Fact {
 }
 
 /// Why the rootless daemon is down, the first that holds: the session, the user bus, the user
-/// unit, lingering; a pointer to the unit's log when none does.
-fn daemon_down_reason(facts: &Facts) -> Fact {
+/// unit, lingering; a pointer to the unit's log when none does. With it, the command that
+/// suits that reason.
+fn daemon_down(facts: &Facts) -> (String, String) {
     let text = |k: &str| facts.text(k).map(str::to_owned);
-    let mut reason = None;
+    let user = text("user.name").unwrap_or_else(|| "$USER".to_owned());
+    let login = format!("sudo machinectl shell {user}@");
     match text("rootless.xdg_runtime_dir_state").as_deref() {
         Some("unset") => {
             let how = match text("rootless.session_kind").as_deref() {
@@ -557,50 +564,69 @@ fn daemon_down_reason(facts: &Facts) -> Fact {
                     "this shell is not a logind login session (su -, sudo -i, or ssh without pam_systemd)"
                 }
             };
-            reason = Some(format!("XDG_RUNTIME_DIR is unset: {how}"));
+            return (format!("XDG_RUNTIME_DIR is unset: {how}"), login);
         }
         Some(state) if state != "ok" => {
-            reason = Some(format!(
-                "XDG_RUNTIME_DIR ({}) is {state}",
-                text("rootless.xdg_runtime_dir").unwrap_or_default()
-            ));
+            let dir = text("rootless.xdg_runtime_dir").unwrap_or_default();
+            return (format!("XDG_RUNTIME_DIR ({dir}) is {state}"), login);
         }
         _ => {}
     }
-    if reason.is_none() && facts.bool("systemd.user_bus") == Some(false) {
-        reason = Some(format!(
-            "the user's systemd does not answer ({})",
-            facts.get("systemd.user_docker_service_active_state")
-        ));
+    if facts.bool("systemd.user_bus") == Some(false) {
+        return (
+            format!(
+                "the user's systemd does not answer ({})",
+                facts.get("systemd.user_docker_service_active_state")
+            ),
+            login,
+        );
     }
-    if reason.is_none() {
-        let active = text("systemd.user_docker_service_active_state");
-        let result = text("systemd.user_docker_service_result");
-        let file = text("systemd.user_docker_service_unit_file_state");
-        reason = match (active.as_deref(), file.as_deref()) {
-            (Some("failed"), _) => Some(format!(
-                "the user unit docker.service failed (Result={})",
-                result.as_deref().unwrap_or("unknown")
-            )),
-            (_, None) if active.is_some() => {
-                Some("the user unit docker.service is not installed (dockerd-rootless-setuptool.sh install)".to_owned())
-            }
-            (Some(a), Some(f)) if f != "enabled" && a != "active" => Some(format!(
-                "the user unit docker.service is {a} and {f}, so it does not start at login"
-            )),
-            (Some(a), Some(_)) if a != "active" => {
-                Some(format!("the user unit docker.service is {a}"))
-            }
-            _ => None,
-        };
+    let active = text("systemd.user_docker_service_active_state");
+    let result = text("systemd.user_docker_service_result");
+    let file = text("systemd.user_docker_service_unit_file_state");
+    match (active.as_deref(), file.as_deref()) {
+        (Some("failed"), _) => {
+            return (
+                format!(
+                    "the user unit docker.service failed (Result={})",
+                    result.as_deref().unwrap_or("unknown")
+                ),
+                "journalctl --user -u docker.service -e; systemctl --user restart docker.service"
+                    .to_owned(),
+            );
+        }
+        (Some(_), None) => {
+            return (
+                "the user unit docker.service is not installed".to_owned(),
+                "dockerd-rootless-setuptool.sh install".to_owned(),
+            );
+        }
+        (Some(a), Some(f)) if f != "enabled" && a != "active" => {
+            return (
+                format!(
+                    "the user unit docker.service is {a} and {f}, so it does not start at login"
+                ),
+                "systemctl --user enable --now docker.service".to_owned(),
+            );
+        }
+        (Some(a), Some(_)) if a != "active" => {
+            return (
+                format!("the user unit docker.service is {a}"),
+                "systemctl --user start docker.service".to_owned(),
+            );
+        }
+        _ => {}
     }
-    if reason.is_none() && facts.bool("rootless.linger") == Some(false) {
-        reason =
-            Some("lingering is off, so the daemon stopped with the last login session".to_owned());
+    if facts.bool("rootless.linger") == Some(false) {
+        return (
+            "lingering is off, so the daemon stopped with the last login session".to_owned(),
+            format!("loginctl enable-linger {user} && systemctl --user start docker.service"),
+        );
     }
-    Fact::known(reason.unwrap_or_else(|| {
-        "none that dockdoc reads (the session, the user unit, lingering): see journalctl --user -u docker.service".to_owned()
-    }))
+    (
+        "none that dockdoc reads (the session, the user unit, lingering)".to_owned(),
+        "journalctl --user -u docker.service -e".to_owned(),
+    )
 }
 
 /// Computes the derived facts of this module.
@@ -609,8 +635,9 @@ pub fn derive(facts: &mut Facts) {
     facts.set("rootless.userns_blockers", blockers);
     let undelegated = undelegated(facts);
     facts.set("rootless.undelegated_controllers", undelegated);
-    let reason = daemon_down_reason(facts);
-    facts.set("rootless.daemon_down_reason", reason);
+    let (reason, fix) = daemon_down(facts);
+    facts.set("rootless.daemon_down_reason", Fact::known(reason));
+    facts.set("rootless.daemon_down_fix", Fact::known(fix));
 }
 
 #[cfg(test)]
@@ -697,9 +724,8 @@ mod tests {
             ("rootless.session_kind", Fact::known("none")),
         ]);
         assert!(
-            daemon_down_reason(&f)
-                .as_text()
-                .unwrap()
+            daemon_down(&f)
+                .0
                 .starts_with("XDG_RUNTIME_DIR is unset: this shell is not a logind")
         );
         let f = with(&[
@@ -719,8 +745,12 @@ mod tests {
             ),
         ]);
         assert_eq!(
-            daemon_down_reason(&f).as_text(),
-            Some("the user unit docker.service failed (Result=exit-code)")
+            daemon_down(&f),
+            (
+                "the user unit docker.service failed (Result=exit-code)".to_owned(),
+                "journalctl --user -u docker.service -e; systemctl --user restart docker.service"
+                    .to_owned()
+            )
         );
     }
 }
