@@ -1,19 +1,27 @@
-//! Rootless Docker, live: Debian's dockerd started by its own `dockerd-rootless.sh`
+//! Rootless Docker, live, with Debian's dockerd started by its own `dockerd-rootless.sh`
 //! (/usr/share/docker.io/contrib) under Debian's rootlesskit, slirp4netns and uidmap, as an
-//! unprivileged test user, with a real session bus from `dbus-daemon --session` at
-//! `$XDG_RUNTIME_DIR/bus`; the binary then runs as that user.
+//! unprivileged test user (uid 61901). Two ways:
 //!
-//! Why not under `user@UID.service`: a user manager needs systemd as PID 1 (run as the user
-//! here, `systemd --user` prints "Trying to run as user instance, but the system has not been
-//! booted with systemd." and exits), and user@.service needs logind and PAM, which the
-//! namespaced systemd of tests/common/systemd.rs does not run. So the user unit's states (failed,
-//! not enabled) are shown by the scenario `rootless-user-unit-failed` instead.
+//! * Under the user's systemd: the namespaced systemd of tests/common/systemd.rs boots the scenario
+//!   `rootless-user`, whose target starts `user@61901.service`. That is systemd's own unit, PAM
+//!   included, run by PID 1 as in a login; only user-runtime-dir@.service is replaced, because
+//!   systemd's asks logind, which does not run there. The user manager's bus comes from
+//!   dbus-user-session's dbus.socket, and the user unit docker.service is the one
+//!   `dockerd-rootless-setuptool.sh install` writes, enabled, in ~/.config/systemd/user. The
+//!   binary runs in the namespace as the user: healthy, then the unit really failed.
+//! * Started directly, with a session bus from `dbus-daemon --session`, for the states that need
+//!   no user manager: no subordinate ids, lingering off and on, XDG_RUNTIME_DIR unset.
 //!
-//! What the test changes on the host, each restored by a guard: the user `dockdoc-rootless`
-//! (created once and kept, like tests/live/access.rs's), its lines in /etc/subuid and
-//! /etc/subgid, /run/user/<uid>, /var/lib/systemd/linger/<user>, and the mode of /dev/net/tun:
-//! rootlesskit opens it inside the user namespace, which needs the mode 0666 that Arch's and
-//! Debian's udev give it; this machine's devtmpfs has it 0600.
+//! Run as the user outside that namespace, `systemd --user` prints "Trying to run as user
+//! instance, but the system has not been booted with systemd." and exits, so the user-manager
+//! test needs the namespaced systemd.
+//!
+//! What the tests change on the host, each undone by a guard: the user `dockdoc-rootless` and its
+//! group (created once and kept, like tests/live/access.rs's user), its lines in /etc/subuid and
+//! /etc/subgid, /home/dockdoc-rootless, /run/user/<uid>, /var/lib/systemd/linger/<user>, a link
+//! /usr/local/bin/dockerd-rootless.sh, and the mode of /dev/net/tun. rootlesskit opens the tun
+//! device inside the user namespace, which needs the 0666 that Arch's and Debian's udev give it;
+//! this machine's devtmpfs has it at 0600.
 
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -85,8 +93,17 @@ fn ensure_user() -> u32 {
     if let Some(uid) = uid_of(USER) {
         return uid;
     }
+    // The group first, with the same id: newuidmap refuses a process whose gid is not the
+    // user's primary group, and the tests run the user with gid = uid.
+    let status = Command::new("groupadd")
+        .args(["--gid", &MANAGED_UID.to_string(), USER])
+        .status()
+        .unwrap();
+    assert!(status.success(), "groupadd {USER}");
     let status = Command::new("useradd")
-        .args(["--no-create-home", "--user-group"])
+        .args(["--uid", &MANAGED_UID.to_string()])
+        .args(["--gid", &MANAGED_UID.to_string()])
+        .arg("--no-create-home")
         .args(["--shell", "/usr/sbin/nologin", USER])
         .status()
         .unwrap();
@@ -123,8 +140,8 @@ impl Drop for Restore {
 }
 
 /// Writes /etc/subuid and /etc/subgid with the user's range, or without any line of the user
-/// (Debian's useradd gives a new user a range by itself). The caller keeps both files'
-/// contents with [`Restore`].
+/// (Debian's useradd gives a new user a range by itself). [`OurSubids`] takes the lines out
+/// again.
 fn set_subids(with_range: bool) {
     for file in ["/etc/subuid", "/etc/subgid"] {
         let old = std::fs::read_to_string(file).unwrap_or_default();
@@ -137,6 +154,16 @@ fn set_subids(with_range: bool) {
             text.push_str(&format!("{USER}:{RANGE}\n"));
         }
         std::fs::write(file, text).unwrap();
+    }
+}
+
+/// Takes the user's lines out of /etc/subuid and /etc/subgid when dropped, and nothing else:
+/// other tests on the machine may add their own lines meanwhile.
+struct OurSubids;
+
+impl Drop for OurSubids {
+    fn drop(&mut self) {
+        set_subids(false);
     }
 }
 
@@ -272,6 +299,7 @@ fn dockdoc(uid: u32, env: &[(&str, &str)], extra: &[&str]) -> support::Run {
 
 #[test]
 fn a_real_rootless_daemon_and_what_breaks_it() {
+    let _host = HOST.blocking_lock();
     if let Some(reason) = missing_prerequisite() {
         skip(&reason);
         return;
@@ -303,7 +331,7 @@ fn a_real_rootless_daemon_and_what_breaks_it() {
 
     // No subordinate ids: rootlesskit refuses to start, and dockdoc says why; the text
     // rootlesskit printed, pasted into explain, names the same check.
-    let _subid_files = (Restore::keep("/etc/subuid"), Restore::keep("/etc/subgid"));
+    let _subid_lines = OurSubids;
     set_subids(false);
     let printed = match start_daemon(uid, &env, &socket, &log) {
         Ok(_) => panic!("the rootless daemon started without subordinate ids"),
@@ -401,4 +429,190 @@ fn link_extras() -> Option<Restore> {
     };
     std::os::unix::fs::symlink(SCRIPT, link).unwrap();
     Some(guard)
+}
+
+/// The test user of the user-manager test: a fixed uid, because the scenario's target names
+/// `user@61901.service`.
+const MANAGED_UID: u32 = 61901;
+
+/// The two tests share the user, /etc/subuid, /etc/subgid and /dev/net/tun: one at a time.
+static HOST: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A command inside the booted namespace (its mount and PID namespace), as the managed user.
+fn in_namespace_as_user(pid: u32, program: &str, env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new("nsenter");
+    cmd.args(["-t", &pid.to_string(), "-m", "-p", "--", "setpriv"])
+        .args([
+            &format!("--reuid={MANAGED_UID}"),
+            &format!("--regid={MANAGED_UID}"),
+            "--init-groups",
+            "--",
+            "env",
+            "-i",
+            "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+            &format!("USER={USER}"),
+        ]);
+    for (k, v) in env {
+        cmd.arg(format!("{k}={v}"));
+    }
+    cmd.arg(program);
+    cmd
+}
+
+/// `systemctl --user <args>` inside the namespace as the user: its output, whatever the status.
+fn user_systemctl(pid: u32, env: &[(&str, &str)], args: &[&str]) -> String {
+    let out = in_namespace_as_user(pid, "systemctl", env)
+        .arg("--user")
+        .args(args)
+        .output()
+        .unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Polls `systemctl --user is-active docker.service` until it prints `want`.
+fn wait_user_unit(pid: u32, env: &[(&str, &str)], want: &str) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if user_systemctl(pid, env, &["is-active", "docker.service"]).trim() == want {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Err(user_systemctl(
+        pid,
+        env,
+        &["status", "--no-pager", "docker.service"],
+    ))
+}
+
+/// The binary inside the namespace as the user.
+fn dockdoc_in_namespace(pid: u32, env: &[(&str, &str)]) -> support::Run {
+    let mut cmd = in_namespace_as_user(pid, env!("CARGO_BIN_EXE_dockdoc"), env);
+    cmd.args(["check", "--format", "json", "--color", "never"]);
+    support::run(cmd)
+}
+
+/// The rootless daemon as the user's systemd runs it: the real `user@61901.service` (systemd's
+/// unit as Debian ships it, PAM included) in the namespaced systemd, its user bus from
+/// dbus-user-session's dbus.socket, and the user unit `docker.service` that
+/// dockerd-rootless-setuptool.sh writes, enabled. Then the same unit really failing.
+#[tokio::test]
+async fn the_user_unit_under_user_at_uid_service() {
+    let _host = HOST.lock().await;
+    if let Some(reason) = missing_prerequisite() {
+        skip(&reason);
+        return;
+    }
+    let uid = ensure_user();
+    assert_eq!(uid, MANAGED_UID, "{USER} exists with another uid");
+    let _subid_lines = OurSubids;
+    set_subids(true);
+    let _tun = TunOpen::open();
+    let _extras = link_extras();
+    // The home /etc/passwd names: the user manager runs dockerd-rootless.sh there, and the
+    // daemon keeps its data under ~/.local/share/docker.
+    let home = PathBuf::from(format!("/home/{USER}"));
+    std::fs::create_dir_all(&home).unwrap();
+    let _home = Dir(home.clone());
+    nix::unistd::chown(&home, Some(uid.into()), Some(uid.into())).unwrap();
+    // ~/.config/systemd/user: the unit and its default.target.wants link, as
+    // `dockerd-rootless-setuptool.sh install` and `systemctl --user enable` leave them.
+    let config = home.join(".config");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/rootless-config"))
+        .arg(&config)
+        .status()
+        .unwrap();
+    assert!(status.success(), "cp rootless-config");
+    let status = Command::new("chown")
+        .args(["-R", &format!("{uid}:{uid}")])
+        .arg(&config)
+        .status()
+        .unwrap();
+    assert!(status.success(), "chown {}", config.display());
+    let booted = match crate::harness::Booted::boot("rootless-user").await {
+        Ok(Some(b)) => b,
+        Ok(None) => return,
+        Err(e) => panic!("{e}"),
+    };
+    let pid = booted.pid();
+    let manager = booted
+        .wait_unit(&format!("user@{MANAGED_UID}.service"), |s| {
+            s.active_state == "active" || s.active_state == "failed"
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(manager.active_state, "active", "{}", booted.status());
+    let runtime = format!("/run/user/{MANAGED_UID}");
+    let host = format!("unix://{runtime}/docker.sock");
+    let home_text = home.display().to_string();
+    let env = [
+        ("HOME", home_text.as_str()),
+        ("XDG_RUNTIME_DIR", runtime.as_str()),
+        ("DOCKER_HOST", host.as_str()),
+    ];
+    // Type=simple is active at once; the daemon is up when its socket answers.
+    let socket = PathBuf::from(format!("/proc/{pid}/root{runtime}/docker.sock"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !pings(&socket) {
+        if Instant::now() > deadline {
+            let said =
+                std::fs::read_to_string(format!("/proc/{pid}/root{runtime}/dockerd-rootless.log"))
+                    .unwrap_or_default();
+            let tail: Vec<&str> = said
+                .lines()
+                .rev()
+                .filter(|l| !l.contains("level=info") && !l.starts_with('+'))
+                .take(15)
+                .collect();
+            panic!(
+                "the rootless daemon did not answer: {}\nits output:\n{}",
+                user_systemctl(pid, &env, &["status", "--no-pager", "docker.service"]),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let healthy = dockdoc_in_namespace(pid, &env);
+    healthy.expect(&[
+        ("rootless-daemon-not-running", "pass"),
+        ("rootless-subid-missing", "pass"),
+        ("rootless-extras-missing", "pass"),
+        ("docker-daemon-unreachable", "pass"),
+    ]);
+    let facts = support::run({
+        let mut c = in_namespace_as_user(pid, env!("CARGO_BIN_EXE_dockdoc"), &env);
+        c.args(["facts", "--format", "json"]);
+        c
+    });
+    let fact = |key: &str| facts.json["facts"][key]["value"].clone();
+    assert_eq!(fact("systemd.user_bus"), true, "{}", facts.json);
+    assert_eq!(fact("systemd.user_docker_service_active_state"), "active");
+    assert_eq!(
+        fact("systemd.user_docker_service_unit_file_state"),
+        "enabled"
+    );
+    assert_eq!(fact("systemd.user_docker_service_result"), "success");
+
+    // The ranges go, the unit restarts: rootlesskit refuses, systemd restarts it until the
+    // start limit (3 in 60 s) and the unit is failed.
+    set_subids(false);
+    user_systemctl(pid, &env, &["restart", "docker.service"]);
+    wait_user_unit(pid, &env, "failed").unwrap_or_else(|status| panic!("{status}"));
+    let failed = dockdoc_in_namespace(pid, &env);
+    failed.expect(&[
+        ("rootless-daemon-not-running", "fail"),
+        ("rootless-subid-missing", "fail"),
+    ]);
+    let summary = failed.summary("rootless-daemon-not-running");
+    assert!(
+        summary.contains("the user unit docker.service failed (Result="),
+        "{summary}"
+    );
+    booted.shutdown();
 }
