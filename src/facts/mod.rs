@@ -211,7 +211,7 @@ pub const fn spec(key: &'static str, kind: FactKind, doc: &'static str) -> FactS
 pub const RUN_SCHEMA: &[FactSpec] = &[spec(
     "run.profiles",
     FactKind::List,
-    "the profiles selected for this run (docker, docker-osx, kernel-upgrade, all)",
+    "the profiles selected for this run (docker, docker-osx, kernel-upgrade, rootless, all)",
 )];
 
 /// Every fact dockdoc knows, module by module.
