@@ -203,7 +203,12 @@ fn check_report(args: &CheckArgs) -> Result<u8> {
         anyhow::anyhow!("loading the checks failed (a bug in dockdoc, please report it)")
     })?;
     let profiles = if args.profile.is_empty() {
-        vec!["docker".to_owned()]
+        let mut p = vec!["docker".to_owned()];
+        // The CLI talks to a rootless daemon: its own checks apply without asking.
+        if facts.as_ref().ok().and_then(|f| f.text("docker.mode")) == Some("rootless") {
+            p.push("rootless".to_owned());
+        }
+        p
     } else {
         args.profile.clone()
     };

@@ -162,8 +162,8 @@ pub struct CatalogArgs {
 
 #[derive(Clone, Debug, Args)]
 pub struct CheckArgs {
-    /// Profile to run: docker (default), docker-osx, kernel-upgrade, all; repeatable
-    #[arg(long, value_name = "NAME", value_parser = ["docker", "docker-osx", "kernel-upgrade", "all"])]
+    /// Profile to run: docker (default; rootless is added when the CLI uses a rootless daemon), docker-osx, kernel-upgrade, rootless, all; repeatable
+    #[arg(long, value_name = "NAME", value_parser = ["docker", "docker-osx", "kernel-upgrade", "rootless", "all"])]
     pub profile: Vec<String>,
     /// Run only this check; repeatable
     #[arg(long, value_name = "ID")]
@@ -204,7 +204,7 @@ pub struct CheckArgs {
 #[derive(Clone, Debug, Args)]
 pub struct ListArgs {
     /// Only the checks this profile runs
-    #[arg(long, value_name = "NAME", value_parser = ["docker", "docker-osx", "kernel-upgrade", "all"])]
+    #[arg(long, value_name = "NAME", value_parser = ["docker", "docker-osx", "kernel-upgrade", "rootless", "all"])]
     pub profile: Vec<String>,
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub format: CatalogFormat,

@@ -33,6 +33,8 @@ mod network_probe;
 mod osx;
 #[path = "live/pacman.rs"]
 mod pacman;
+#[path = "live/rootless.rs"]
+mod rootless;
 #[path = "live/support.rs"]
 mod support;
 #[path = "live/textfile.rs"]

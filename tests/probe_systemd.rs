@@ -125,7 +125,9 @@ async fn unreachable_bus_is_known_absent_and_the_rest_unknown_fast() {
     for spec in SCHEMA {
         let want = match spec.key {
             "systemd.system_bus" | "systemd.user_bus" => known(false),
-            "systemd.user_docker_service_active_state" => Fact::unknown(
+            "systemd.user_docker_service_active_state"
+            | "systemd.user_docker_service_result"
+            | "systemd.user_docker_service_unit_file_state" => Fact::unknown(
                 "cannot connect to the user bus at unix:path=/nonexistent/dockdoc/user_bus: No such file or directory (os error 2)",
             ),
             _ => Fact::unknown(reason.clone()),

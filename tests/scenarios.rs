@@ -77,6 +77,9 @@ fn load(path: &Path) -> Scenario {
         for (k, v) in base.facts {
             sc.facts.entry(k).or_insert(v);
         }
+        for (k, v) in base.why {
+            sc.why.entry(k).or_insert(v);
+        }
         sc.make.extend(base.make);
         sc.make.sort();
         sc.make.dedup();
@@ -117,6 +120,40 @@ fn facts_of(name: &str, sc: &Scenario, work: &Path) -> Option<Json> {
             }
             s if s.starts_with("tmp/.X11-unix/") || s.ends_with(".sock") => {
                 make_socket(&root.join(s))
+            }
+            // git keeps neither the setuid bit nor an owner: shadow installs both setuid root.
+            "usr/bin/newuidmap" | "usr/bin/newgidmap" => {
+                if !is_root() {
+                    eprintln!("skipping scenario {name}: a setuid-root {thing} needs root");
+                    return None;
+                }
+                let path = root.join(thing);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, b"").unwrap();
+                nix::unistd::chown(&path, Some(nix::unistd::Uid::from_raw(0)), None).unwrap();
+                std::fs::set_permissions(
+                    &path,
+                    std::os::unix::fs::PermissionsExt::from_mode(0o4755),
+                )
+                .unwrap();
+            }
+            // pam_systemd makes /run/user/<uid> mode 0700, owned by the user.
+            s if s.starts_with("run/user/") && s["run/user/".len()..].parse::<u32>().is_ok() => {
+                if !is_root() {
+                    eprintln!(
+                        "skipping scenario {name}: a directory owned by another uid needs root"
+                    );
+                    return None;
+                }
+                let uid: u32 = s["run/user/".len()..].parse().unwrap();
+                let path = root.join(s);
+                std::fs::create_dir_all(&path).unwrap();
+                nix::unistd::chown(&path, Some(nix::unistd::Uid::from_raw(uid)), None).unwrap();
+                std::fs::set_permissions(
+                    &path,
+                    std::os::unix::fs::PermissionsExt::from_mode(0o700),
+                )
+                .unwrap();
             }
             other => panic!("{name}: cannot make {other}"),
         }

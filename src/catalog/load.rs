@@ -53,6 +53,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "checks/docker-osx.toml",
         include_str!("../../checks/docker-osx.toml"),
     ),
+    (
+        "checks/rootless.toml",
+        include_str!("../../checks/rootless.toml"),
+    ),
 ];
 
 /// Check files larger than this are refused rather than parsed.

@@ -14,6 +14,7 @@ pub mod kvm;
 pub mod network;
 pub mod os;
 pub mod pacman;
+pub mod rootless;
 pub mod sysroot;
 pub mod systemd;
 pub mod units;
@@ -212,7 +213,7 @@ pub const fn spec(key: &'static str, kind: FactKind, doc: &'static str) -> FactS
 pub const RUN_SCHEMA: &[FactSpec] = &[spec(
     "run.profiles",
     FactKind::List,
-    "the profiles selected for this run (docker, docker-osx, kernel-upgrade, all)",
+    "the profiles selected for this run (docker, docker-osx, kernel-upgrade, rootless, all)",
 )];
 
 /// Every fact dockdoc knows, module by module.
@@ -231,6 +232,7 @@ pub fn schema() -> impl Iterator<Item = &'static FactSpec> {
         display::SCHEMA,
         host::SCHEMA,
         network::SCHEMA,
+        rootless::SCHEMA,
     ]
     .into_iter()
     .flatten()
@@ -308,6 +310,7 @@ impl Env {
         "WAYLAND_DISPLAY",
         "XDG_SESSION_TYPE",
         "XDG_RUNTIME_DIR",
+        "XDG_SESSION_ID",
         "XAUTHORITY",
         "HOME",
         "USER",
@@ -392,6 +395,7 @@ pub fn derive(facts: &mut Facts) {
     display::derive(facts);
     host::derive(facts);
     network::derive(facts);
+    rootless::derive(facts);
 }
 
 /// The facts read from files (through the sysroot), in module order. The live probes and the
@@ -404,6 +408,8 @@ pub fn gather_files(ctx: &Context) -> Facts {
     os::gather(ctx, &mut facts);
     kernel::gather(ctx, &mut facts);
     user::gather(ctx, &mut facts);
+    // After user: it judges the user that module found.
+    rootless::gather(ctx, &mut facts);
     pacman::gather(ctx, &mut facts);
     kvm::gather(ctx, &mut facts);
     host::gather(ctx, &mut facts);

@@ -97,6 +97,16 @@ pub const SCHEMA: &[FactSpec] = &[
         Text,
         "ActiveState of the rootless docker.service under systemd --user",
     ),
+    spec(
+        "systemd.user_docker_service_result",
+        Text,
+        "Result of the rootless docker.service under systemd --user (success, exit-code, …)",
+    ),
+    spec(
+        "systemd.user_docker_service_unit_file_state",
+        Text,
+        "UnitFileState of the rootless docker.service under systemd --user (enabled, disabled, …); null when it has no unit file",
+    ),
 ];
 
 /// What this run's own connection to the Docker socket did to docker.service (socket
@@ -150,6 +160,8 @@ pub const USER_SCHEMA: &[FactSpec] = SCHEMA.split_at(SCHEMA.len() - USER_KEYS.le
 const USER_KEYS: &[&str] = &[
     "systemd.user_bus",
     "systemd.user_docker_service_active_state",
+    "systemd.user_docker_service_result",
+    "systemd.user_docker_service_unit_file_state",
 ];
 
 /// The units read on the system bus, all at once.
@@ -751,13 +763,21 @@ pub async fn gather_user(ctx: &Context) -> Facts {
     match connect(&address, "user bus", ctx.timeout).await {
         Ok(conn) => {
             facts.set("systemd.user_bus", Fact::known(true));
-            let read = read_units(&conn, &["docker.service"], ctx.timeout, |_| false)
+            let read = read_units(&conn, &["docker.service"], ctx.timeout, |_| true)
                 .await
                 .pop()
                 .unwrap_or_else(|| Err("docker.service: systemd listed no unit".to_owned()));
             facts.set(
                 "systemd.user_docker_service_active_state",
                 text(&read, |s| Some(s.active_state.clone())),
+            );
+            facts.set(
+                "systemd.user_docker_service_result",
+                text(&read, |s| s.result.clone()),
+            );
+            facts.set(
+                "systemd.user_docker_service_unit_file_state",
+                text(&read, unit_file_state),
             );
         }
         Err(reason) => {

@@ -1,0 +1,618 @@
+//! Rootless Docker, live, with Debian's dockerd started by its own `dockerd-rootless.sh`
+//! (/usr/share/docker.io/contrib) under Debian's rootlesskit, slirp4netns and uidmap, as an
+//! unprivileged test user (uid 61901). Two ways:
+//!
+//! * Under the user's systemd: the namespaced systemd of tests/common/systemd.rs boots the scenario
+//!   `rootless-user`, whose target starts `user@61901.service`. That is systemd's own unit, PAM
+//!   included, run by PID 1 as in a login; only user-runtime-dir@.service is replaced, because
+//!   systemd's asks logind, which does not run there. The user manager's bus comes from
+//!   dbus-user-session's dbus.socket, and the user unit docker.service is the one
+//!   `dockerd-rootless-setuptool.sh install` writes, enabled, in ~/.config/systemd/user. The
+//!   binary runs in the namespace as the user: healthy, then the unit really failed.
+//! * Started directly, with a session bus from `dbus-daemon --session`, for the states that need
+//!   no user manager: no subordinate ids, lingering off and on, XDG_RUNTIME_DIR unset.
+//!
+//! Run as the user outside that namespace, `systemd --user` prints "Trying to run as user
+//! instance, but the system has not been booted with systemd." and exits, so the user-manager
+//! test needs the namespaced systemd.
+//!
+//! What the tests change on the host, each undone by a guard: the user `dockdoc-rootless` and its
+//! group (created once and kept, like tests/live/access.rs's user), its lines in /etc/subuid and
+//! /etc/subgid, /home/dockdoc-rootless, /run/user/<uid>, /var/lib/systemd/linger/<user>, a link
+//! /usr/local/bin/dockerd-rootless.sh, and the mode of /dev/net/tun. rootlesskit opens the tun
+//! device inside the user namespace, which needs the 0666 that Arch's and Debian's udev give it;
+//! this machine's devtmpfs has it at 0600.
+
+use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::skip;
+use crate::support;
+
+const USER: &str = "dockdoc-rootless";
+const SCRIPT: &str = "/usr/share/docker.io/contrib/dockerd-rootless.sh";
+const TUN: &str = "/dev/net/tun";
+/// A range no other line of this machine's files uses.
+const RANGE: &str = "331072:65536";
+
+fn ok(cmd: &mut Command) -> bool {
+    cmd.stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Why a rootless daemon cannot run here, if it cannot.
+fn missing_prerequisite() -> Option<String> {
+    if !nix::unistd::Uid::effective().is_root() {
+        return Some("creating the rootless test user needs root".into());
+    }
+    for tool in [
+        SCRIPT,
+        "/usr/bin/rootlesskit",
+        "/usr/bin/slirp4netns",
+        "/usr/bin/newuidmap",
+        "/usr/bin/newgidmap",
+        "/usr/bin/dbus-daemon",
+        "/usr/bin/setpriv",
+        "/usr/sbin/useradd",
+        TUN,
+    ] {
+        if !Path::new(tool).exists() {
+            return Some(format!("{tool} is not installed"));
+        }
+    }
+    let setuid =
+        std::fs::metadata("/usr/bin/newuidmap").is_ok_and(|m| m.permissions().mode() & 0o4000 != 0);
+    if !setuid {
+        return Some("/usr/bin/newuidmap is not setuid here".into());
+    }
+    if !ok(Command::new("setpriv").args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "unshare",
+        "--user",
+        "true",
+    ])) {
+        return Some("the kernel refuses unprivileged user namespaces here".into());
+    }
+    None
+}
+
+fn uid_of(user: &str) -> Option<u32> {
+    let out = Command::new("id").args(["-u", user]).output().ok()?;
+    String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+}
+
+fn ensure_user() -> u32 {
+    if let Some(uid) = uid_of(USER) {
+        return uid;
+    }
+    // The group first, with the same id: newuidmap refuses a process whose gid is not the
+    // user's primary group, and the tests run the user with gid = uid.
+    let status = Command::new("groupadd")
+        .args(["--gid", &MANAGED_UID.to_string(), USER])
+        .status()
+        .unwrap();
+    assert!(status.success(), "groupadd {USER}");
+    let status = Command::new("useradd")
+        .args(["--uid", &MANAGED_UID.to_string()])
+        .args(["--gid", &MANAGED_UID.to_string()])
+        .arg("--no-create-home")
+        .args(["--shell", "/usr/sbin/nologin", USER])
+        .status()
+        .unwrap();
+    assert!(status.success(), "useradd {USER}");
+    uid_of(USER).unwrap()
+}
+
+/// Restores a file's content (or removes it) when dropped.
+struct Restore {
+    path: PathBuf,
+    old: Option<Vec<u8>>,
+}
+
+impl Restore {
+    fn keep(path: &str) -> Restore {
+        Restore {
+            path: path.into(),
+            old: std::fs::read(path).ok(),
+        }
+    }
+}
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        match &self.old {
+            Some(bytes) => {
+                let _ = std::fs::write(&self.path, bytes);
+            }
+            None => {
+                let _ = std::fs::remove_file(&self.path);
+            }
+        }
+    }
+}
+
+/// Writes /etc/subuid and /etc/subgid with the user's range, or without any line of the user
+/// (Debian's useradd gives a new user a range by itself). [`OurSubids`] takes the lines out
+/// again.
+fn set_subids(with_range: bool) {
+    for file in ["/etc/subuid", "/etc/subgid"] {
+        let old = std::fs::read_to_string(file).unwrap_or_default();
+        let mut text: String = old
+            .lines()
+            .filter(|l| !l.starts_with(&format!("{USER}:")))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        if with_range {
+            text.push_str(&format!("{USER}:{RANGE}\n"));
+        }
+        std::fs::write(file, text).unwrap();
+    }
+}
+
+/// Takes the user's lines out of /etc/subuid and /etc/subgid when dropped, and nothing else:
+/// other tests on the machine may add their own lines meanwhile.
+struct OurSubids;
+
+impl Drop for OurSubids {
+    fn drop(&mut self) {
+        set_subids(false);
+    }
+}
+
+/// /dev/net/tun at 0666 until dropped.
+struct TunOpen(u32);
+
+impl TunOpen {
+    fn open() -> TunOpen {
+        let mode = std::fs::metadata(TUN).unwrap().permissions().mode() & 0o7777;
+        std::fs::set_permissions(TUN, std::fs::Permissions::from_mode(0o666)).unwrap();
+        TunOpen(mode)
+    }
+}
+
+impl Drop for TunOpen {
+    fn drop(&mut self) {
+        let _ = std::fs::set_permissions(TUN, std::fs::Permissions::from_mode(self.0));
+    }
+}
+
+/// A directory removed when dropped.
+struct Dir(PathBuf);
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A process group the test started, ended by its id when dropped.
+struct Group(Child);
+
+impl Group {
+    fn stop(&mut self) {
+        // The group's id is its leader's pid: the whole group (rootlesskit, dockerd, slirp4netns).
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A command run as the user, in a new process group, with only the given environment.
+fn as_user(uid: u32, program: &str, env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new("setpriv");
+    cmd.args([
+        &format!("--reuid={uid}"),
+        &format!("--regid={uid}"),
+        "--init-groups",
+        "--",
+        program,
+    ])
+    .env_clear()
+    .env("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+    .env("USER", USER);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// Whether a daemon answers `/_ping` on the socket.
+fn pings(socket: &Path) -> bool {
+    let Ok(mut s) = std::os::unix::net::UnixStream::connect(socket) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"GET /_ping HTTP/1.0\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    answer.ends_with("OK")
+}
+
+/// Starts dockerd-rootless.sh; `Err` holds what it printed when it exited or never answered.
+fn start_daemon(
+    uid: u32,
+    env: &[(&str, &str)],
+    socket: &Path,
+    log: &Path,
+) -> Result<Group, String> {
+    let mut cmd = as_user(uid, SCRIPT, env);
+    cmd.stdout(std::fs::File::create(log).unwrap())
+        .stderr(std::fs::File::create(log).unwrap())
+        .process_group(0);
+    let mut group = Group(cmd.spawn().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if pings(socket) {
+            return Ok(group);
+        }
+        if let Ok(Some(status)) = group.0.try_wait() {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            return Err(format!("dockerd-rootless.sh exited ({status}):\n{text}"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    group.stop();
+    Err(format!(
+        "no answer on {} within 60 s:\n{}",
+        socket.display(),
+        std::fs::read_to_string(log).unwrap_or_default()
+    ))
+}
+
+/// The binary as the user, `dockdoc check --format json` with the given environment.
+fn dockdoc(uid: u32, env: &[(&str, &str)], extra: &[&str]) -> support::Run {
+    let mut cmd = as_user(uid, env!("CARGO_BIN_EXE_dockdoc"), env);
+    cmd.args(["check", "--format", "json", "--color", "never"])
+        .args(extra);
+    support::run(cmd)
+}
+
+#[test]
+fn a_real_rootless_daemon_and_what_breaks_it() {
+    let _host = HOST.blocking_lock();
+    if let Some(reason) = missing_prerequisite() {
+        skip(&reason);
+        return;
+    }
+    let uid = ensure_user();
+    let work = tempfile::tempdir().unwrap();
+    let home = work.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    nix::unistd::chown(&home, Some(uid.into()), Some(uid.into())).unwrap();
+    std::fs::set_permissions(work.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let runtime = PathBuf::from(format!("/run/user/{uid}"));
+    std::fs::create_dir_all(&runtime).unwrap();
+    let _runtime_guard = Dir(runtime.clone());
+    nix::unistd::chown(&runtime, Some(uid.into()), Some(uid.into())).unwrap();
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let socket = runtime.join("docker.sock");
+    let host = format!("unix://{}", socket.display());
+    let runtime_text = runtime.display().to_string();
+    let home_text = home.display().to_string();
+    let bus = format!("unix:path={}/bus", runtime.display());
+    let env = [
+        ("HOME", home_text.as_str()),
+        ("XDG_RUNTIME_DIR", runtime_text.as_str()),
+        ("DOCKER_HOST", host.as_str()),
+        ("DBUS_SESSION_BUS_ADDRESS", bus.as_str()),
+    ];
+    let log = work.path().join("dockerd-rootless.log");
+    let _tun = TunOpen::open();
+
+    // No subordinate ids: rootlesskit refuses to start, and dockdoc says why; the text
+    // rootlesskit printed, pasted into explain, names the same check.
+    let _subid_lines = OurSubids;
+    set_subids(false);
+    let printed = match start_daemon(uid, &env, &socket, &log) {
+        Ok(_) => panic!("the rootless daemon started without subordinate ids"),
+        Err(text) => text,
+    };
+    assert!(printed.contains("No subuid ranges found"), "{printed}");
+    let run = dockdoc(uid, &env, &["--profile", "rootless"]);
+    run.expect(&[
+        ("rootless-subid-missing", "fail"),
+        ("rootless-daemon-not-running", "fail"),
+    ]);
+    let mut child = crate::common::bin()
+        .args(["explain", "--offline", "--format", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(printed.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let explained = String::from_utf8_lossy(&out.stdout);
+    assert!(explained.contains("rootless-subid-missing"), "{explained}");
+
+    // Healthy: ranges, the extras on PATH, a running daemon, a session bus.
+    set_subids(true);
+    let _extras = link_extras();
+    let mut bus_daemon = as_user(uid, "/usr/bin/dbus-daemon", &env);
+    bus_daemon
+        .args(["--session", "--nofork", "--nosyslog", "--address", &bus])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0);
+    let _bus = Group(bus_daemon.spawn().unwrap());
+    let mut daemon = start_daemon(uid, &env, &socket, &log).unwrap_or_else(|e| panic!("{e}"));
+    // No --profile: the rootless endpoint selects the rootless checks by itself.
+    let healthy = dockdoc(uid, &env, &[]);
+    healthy.expect(&[
+        ("rootless-daemon-not-running", "pass"),
+        ("rootless-subid-missing", "pass"),
+        ("rootless-newuidmap-unusable", "pass"),
+        ("rootless-userns-disabled", "pass"),
+        ("rootless-extras-missing", "pass"),
+        ("docker-daemon-unreachable", "pass"),
+        // No logind here: nothing made /var/lib/systemd/linger/<user>.
+        ("rootless-no-linger", "fail"),
+        // Debian's default, as on Arch.
+        ("rootless-privileged-port", "fail"),
+    ]);
+    assert_eq!(
+        healthy.evidence("rootless-newuidmap-unusable", "rootless.newidmap_state")["value"],
+        "/usr/bin/newuidmap is setuid root; /usr/bin/newgidmap is setuid root"
+    );
+    // cgroup v1 here: user@<uid>.service has no cgroup.controllers to read.
+    assert_eq!(healthy.status("rootless-cgroup-not-delegated"), "unknown");
+
+    // Lingering on: the file logind's enable-linger writes.
+    {
+        let linger = format!("/var/lib/systemd/linger/{USER}");
+        let _linger = Restore::keep(&linger);
+        std::fs::create_dir_all("/var/lib/systemd/linger").unwrap();
+        std::fs::write(&linger, b"").unwrap();
+        dockdoc(uid, &env, &["--profile", "rootless"]).expect(&[("rootless-no-linger", "pass")]);
+    }
+
+    // The daemon stopped, and the shell came from `su -`: no XDG_RUNTIME_DIR, no session.
+    daemon.stop();
+    let no_session = [("HOME", home_text.as_str()), ("DOCKER_HOST", host.as_str())];
+    let run = dockdoc(uid, &no_session, &[]);
+    run.expect(&[("rootless-daemon-not-running", "fail")]);
+    let summary = run.summary("rootless-daemon-not-running");
+    assert!(
+        summary.contains("XDG_RUNTIME_DIR is unset: this shell is not a logind login session"),
+        "{summary}"
+    );
+    // dockerd-rootless.sh refuses to start in such a shell too.
+    let refused = start_daemon(uid, &no_session, &socket, &log);
+    let printed = refused.err().unwrap_or_default();
+    assert!(printed.contains("XDG_RUNTIME_DIR"), "{printed}");
+}
+
+/// Links Debian's dockerd-rootless.sh into /usr/local/bin (where a `make install` of moby's
+/// contrib script, or the AUR package's /usr/bin, would put it) until dropped, unless one is there.
+fn link_extras() -> Option<Restore> {
+    let link = "/usr/local/bin/dockerd-rootless.sh";
+    if Path::new(link).exists() {
+        return None;
+    }
+    let guard = Restore {
+        path: link.into(),
+        old: None,
+    };
+    std::os::unix::fs::symlink(SCRIPT, link).unwrap();
+    Some(guard)
+}
+
+/// The test user of the user-manager test: a fixed uid, because the scenario's target names
+/// `user@61901.service`.
+const MANAGED_UID: u32 = 61901;
+
+/// The two tests share the user, /etc/subuid, /etc/subgid and /dev/net/tun: one at a time.
+static HOST: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A command inside the booted namespace (its mount and PID namespace), as the managed user.
+fn in_namespace_as_user(pid: u32, program: &str, env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new("nsenter");
+    cmd.args(["-t", &pid.to_string(), "-m", "-p", "--", "setpriv"])
+        .args([
+            &format!("--reuid={MANAGED_UID}"),
+            &format!("--regid={MANAGED_UID}"),
+            "--init-groups",
+            "--",
+            "env",
+            "-i",
+            "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+            &format!("USER={USER}"),
+        ]);
+    for (k, v) in env {
+        cmd.arg(format!("{k}={v}"));
+    }
+    cmd.arg(program);
+    cmd
+}
+
+/// `systemctl --user <args>` inside the namespace as the user: its output, whatever the status.
+fn user_systemctl(pid: u32, env: &[(&str, &str)], args: &[&str]) -> String {
+    let out = in_namespace_as_user(pid, "systemctl", env)
+        .arg("--user")
+        .args(args)
+        .output()
+        .unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Polls `systemctl --user is-active docker.service` until it prints `want`.
+fn wait_user_unit(pid: u32, env: &[(&str, &str)], want: &str) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if user_systemctl(pid, env, &["is-active", "docker.service"]).trim() == want {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Err(user_systemctl(
+        pid,
+        env,
+        &["status", "--no-pager", "docker.service"],
+    ))
+}
+
+/// The binary inside the namespace as the user.
+fn dockdoc_in_namespace(pid: u32, env: &[(&str, &str)]) -> support::Run {
+    let mut cmd = in_namespace_as_user(pid, env!("CARGO_BIN_EXE_dockdoc"), env);
+    cmd.args(["check", "--format", "json", "--color", "never"]);
+    support::run(cmd)
+}
+
+/// The rootless daemon as the user's systemd runs it: the real `user@61901.service` (systemd's
+/// unit as Debian ships it, PAM included) in the namespaced systemd, its user bus from
+/// dbus-user-session's dbus.socket, and the user unit `docker.service` that
+/// dockerd-rootless-setuptool.sh writes, enabled. Then the same unit really failing.
+#[tokio::test]
+async fn the_user_unit_under_user_at_uid_service() {
+    let _host = HOST.lock().await;
+    if let Some(reason) = missing_prerequisite() {
+        skip(&reason);
+        return;
+    }
+    let uid = ensure_user();
+    assert_eq!(uid, MANAGED_UID, "{USER} exists with another uid");
+    let _subid_lines = OurSubids;
+    set_subids(true);
+    let _tun = TunOpen::open();
+    let _extras = link_extras();
+    // The home /etc/passwd names: the user manager runs dockerd-rootless.sh there, and the
+    // daemon keeps its data under ~/.local/share/docker.
+    let home = PathBuf::from(format!("/home/{USER}"));
+    std::fs::create_dir_all(&home).unwrap();
+    let _home = Dir(home.clone());
+    nix::unistd::chown(&home, Some(uid.into()), Some(uid.into())).unwrap();
+    // ~/.config/systemd/user: the unit and its default.target.wants link, as
+    // `dockerd-rootless-setuptool.sh install` and `systemctl --user enable` leave them.
+    let config = home.join(".config");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/rootless-config"))
+        .arg(&config)
+        .status()
+        .unwrap();
+    assert!(status.success(), "cp rootless-config");
+    let status = Command::new("chown")
+        .args(["-R", &format!("{uid}:{uid}")])
+        .arg(&config)
+        .status()
+        .unwrap();
+    assert!(status.success(), "chown {}", config.display());
+    let booted = match crate::harness::Booted::boot("rootless-user").await {
+        Ok(Some(b)) => b,
+        Ok(None) => return,
+        Err(e) => panic!("{e}"),
+    };
+    let pid = booted.pid();
+    let manager = booted
+        .wait_unit(&format!("user@{MANAGED_UID}.service"), |s| {
+            s.active_state == "active" || s.active_state == "failed"
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(manager.active_state, "active", "{}", booted.status());
+    let runtime = format!("/run/user/{MANAGED_UID}");
+    let host = format!("unix://{runtime}/docker.sock");
+    let home_text = home.display().to_string();
+    let env = [
+        ("HOME", home_text.as_str()),
+        ("XDG_RUNTIME_DIR", runtime.as_str()),
+        ("DOCKER_HOST", host.as_str()),
+    ];
+    // Type=simple is active at once; the daemon is up when its socket answers.
+    let socket = PathBuf::from(format!("/proc/{pid}/root{runtime}/docker.sock"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !pings(&socket) {
+        if Instant::now() > deadline {
+            let said =
+                std::fs::read_to_string(format!("/proc/{pid}/root{runtime}/dockerd-rootless.log"))
+                    .unwrap_or_default();
+            let tail: Vec<&str> = said
+                .lines()
+                .rev()
+                .filter(|l| !l.contains("level=info") && !l.starts_with('+'))
+                .take(15)
+                .collect();
+            panic!(
+                "the rootless daemon did not answer: {}\nits output:\n{}",
+                user_systemctl(pid, &env, &["status", "--no-pager", "docker.service"]),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let healthy = dockdoc_in_namespace(pid, &env);
+    healthy.expect(&[
+        ("rootless-daemon-not-running", "pass"),
+        ("rootless-subid-missing", "pass"),
+        ("rootless-extras-missing", "pass"),
+        ("docker-daemon-unreachable", "pass"),
+    ]);
+    let facts = support::run({
+        let mut c = in_namespace_as_user(pid, env!("CARGO_BIN_EXE_dockdoc"), &env);
+        c.args(["facts", "--format", "json"]);
+        c
+    });
+    let fact = |key: &str| facts.json["facts"][key]["value"].clone();
+    assert_eq!(fact("systemd.user_bus"), true, "{}", facts.json);
+    assert_eq!(fact("systemd.user_docker_service_active_state"), "active");
+    assert_eq!(
+        fact("systemd.user_docker_service_unit_file_state"),
+        "enabled"
+    );
+    assert_eq!(fact("systemd.user_docker_service_result"), "success");
+
+    // The ranges go, the unit restarts: rootlesskit refuses, systemd restarts it until the
+    // start limit (3 in 60 s) and the unit is failed.
+    set_subids(false);
+    user_systemctl(pid, &env, &["restart", "docker.service"]);
+    wait_user_unit(pid, &env, "failed").unwrap_or_else(|status| panic!("{status}"));
+    let failed = dockdoc_in_namespace(pid, &env);
+    failed.expect(&[
+        ("rootless-daemon-not-running", "fail"),
+        ("rootless-subid-missing", "fail"),
+    ]);
+    let summary = failed.summary("rootless-daemon-not-running");
+    assert!(
+        summary.contains("the user unit docker.service failed (Result="),
+        "{summary}"
+    );
+    booted.shutdown();
+}
