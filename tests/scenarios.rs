@@ -96,7 +96,7 @@ fn override_json(v: &toml::Value) -> Json {
 
 /// Gathers the facts of the scenario's root and applies its overrides. Returns None (with the
 /// reason printed) when the scenario needs something only root can make.
-fn facts_of(name: &str, sc: &Scenario, work: &Path) -> Option<Json> {
+fn facts_of(name: &str, sc: &Scenario, work: &Path, with_overrides: bool) -> Option<Json> {
     let root_name = sc.root.clone().unwrap_or_else(|| panic!("{name}: no root"));
     let src = fixtures().join("sysroots").join(&root_name);
     assert!(src.is_dir(), "{name}: no sysroot {}", src.display());
@@ -140,6 +140,7 @@ fn facts_of(name: &str, sc: &Scenario, work: &Path) -> Option<Json> {
     let overrides: Vec<(String, Fact)> = sc
         .facts
         .iter()
+        .filter(|_| with_overrides)
         .map(|(k, v)| {
             assert!(
                 facts.facts.contains_key(k),
@@ -221,7 +222,7 @@ fn every_scenario_gives_the_expected_statuses() {
         let sc = load(&file);
         assert!(!sc.description.is_empty());
         let work = tempfile::tempdir().unwrap();
-        let Some(facts) = facts_of(&name, &sc, work.path()) else {
+        let Some(facts) = facts_of(&name, &sc, work.path(), true) else {
             continue;
         };
         let facts_file = work.path().join("facts.json");
@@ -282,4 +283,87 @@ fn every_check_fails_in_one_scenario_and_passes_in_another() {
         }
     }
     assert!(missing.is_empty(), "\n{}", missing.join("\n"));
+}
+
+/// The override replay: every scenario gathered from its root alone, without its `[facts]`
+/// overrides. Prints how many declared expectations still hold and which checks never evaluate
+/// to fail or to pass from gathered facts. Run it with
+/// `cargo test --test scenarios override_replay -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a verdict: run it by name"]
+fn override_replay() {
+    let out = bin().args(["list", "--format", "json"]).output().unwrap();
+    let checks: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let mut seen: BTreeMap<String, (bool, bool)> = BTreeMap::new();
+    let (mut held, mut total) = (0, 0);
+    let mut broken = Vec::new();
+    for file in scenario_files() {
+        let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let sc = load(&file);
+        let work = tempfile::tempdir().unwrap();
+        let Some(facts) = facts_of(&name, &sc, work.path(), false) else {
+            continue;
+        };
+        let facts_file = work.path().join("facts.json");
+        std::fs::write(&facts_file, serde_json::to_string_pretty(&facts).unwrap()).unwrap();
+        let profiles = sc.profiles.clone().unwrap_or_else(|| vec!["all".into()]);
+        let (_, json) = check_replay(&facts_file, &profiles, "json");
+        let report: Json = serde_json::from_str(&json).unwrap();
+        let statuses: BTreeMap<String, String> = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["id"].as_str().unwrap().to_owned(),
+                    c["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        for (id, status) in &statuses {
+            let e = seen.entry(id.clone()).or_default();
+            e.0 |= status == "fail";
+            e.1 |= status == "pass";
+        }
+        for (id, want) in &sc.expect {
+            total += 1;
+            match statuses.get(id) {
+                Some(got) if got == want => held += 1,
+                got => broken.push(format!("{name}: {id}: expected {want}, got {got:?}")),
+            }
+        }
+    }
+    let ids: Vec<&str> = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    let never_fail: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| !seen.get(*id).is_some_and(|e| e.0))
+        .collect();
+    let never_pass: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| !seen.get(*id).is_some_and(|e| e.1))
+        .collect();
+    println!("{}", broken.join("\n"));
+    println!(
+        "never fail ({}): {}",
+        never_fail.len(),
+        never_fail.join(" ")
+    );
+    println!(
+        "never pass ({}): {}",
+        never_pass.len(),
+        never_pass.join(" ")
+    );
+    println!(
+        "override replay: {held} of {total} expectations hold; of {} checks {} never fail and {} never pass",
+        ids.len(),
+        never_fail.len(),
+        never_pass.len()
+    );
 }
