@@ -12,6 +12,7 @@ pub mod kernel;
 pub mod kvm;
 pub mod os;
 pub mod pacman;
+pub mod source;
 pub mod sysroot;
 pub mod systemd;
 pub mod user;
@@ -23,6 +24,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use source::{Source, source_of};
 pub use sysroot::Sysroot;
 
 /// A fact's value. Lists hold strings (module names, group names, package names).
