@@ -21,7 +21,10 @@ use serde_json::Value as Json;
 
 use dockdoc::facts::{Fact, Facts};
 
-use common::{bin, copy_tree, fixtures, is_root, make_char_device, make_socket};
+use common::{
+    bin, chown_to_group, chown_to_user, copy_tree, fixtures, is_root, make_char_device,
+    make_socket, skip_unproven,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,12 +39,27 @@ struct Scenario {
     /// Environment for gathering (DISPLAY, SUDO_USER, …). HOME defaults to /home/alice.
     #[serde(default)]
     env: BTreeMap<String, String>,
-    /// Things git cannot hold, made in a copy of the root: "dev/kvm", "tmp/.X11-unix/X0".
+    /// Things git cannot hold, made in a copy of the root: "dev/kvm", "tmp/.X11-unix/X0",
+    /// "run/docker.sock" (root:docker 0660, as docker.socket makes it), any other "….sock".
     #[serde(default)]
     make: Vec<String>,
-    /// Fact overrides: a value, or { unknown = "reason" } / { skipped = "reason" }.
+    /// Files written into the copy of the root, replacing the root's (path relative to the root).
+    #[serde(default)]
+    files: BTreeMap<String, String>,
+    /// Edits of the root's files: pairs of [text, replacement], each text found exactly once. A
+    /// `.gz` file is edited inside its compression (/proc/config.gz).
+    #[serde(default)]
+    edit: BTreeMap<String, Vec<[String; 2]>>,
+    /// Paths removed from the copy of the root after it is made (files or directories).
+    #[serde(default)]
+    remove: Vec<String>,
+    /// Fact overrides: a value, or { unknown = "reason" } / { skipped = "reason" }. Only live
+    /// facts (src/facts/source.rs) may be overridden, each with a reason in `why`.
     #[serde(default)]
     facts: BTreeMap<String, toml::Value>,
+    /// One line per overridden fact: why no live part here shows that state.
+    #[serde(default)]
+    why: BTreeMap<String, String>,
     /// Expected status per check id.
     expect: BTreeMap<String, String>,
 }
@@ -73,11 +91,117 @@ fn load(path: &Path) -> Scenario {
         for (k, v) in base.facts {
             sc.facts.entry(k).or_insert(v);
         }
+        for (k, v) in base.why {
+            sc.why.entry(k).or_insert(v);
+        }
         sc.make.extend(base.make);
         sc.make.sort();
         sc.make.dedup();
+        for (k, v) in base.files {
+            sc.files.entry(k).or_insert(v);
+        }
+        for (k, v) in base.edit {
+            sc.edit.entry(k).or_insert(v);
+        }
+        sc.remove.extend(base.remove);
     }
     sc
+}
+
+/// What is wrong with the scenario's overrides: an override of a fact that is not live (name
+/// what to ship instead), a live override without a one-line reason, a reason without an override.
+fn override_problems(name: &str, sc: &Scenario) -> Vec<String> {
+    use dockdoc::facts::{Source, source_of};
+    let mut problems = Vec::new();
+    for key in sc.facts.keys() {
+        let problem = match source_of(key) {
+            None => Some("is not a fact with a source (src/facts/source.rs)".to_owned()),
+            Some(Source::File(path)) => Some(format!(
+                "is read from a file: put {path} in the fixture sysroot (or `make` it) instead of overriding it"
+            )),
+            Some(Source::Derived(from)) => Some(format!(
+                "is derived from {from}: ship what it is derived from instead of overriding it"
+            )),
+            Some(Source::Env(vars)) => {
+                Some(format!("comes from the environment: set {vars} in [env]"))
+            }
+            Some(Source::Run(how)) => Some(format!("describes the run: select it with {how}")),
+            Some(Source::Live(_)) => match sc.why.get(key) {
+                Some(why) if !why.trim().is_empty() && !why.contains('\n') => None,
+                Some(_) => Some("needs a one-line reason in [why]".to_owned()),
+                None => Some(format!(
+                    "is live: say in [why] why no live part here shows it (\"{key}\" = \"…\")"
+                )),
+            },
+        };
+        problems.extend(problem.map(|p| format!("{name}: [facts] {key} {p}")));
+    }
+    for key in sc.why.keys() {
+        if !sc.facts.contains_key(key) {
+            problems.push(format!("{name}: [why] {key} has no override in [facts]"));
+        }
+    }
+    problems
+}
+
+/// The account (uid) whose daemon owns a socket at `path`: run/user/UID/… or home/NAME/….
+fn user_of_path(root: &Path, path: &str) -> Option<u32> {
+    let mut parts = path.split('/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("run"), Some("user"), Some(uid)) => uid.parse().ok(),
+        (Some("home"), Some(user), _) => std::fs::read_to_string(root.join("etc/passwd"))
+            .ok()?
+            .lines()
+            .find_map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                (f.first() == Some(&user)).then(|| f.get(2)?.parse().ok())?
+            }),
+        _ => None,
+    }
+}
+
+/// Skips a scenario that needs what this user cannot make, naming the checks it leaves unproven.
+fn skip_scenario(name: &str, sc: &Scenario, reason: &str) {
+    let unproven: Vec<String> = sc
+        .expect
+        .iter()
+        .filter(|(_, status)| *status == "fail" || *status == "pass")
+        .map(|(id, status)| format!("{id} {status}"))
+        .collect();
+    skip_unproven(&format!("scenario {name}"), reason, &unproven);
+}
+
+/// Replaces each text of `pairs` (found exactly once) in the file; a `.gz` file is edited
+/// inside its compression.
+fn edit_file(name: &str, path: &Path, pairs: &[[String; 2]]) {
+    use std::io::{Read, Write};
+    let raw =
+        std::fs::read(path).unwrap_or_else(|e| panic!("{name}: edit {}: {e}", path.display()));
+    let gz = path.extension().is_some_and(|x| x == "gz");
+    let mut text = String::new();
+    if gz {
+        flate2::read::GzDecoder::new(raw.as_slice())
+            .read_to_string(&mut text)
+            .unwrap();
+    } else {
+        text = String::from_utf8(raw).unwrap();
+    }
+    for [from, to] in pairs {
+        assert_eq!(
+            text.matches(from.as_str()).count(),
+            1,
+            "{name}: edit {}: `{from}` must occur exactly once",
+            path.display()
+        );
+        text = text.replacen(from.as_str(), to, 1);
+    }
+    if gz {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(text.as_bytes()).unwrap();
+        std::fs::write(path, enc.finish().unwrap()).unwrap();
+    } else {
+        std::fs::write(path, text).unwrap();
+    }
 }
 
 fn override_json(v: &toml::Value) -> Json {
@@ -102,19 +226,62 @@ fn facts_of(name: &str, sc: &Scenario, work: &Path, with_overrides: bool) -> Opt
     assert!(src.is_dir(), "{name}: no sysroot {}", src.display());
     let root = work.join("root");
     copy_tree(&src, &root);
+    for (path, text) in &sc.files {
+        let dest = root.join(path);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::write(&dest, text).unwrap();
+    }
+    for (path, pairs) in &sc.edit {
+        edit_file(name, &root.join(path), pairs);
+    }
     for thing in &sc.make {
         match thing.as_str() {
             "dev/kvm" => {
                 if !is_root() {
-                    eprintln!("skipping scenario {name}: making /dev/kvm needs root");
+                    skip_scenario(name, sc, "making /dev/kvm (a character device) needs root");
                     return None;
                 }
                 make_char_device(&root.join("dev/kvm"), 10, 232, 0o660, "kvm", &root);
             }
-            s if s.starts_with("tmp/.X11-unix/") || s.ends_with(".sock") => {
-                make_socket(&root.join(s))
+            "run/docker.sock" => {
+                if !is_root() {
+                    skip_scenario(name, sc, "making /run/docker.sock root:docker needs root");
+                    return None;
+                }
+                make_socket(&root.join(thing));
+                // docker.socket's SocketMode=0660 and SocketGroup=docker.
+                chown_to_group(&root.join(thing), 0o660, "docker", &root);
+            }
+            s if s.starts_with("tmp/.X11-unix/") => {
+                make_socket(&root.join(s));
+                // Xorg leaves its socket srwxrwxrwx.
+                std::fs::set_permissions(
+                    root.join(s),
+                    std::os::unix::fs::PermissionsExt::from_mode(0o777),
+                )
+                .unwrap();
+            }
+            s if s.ends_with(".sock") => {
+                // A user's daemon (rootless under run/user/UID, Docker Desktop under the home)
+                // makes its socket as that user, mode 0660.
+                let owner = user_of_path(&root, s)
+                    .unwrap_or_else(|| panic!("{name}: whose socket is {s}?"));
+                if !is_root() {
+                    skip_scenario(name, sc, "making a socket owned by another user needs root");
+                    return None;
+                }
+                make_socket(&root.join(s));
+                chown_to_user(&root.join(s), 0o660, owner, &root);
             }
             other => panic!("{name}: cannot make {other}"),
+        }
+    }
+    for path in &sc.remove {
+        let p = root.join(path);
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&p).unwrap(),
+            Ok(_) => std::fs::remove_file(&p).unwrap(),
+            Err(e) => panic!("{name}: remove {path}: {e}"),
         }
     }
     let mut cmd = bin();
@@ -257,6 +424,18 @@ fn every_scenario_gives_the_expected_statuses() {
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
     assert!(diffs.is_empty(), "\n{}", diffs.join("\n"));
+}
+
+#[test]
+fn overrides_are_live_facts_with_a_reason() {
+    let problems: Vec<String> = scenario_files()
+        .iter()
+        .flat_map(|file| {
+            let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+            override_problems(&name, &load(file))
+        })
+        .collect();
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
 
 #[test]
