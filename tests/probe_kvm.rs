@@ -9,6 +9,8 @@
     clippy::string_slice
 )]
 
+mod common;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -64,12 +66,18 @@ fn copy_of(name: &str) -> tempfile::TempDir {
     dir
 }
 
-/// Creates `/dev/kvm` (char 10:232) in the tree, owned by root and `gid`. `None` with the
-/// reason when this process may not create device nodes.
-fn mknod_kvm(root: &Path, mode: u32, gid: u32) -> Option<()> {
+/// Creates `/dev/kvm` (char 10:232) in the tree, owned by root and `gid`. `None` after one line
+/// naming what stays `unproven` when this process may not create device nodes (a failure under
+/// `DOCKDOC_LIVE=require`).
+fn mknod_kvm(root: &Path, mode: u32, gid: u32, unproven: &[&str]) -> Option<()> {
     use nix::sys::stat::{Mode, SFlag, makedev, mknod};
-    if !nix::unistd::Uid::effective().is_root() {
-        eprintln!("skipped: creating /dev/kvm with mknod needs root");
+    let unproven: Vec<String> = unproven.iter().map(|s| (*s).to_owned()).collect();
+    if !common::is_root() {
+        common::skip_unproven(
+            "a /dev/kvm test",
+            "creating /dev/kvm with mknod needs root",
+            &unproven,
+        );
         return None;
     }
     let dev = root.join("dev");
@@ -81,7 +89,11 @@ fn mknod_kvm(root: &Path, mode: u32, gid: u32) -> Option<()> {
         Mode::from_bits_truncate(0o600),
         makedev(10, 232),
     ) {
-        eprintln!("skipped: mknod {} failed: {e}", path.display());
+        common::skip_unproven(
+            "a /dev/kvm test",
+            &format!("mknod {} failed: {e}", path.display()),
+            &unproven,
+        );
         return None;
     }
     nix::unistd::chown(
@@ -253,7 +265,7 @@ fn guests_without_virtualization() {
 #[test]
 fn device_0660_kvm_is_open_to_alice_when_her_session_holds_kvm() {
     let dir = copy_of("docker-osx-ready");
-    if mknod_kvm(dir.path(), 0o660, 992).is_none() {
+    if mknod_kvm(dir.path(), 0o660, 992, &["kvm-device-permission-denied pass, session-missing-kvm-group pass (device 0660 root:kvm)"]).is_none() {
         return;
     }
     let f = gather(dir.path());
@@ -273,7 +285,7 @@ fn device_0660_kvm_is_open_to_alice_when_her_session_holds_kvm() {
 #[test]
 fn device_0660_kvm_is_closed_to_alice_when_her_session_predates_kvm() {
     let dir = copy_of("docker-osx-ready");
-    if mknod_kvm(dir.path(), 0o660, 992).is_none() {
+    if mknod_kvm(dir.path(), 0o660, 992, &["kvm-device-permission-denied fail, session-missing-kvm-group fail (device 0660 root:kvm)"]).is_none() {
         return;
     }
     set_session_groups(dir.path(), "967 968 998 1000");
@@ -291,7 +303,14 @@ fn device_0660_kvm_is_closed_to_alice_when_her_session_predates_kvm() {
 #[test]
 fn device_0660_kvm_is_closed_to_alice_outside_the_group() {
     let dir = copy_of("docker-osx-missing-kvm");
-    if mknod_kvm(dir.path(), 0o660, 992).is_none() {
+    if mknod_kvm(
+        dir.path(),
+        0o660,
+        992,
+        &["kvm-device-permission-denied fail, user-not-in-kvm-group fail (device 0660 root:kvm)"],
+    )
+    .is_none()
+    {
         return;
     }
     let f = gather(dir.path());
@@ -305,7 +324,14 @@ fn device_0660_kvm_is_closed_to_alice_outside_the_group() {
 #[test]
 fn device_0666_is_open_to_everyone_and_group_checks_stay_quiet() {
     let dir = copy_of("docker-osx-missing-kvm");
-    if mknod_kvm(dir.path(), 0o666, 992).is_none() {
+    if mknod_kvm(
+        dir.path(),
+        0o666,
+        992,
+        &["kvm-device-permission-denied pass (device 0666)"],
+    )
+    .is_none()
+    {
         return;
     }
     let f = gather(dir.path());
@@ -319,7 +345,14 @@ fn device_0666_is_open_to_everyone_and_group_checks_stay_quiet() {
 #[test]
 fn an_unmapped_device_gid_is_shown_as_a_number() {
     let dir = copy_of("docker-osx-ready");
-    if mknod_kvm(dir.path(), 0o660, 78).is_none() {
+    if mknod_kvm(
+        dir.path(),
+        0o660,
+        78,
+        &["kvm.device_group for a gid /etc/group lacks"],
+    )
+    .is_none()
+    {
         return;
     }
     let f = gather(dir.path());
@@ -340,7 +373,14 @@ fn a_regular_file_at_dev_kvm_is_not_the_device() {
 #[test]
 fn unknown_session_makes_accessibility_unknown() {
     let dir = copy_of("docker-osx-ready");
-    if mknod_kvm(dir.path(), 0o660, 992).is_none() {
+    if mknod_kvm(
+        dir.path(),
+        0o660,
+        992,
+        &["kvm.device_accessible unknown without /etc/group"],
+    )
+    .is_none()
+    {
         return;
     }
     fs::remove_file(dir.path().join("etc/group")).unwrap();
@@ -519,7 +559,14 @@ fn an_unreadable_cpuinfo_is_unknown_naming_it() {
 #[test]
 fn full_gather_derives_accessibility_after_the_user_probe() {
     let dir = copy_of("docker-osx-ready");
-    if mknod_kvm(dir.path(), 0o660, 992).is_none() {
+    if mknod_kvm(
+        dir.path(),
+        0o660,
+        992,
+        &["kvm.device_accessible through facts::gather"],
+    )
+    .is_none()
+    {
         return;
     }
     let ctx = context(dir.path());
@@ -539,7 +586,14 @@ fn full_gather_derives_accessibility_after_the_user_probe() {
 fn a_device_without_cpu_flags_is_not_reported_as_missing_virtualization() {
     // A guest with a paravirtualized KVM (PVM) has /dev/kvm but neither vmx nor svm.
     let dir = copy_of("docker-osx-missing-kvm");
-    if mknod_kvm(dir.path(), 0o660, 992).is_none() {
+    if mknod_kvm(
+        dir.path(),
+        0o660,
+        992,
+        &["cpu-virtualization-missing pass with a device but no CPU flag"],
+    )
+    .is_none()
+    {
         return;
     }
     let f = gather(dir.path());

@@ -117,6 +117,13 @@ async fn broken_daemon_json_fails_the_real_dockerd() {
             .unwrap(),
         std::fs::read(fixture.join("etc/docker/daemon.json")).unwrap()
     );
+    // The unit runs the real dockerd (Debian's docker.io path).
+    if let Some(reason) = crate::dockerd::unavailable() {
+        crate::dockerd::skip(&format!(
+            "{reason} (left unproven: docker-service-failed fail from a real dockerd's exit)"
+        ));
+        return;
+    }
     let Some(booted) = boot("live-daemon-json").await else {
         return;
     };
