@@ -15,12 +15,14 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 use serde_json::Value as Json;
 
 use dockdoc::facts::{Fact, Facts};
 
+use common::evidence;
 use common::{
     bin, chown_to_group, chown_to_user, copy_tree, fixtures, is_root, make_char_device,
     make_socket, skip_unproven,
@@ -380,31 +382,81 @@ fn snapshot(name: &str, ext: &str, actual: &str) -> Option<String> {
     })
 }
 
+/// Gathers the scenario (with or without its overrides) and replays it: the exit code, the JSON
+/// report and, when `text` is set, the text report. None when the scenario was skipped.
+fn replay(
+    name: &str,
+    sc: &Scenario,
+    with_overrides: bool,
+    text: bool,
+) -> Option<(i32, String, String)> {
+    let work = tempfile::tempdir().unwrap();
+    let facts = facts_of(name, sc, work.path(), with_overrides)?;
+    let facts_file = work.path().join("facts.json");
+    std::fs::write(&facts_file, serde_json::to_string_pretty(&facts).unwrap()).unwrap();
+    let profiles = sc.profiles.clone().unwrap_or_else(|| vec!["all".into()]);
+    let (code, json) = check_replay(&facts_file, &profiles, "json");
+    let text = if text {
+        check_replay(&facts_file, &profiles, "text").1
+    } else {
+        String::new()
+    };
+    Some((code, json, text))
+}
+
+/// One scenario replayed: its declared expectations, exit code, reports and evaluated evidence.
+struct ScenarioRun {
+    name: String,
+    expect: BTreeMap<String, String>,
+    code: i32,
+    json: String,
+    text: String,
+    evidence: evidence::RunEvidence,
+}
+
+/// Every scenario gathered and replayed once per test binary (the tests below share it).
+fn scenario_runs() -> &'static [ScenarioRun] {
+    static RUNS: OnceLock<Vec<ScenarioRun>> = OnceLock::new();
+    RUNS.get_or_init(|| {
+        let mut runs = Vec::new();
+        for file in scenario_files() {
+            let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+            let sc = load(&file);
+            assert!(!sc.description.is_empty());
+            let Some((code, json, text)) = replay(&name, &sc, true, true) else {
+                continue;
+            };
+            let report: Json = serde_json::from_str(&json).unwrap();
+            let overridden = sc.facts.keys().cloned().collect();
+            let evidence = evidence::of_scenario(&name, &report, &overridden);
+            evidence::record(&evidence);
+            runs.push(ScenarioRun {
+                name,
+                expect: sc.expect,
+                code,
+                json,
+                text,
+                evidence,
+            });
+        }
+        runs
+    })
+}
+
 #[test]
 fn every_scenario_gives_the_expected_statuses() {
     let mut failures = Vec::new();
     let mut diffs = Vec::new();
-    for file in scenario_files() {
-        let name = file.file_stem().unwrap().to_string_lossy().into_owned();
-        let sc = load(&file);
-        assert!(!sc.description.is_empty());
-        let work = tempfile::tempdir().unwrap();
-        let Some(facts) = facts_of(&name, &sc, work.path(), true) else {
-            continue;
-        };
-        let facts_file = work.path().join("facts.json");
-        std::fs::write(&facts_file, serde_json::to_string_pretty(&facts).unwrap()).unwrap();
-
-        let profiles = sc.profiles.clone().unwrap_or_else(|| vec!["all".into()]);
-        let (code, json) = check_replay(&facts_file, &profiles, "json");
-        let report: Json = serde_json::from_str(&json).unwrap();
+    for run in scenario_runs() {
+        let name = &run.name;
+        let report: Json = serde_json::from_str(&run.json).unwrap();
         let statuses: BTreeMap<&str, &str> = report["checks"]
             .as_array()
             .unwrap()
             .iter()
             .map(|c| (c["id"].as_str().unwrap(), c["status"].as_str().unwrap()))
             .collect();
-        for (id, want) in &sc.expect {
+        for (id, want) in &run.expect {
             match statuses.get(id.as_str()) {
                 Some(got) if got == want => {}
                 got => failures.push(format!("{name}: {id}: expected {want}, got {got:?}")),
@@ -415,12 +467,9 @@ fn every_scenario_gives_the_expected_statuses() {
             .unwrap()
             .iter()
             .any(|c| c["status"] == "fail" && c["severity"] == "error");
-        assert_eq!(code, i32::from(has_error), "{name}: exit status");
-        let mut snapshot_failures = Vec::new();
-        snapshot_failures.extend(snapshot(&name, "json", &json));
-        let (_, text) = check_replay(&facts_file, &profiles, "text");
-        snapshot_failures.extend(snapshot(&name, "txt", &text));
-        diffs.extend(snapshot_failures);
+        assert_eq!(run.code, i32::from(has_error), "{name}: exit status");
+        diffs.extend(snapshot(name, "json", &run.json));
+        diffs.extend(snapshot(name, "txt", &run.text));
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
     assert!(diffs.is_empty(), "\n{}", diffs.join("\n"));
@@ -438,30 +487,92 @@ fn overrides_are_live_facts_with_a_reason() {
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
 
-#[test]
-fn every_check_fails_in_one_scenario_and_passes_in_another() {
+fn check_ids() -> Vec<String> {
     let out = bin().args(["list", "--format", "json"]).output().unwrap();
     let checks: Json = serde_json::from_slice(&out.stdout).unwrap();
-    let mut seen: BTreeMap<String, (bool, bool)> = BTreeMap::new();
-    for file in scenario_files() {
-        for (id, status) in load(&file).expect {
-            let e = seen.entry(id).or_default();
-            e.0 |= status == "fail";
-            e.1 |= status == "pass";
+    checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+const README_START: &str = "<!-- evidence table: generated, see tests/common/evidence.rs -->\n";
+const README_END: &str = "<!-- end of evidence table -->";
+
+/// Coverage as evidence: every check EVALUATED to fail in one run and to pass in another, and
+/// the committed table (tests/snapshots/evidence.md, shown in the README) says which run and
+/// which part. Scenario rows are recomputed here; live rows are checked by the live runs that
+/// they name (tests/live/support.rs), so no test binary depends on another having run.
+#[test]
+fn every_check_evaluated_to_fail_and_to_pass_and_the_evidence_table_is_current() {
+    let ids = check_ids();
+    let fresh: Vec<evidence::RunEvidence> =
+        scenario_runs().iter().map(|r| r.evidence.clone()).collect();
+    let readme_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&readme_path).unwrap();
+    if std::env::var_os("DOCKDOC_BLESS").is_some() {
+        let mut all: Vec<evidence::RunEvidence> = evidence::recorded()
+            .into_iter()
+            .filter(|r| r.run.starts_with("live "))
+            .collect();
+        all.extend(fresh);
+        let table = evidence::render(&evidence::best(&all, &ids));
+        std::fs::write(evidence::table_path(), &table).unwrap();
+        if let (Some(a), Some(b)) = (readme.find(README_START), readme.find(README_END)) {
+            let updated = format!("{}{README_START}{table}{}", &readme[..a], &readme[b..]);
+            std::fs::write(&readme_path, updated).unwrap();
+        }
+        return;
+    }
+    if scenario_runs().len() < scenario_files().len() {
+        // Skipped scenarios printed their reasons; their rows cannot be recomputed here.
+        return;
+    }
+    let committed = evidence::committed();
+    let gathered = evidence::best(&fresh, &ids);
+    let mut problems = Vec::new();
+    for id in &ids {
+        let have = committed.get(id).cloned().unwrap_or_default();
+        let best = gathered.get(id).cloned().unwrap_or_default();
+        for (status, have, best) in [
+            ("fail", &have.fail, &best.fail),
+            ("pass", &have.pass, &best.pass),
+        ] {
+            let ok = match (have, best) {
+                (None, _) => {
+                    problems.push(format!("{id}: no run evaluates it to {status}"));
+                    continue;
+                }
+                // A scenario on gathered facts is the best evidence and must be the one named.
+                (Some(h), Some((run, part)))
+                    if run.starts_with("scenario ") && !part.contains("override") =>
+                {
+                    h == &(run.clone(), part.clone())
+                }
+                (Some((run, _)), _) if run.starts_with("live ") => true,
+                (Some(h), Some(b)) => h == b,
+                (Some(_), None) => false,
+            };
+            if !ok {
+                problems.push(format!(
+                    "{id} {status}: the table names {have:?}, the scenarios give {best:?}"
+                ));
+            }
         }
     }
-    let mut missing = Vec::new();
-    for c in checks.as_array().unwrap() {
-        let id = c["id"].as_str().unwrap();
-        match seen.get(id) {
-            Some((true, true)) => {}
-            Some((f, p)) => missing.push(format!(
-                "{id}: fails in a scenario: {f}, passes in one: {p}"
-            )),
-            None => missing.push(format!("{id}: in no scenario")),
-        }
+    let table = std::fs::read_to_string(evidence::table_path()).unwrap_or_default();
+    match (readme.find(README_START), readme.find(README_END)) {
+        (Some(a), Some(b)) if readme[a + README_START.len()..b] == table => {}
+        _ => problems
+            .push("README.md's evidence table differs from tests/snapshots/evidence.md".into()),
     }
-    assert!(missing.is_empty(), "\n{}", missing.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "\n{}\n(regenerate: cargo test --test live; DOCKDOC_BLESS=1 cargo test --test scenarios evidence)",
+        problems.join("\n")
+    );
 }
 
 /// The override replay: every scenario gathered from its root alone, without its `[facts]`
@@ -479,14 +590,9 @@ fn override_replay() {
     for file in scenario_files() {
         let name = file.file_stem().unwrap().to_string_lossy().into_owned();
         let sc = load(&file);
-        let work = tempfile::tempdir().unwrap();
-        let Some(facts) = facts_of(&name, &sc, work.path(), false) else {
+        let Some((_, json, _)) = replay(&name, &sc, false, false) else {
             continue;
         };
-        let facts_file = work.path().join("facts.json");
-        std::fs::write(&facts_file, serde_json::to_string_pretty(&facts).unwrap()).unwrap();
-        let profiles = sc.profiles.clone().unwrap_or_else(|| vec!["all".into()]);
-        let (_, json) = check_replay(&facts_file, &profiles, "json");
         let report: Json = serde_json::from_str(&json).unwrap();
         let statuses: BTreeMap<String, String> = report["checks"]
             .as_array()

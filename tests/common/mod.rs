@@ -8,6 +8,8 @@
 )]
 #![allow(dead_code)]
 
+pub mod evidence;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

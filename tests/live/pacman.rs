@@ -150,6 +150,7 @@ fn a_package_built_and_installed_now_is_read() {
     assert_eq!(fact("docker.cli_installed")["value"], true);
 
     // And the check that reads them: docker is installed.
+    crate::common::evidence::register_real(&root.to_string_lossy(), "pacman-built DB");
     let mut cmd = crate::common::bin();
     cmd.args(support::check_args(support::NO_BUS, support::NO_DOCKER))
         .arg("--root")

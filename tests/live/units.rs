@@ -18,7 +18,12 @@ const UNIT_CHECKS: [&str; 5] = [
 
 async fn boot(scenario: &str) -> Option<Booted> {
     match Booted::boot(scenario).await {
-        Ok(b) => b,
+        Ok(b) => {
+            if let Some(b) = &b {
+                crate::common::evidence::register_real(&b.address(), "real systemd");
+            }
+            b
+        }
         Err(e) => panic!("{e}"),
     }
 }
