@@ -163,13 +163,28 @@ fn user_of_path(root: &Path, path: &str) -> Option<u32> {
 }
 
 /// Skips a scenario that needs what this user cannot make, naming the checks it leaves unproven.
+/// Under `DOCKDOC_LIVE=require` every skipped scenario is collected and the run fails naming
+/// them all.
+static SKIPPED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
 fn skip_scenario(name: &str, sc: &Scenario, reason: &str) {
-    let unproven: Vec<String> = sc
-        .expect
-        .iter()
-        .filter(|(_, status)| *status == "fail" || *status == "pass")
-        .map(|(id, status)| format!("{id} {status}"))
-        .collect();
+    // What the evidence table credits to this scenario, else what it declares.
+    let mut unproven = evidence::credited_to(&format!("scenario {name}"));
+    if unproven.is_empty() {
+        unproven = sc
+            .expect
+            .iter()
+            .filter(|(_, status)| *status == "fail" || *status == "pass")
+            .map(|(id, status)| format!("{id} {status}"))
+            .collect();
+    }
+    if common::live_required() {
+        SKIPPED.lock().unwrap().push(format!(
+            "scenario {name}: {reason} (left unproven: {})",
+            unproven.join(", ")
+        ));
+        return;
+    }
     skip_unproven(&format!("scenario {name}"), reason, &unproven);
 }
 
@@ -439,6 +454,12 @@ fn scenario_runs() -> &'static [ScenarioRun] {
                 evidence,
             });
         }
+        let skipped = SKIPPED.lock().unwrap();
+        assert!(
+            skipped.is_empty(),
+            "DOCKDOC_LIVE=require but scenarios cannot run:\n{}",
+            skipped.join("\n")
+        );
         runs
     })
 }

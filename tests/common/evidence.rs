@@ -338,6 +338,24 @@ pub fn committed() -> BTreeMap<String, Row> {
         .unwrap_or_default()
 }
 
+/// The rows of the committed table credited to `run` (or to its numbered runs, `run#N`), as
+/// `check status`: what stays unproven when it is skipped.
+pub fn credited_to(run: &str) -> Vec<String> {
+    let numbered = format!("{run}#");
+    let mut out = Vec::new();
+    for (id, row) in committed() {
+        for (status, slot) in [("fail", &row.fail), ("pass", &row.pass)] {
+            if slot
+                .as_ref()
+                .is_some_and(|(r, _)| r == run || r.starts_with(&numbered))
+            {
+                out.push(format!("{id} {status}"));
+            }
+        }
+    }
+    out
+}
+
 /// Asserts that every committed row naming this run holds in it.
 pub fn verify_run(evidence: &RunEvidence) {
     let mut wrong = Vec::new();

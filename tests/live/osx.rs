@@ -11,7 +11,7 @@ fn stopped_osx_containers_are_named_and_a_missing_bus_stops_nothing_else() {
     // An image tagged like docker-osx's, imported from a tarball holding busybox-static.
     let busybox = std::path::Path::new("/bin/busybox");
     if !busybox.exists() {
-        crate::dockerd::skip("no /bin/busybox (busybox-static)");
+        crate::support::skip("no /bin/busybox (busybox-static)");
         return;
     }
     let tree = daemon.dir.path().join("rootfs");

@@ -27,11 +27,11 @@ fn sh(cmd: &mut Command) {
 #[test]
 fn a_package_built_and_installed_now_is_read() {
     if !crate::common::is_root() {
-        crate::dockerd::skip("building as another user and installing need root");
+        support::skip("building as another user and installing need root");
         return;
     }
     if let Some(tool) = TOOLS.iter().find(|t| !Path::new(t).exists()) {
-        crate::dockerd::skip(&format!("{tool} is not installed"));
+        support::skip(&format!("{tool} is not installed"));
         return;
     }
     if !Command::new("id")

@@ -135,10 +135,19 @@ pub fn dockdoc(system_bus: &str, docker_host: &str, extra: &[&str]) -> Run {
     run(cmd)
 }
 
+/// Skips the current live test with one line naming what the evidence table credits to it (a
+/// failure under DOCKDOC_LIVE=require).
+pub fn skip(reason: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("main");
+    let unproven = common::evidence::credited_to(&format!("live {test}"));
+    common::skip_unproven(&format!("live test {test}"), reason, &unproven);
+}
+
 /// A private dockerd, or `None` after printing why not (a failure under DOCKDOC_LIVE=require).
 pub fn private_dockerd(options: &dockerd::Options) -> Option<PrivateDockerd> {
     if let Some(reason) = dockerd::unavailable() {
-        dockerd::skip(&reason);
+        skip(&reason);
         return None;
     }
     match PrivateDockerd::start_with(Duration::from_secs(60), options) {

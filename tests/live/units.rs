@@ -17,6 +17,10 @@ const UNIT_CHECKS: [&str; 5] = [
 ];
 
 async fn boot(scenario: &str) -> Option<Booted> {
+    if let Some(reason) = crate::harness::missing_prerequisite() {
+        support::skip(&reason);
+        return None;
+    }
     match Booted::boot(scenario).await {
         Ok(b) => {
             if let Some(b) = &b {
@@ -124,9 +128,7 @@ async fn broken_daemon_json_fails_the_real_dockerd() {
     );
     // The unit runs the real dockerd (Debian's docker.io path).
     if let Some(reason) = crate::dockerd::unavailable() {
-        crate::dockerd::skip(&format!(
-            "{reason} (left unproven: docker-service-failed fail from a real dockerd's exit)"
-        ));
+        support::skip(&reason);
         return;
     }
     let Some(booted) = boot("live-daemon-json").await else {
