@@ -23,6 +23,8 @@ mod harness;
 mod access;
 #[path = "live/faults.rs"]
 mod faults;
+#[path = "live/fixture_host.rs"]
+mod fixture_host;
 #[path = "live/network_probe.rs"]
 mod network_probe;
 #[path = "live/osx.rs"]
