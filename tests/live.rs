@@ -35,3 +35,5 @@ mod pacman;
 mod support;
 #[path = "live/units.rs"]
 mod units;
+#[path = "live/x_server.rs"]
+mod x_server;
