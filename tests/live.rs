@@ -21,6 +21,8 @@ mod harness;
 
 #[path = "live/access.rs"]
 mod access;
+#[path = "live/daemon_json.rs"]
+mod daemon_json;
 #[path = "live/faults.rs"]
 mod faults;
 #[path = "live/fixture_host.rs"]
