@@ -247,7 +247,8 @@ pub const SOURCES: &[(&str, Source)] = &[
     ),
     (
         "docker.host_overrides_context",
-        Derived("docker.host_env, docker.reachable, docker.rootless_socket_exists"),
+        // Whether the DOCKER_HOST socket and the context's socket exist under the root.
+        Derived("docker.host_env, docker.context, docker.socket_exists"),
     ),
     ("docker.desktop_context", Derived("docker.context")),
     ("docker.cli_installed", File("/usr/bin/docker")),
