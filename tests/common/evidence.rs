@@ -193,6 +193,9 @@ pub fn of_live(run: &str, args: &[String], report: &Value) -> RunEvidence {
                     }
                 }
                 Some(Source::Live(from)) if from.contains("X server") => "real X server",
+                Some(Source::Live(from)) if from.contains("statvfs") => root
+                    .and_then(|r| real(&format!("{r}#statvfs")))
+                    .unwrap_or("host filesystem"),
                 Some(Source::Live(_)) => "host filesystem",
                 Some(Source::File(_)) => match root {
                     Some(r) if fact.starts_with("pacman.") => real(r).unwrap_or("sysroot"),

@@ -16,6 +16,44 @@ fn judge(root: &Path, docker_host: &str) -> support::Run {
     support::run(cmd)
 }
 
+/// Like `judge`, with a tmpfs of `size` mounted (in a mount namespace of dockdoc's own) on the
+/// root's /tmp, where the private dockerd's data root (/tmp/dd…/data) has its nearest existing
+/// ancestor: the free space dockdoc measures is that tmpfs's.
+fn judge_on_tmpfs(root: &Path, docker_host: &str, size: &str) -> support::Run {
+    let tmp = root.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    crate::common::evidence::register_real(
+        &format!("{}#statvfs", root.display()),
+        "tmpfs mounted for the test",
+    );
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg(r#"mount -t tmpfs -o size="$1" dockdoc-test "$2" && shift 2 && exec "$@""#)
+        .args(["sh", size])
+        .arg(&tmp)
+        .arg(env!("CARGO_BIN_EXE_dockdoc"))
+        .args(support::check_args(support::NO_BUS, docker_host))
+        .arg("--root")
+        .arg(root)
+        .env("XDG_CONFIG_HOME", "/nonexistent");
+    support::run(cmd)
+}
+
+#[test]
+fn a_data_root_on_a_small_and_a_large_filesystem() {
+    let Some(daemon) = support::private_dockerd(&Default::default()) else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    for (size, status) in [("64m", "fail"), ("100g", "pass")] {
+        let root = work.path().join(size);
+        crate::common::copy_tree(&crate::common::sysroot("healthy-docker-host"), &root);
+        // A tmpfs's size is a limit, not an allocation: 100g needs no memory.
+        let run = judge_on_tmpfs(&root, &daemon.uri(), size);
+        run.expect(&[("docker-data-root-low-space", status)]);
+    }
+}
+
 #[test]
 fn a_real_daemon_on_healthy_and_troubled_fixture_hosts() {
     let Some(daemon) = support::private_dockerd(&Default::default()) else {
