@@ -88,6 +88,8 @@ pub struct Options {
     pub bridge: bool,
     /// The socket's group (`--group`); dockerd's default is `docker`.
     pub group: Option<String>,
+    /// The storage driver; `vfs` (which works on any filesystem) when unset.
+    pub storage_driver: Option<String>,
 }
 
 impl PrivateDockerd {
@@ -135,7 +137,10 @@ impl PrivateDockerd {
             .arg("-H")
             .arg(format!("unix://{}", socket.display()))
             .args(network)
-            .arg("--storage-driver=vfs")
+            .arg(format!(
+                "--storage-driver={}",
+                options.storage_driver.as_deref().unwrap_or("vfs")
+            ))
             .stdin(Stdio::null())
             .stdout(log_file)
             .stderr(log_err)

@@ -55,6 +55,23 @@ fn a_data_root_on_a_small_and_a_large_filesystem() {
 }
 
 #[test]
+fn a_daemon_on_overlay2_is_not_on_vfs() {
+    let Some(daemon) = support::private_dockerd(&crate::dockerd::Options {
+        storage_driver: Some("overlay2".into()),
+        ..Default::default()
+    }) else {
+        return;
+    };
+    let run = judge(
+        &crate::common::sysroot("healthy-docker-host"),
+        &daemon.uri(),
+    );
+    run.expect(&[("storage-driver-vfs", "pass")]);
+    let driver = run.evidence("storage-driver-vfs", "docker.storage_driver");
+    assert_eq!(driver["value"], "overlay2", "{driver}");
+}
+
+#[test]
 fn a_real_daemon_on_healthy_and_troubled_fixture_hosts() {
     let Some(daemon) = support::private_dockerd(&Default::default()) else {
         return;
