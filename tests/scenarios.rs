@@ -55,8 +55,8 @@ struct Scenario {
     /// Paths removed from the copy of the root after it is made (files or directories).
     #[serde(default)]
     remove: Vec<String>,
-    /// Fact overrides: a value, or { unknown = "reason" } / { skipped = "reason" }. Only live
-    /// facts (src/facts/source.rs) may be overridden, each with a reason in `why`.
+    /// Fact overrides: a value, { null = true }, or { unknown = "reason" } / { skipped = "reason" }.
+    /// Only live facts (src/facts/source.rs) may be overridden, each with a reason in `why`.
     #[serde(default)]
     facts: BTreeMap<String, toml::Value>,
     /// One line per overridden fact: why no live part here shows that state.
@@ -228,6 +228,10 @@ fn override_json(v: &toml::Value) -> Json {
         }
         toml::Value::Table(t) if t.contains_key("skipped") => {
             serde_json::json!({"state": "skipped", "reason": t["skipped"].as_str().unwrap()})
+        }
+        // TOML has no null: `{ null = true }` is a known null, as a probe reports "none".
+        toml::Value::Table(t) if t.get("null") == Some(&toml::Value::Boolean(true)) => {
+            serde_json::json!({"state": "known", "value": null})
         }
         other => {
             serde_json::json!({"state": "known", "value": serde_json::to_value(other).unwrap()})
