@@ -403,16 +403,43 @@ fn list(args: ListArgs) -> Result<u8> {
     Ok(if loaded.errors.is_empty() { 0 } else { 2 })
 }
 
+/// One line of `dockdoc facts --list --format json`: the schema entry and where it comes from.
+#[derive(serde::Serialize)]
+struct ListedFact<'a> {
+    #[serde(flatten)]
+    spec: &'a facts::FactSpec,
+    #[serde(flatten)]
+    source: Option<facts::Source>,
+}
+
 fn facts_command(args: FactsArgs) -> Result<u8> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.list {
         let schema: Vec<_> = facts::schema().collect();
         match args.format {
-            ListFormat::Json => serde_json::to_writer_pretty(&mut out, &schema)?,
+            ListFormat::Json => {
+                let listed: Vec<_> = schema
+                    .iter()
+                    .map(|s| ListedFact {
+                        spec: s,
+                        source: facts::source_of(s.key),
+                    })
+                    .collect();
+                serde_json::to_writer_pretty(&mut out, &listed)?;
+            }
             ListFormat::Text => {
                 let w = schema.iter().map(|s| s.key.len()).max().unwrap_or(0);
                 for s in &schema {
-                    writeln!(out, "{:w$}  {:4}  {}", s.key, s.kind.to_string(), s.doc)?;
+                    let source = facts::source_of(s.key)
+                        .map_or_else(|| "unclassified".to_owned(), |src| src.to_string());
+                    writeln!(
+                        out,
+                        "{:w$}  {:4}  {}\n{:w$}        source: {source}",
+                        s.key,
+                        s.kind.to_string(),
+                        s.doc,
+                        ""
+                    )?;
                 }
             }
         }

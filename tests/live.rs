@@ -25,8 +25,12 @@ mod access;
 mod arch;
 #[path = "live/endpoints.rs"]
 mod endpoints;
+#[path = "live/daemon_json.rs"]
+mod daemon_json;
 #[path = "live/faults.rs"]
 mod faults;
+#[path = "live/fixture_host.rs"]
+mod fixture_host;
 #[path = "live/network_probe.rs"]
 mod network_probe;
 #[path = "live/osx.rs"]
@@ -41,3 +45,5 @@ mod support;
 mod textfile;
 #[path = "live/units.rs"]
 mod units;
+#[path = "live/x_server.rs"]
+mod x_server;

@@ -9,6 +9,8 @@
     clippy::string_slice
 )]
 
+mod common;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -77,12 +79,18 @@ fn skip(reason: &str) {
     eprintln!("skipped: {reason} (the /dev/kvm access checks stay unproven here)");
 }
 
-/// Creates `/dev/kvm` (char 10:232) in the tree, owned by root and `gid`. `None` with the
-/// reason when this process may not create device nodes.
-fn mknod_kvm(root: &Path, mode: u32, gid: u32) -> Option<()> {
+/// Creates `/dev/kvm` (char 10:232) in the tree, owned by root and `gid`. `None` after one line
+/// naming what stays `unproven` when this process may not create device nodes (a failure under
+/// `DOCKDOC_LIVE=require`).
+fn mknod_kvm(root: &Path, mode: u32, gid: u32, unproven: &[&str]) -> Option<()> {
     use nix::sys::stat::{Mode, SFlag, makedev, mknod};
-    if !nix::unistd::Uid::effective().is_root() {
-        skip("creating /dev/kvm with mknod needs root");
+    let unproven: Vec<String> = unproven.iter().map(|s| (*s).to_owned()).collect();
+    if !common::is_root() {
+        common::skip_unproven(
+            "a /dev/kvm test",
+            "creating /dev/kvm with mknod needs root",
+            &unproven,
+        );
         return None;
     }
     let dev = root.join("dev");
@@ -94,7 +102,11 @@ fn mknod_kvm(root: &Path, mode: u32, gid: u32) -> Option<()> {
         Mode::from_bits_truncate(0o600),
         makedev(10, 232),
     ) {
-        skip(&format!("mknod {} failed: {e}", path.display()));
+        common::skip_unproven(
+            "a /dev/kvm test",
+            &format!("mknod {} failed: {e}", path.display()),
+            &unproven,
+        );
         return None;
     }
     nix::unistd::chown(
@@ -266,7 +278,7 @@ fn guests_without_virtualization() {
 #[test]
 fn device_0660_kvm_is_open_to_alice_when_her_session_holds_kvm() {
     let dir = copy_of("docker-osx-ready");
-    if mknod_kvm(dir.path(), 0o660, 992).is_none() {
+    if mknod_kvm(dir.path(), 0o660, 992, &["kvm-device-permission-denied pass, session-missing-kvm-group pass (device 0660 root:kvm)"]).is_none() {
         return;
     }
     let f = gather(dir.path());
@@ -286,7 +298,7 @@ fn device_0660_kvm_is_open_to_alice_when_her_session_holds_kvm() {
 #[test]
 fn device_0660_kvm_is_closed_to_alice_when_her_session_predates_kvm() {
     let dir = copy_of("docker-osx-ready");
-    if mknod_kvm(dir.path(), 0o660, 992).is_none() {
+    if mknod_kvm(dir.path(), 0o660, 992, &["kvm-device-permission-denied fail, session-missing-kvm-group fail (device 0660 root:kvm)"]).is_none() {
         return;
     }
     set_session_groups(dir.path(), "967 968 998 1000");
@@ -304,7 +316,14 @@ fn device_0660_kvm_is_closed_to_alice_when_her_session_predates_kvm() {
 #[test]
 fn device_0660_kvm_is_closed_to_alice_outside_the_group() {
     let dir = copy_of("docker-osx-missing-kvm");
-    if mknod_kvm(dir.path(), 0o660, 992).is_none() {
+    if mknod_kvm(
+        dir.path(),
+        0o660,
+        992,
+        &["kvm-device-permission-denied fail, user-not-in-kvm-group fail (device 0660 root:kvm)"],
+    )
+    .is_none()
+    {
         return;
     }
     let f = gather(dir.path());
@@ -318,7 +337,14 @@ fn device_0660_kvm_is_closed_to_alice_outside_the_group() {
 #[test]
 fn device_0666_is_open_to_everyone_and_group_checks_stay_quiet() {
     let dir = copy_of("docker-osx-missing-kvm");
-    if mknod_kvm(dir.path(), 0o666, 992).is_none() {
+    if mknod_kvm(
+        dir.path(),
+        0o666,
+        992,
+        &["kvm-device-permission-denied pass (device 0666)"],
+    )
+    .is_none()
+    {
         return;
     }
     let f = gather(dir.path());
@@ -332,7 +358,14 @@ fn device_0666_is_open_to_everyone_and_group_checks_stay_quiet() {
 #[test]
 fn an_unmapped_device_gid_is_shown_as_a_number() {
     let dir = copy_of("docker-osx-ready");
-    if mknod_kvm(dir.path(), 0o660, 78).is_none() {
+    if mknod_kvm(
+        dir.path(),
+        0o660,
+        78,
+        &["kvm.device_group for a gid /etc/group lacks"],
+    )
+    .is_none()
+    {
         return;
     }
     let f = gather(dir.path());
@@ -353,7 +386,14 @@ fn a_regular_file_at_dev_kvm_is_not_the_device() {
 #[test]
 fn unknown_session_makes_accessibility_unknown() {
     let dir = copy_of("docker-osx-ready");
-    if mknod_kvm(dir.path(), 0o660, 992).is_none() {
+    if mknod_kvm(
+        dir.path(),
+        0o660,
+        992,
+        &["kvm.device_accessible unknown without /etc/group"],
+    )
+    .is_none()
+    {
         return;
     }
     fs::remove_file(dir.path().join("etc/group")).unwrap();
@@ -532,7 +572,14 @@ fn an_unreadable_cpuinfo_is_unknown_naming_it() {
 #[test]
 fn full_gather_derives_accessibility_after_the_user_probe() {
     let dir = copy_of("docker-osx-ready");
-    if mknod_kvm(dir.path(), 0o660, 992).is_none() {
+    if mknod_kvm(
+        dir.path(),
+        0o660,
+        992,
+        &["kvm.device_accessible through facts::gather"],
+    )
+    .is_none()
+    {
         return;
     }
     let ctx = context(dir.path());
@@ -552,7 +599,14 @@ fn full_gather_derives_accessibility_after_the_user_probe() {
 fn a_device_without_cpu_flags_is_not_reported_as_missing_virtualization() {
     // A guest with a paravirtualized KVM (PVM) has /dev/kvm but neither vmx nor svm.
     let dir = copy_of("docker-osx-missing-kvm");
-    if mknod_kvm(dir.path(), 0o660, 992).is_none() {
+    if mknod_kvm(
+        dir.path(),
+        0o660,
+        992,
+        &["cpu-virtualization-missing pass with a device but no CPU flag"],
+    )
+    .is_none()
+    {
         return;
     }
     let f = gather(dir.path());
@@ -639,7 +693,14 @@ fn list(items: &[&str]) -> Fact {
 fn logind_uaccess_acl_opens_a_0660_kvm_device_to_a_user_outside_kvm() {
     // alice (uid 1000) is in neither kvm's member list nor the session's kvm group here.
     let dir = copy_of("docker-osx-missing-kvm");
-    if mknod_kvm(dir.path(), 0o660, 992).is_none() {
+    if mknod_kvm(
+        dir.path(),
+        0o660,
+        992,
+        &["kvm-device-permission-denied pass through logind's uaccess ACL"],
+    )
+    .is_none()
+    {
         return;
     }
     let dev = dir.path().join("dev/kvm");
@@ -698,7 +759,12 @@ fn logind_uaccess_acl_opens_a_0660_kvm_device_to_a_user_outside_kvm() {
 /// kernel gave it, and whose `/dev/kvm` is a real kvm device node (10:232) made with mknod.
 fn live_credentials_root(mode: u32, acl: &[&str]) -> Option<tempfile::TempDir> {
     let dir = copy_of("docker-osx-ready");
-    mknod_kvm(dir.path(), mode, 992)?;
+    mknod_kvm(
+        dir.path(),
+        mode,
+        992,
+        &["kvm.device_accessible against the kernel's own verdict (ACLs)"],
+    )?;
     if !acl.is_empty() {
         setfacl(&dir.path().join("dev/kvm"), acl)?;
     }

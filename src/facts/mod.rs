@@ -15,6 +15,7 @@ pub mod network;
 pub mod os;
 pub mod pacman;
 pub mod rootless;
+pub mod source;
 pub mod sysroot;
 pub mod systemd;
 pub mod units;
@@ -26,6 +27,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use source::{Source, source_of};
 pub use sysroot::Sysroot;
 
 /// A fact's value. Lists hold strings (module names, group names, package names).

@@ -14,7 +14,7 @@
 )]
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -28,12 +28,35 @@ pub fn skip(reason: &str) {
 
 pub const DOCKERD_PATHS: &[&str] = &["/usr/sbin/dockerd", "/usr/bin/dockerd"];
 
-/// The dockerd binary, if installed.
+/// The dockerd binary, if one is installed and runs (`dockerd --version` answers within 10 s):
+/// a file that exists but cannot run (not executable, /dev/null bound over it, a broken
+/// install) is not a dockerd.
 pub fn dockerd_binary() -> Option<&'static str> {
-    DOCKERD_PATHS
-        .iter()
-        .copied()
-        .find(|p| Path::new(p).exists())
+    static FOUND: std::sync::OnceLock<Option<&'static str>> = std::sync::OnceLock::new();
+    *FOUND.get_or_init(|| DOCKERD_PATHS.iter().copied().find(|p| runs(p)))
+}
+
+/// Whether `binary --version` exits 0 within 10 s.
+fn runs(binary: &str) -> bool {
+    let Ok(mut child) = Command::new(binary)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        return false;
+    };
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status.success();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    false
 }
 
 /// Why a private dockerd cannot be started here, or `None` when it can.
@@ -42,7 +65,10 @@ pub fn unavailable() -> Option<String> {
         return Some("a private dockerd needs root".into());
     }
     if dockerd_binary().is_none() {
-        return Some(format!("no dockerd at {}", DOCKERD_PATHS.join(" or ")));
+        return Some(format!(
+            "no dockerd that runs at {}",
+            DOCKERD_PATHS.join(" or ")
+        ));
     }
     None
 }
@@ -67,6 +93,8 @@ pub struct Options {
     pub socket: Option<std::path::PathBuf>,
     /// Also listen on this TCP address (`-H tcp://ADDR`, loopback only).
     pub tcp: Option<String>,
+    /// The storage driver; `vfs` (which works on any filesystem) when unset.
+    pub storage_driver: Option<String>,
 }
 
 impl PrivateDockerd {
@@ -117,7 +145,10 @@ impl PrivateDockerd {
             .arg("-H")
             .arg(format!("unix://{}", socket.display()))
             .args(network)
-            .arg("--storage-driver=vfs")
+            .arg(format!(
+                "--storage-driver={}",
+                options.storage_driver.as_deref().unwrap_or("vfs")
+            ))
             .stdin(Stdio::null())
             .stdout(log_file)
             .stderr(log_err)

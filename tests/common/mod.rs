@@ -8,6 +8,8 @@
 )]
 #![allow(dead_code)]
 
+pub mod evidence;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -73,6 +75,49 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// The gid of a group in a tree's /etc/group.
+pub fn group_gid(root: &Path, group: &str) -> u32 {
+    let groups = std::fs::read_to_string(root.join("etc/group")).unwrap();
+    groups
+        .lines()
+        .find_map(|l| {
+            let mut f = l.split(':');
+            (f.next() == Some(group)).then(|| f.nth(1).unwrap().parse().unwrap())
+        })
+        .unwrap_or_else(|| panic!("no group {group} in the fixture"))
+}
+
+/// Gives a file to root and the named group of the tree's /etc/group, with `mode`. Needs root.
+pub fn chown_to_group(path: &Path, mode: u32, group: &str, root: &Path) {
+    nix::unistd::chown(
+        path,
+        Some(nix::unistd::Uid::from_raw(0)),
+        Some(nix::unistd::Gid::from_raw(group_gid(root, group))),
+    )
+    .unwrap();
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+}
+
+/// Gives a file to a uid of the tree's /etc/passwd and that account's primary group, with
+/// `mode`. Needs root.
+pub fn chown_to_user(path: &Path, mode: u32, uid: u32, root: &Path) {
+    let passwd = std::fs::read_to_string(root.join("etc/passwd")).unwrap();
+    let gid: u32 = passwd
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f[2] == uid.to_string()).then(|| f[3].parse().unwrap())
+        })
+        .unwrap_or_else(|| panic!("no uid {uid} in the fixture's /etc/passwd"));
+    nix::unistd::chown(
+        path,
+        Some(nix::unistd::Uid::from_raw(uid)),
+        Some(nix::unistd::Gid::from_raw(gid)),
+    )
+    .unwrap();
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+}
+
 /// Makes a character device owned by root and the named group (looked up in the tree's
 /// /etc/group). Needs root.
 pub fn make_char_device(path: &Path, major: u64, minor: u64, mode: u32, group: &str, root: &Path) {
@@ -85,21 +130,7 @@ pub fn make_char_device(path: &Path, major: u64, minor: u64, mode: u32, group: &
         makedev(major, minor),
     )
     .unwrap();
-    let groups = std::fs::read_to_string(root.join("etc/group")).unwrap();
-    let gid: u32 = groups
-        .lines()
-        .find_map(|l| {
-            let mut f = l.split(':');
-            (f.next() == Some(group)).then(|| f.nth(1).unwrap().parse().unwrap())
-        })
-        .unwrap_or_else(|| panic!("no group {group} in the fixture"));
-    nix::unistd::chown(
-        path,
-        Some(nix::unistd::Uid::from_raw(0)),
-        Some(nix::unistd::Gid::from_raw(gid)),
-    )
-    .unwrap();
-    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+    chown_to_group(path, mode, group, root);
 }
 
 /// Binds a unix socket at the path and leaves the file behind (nobody listens).
@@ -149,4 +180,24 @@ pub fn facts_as_nobody(root: &Path) -> dockdoc::facts::Facts {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Whether live prerequisites are required (`DOCKDOC_LIVE=require`, as CI sets it).
+pub fn live_required() -> bool {
+    std::env::var("DOCKDOC_LIVE").is_ok_and(|v| v == "require")
+}
+
+/// A test that cannot run here: one line naming what it leaves unproven and why, or a failure
+/// under `DOCKDOC_LIVE=require`.
+pub fn skip_unproven(what: &str, reason: &str, unproven: &[String]) {
+    let left = if unproven.is_empty() {
+        String::new()
+    } else {
+        format!(" (left unproven: {})", unproven.join(", "))
+    };
+    assert!(
+        !live_required(),
+        "DOCKDOC_LIVE=require but {what} cannot run: {reason}{left}"
+    );
+    eprintln!("skipping {what}: {reason}{left}");
 }

@@ -75,7 +75,7 @@ fn a_user_outside_the_socket_group_is_denied() {
         .map(|o| !o.status.success())
         .unwrap_or(true)
     {
-        crate::dockerd::skip("no docker group on this machine");
+        crate::support::skip("no docker group on this machine");
         return;
     }
     ensure_user();

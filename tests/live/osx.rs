@@ -22,7 +22,7 @@ fn ok(out: Output) {
 fn import_osx_image(daemon: &PrivateDockerd) -> Option<()> {
     let busybox = Path::new("/bin/busybox");
     if !busybox.exists() {
-        crate::dockerd::skip("no /bin/busybox (busybox-static)");
+        crate::support::skip("no /bin/busybox (busybox-static)");
         return None;
     }
     let tree = daemon.dir.path().join("rootfs");

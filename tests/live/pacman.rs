@@ -27,11 +27,11 @@ fn sh(cmd: &mut Command) {
 #[test]
 fn a_package_built_and_installed_now_is_read() {
     if !crate::common::is_root() {
-        crate::dockerd::skip("building as another user and installing need root");
+        support::skip("building as another user and installing need root");
         return;
     }
     if let Some(tool) = TOOLS.iter().find(|t| !Path::new(t).exists()) {
-        crate::dockerd::skip(&format!("{tool} is not installed"));
+        support::skip(&format!("{tool} is not installed"));
         return;
     }
     if !Command::new("id")
@@ -150,6 +150,7 @@ fn a_package_built_and_installed_now_is_read() {
     assert_eq!(fact("docker.cli_installed")["value"], true);
 
     // And the check that reads them: docker is installed.
+    crate::common::evidence::register_real(&root.to_string_lossy(), "pacman-built DB");
     let mut cmd = crate::common::bin();
     cmd.args(support::check_args(support::NO_BUS, support::NO_DOCKER))
         .arg("--root")

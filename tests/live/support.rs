@@ -74,12 +74,41 @@ pub fn run(mut command: Command) -> Run {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let json = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {stderr}"));
+    record_evidence(&command, &json);
     Run {
         code: out.status.code(),
         json,
         stderr,
         elapsed,
     }
+}
+
+/// Writes what this run evaluated (target/tmp/evidence-uidN, see tests/common/evidence.rs) and checks
+/// the rows of tests/snapshots/evidence.md that name it. The run is named after the test (the
+/// thread libtest runs it on) and its place among the test's runs: `units::some_test#1`.
+fn record_evidence(command: &Command, json: &Value) {
+    thread_local! {
+        static RUNS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+    let n = RUNS.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
+    let thread = std::thread::current();
+    let Some(test) = thread.name().filter(|n| *n != "main") else {
+        // libtest names the thread after the test unless it runs tests on the main thread.
+        return;
+    };
+    let args: Vec<String> = command
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if !args.iter().any(|a| a == "json") || json.get("checks").is_none() {
+        return;
+    }
+    let evidence = common::evidence::of_live(&format!("{test}#{n}"), &args, json);
+    common::evidence::record(&evidence);
+    common::evidence::verify_run(&evidence);
 }
 
 /// `dockdoc check --profile all --format json` (the default 3 s timeout) with the given endpoints.
@@ -106,14 +135,26 @@ pub fn dockdoc(system_bus: &str, docker_host: &str, extra: &[&str]) -> Run {
     run(cmd)
 }
 
+/// Skips the current live test with one line naming what the evidence table credits to it (a
+/// failure under DOCKDOC_LIVE=require).
+pub fn skip(reason: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("main");
+    let unproven = common::evidence::credited_to(&format!("live {test}"));
+    common::skip_unproven(&format!("live test {test}"), reason, &unproven);
+}
+
 /// A private dockerd, or `None` after printing why not (a failure under DOCKDOC_LIVE=require).
 pub fn private_dockerd(options: &dockerd::Options) -> Option<PrivateDockerd> {
     if let Some(reason) = dockerd::unavailable() {
-        dockerd::skip(&reason);
+        skip(&reason);
         return None;
     }
     match PrivateDockerd::start_with(Duration::from_secs(60), options) {
-        Ok(d) => Some(d),
+        Ok(d) => {
+            common::evidence::register_real(&d.uri(), "real dockerd");
+            Some(d)
+        }
         Err(e) => panic!("{e}"),
     }
 }

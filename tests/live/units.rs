@@ -17,8 +17,17 @@ const UNIT_CHECKS: [&str; 5] = [
 ];
 
 async fn boot(scenario: &str) -> Option<Booted> {
+    if let Some(reason) = crate::harness::missing_prerequisite() {
+        support::skip(&reason);
+        return None;
+    }
     match Booted::boot(scenario).await {
-        Ok(b) => b,
+        Ok(b) => {
+            if let Some(b) = &b {
+                crate::common::evidence::register_real(&b.address(), "real systemd");
+            }
+            b
+        }
         Err(e) => panic!("{e}"),
     }
 }
@@ -117,6 +126,11 @@ async fn broken_daemon_json_fails_the_real_dockerd() {
             .unwrap(),
         std::fs::read(fixture.join("etc/docker/daemon.json")).unwrap()
     );
+    // The unit runs the real dockerd (Debian's docker.io path).
+    if let Some(reason) = crate::dockerd::unavailable() {
+        support::skip(&reason);
+        return;
+    }
     let Some(booted) = boot("live-daemon-json").await else {
         return;
     };

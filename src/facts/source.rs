@@ -1,0 +1,381 @@
+//! Where each fact comes from: a file under the root, a live endpoint, the environment, the run
+//! itself, or a derivation from other facts.
+//!
+//! The table is kept apart from the modules' `SCHEMA`s on purpose: a fact added to a schema
+//! without a line here fails `every_schema_key_has_exactly_one_source` until it is classified.
+//! The scenario tests read it to refuse an override of a fact a fixture file can carry.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// The source of one fact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "source", content = "from", rename_all = "snake_case")]
+pub enum Source {
+    /// Read from files under the root (`--root`, default `/`); the path pattern, absolute as on
+    /// the judged machine (`~` is the judged user's home, `*` any name).
+    File(&'static str),
+    /// Asked of a live endpoint: the system or user D-Bus, the Docker API, the X server.
+    Live(&'static str),
+    /// Read from dockdoc's environment; the variables.
+    Env(&'static str),
+    /// Computed from other facts; the facts it combines.
+    Derived(&'static str),
+    /// Describes the run itself (its options).
+    Run(&'static str),
+}
+
+impl Source {
+    /// The kind as one word: `file`, `live`, `env`, `derived` or `run`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Source::File(_) => "file",
+            Source::Live(_) => "live",
+            Source::Env(_) => "env",
+            Source::Derived(_) => "derived",
+            Source::Run(_) => "run",
+        }
+    }
+
+    /// The path pattern, endpoint, variables or facts the kind refers to.
+    pub fn detail(&self) -> &'static str {
+        match self {
+            Source::File(s)
+            | Source::Live(s)
+            | Source::Env(s)
+            | Source::Derived(s)
+            | Source::Run(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind(), self.detail())
+    }
+}
+
+use Source::{Derived, Env, File, Live, Run};
+
+const SYSTEM_BUS: &str = "org.freedesktop.systemd1 on the system bus";
+const USER_BUS: &str = "org.freedesktop.systemd1 on the user bus";
+const DOCKER_API: &str = "the Docker API at docker.endpoint (/_ping, /info)";
+const DOCKER_CONTAINERS: &str = "the Docker API at docker.endpoint (/containers/json)";
+const X_SERVER: &str = "the X server DISPLAY names (its host access list)";
+const DOCKER_SOCKET: &str = "docker.socket_path (the endpoint's socket file)";
+const GROUP_FILE: &str = "/etc/group";
+const DEV_KVM: &str = "/dev/kvm (with /etc/group for its group name)";
+const LOCAL_DB: &str = "/var/lib/pacman/local/*/desc";
+
+/// Every fact key with its source, in schema order.
+pub const SOURCES: &[(&str, Source)] = &[
+    ("run.profiles", Run("--profile")),
+    ("os.id", File("/etc/os-release (else /usr/lib/os-release)")),
+    (
+        "os.id_like",
+        File("/etc/os-release (else /usr/lib/os-release)"),
+    ),
+    (
+        "os.pretty_name",
+        File("/etc/os-release (else /usr/lib/os-release)"),
+    ),
+    ("os.arch_based", Derived("os.id, os.id_like")),
+    (
+        "os.in_container",
+        File("/.dockerenv, /run/.containerenv, /run/systemd/container"),
+    ),
+    ("os.wsl", File("/proc/sys/kernel/osrelease")),
+    ("os.systemd_booted", File("/run/systemd/system")),
+    ("kernel.running_release", File("/proc/sys/kernel/osrelease")),
+    (
+        "kernel.running_pkgbase",
+        File("/usr/lib/modules/<release>/pkgbase"),
+    ),
+    (
+        "kernel.installed_releases",
+        File("/usr/lib/modules/*/{vmlinuz,pkgbase}"),
+    ),
+    (
+        "kernel.running_modules_present",
+        File("/usr/lib/modules/<release>/kernel"),
+    ),
+    (
+        "kernel.running_modules_owned",
+        File("/var/lib/pacman/local/*/files"),
+    ),
+    ("kernel.pending_release", File("/usr/lib/modules/*/pkgbase")),
+    (
+        "kernel.module_support",
+        File("/proc/modules, /proc/config.gz"),
+    ),
+    ("kernel.modules_loaded", File("/proc/modules")),
+    (
+        "kernel.required_modules",
+        Derived("kernel.iptables_backend"),
+    ),
+    (
+        "kernel.modules_unavailable",
+        File("/proc/modules, /usr/lib/modules/<release>/modules.builtin, modules.dep"),
+    ),
+    (
+        "kernel.config_source",
+        File("/proc/config.gz, /boot/config-<release>, /usr/lib/modules/<release>/config"),
+    ),
+    (
+        "kernel.config_missing_features",
+        File("/proc/config.gz, /boot/config-<release>, /usr/lib/modules/<release>/config"),
+    ),
+    (
+        "kernel.config_complete",
+        Derived("kernel.config_missing_features"),
+    ),
+    ("kernel.ip_forward", File("/proc/sys/net/ipv4/ip_forward")),
+    ("kernel.cgroup_version", File("/proc/mounts")),
+    ("kernel.cmdline", File("/proc/cmdline")),
+    (
+        "kernel.iptables_backend",
+        File("/usr/sbin/iptables (its symlink target)"),
+    ),
+    (
+        "kernel.iptables_backend_mismatch",
+        File("/proc/modules (iptable_* against kernel.iptables_backend)"),
+    ),
+    (
+        "user.uid",
+        File("/proc/self/status (Uid; SUDO_UID under sudo)"),
+    ),
+    ("user.name", File("/etc/passwd")),
+    ("user.is_root", Derived("user.uid, user.sudo_user")),
+    ("user.sudo_user", Env("SUDO_USER")),
+    ("user.groups_configured", File("/etc/group, /etc/passwd")),
+    (
+        "user.groups_session",
+        File("/proc/self/status (Gid, Groups) with /etc/group"),
+    ),
+    ("user.docker_group_exists", File(GROUP_FILE)),
+    ("user.kvm_group_exists", File(GROUP_FILE)),
+    ("user.libvirt_group_exists", File(GROUP_FILE)),
+    ("pacman.db_present", File("/var/lib/pacman/local")),
+    ("pacman.docker_version", File(LOCAL_DB)),
+    ("pacman.kernel_packages", File(LOCAL_DB)),
+    (
+        "pacman.kernel_releases",
+        File("/var/lib/pacman/local/*/files"),
+    ),
+    ("pacman.osx_packages_missing", File(LOCAL_DB)),
+    (
+        "pacman.osx_packages_missing_args",
+        Derived("pacman.osx_packages_missing"),
+    ),
+    ("pacman.xhost_installed", File(LOCAL_DB)),
+    ("pacman.iptables_package", File(LOCAL_DB)),
+    ("pacman.iptables_backend", File(LOCAL_DB)),
+    ("systemd.system_bus", Live(SYSTEM_BUS)),
+    ("systemd.docker_service_load_state", Live(SYSTEM_BUS)),
+    ("systemd.docker_service_active_state", Live(SYSTEM_BUS)),
+    ("systemd.docker_service_sub_state", Live(SYSTEM_BUS)),
+    ("systemd.docker_service_result", Live(SYSTEM_BUS)),
+    ("systemd.docker_service_exit_status", Live(SYSTEM_BUS)),
+    ("systemd.docker_service_unit_file_state", Live(SYSTEM_BUS)),
+    ("systemd.docker_service_exec_start", Live(SYSTEM_BUS)),
+    ("systemd.docker_socket_load_state", Live(SYSTEM_BUS)),
+    ("systemd.docker_socket_active_state", Live(SYSTEM_BUS)),
+    ("systemd.docker_socket_sub_state", Live(SYSTEM_BUS)),
+    ("systemd.docker_socket_result", Live(SYSTEM_BUS)),
+    ("systemd.docker_socket_unit_file_state", Live(SYSTEM_BUS)),
+    ("systemd.libvirt_daemon_active", Live(SYSTEM_BUS)),
+    ("systemd.libvirt_daemon_states", Live(SYSTEM_BUS)),
+    ("systemd.virtlogd_active", Live(SYSTEM_BUS)),
+    ("systemd.libvirt_units_loaded", Live(SYSTEM_BUS)),
+    ("systemd.user_bus", Live(USER_BUS)),
+    ("systemd.user_docker_service_active_state", Live(USER_BUS)),
+    ("docker.binary_installed", File("/usr/bin/dockerd")),
+    (
+        "docker.endpoint",
+        File(
+            "~/.docker/config.json, ~/.docker/contexts/meta/*/meta.json (after --docker-host, DOCKER_HOST, DOCKER_CONTEXT)",
+        ),
+    ),
+    (
+        "docker.endpoint_source",
+        File("~/.docker/config.json (after --docker-host, DOCKER_HOST, DOCKER_CONTEXT)"),
+    ),
+    (
+        "docker.context",
+        File("~/.docker/config.json currentContext (after DOCKER_CONTEXT)"),
+    ),
+    ("docker.host_env", Env("DOCKER_HOST")),
+    ("docker.mode", Derived("docker.endpoint, XDG_RUNTIME_DIR")),
+    ("docker.socket_path", Derived("docker.endpoint")),
+    ("docker.socket_exists", File(DOCKER_SOCKET)),
+    ("docker.socket_group", File(DOCKER_SOCKET)),
+    ("docker.socket_mode", File(DOCKER_SOCKET)),
+    ("docker.connect_error", Live(DOCKER_API)),
+    ("docker.reachable", Live(DOCKER_API)),
+    ("docker.unreachable_reason", Live(DOCKER_API)),
+    ("docker.server_version", Live(DOCKER_API)),
+    ("docker.api_version", Live(DOCKER_API)),
+    ("docker.storage_driver", Live(DOCKER_API)),
+    ("docker.data_root", Live(DOCKER_API)),
+    ("docker.osx_stopped_containers", Live(DOCKER_CONTAINERS)),
+    (
+        "docker.rootless_socket_exists",
+        File("$XDG_RUNTIME_DIR/docker.sock"),
+    ),
+    ("docker.daemon_json_exists", File("/etc/docker/daemon.json")),
+    ("docker.daemon_json_error", File("/etc/docker/daemon.json")),
+    ("docker.daemon_json_keys", File("/etc/docker/daemon.json")),
+    ("docker.daemon_json_hosts", File("/etc/docker/daemon.json")),
+    (
+        "docker.flag_conflicts",
+        Derived("docker.daemon_json_keys, systemd.docker_service_exec_start"),
+    ),
+    (
+        "docker.exec_start_uses_fd",
+        Derived("systemd.docker_service_exec_start"),
+    ),
+    (
+        "docker.tcp_without_tls",
+        Derived(
+            "docker.daemon_json_hosts, docker.daemon_json_tlsverify, systemd.docker_service_exec_start",
+        ),
+    ),
+    (
+        "docker.daemon_stale",
+        Derived("docker.server_version, pacman.docker_version"),
+    ),
+    (
+        "docker.host_overrides_context",
+        // Whether the DOCKER_HOST socket and the context's socket exist under the root.
+        Derived("docker.host_env, docker.context, docker.socket_exists"),
+    ),
+    ("docker.desktop_context", Derived("docker.context")),
+    ("docker.cli_installed", File("/usr/bin/docker")),
+    (
+        "docker.daemon_json_tlsverify",
+        File("/etc/docker/daemon.json"),
+    ),
+    (
+        "docker.has_flag_conflicts",
+        Derived("docker.flag_conflicts"),
+    ),
+    (
+        "docker.exposes_tcp_without_tls",
+        Derived("docker.tcp_without_tls"),
+    ),
+    ("kvm.cpu_virtualization", File("/proc/cpuinfo")),
+    ("kvm.cpu_vendor", File("/proc/cpuinfo")),
+    ("kvm.hypervisor_guest", File("/proc/cpuinfo")),
+    ("kvm.device_exists", File(DEV_KVM)),
+    ("kvm.device_group", File(DEV_KVM)),
+    ("kvm.device_mode", File(DEV_KVM)),
+    ("kvm.device_uid", File(DEV_KVM)),
+    ("kvm.device_gid", File(DEV_KVM)),
+    (
+        "kvm.device_accessible",
+        Derived("kvm.device_*, user.uid, user.groups_session"),
+    ),
+    ("kvm.module_loaded", File("/sys/module/kvm")),
+    (
+        "kvm.vendor_module_loaded",
+        File("/sys/module/kvm_intel, /sys/module/kvm_amd"),
+    ),
+    (
+        "kvm.ignore_msrs",
+        File("/sys/module/kvm/parameters/ignore_msrs"),
+    ),
+    (
+        "kvm.ignore_msrs_persisted",
+        File("/etc/modprobe.d/*.conf, /usr/lib/modprobe.d/*.conf, /proc/cmdline"),
+    ),
+    (
+        "kvm.nested",
+        File("/sys/module/kvm_intel/parameters/nested, /sys/module/kvm_amd/parameters/nested"),
+    ),
+    ("display.display", Env("DISPLAY")),
+    ("display.wayland", Env("WAYLAND_DISPLAY, XDG_SESSION_TYPE")),
+    ("display.x11_socket", Derived("display.display")),
+    ("display.x11_socket_exists", File("/tmp/.X11-unix/X<n>")),
+    ("display.xhost_installed", File("/usr/bin/xhost")),
+    ("display.container_user", File("/etc/passwd")),
+    ("display.x_access_control", Live(X_SERVER)),
+    ("display.x_access_list", Live(X_SERVER)),
+    (
+        "display.container_access",
+        Derived("display.x_access_control, display.x_access_list, display.container_user"),
+    ),
+    ("host.mem_total_bytes", File("/proc/meminfo")),
+    ("host.mem_available_bytes", File("/proc/meminfo")),
+    ("host.mem_available", Derived("host.mem_available_bytes")),
+    ("host.cpu_count", File("/proc/cpuinfo")),
+    (
+        "host.data_root",
+        Derived("docker.data_root, /etc/docker/daemon.json data-root"),
+    ),
+    (
+        "host.data_root_free_bytes",
+        // The kernel's answer about a mounted filesystem, which no file in a fixture carries.
+        Live("statvfs(2) of the filesystem holding host.data_root (its nearest existing ancestor)"),
+    ),
+    ("host.data_root_free", Derived("host.data_root_free_bytes")),
+    ("host.docker0_exists", File("/sys/class/net/docker0")),
+    (
+        "host.docker0_operstate",
+        File("/sys/class/net/docker0/operstate"),
+    ),
+    (
+        "host.docker_osx_stopped_count",
+        Derived("docker.osx_stopped_containers"),
+    ),
+];
+
+/// The source of a fact key; `None` for a key no source entry names.
+pub fn source_of(key: &str) -> Option<Source> {
+    SOURCES.iter().find(|(k, _)| *k == key).map(|(_, s)| *s)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn every_schema_key_has_exactly_one_source() {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for (k, _) in SOURCES {
+            *counts.entry(k).or_default() += 1;
+        }
+        let mut problems = Vec::new();
+        for spec in crate::facts::schema() {
+            match counts.remove(spec.key) {
+                Some(1) => {}
+                Some(n) => problems.push(format!("{}: {n} source entries", spec.key)),
+                None => problems.push(format!(
+                    "{}: no source entry in src/facts/source.rs (file, live, env, derived or run)",
+                    spec.key
+                )),
+            }
+        }
+        for (k, _) in counts {
+            problems.push(format!("{k}: a source entry for a key no schema has"));
+        }
+        assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn file_sources_name_an_absolute_path() {
+        for (k, s) in SOURCES {
+            if let Source::File(p) = s {
+                assert!(
+                    p.starts_with('/')
+                        || p.starts_with('~')
+                        || p.starts_with('$')
+                        || p.starts_with("docker."),
+                    "{k}: {p}"
+                );
+            }
+        }
+    }
+}
