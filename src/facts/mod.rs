@@ -221,6 +221,7 @@ pub fn schema() -> impl Iterator<Item = &'static FactSpec> {
         kernel::SCHEMA,
         user::SCHEMA,
         pacman::SCHEMA,
+        pacman::DERIVED_SCHEMA,
         systemd::SCHEMA,
         docker::SCHEMA,
         kvm::SCHEMA,
@@ -404,6 +405,7 @@ pub fn derive(facts: &mut Facts) {
     user::derive(facts);
     docker::derive(facts);
     kernel::derive(facts);
+    pacman::derive(facts);
     kvm::derive(facts);
     display::derive(facts);
     host::derive(facts);
