@@ -118,9 +118,10 @@ fn context(probe: &ProbeArgs) -> Context {
     Context::new(sysroot, endpoints, env, probe.timeout)
 }
 
-/// Gathers the facts on a current-thread runtime built for this one run.
-pub fn gather(probe: &ProbeArgs) -> Result<Facts> {
-    let ctx = context(probe);
+/// Gathers the facts on a current-thread runtime built for this one run. `wanted` are the
+/// fact keys of the checks that will be evaluated: optional questions are asked only for them.
+pub fn gather(probe: &ProbeArgs, wanted: &[&str]) -> Result<Facts> {
+    let ctx = context(probe).asking_for(wanted.iter().copied());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -139,18 +140,9 @@ fn read_facts(path: &PathBuf) -> Result<Facts> {
 }
 
 fn check(args: CheckArgs) -> Result<u8> {
-    // Neither needs the other, so the checks load on their own thread while the probes run.
-    let (loaded, facts) = std::thread::scope(|scope| {
-        let catalog = scope.spawn(|| load_catalog(&args.catalog));
-        let facts = match &args.facts {
-            Some(path) => read_facts(path),
-            None => gather(&args.probe),
-        };
-        (catalog.join(), facts)
-    });
-    let loaded = loaded.map_err(|_| {
-        anyhow::anyhow!("loading the checks failed (a bug in dockdoc, please report it)")
-    })?;
+    // The checks load first: the selected ones say which optional questions the probes ask
+    // (`/version` only for a check that reads docker.min_api_version).
+    let loaded = load_catalog(&args.catalog);
     let profiles = if args.profile.is_empty() {
         vec!["docker".to_owned()]
     } else {
@@ -161,16 +153,26 @@ fn check(args: CheckArgs) -> Result<u8> {
             anyhow::bail!("no check has the id `{id}` (see `dockdoc list`)");
         }
     }
-    let mut facts = facts?;
-    let mut probe_failed = false;
-    if args.probes.iter().any(|p| p == "network") {
-        probe_failed = probe_network(&args.probe, &mut facts)?;
-    }
     let selection = Selection {
         profiles: profiles.clone(),
         only: args.only.clone(),
         skip: args.skip.clone(),
     };
+    let wanted: Vec<&str> = loaded
+        .catalog
+        .checks
+        .iter()
+        .filter(|c| selection.includes(c) && !selection.skip.contains(&c.id))
+        .flat_map(|c| c.fact_keys())
+        .collect();
+    let mut facts = match &args.facts {
+        Some(path) => read_facts(path),
+        None => gather(&args.probe, &wanted),
+    }?;
+    let mut probe_failed = false;
+    if args.probes.iter().any(|p| p == "network") {
+        probe_failed = probe_network(&args.probe, &mut facts)?;
+    }
     let findings = eval::run(&loaded.catalog, &facts, &selection);
     let host = facts
         .host
@@ -320,7 +322,7 @@ fn facts_command(args: FactsArgs) -> Result<u8> {
         writeln!(out)?;
         return Ok(0);
     }
-    let facts = gather(&args.probe)?;
+    let facts = gather(&args.probe, &[])?;
     match args.format {
         ListFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &facts)?;

@@ -968,7 +968,12 @@ pub fn run(catalog: &Catalog, args: &ExplainArgs) -> Result<u8> {
     let facts: Option<Facts> = if args.offline || matches.is_empty() {
         None
     } else {
-        Some(crate::app::gather(&args.probe)?)
+        let wanted: Vec<&str> = matches
+            .iter()
+            .filter_map(|m| catalog.checks.get(m.check))
+            .flat_map(|c| c.fact_keys())
+            .collect();
+        Some(crate::app::gather(&args.probe, &wanted)?)
     };
     let selection = Selection {
         profiles: vec!["all".into()],

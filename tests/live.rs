@@ -33,3 +33,5 @@ mod pacman;
 mod support;
 #[path = "live/units.rs"]
 mod units;
+#[path = "live/versions.rs"]
+mod versions;

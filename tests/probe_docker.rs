@@ -381,6 +381,7 @@ const LIVE_KEYS: &[&str] = &[
     "docker.storage_driver",
     "docker.data_root",
     "docker.osx_stopped_containers",
+    "docker.min_api_version",
 ];
 
 #[tokio::test]

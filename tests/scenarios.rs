@@ -42,6 +42,9 @@ struct Scenario {
     /// Fact overrides: a value, or { unknown = "reason" } / { skipped = "reason" }.
     #[serde(default)]
     facts: BTreeMap<String, toml::Value>,
+    /// One line per overridden live fact: why no live part here can show that state.
+    #[serde(default)]
+    why: BTreeMap<String, String>,
     /// Expected status per check id.
     expect: BTreeMap<String, String>,
 }
@@ -72,6 +75,9 @@ fn load(path: &Path) -> Scenario {
         }
         for (k, v) in base.facts {
             sc.facts.entry(k).or_insert(v);
+        }
+        for (k, v) in base.why {
+            sc.why.entry(k).or_insert(v);
         }
         sc.make.extend(base.make);
         sc.make.sort();
@@ -220,6 +226,12 @@ fn every_scenario_gives_the_expected_statuses() {
         let name = file.file_stem().unwrap().to_string_lossy().into_owned();
         let sc = load(&file);
         assert!(!sc.description.is_empty());
+        for (key, reason) in &sc.why {
+            assert!(
+                sc.facts.contains_key(key) && !reason.trim().is_empty(),
+                "{name}: [why] {key} explains no override (or is empty)"
+            );
+        }
         let work = tempfile::tempdir().unwrap();
         let Some(facts) = facts_of(&name, &sc, work.path()) else {
             continue;

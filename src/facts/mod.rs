@@ -357,6 +357,10 @@ pub struct Context {
     pub endpoints: Endpoints,
     pub env: Env,
     pub timeout: Duration,
+    /// Whether the Docker probe also asks `/version` for `docker.min_api_version`: it costs
+    /// the daemon about as much as `/info`, so only a run whose selected checks read that
+    /// fact asks (`app` sets it from their fact keys).
+    pub ask_min_api_version: bool,
 }
 
 impl Context {
@@ -366,7 +370,15 @@ impl Context {
             endpoints,
             env,
             timeout,
+            ask_min_api_version: false,
         }
+    }
+
+    /// Sets [`Context::ask_min_api_version`] when `fact_keys` (the selected checks' facts)
+    /// include `docker.min_api_version`.
+    pub fn asking_for<'a>(mut self, fact_keys: impl IntoIterator<Item = &'a str>) -> Self {
+        self.ask_min_api_version = fact_keys.into_iter().any(|k| k == "docker.min_api_version");
+        self
     }
 
     /// The reason a live probe is skipped when its endpoint was not given under `--root`.
