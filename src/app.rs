@@ -117,9 +117,10 @@ fn context(probe: &ProbeArgs) -> Context {
     Context::new(sysroot, endpoints, env, probe.timeout)
 }
 
-/// Gathers the facts on a current-thread runtime built for this one run.
-pub fn gather(probe: &ProbeArgs) -> Result<Facts> {
-    let ctx = context(probe);
+/// Gathers the facts on a current-thread runtime built for this one run. `wanted` are the
+/// fact keys of the checks that will be evaluated: optional questions are asked only for them.
+pub fn gather(probe: &ProbeArgs, wanted: &[&str]) -> Result<Facts> {
+    let ctx = context(probe).asking_for(wanted.iter().copied());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -142,10 +143,16 @@ fn explain(args: &crate::cli::ExplainArgs) -> Result<u8> {
         None => explain::document(&loaded.catalog, args)?,
         Some(input) => {
             let matches = explain::recognise(&loaded.catalog, input)?;
+            // The matched checks say which optional questions the probes ask.
+            let wanted: Vec<&str> = matches
+                .iter()
+                .filter_map(|m| loaded.catalog.checks.get(m.check))
+                .flat_map(|c| c.fact_keys())
+                .collect();
             let facts = match &args.facts {
                 _ if args.offline || matches.is_empty() => None,
                 Some(path) => Some(read_facts(path)?),
-                None => Some(gather(&args.probe)?),
+                None => Some(gather(&args.probe, &wanted)?),
             };
             explain::report(&loaded.catalog, args, matches, facts.as_ref())?
         }
@@ -190,35 +197,43 @@ fn load_waivers(files: &[PathBuf], catalog: &catalog::Catalog) -> waiver::Loaded
 fn check_report(args: &CheckArgs) -> Result<u8> {
     let started = SystemTime::now();
     let clock = Instant::now();
-    // Neither needs the other, so the checks load on their own thread while the probes run.
-    let (loaded, facts) = std::thread::scope(|scope| {
-        let catalog = scope.spawn(|| load_catalog(&args.catalog));
-        let facts = match &args.facts {
-            Some(path) => read_facts(path),
-            None => gather(&args.probe),
-        };
-        (catalog.join(), facts)
-    });
-    let loaded = loaded.map_err(|_| {
-        anyhow::anyhow!("loading the checks failed (a bug in dockdoc, please report it)")
-    })?;
-    let profiles = if args.profile.is_empty() {
-        let mut p = vec!["docker".to_owned()];
-        // The CLI talks to a rootless daemon: its own checks apply without asking.
-        if facts.as_ref().ok().and_then(|f| f.text("docker.mode")) == Some("rootless") {
-            p.push("rootless".to_owned());
-        }
-        p
-    } else {
-        args.profile.clone()
-    };
+    // The checks load first: the selected ones say which optional questions the probes ask
+    // (`/version` only for a check that reads docker.min_api_version).
+    let loaded = load_catalog(&args.catalog);
     for id in args.only.iter().chain(&args.skip) {
         if loaded.catalog.get(id).is_none() {
             anyhow::bail!("no check has the id `{id}` (see `dockdoc list`)");
         }
     }
+    let asked = if args.profile.is_empty() {
+        vec!["docker".to_owned()]
+    } else {
+        args.profile.clone()
+    };
+    let wanted: Vec<&str> = {
+        let selection = Selection {
+            profiles: asked.clone(),
+            only: args.only.clone(),
+            skip: args.skip.clone(),
+        };
+        loaded
+            .catalog
+            .checks
+            .iter()
+            .filter(|c| selection.includes(c) && !selection.skip.contains(&c.id))
+            .flat_map(|c| c.fact_keys())
+            .collect()
+    };
     let waivers = load_waivers(&args.waivers, &loaded.catalog);
-    let mut facts = facts?;
+    let mut facts = match &args.facts {
+        Some(path) => read_facts(path),
+        None => gather(&args.probe, &wanted),
+    }?;
+    let mut profiles = asked;
+    // The CLI talks to a rootless daemon: its own checks apply without asking.
+    if args.profile.is_empty() && facts.text("docker.mode") == Some("rootless") {
+        profiles.push("rootless".to_owned());
+    }
     let mut probe_failed = false;
     if args.probes.iter().any(|p| p == "network") {
         probe_failed = probe_network(&args.probe, &mut facts)?;
@@ -446,7 +461,7 @@ fn facts_command(args: FactsArgs) -> Result<u8> {
         writeln!(out)?;
         return Ok(0);
     }
-    let facts = gather(&args.probe)?;
+    let facts = gather(&args.probe, &[])?;
     match args.format {
         ListFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &facts)?;

@@ -4,7 +4,9 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::catalog::{Catalog, Check, Condition, FixStep, Test, placeholders, profile_selects};
+use crate::catalog::{
+    Catalog, Check, Condition, FixStep, Severity, Test, placeholders, profile_selects,
+};
 use crate::facts::{Fact, Facts, Value};
 use crate::finding::{Evidence, Finding, Status};
 
@@ -284,7 +286,16 @@ pub fn evaluate_check(check: &Check, facts: &Facts, skipped_by_user: bool) -> Fi
                     command: f.command.as_deref().map(|c| fill_command(c, facts)),
                 })
                 .collect();
-            finding(Status::Fail, fill(&check.summary, facts), fix)
+            let mut found = finding(Status::Fail, fill(&check.summary, facts), fix);
+            if let Some(severity) = check
+                .severity_from
+                .as_deref()
+                .and_then(|key| facts.text(key))
+                .and_then(Severity::parse)
+            {
+                found.severity = severity;
+            }
+            found
         }
         Truth::False => finding(
             Status::Pass,
@@ -470,6 +481,38 @@ mod tests {
             f.set(k, v.clone());
         }
         f
+    }
+
+    #[test]
+    fn severity_from_replaces_the_severity_of_a_failure_only() {
+        let text = "schema = 1\narea = \"packages\"\ntitle = \"t\"\n[[check]]\nid = \"x\"\ntitle = \"t\"\nseverity = \"error\"\nseverity_from = \"pacman.known_bad_severity\"\nprofiles = [\"docker\"]\nfails_if = { fact = \"pacman.known_bad_versions\", greater_than = 0 }\nsummary = \"s\"\nwhy = \"w\"\n";
+        let l = load_str(Path::new("t.toml"), text);
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        let c = l.catalog.checks.into_iter().next().unwrap();
+        let bad = |list: Vec<String>, severity: Option<&str>| {
+            facts(&[
+                ("pacman.known_bad_versions", Fact::known(list)),
+                ("pacman.known_bad_severity", Fact::known(severity)),
+            ])
+        };
+        let f = evaluate_check(
+            &c,
+            &bad(vec!["iptables-nft 1:1.8.11-1".into()], Some("warning")),
+            false,
+        );
+        assert_eq!((f.status, f.severity), (Status::Fail, Severity::Warning));
+        let f = evaluate_check(&c, &bad(Vec::new(), None), false);
+        assert_eq!((f.status, f.severity), (Status::Pass, Severity::Error));
+        // Only a text fact may name the severity.
+        let l = load_str(
+            Path::new("t.toml"),
+            &text.replace("pacman.known_bad_severity", "pacman.known_bad_versions"),
+        );
+        assert!(
+            l.errors[0].message.contains("is a list, not text"),
+            "{:?}",
+            l.errors
+        );
     }
 
     #[test]

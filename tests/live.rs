@@ -47,3 +47,5 @@ mod textfile;
 mod units;
 #[path = "live/x_server.rs"]
 mod x_server;
+#[path = "live/versions.rs"]
+mod versions;

@@ -441,6 +441,7 @@ const LIVE_KEYS: &[&str] = &[
     "docker.data_root",
     "docker.osx_stopped_containers",
     "docker.osx_containers",
+    "docker.min_api_version",
 ];
 
 #[tokio::test]

@@ -497,3 +497,36 @@ fn the_packages_check_explains_the_errors_of_missing_host_packages() {
             .any(|re| re.is_match("bash: docker: command not found"))
     );
 }
+
+/// The CLI plugins by name, and the versions the known-bad data file watches, from databases
+/// pacman built.
+#[test]
+fn plugins_and_watched_versions_come_from_the_database() {
+    let healthy = gather("healthy-docker-host");
+    assert_eq!(
+        healthy.get("pacman.docker_buildx_installed"),
+        Fact::known(true)
+    );
+    assert_eq!(
+        healthy.get("pacman.docker_compose_installed"),
+        Fact::known(true)
+    );
+    assert_eq!(
+        healthy.get("pacman.watched_versions"),
+        list(&["systemd 256.7-1"])
+    );
+    let bare = gather("docker-without-plugins");
+    assert_eq!(
+        bare.get("pacman.docker_buildx_installed"),
+        Fact::known(false)
+    );
+    assert_eq!(
+        bare.get("pacman.docker_compose_installed"),
+        Fact::known(false)
+    );
+    let bad = gather("known-bad-versions");
+    assert_eq!(
+        bad.get("pacman.watched_versions"),
+        list(&["iptables-nft 1:1.8.11-1", "systemd 256.7-1"])
+    );
+}

@@ -210,6 +210,7 @@ struct RawCheck {
     id: Spanned<String>,
     title: String,
     severity: Severity2,
+    severity_from: Option<Spanned<String>>,
     profiles: Spanned<Vec<String>>,
     since: Option<String>,
     applies_if: Option<Spanned<RawCondition>>,
@@ -369,6 +370,23 @@ fn build_check(
             }
         }
     }
+    let severity_from = match rc.severity_from {
+        Some(key) => {
+            let at = key.span().start;
+            let key = key.into_inner();
+            match facts::spec_of(&key) {
+                Some(spec) if spec.kind == FactKind::Text => Some(key),
+                Some(spec) => {
+                    return Err((
+                        at,
+                        format!("severity_from: the fact {key} is a {}, not text", spec.kind),
+                    ));
+                }
+                None => return Err((at, format!("severity_from names no known fact: {key}"))),
+            }
+        }
+        None => None,
+    };
     let mut explains = Vec::new();
     for pattern in rc.explains {
         let start = pattern.span().start;
@@ -426,6 +444,7 @@ fn build_check(
             Severity2::Warning => Severity::Warning,
             Severity2::Info => Severity::Info,
         },
+        severity_from,
         profiles: rc.profiles.into_inner(),
         since: rc.since,
         applies_if,

@@ -23,6 +23,16 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Parses `error`, `warning` or `info`.
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "info" => Some(Severity::Info),
+            "warning" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -213,6 +223,10 @@ pub struct Check {
     pub area: String,
     pub title: String,
     pub severity: Severity,
+    /// A text fact (`error`, `warning` or `info`) whose value replaces `severity` when the
+    /// check fails, for a check whose data says how bad each match is; `severity` stays the
+    /// listed one and applies when the fact has no such value.
+    pub severity_from: Option<String>,
     pub profiles: Vec<String>,
     pub since: Option<String>,
     pub applies_if: Option<Condition>,
@@ -240,6 +254,11 @@ impl Check {
             c.fact_keys(&mut keys);
         }
         self.fails_if.fact_keys(&mut keys);
+        if let Some(key) = &self.severity_from
+            && !keys.contains(&key.as_str())
+        {
+            keys.push(key);
+        }
         for text in std::iter::once(&self.summary).chain(
             self.fix
                 .iter()

@@ -90,6 +90,11 @@ pub const SCHEMA: &[FactSpec] = &[
         "the daemon's version (/info ServerVersion, else the Server header of /_ping)",
     ),
     spec(
+        "docker.min_api_version",
+        Text,
+        "the oldest API version the daemon accepts (/version MinAPIVersion, e.g. 1.44 on Docker 29.0); asked only when a selected check reads it",
+    ),
+    spec(
         "docker.api_version",
         Text,
         "the newest API version the daemon speaks (the Api-Version header of /_ping)",
@@ -639,7 +644,7 @@ pub async fn gather(ctx: &Context) -> Facts {
         return facts;
     }
     match endpoint::resolve(ctx).endpoint {
-        Ok(uri) => live::probe(&uri, ctx.timeout).await,
+        Ok(uri) => live::probe(&uri, ctx.timeout, ctx.ask_min_api_version).await,
         Err(reason) => {
             let mut facts = Facts::default();
             for key in live::KEYS {

@@ -82,6 +82,21 @@ pub const SCHEMA: &[FactSpec] = &[
         Bool,
         "the kernel config has every check-config.sh essential (config_missing_features is empty)",
     ),
+    spec(
+        "kernel.config_missing_prerequisites",
+        List,
+        "for each missing essential whose Kconfig dependency is off too: `CONFIG_X needs CONFIG_Y` (e.g. CGROUP_BPF needs BPF_SYSCALL)",
+    ),
+    spec(
+        "kernel.arch",
+        Text,
+        "the running kernel's architecture (/proc/sys/kernel/arch, as uname -m: x86_64, aarch64, armv7l, …)",
+    ),
+    spec(
+        "kernel.stock_kernel_package",
+        Text,
+        "the stock kernel package to suggest for this architecture: linux-lts on x86_64 (Arch Linux), linux-aarch64 or linux-armv7 on Arch Linux ARM; null for others",
+    ),
     spec("kernel.ip_forward", Bool, "net.ipv4.ip_forward is 1"),
     spec(
         "kernel.cgroup_version",
@@ -165,6 +180,24 @@ pub const ESSENTIAL_OPTIONS: &[&str] = &[
     "CGROUP_BPF",
 ];
 
+/// Kconfig dependencies of essentials that a config cannot enable without them: CGROUP_BPF
+/// `depends on BPF_SYSCALL` (init/Kconfig; runc's "load program: invalid argument" on Arch
+/// Linux ARM kernels without it, opencontainers/runc#2959), BRIDGE_NETFILTER `depends on BRIDGE
+/// && NETFILTER && INET` (net/Kconfig).
+pub const PREREQUISITES: &[(&str, &[&str])] = &[
+    ("CGROUP_BPF", &["BPF_SYSCALL"]),
+    ("BRIDGE_NETFILTER", &["BRIDGE", "NETFILTER"]),
+];
+
+/// The stock kernel package with Docker's features for each architecture (`uname -m`): Arch
+/// Linux's linux-lts on x86_64; Arch Linux ARM has no linux-lts, its generic kernels are
+/// linux-aarch64 and linux-armv7.
+const STOCK_KERNELS: &[(&str, &str)] = &[
+    ("x86_64", "linux-lts"),
+    ("aarch64", "linux-aarch64"),
+    ("armv7l", "linux-armv7"),
+];
+
 /// Decompressed kernel configs larger than this are refused (real ones are about 300 KiB).
 const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -232,6 +265,10 @@ pub fn gather(ctx: &Context, facts: &mut Facts) {
         Ok(Some(c)) => {
             facts.set("kernel.config_source", Fact::known(c.source.clone()));
             let missing = c.missing_essentials();
+            facts.set(
+                "kernel.config_missing_prerequisites",
+                Fact::known(c.missing_prerequisites()),
+            );
             facts.set("kernel.config_complete", Fact::known(missing.is_empty()));
             facts.set("kernel.config_missing_features", Fact::known(missing));
         }
@@ -239,12 +276,17 @@ pub fn gather(ctx: &Context, facts: &mut Facts) {
             facts.set("kernel.config_source", Fact::known(Value::Null));
             let why = config_absent_reason(release.as_deref());
             facts.set("kernel.config_missing_features", Fact::unknown(why.clone()));
+            facts.set(
+                "kernel.config_missing_prerequisites",
+                Fact::unknown(why.clone()),
+            );
             facts.set("kernel.config_complete", Fact::unknown(why));
         }
         Err(e) => {
             for key in [
                 "kernel.config_source",
                 "kernel.config_missing_features",
+                "kernel.config_missing_prerequisites",
                 "kernel.config_complete",
             ] {
                 facts.set(key, Fact::unknown(e.clone()));
@@ -298,6 +340,12 @@ pub fn gather(ctx: &Context, facts: &mut Facts) {
     );
 
     facts.set("kernel.ip_forward", to_fact(&ip_forward(ctx), Value::from));
+    let arch = kernel_arch(ctx);
+    facts.set(
+        "kernel.stock_kernel_package",
+        to_fact(&arch, |a| Value::from(stock_kernel(&a))),
+    );
+    facts.set("kernel.arch", to_fact(&arch, Value::from));
     facts.set(
         "kernel.cgroup_version",
         to_fact(&cgroup_version(ctx), Value::Int),
@@ -663,6 +711,21 @@ impl KernelConfig {
         matches!(self.get(option), Some("y" | "m"))
     }
 
+    /// `CONFIG_X needs CONFIG_Y` for each essential X that is not enabled while its
+    /// prerequisite Y is not enabled either (see [`PREREQUISITES`]).
+    pub fn missing_prerequisites(&self) -> Vec<String> {
+        PREREQUISITES
+            .iter()
+            .filter(|(option, _)| !self.enabled(option))
+            .flat_map(|(option, needs)| {
+                needs
+                    .iter()
+                    .filter(|n| !self.enabled(n))
+                    .map(move |n| format!("CONFIG_{option} needs CONFIG_{n}"))
+            })
+            .collect()
+    }
+
     pub fn missing_essentials(&self) -> Vec<String> {
         ESSENTIAL_OPTIONS
             .iter()
@@ -883,6 +946,29 @@ fn ip_forward(ctx: &Context) -> Result<bool, String> {
     }
 }
 
+/// The architecture from /proc/sys/kernel/arch (Linux 6.1 and later; as `uname -m`).
+fn kernel_arch(ctx: &Context) -> Result<String, String> {
+    const FILE: &str = "/proc/sys/kernel/arch";
+    let text = ctx.sysroot.read_string(FILE).map_err(|e| e.to_string())?;
+    let arch = text.trim();
+    if !arch.is_empty()
+        && arch.len() <= 32
+        && arch.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        Ok(arch.to_owned())
+    } else {
+        Err(format!("{FILE}: does not hold an architecture name"))
+    }
+}
+
+/// The stock kernel package for an architecture, if dockdoc knows one.
+fn stock_kernel(arch: &str) -> Option<&'static str> {
+    STOCK_KERNELS
+        .iter()
+        .find(|(a, _)| *a == arch)
+        .map(|(_, package)| *package)
+}
+
 fn cgroup_version(ctx: &Context) -> Result<i64, String> {
     const FILE: &str = "/proc/mounts";
     let bytes = ctx.sysroot.read_bytes(FILE).map_err(|e| e.to_string())?;
@@ -995,6 +1081,40 @@ mod tests {
         let builtin =
             module_names_in_list("kernel/net/unix/unix.ko\nkernel/fs/overlayfs/overlay.ko\n");
         assert!(builtin.contains("overlay"));
+    }
+
+    #[test]
+    fn names_the_prerequisite_a_missing_option_waits_for() {
+        // An Arch Linux ARM config of the kind opencontainers/runc#2959 showed: BPF_SYSCALL
+        // unset, so CGROUP_BPF cannot be set either.
+        let c = KernelConfig::parse(
+            "/proc/config.gz",
+            "CONFIG_BPF=y\n# CONFIG_BPF_SYSCALL is not set\nCONFIG_BPF_JIT=y\nCONFIG_BRIDGE=m\nCONFIG_NETFILTER=y\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.missing_prerequisites(),
+            ["CONFIG_CGROUP_BPF needs CONFIG_BPF_SYSCALL"]
+        );
+        assert!(
+            c.missing_essentials()
+                .contains(&"CONFIG_CGROUP_BPF".to_owned())
+        );
+        // A missing option whose prerequisites are there is only missing.
+        let c = KernelConfig::parse("/proc/config.gz", "CONFIG_BPF_SYSCALL=y\nCONFIG_BRIDGE=m\n")
+            .unwrap();
+        assert_eq!(
+            c.missing_prerequisites(),
+            ["CONFIG_BRIDGE_NETFILTER needs CONFIG_NETFILTER"]
+        );
+    }
+
+    #[test]
+    fn suggests_a_kernel_that_exists_for_the_architecture() {
+        assert_eq!(stock_kernel("x86_64"), Some("linux-lts"));
+        assert_eq!(stock_kernel("aarch64"), Some("linux-aarch64"));
+        assert_eq!(stock_kernel("armv7l"), Some("linux-armv7"));
+        assert_eq!(stock_kernel("riscv64"), None);
     }
 
     #[test]

@@ -226,6 +226,7 @@ pub fn schema() -> impl Iterator<Item = &'static FactSpec> {
         kernel::SCHEMA,
         user::SCHEMA,
         pacman::SCHEMA,
+        pacman::DERIVED_SCHEMA,
         systemd::SCHEMA,
         systemd::ACTIVATION_SCHEMA,
         journal::SCHEMA,
@@ -366,6 +367,10 @@ pub struct Context {
     pub endpoints: Endpoints,
     pub env: Env,
     pub timeout: Duration,
+    /// Whether the Docker probe also asks `/version` for `docker.min_api_version`: it costs
+    /// the daemon about as much as `/info`, so only a run whose selected checks read that
+    /// fact asks (`app` sets it from their fact keys).
+    pub ask_min_api_version: bool,
 }
 
 impl Context {
@@ -375,7 +380,15 @@ impl Context {
             endpoints,
             env,
             timeout,
+            ask_min_api_version: false,
         }
+    }
+
+    /// Sets [`Context::ask_min_api_version`] when `fact_keys` (the selected checks' facts)
+    /// include `docker.min_api_version`.
+    pub fn asking_for<'a>(mut self, fact_keys: impl IntoIterator<Item = &'a str>) -> Self {
+        self.ask_min_api_version = fact_keys.into_iter().any(|k| k == "docker.min_api_version");
+        self
     }
 
     /// The reason a live probe is skipped when its endpoint was not given under `--root`.
@@ -393,6 +406,7 @@ pub fn derive(facts: &mut Facts) {
     user::derive(facts);
     docker::derive(facts);
     kernel::derive(facts);
+    pacman::derive(facts);
     kvm::derive(facts);
     display::derive(facts);
     host::derive(facts);

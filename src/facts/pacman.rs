@@ -20,6 +20,11 @@
 //! asks about, the real providers in Arch's repositories and the AUR (`qemu-full`,
 //! `qemu-desktop`, `docker-git`, `iptables`) all do.
 
+pub mod known_bad;
+pub mod vercmp;
+
+pub use known_bad::derive;
+
 use super::{Context, Fact, FactKind::*, FactSpec, Facts, Sysroot, spec};
 
 pub const SCHEMA: &[FactSpec] = &[
@@ -55,6 +60,21 @@ pub const SCHEMA: &[FactSpec] = &[
     ),
     spec("pacman.xhost_installed", Bool, "xorg-xhost is installed"),
     spec(
+        "pacman.docker_buildx_installed",
+        Bool,
+        "docker-buildx (or a package providing it) is installed: the BuildKit builder `docker build` uses",
+    ),
+    spec(
+        "pacman.docker_compose_installed",
+        Bool,
+        "docker-compose (or a package providing it) is installed: the `docker compose` CLI plugin",
+    ),
+    spec(
+        "pacman.watched_versions",
+        List,
+        "`name version` of each installed package that checks/data/known-bad-versions.toml names",
+    ),
+    spec(
         "pacman.iptables_package",
         Text,
         "which iptables package is installed (iptables, iptables-nft, iptables-legacy); null if none",
@@ -63,6 +83,25 @@ pub const SCHEMA: &[FactSpec] = &[
         "pacman.iptables_backend",
         Text,
         "the backend of the installed iptables package: nft or legacy (Arch's `iptables` is nft when it provides iptables-nft); null if none",
+    ),
+];
+
+/// The facts [`derive`] computes from the gathered ones (and the kernel's cgroup layout).
+pub const DERIVED_SCHEMA: &[FactSpec] = &[
+    spec(
+        "pacman.known_bad_versions",
+        List,
+        "derived: installed versions in a bad range of checks/data/known-bad-versions.toml (pacman's vercmp, epochs included), each with its symptom, fixed version and thread",
+    ),
+    spec(
+        "pacman.known_bad_fixes",
+        List,
+        "derived: the fix of each entry in pacman.known_bad_versions",
+    ),
+    spec(
+        "pacman.known_bad_severity",
+        Text,
+        "derived: the highest severity (error, warning, info) among pacman.known_bad_versions; null if none",
     ),
 ];
 
@@ -164,6 +203,21 @@ pub fn gather(ctx: &Context, facts: &mut Facts) {
             facts.set("pacman.osx_packages_missing_args", Fact::unknown(e));
         }
     }
+
+    for (key, name) in [
+        ("pacman.docker_buildx_installed", "docker-buildx"),
+        ("pacman.docker_compose_installed", "docker-compose"),
+    ] {
+        facts.set(key, Fact::from(db.satisfied(name, name)));
+    }
+
+    facts.set(
+        "pacman.watched_versions",
+        match known_bad::entries() {
+            Ok(entries) => Fact::known(db.watched_versions(&entries)),
+            Err(e) => Fact::unknown(e),
+        },
+    );
 
     facts.set(
         "pacman.xhost_installed",
@@ -473,6 +527,21 @@ impl<'a> LocalDb<'a> {
         Ok(kernels)
     }
 
+    /// `name version` of each installed package that a known-bad entry names, in the
+    /// entries' order, each package once.
+    pub fn watched_versions(&self, entries: &[known_bad::Entry]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for entry in entries {
+            if let Some(e) = self.entry(&entry.package) {
+                let line = format!("{} {}", e.name, e.version);
+                if !out.contains(&line) {
+                    out.push(line);
+                }
+            }
+        }
+        out
+    }
+
     /// The installed iptables package (iptables, iptables-nft or iptables-legacy).
     pub fn iptables_package(&self) -> Option<&Entry> {
         IPTABLES_PACKAGES.iter().find_map(|n| self.entry(n))
@@ -614,7 +683,15 @@ usr/lib/modules/6.11.2-arch1-1/vmlinuz
             .iter()
             .flat_map(|(name, stem)| [*name, *stem])
             .chain(IPTABLES_PACKAGES.iter().copied())
-            .chain(["docker", "linux", "xorg-xhost"]);
+            .chain([
+                "docker",
+                "linux",
+                "xorg-xhost",
+                "docker-buildx",
+                "docker-compose",
+            ]);
+        let entries = known_bad::entries().unwrap();
+        let looked_up = looked_up.chain(entries.iter().map(|e| e.package.as_str()));
         for name in looked_up {
             assert!(covered(name), "{name} is not under any of PREFIXES");
         }

@@ -17,7 +17,7 @@ enum Fault {
 }
 
 /// Reads one request's head (up to the blank line); returns its request line.
-fn read_head(s: &mut UnixStream) -> Option<String> {
+pub fn read_head(s: &mut UnixStream) -> Option<String> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
@@ -62,8 +62,12 @@ fn serve(mut s: UnixStream, fault: Fault) {
     }
 }
 
-/// A fake daemon on a socket in a temp dir; its threads end with the test process.
-fn fake(fault: Fault) -> (tempfile::TempDir, String) {
+/// A fake daemon on a socket in a temp dir: each connection is served by `serve` on a thread
+/// of its own; the threads end with the test process. Returns the dir (keep it) and the URI.
+pub fn listen<F>(serve: F) -> (tempfile::TempDir, String)
+where
+    F: Fn(UnixStream) + Clone + Send + 'static,
+{
     let dir = tempfile::Builder::new()
         .prefix("ddf")
         .tempdir_in("/tmp")
@@ -72,10 +76,15 @@ fn fake(fault: Fault) -> (tempfile::TempDir, String) {
     let listener = UnixListener::bind(&path).unwrap();
     std::thread::spawn(move || {
         for s in listener.incoming().flatten() {
-            std::thread::spawn(move || serve(s, fault));
+            let serve = serve.clone();
+            std::thread::spawn(move || serve(s));
         }
     });
     (dir, format!("unix://{}", path.display()))
+}
+
+fn fake(fault: Fault) -> (tempfile::TempDir, String) {
+    listen(move |s| serve(s, fault))
 }
 
 #[test]

@@ -28,7 +28,13 @@ pub const KEYS: &[&str] = &[
     "docker.data_root",
     "docker.osx_stopped_containers",
     "docker.osx_containers",
+    "docker.min_api_version",
 ];
+
+/// Why `docker.min_api_version` was not asked: `/version` costs the daemon about as much as
+/// `/info`, so it is asked only when a selected check reads it.
+pub const MIN_API_VERSION_NOT_ASKED: &str =
+    "the daemon's /version is asked only when a selected check reads docker.min_api_version";
 
 struct Budget {
     per_call: Duration,
@@ -203,28 +209,48 @@ fn all(facts: &mut Facts, fact: &Fact) {
 struct Answers {
     info: Result<SystemInfo, bollard::errors::Error>,
     containers: Result<Vec<ContainerSummary>, String>,
+    /// `/version`'s `MinAPIVersion`; `None` when it was not asked.
+    min_api_version: Option<Result<Option<String>, String>>,
 }
 
-/// Asks for the system info and the container list concurrently. The info's error is kept
-/// whole: it may name the newest API version the daemon accepts.
-async fn ask(docker: &Docker, budget: &Budget) -> Result<Answers, String> {
+/// Asks for the system info, the container list and, when `ask_version`, `/version`
+/// concurrently. The info's error is kept whole: it may name the newest API version the
+/// daemon accepts.
+async fn ask(docker: &Docker, budget: &Budget, ask_version: bool) -> Result<Answers, String> {
     let options = ListContainersOptionsBuilder::new().all(true).build();
     let limit = budget.left();
-    let (info, containers) = tokio::join!(
+    let version = async {
+        if ask_version {
+            Some(
+                call(budget, "GET /version", docker.version())
+                    .await
+                    .map(|v| v.min_api_version),
+            )
+        } else {
+            None
+        }
+    };
+    let (info, containers, min_api_version) = tokio::join!(
         timeout(limit, docker.info()),
         call(
             budget,
             "GET /containers/json",
             docker.list_containers(Some(options))
         ),
+        version,
     );
     let info = info.map_err(|_| format!("GET /info: no answer within {}", human(limit)))?;
-    Ok(Answers { info, containers })
+    Ok(Answers {
+        info,
+        containers,
+        min_api_version,
+    })
 }
 
 /// Probes the daemon at `uri`: dial, then at once the ping by hand (the API version and
-/// release) on that connection, the info and the container list.
-pub async fn probe(uri: &str, limit: Duration) -> Facts {
+/// release) on that connection, the info, the container list and, when `ask_version`,
+/// `/version` (for `MinAPIVersion`, the oldest API version the daemon accepts).
+pub async fn probe(uri: &str, limit: Duration, ask_version: bool) -> Facts {
     let mut facts = Facts::default();
     let budget = Budget::new(limit);
     let target = match target(uri) {
@@ -264,7 +290,8 @@ pub async fn probe(uri: &str, limit: Duration) -> Facts {
             return facts;
         }
     };
-    let (pinged, first) = tokio::join!(ping_on(stream, &budget), ask(&docker, &budget));
+    let (pinged, first) =
+        tokio::join!(ping_on(stream, &budget), ask(&docker, &budget, ask_version));
     let pong = match pinged {
         Ok(p) => p,
         Err(reason) => {
@@ -281,11 +308,15 @@ pub async fn probe(uri: &str, limit: Duration) -> Facts {
     {
         version = v;
         answers = match client(&target, secs, &version) {
-            Ok(d) => ask(&d, &budget).await,
+            Ok(d) => ask(&d, &budget, ask_version).await,
             Err(e) => Err(format!("{uri}: {e}")),
         };
     }
-    let Answers { info, containers } = match answers {
+    let Answers {
+        info,
+        containers,
+        min_api_version,
+    } = match answers {
         Ok(a) => a,
         Err(reason) => {
             unreachable(&mut facts, reason);
@@ -309,6 +340,14 @@ pub async fn probe(uri: &str, limit: Duration) -> Facts {
     facts.set("docker.api_version", Fact::known(pong.api_version));
     facts.set("docker.storage_driver", Fact::known(info.driver));
     facts.set("docker.data_root", Fact::known(info.docker_root_dir));
+    facts.set(
+        "docker.min_api_version",
+        match min_api_version {
+            Some(Ok(v)) => Fact::known(v),
+            Some(Err(reason)) => Fact::unknown(reason),
+            None => Fact::skipped(MIN_API_VERSION_NOT_ASKED),
+        },
+    );
 
     // Only docker-osx containers are inspected: none, no request and no client.
     let osx_containers = match &containers {
