@@ -430,6 +430,64 @@ fn no_space_left_is_judged_with_the_thresholds_of_the_profile_in_use() {
     assert_eq!(status(&["--profile", "docker-osx"]), "fail");
 }
 
+/// The endpoint path ranks, and rules out the fixes of other daemons; the more specific message
+/// ranks first (real messages from the threads cited in tests/error-samples).
+#[test]
+fn the_socket_path_and_the_specific_message_decide_the_ranking() {
+    let status_of = |doc: &Json, id: &str| -> String {
+        doc["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == id)
+            .map(|m| m["status"].as_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    // docker/desktop-linux#20: a Desktop socket. The Desktop check comes first, and only the
+    // check that holds for any endpoint (nothing answers) comes with it.
+    let desktop = offline_json(
+        b"docker: Cannot connect to the Docker daemon at unix:///home/me/.docker/desktop/docker.sock. Is the docker daemon running?.\n",
+    );
+    assert_eq!(
+        offered(&desktop),
+        ["docker-desktop-context", "docker-daemon-unreachable"],
+        "{desktop:#}"
+    );
+    for system in [
+        "docker-service-inactive",
+        "docker-socket-missing",
+        "docker-not-enabled",
+    ] {
+        assert_eq!(status_of(&desktop, system), "other_endpoint", "{desktop:#}");
+    }
+    // docker/docker-install#208: DOCKER_HOST built from an unset XDG_RUNTIME_DIR.
+    let unset = offline_json(
+        b"Cannot connect to the Docker daemon at unix:///docker.sock. Is the docker daemon running?\n",
+    );
+    let ids = offered(&unset);
+    assert_eq!(
+        ids.first().map(String::as_str),
+        Some("rootless-daemon-not-running"),
+        "{unset:#}"
+    );
+    assert!(
+        !ids.contains(&"docker-service-inactive".to_owned()),
+        "{ids:?}"
+    );
+    // The system socket rules out the Desktop and rootless checks.
+    let system = offline_json(
+        b"Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
+    );
+    assert!(!offered(&system).contains(&"rootless-daemon-not-running".to_owned()));
+    // moby/moby#22339: the directives set twice rank the conflict above the invalid file.
+    let both = offline_json(b"dockerd[5375]: unable to configure the Docker daemon with file /etc/docker/daemon.json: the following directives are specified both as a flag and in the configuration file: hosts: (from flag: [fd://],\n");
+    assert_eq!(
+        offered(&both),
+        ["daemon-json-conflicts-with-flags", "daemon-json-invalid"],
+        "{both:#}"
+    );
+}
+
 #[test]
 fn an_error_buried_in_a_scroll_back_is_found_with_its_line() {
     let mut input = String::new();
