@@ -42,7 +42,8 @@ struct Scenario {
     /// Environment for gathering (DISPLAY, SUDO_USER, …). HOME defaults to /home/alice.
     #[serde(default)]
     env: BTreeMap<String, String>,
-    /// Things git cannot hold, made in a copy of the root: "dev/kvm", "tmp/.X11-unix/X0",
+    /// Things git cannot hold, made in a copy of the root: "dev/kvm" (root:kvm 0660),
+    /// "dev/kvm acl=u:1000:rw" (the same with that ACL entry), "tmp/.X11-unix/X0",
     /// "run/docker.sock" (root:docker 0660, as docker.socket makes it), any other "….sock".
     #[serde(default)]
     make: Vec<String>,
@@ -264,6 +265,26 @@ fn facts_of(name: &str, sc: &Scenario, work: &Path, with_overrides: bool) -> Opt
                     return None;
                 }
                 make_char_device(&root.join("dev/kvm"), 10, 232, 0o660, "kvm", &root);
+            }
+            // `dev/kvm acl=SPEC`: the same device with `setfacl -m SPEC` applied.
+            s if s.starts_with("dev/kvm acl=") => {
+                if !is_root() {
+                    skip_scenario(name, sc, "making /dev/kvm needs root");
+                    return None;
+                }
+                let dev = root.join("dev/kvm");
+                make_char_device(&dev, 10, 232, 0o660, "kvm", &root);
+                let spec = s.trim_start_matches("dev/kvm acl=");
+                let out = std::process::Command::new("setfacl")
+                    .args(["-m", spec])
+                    .arg(&dev)
+                    .output()
+                    .unwrap_or_else(|e| panic!("{name}: setfacl (package acl): {e}"));
+                assert!(
+                    out.status.success(),
+                    "{name}: setfacl -m {spec}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
             }
             "run/docker.sock" => {
                 if !is_root() {
