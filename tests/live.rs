@@ -23,10 +23,10 @@ mod harness;
 mod access;
 #[path = "live/arch.rs"]
 mod arch;
-#[path = "live/endpoints.rs"]
-mod endpoints;
 #[path = "live/daemon_json.rs"]
 mod daemon_json;
+#[path = "live/endpoints.rs"]
+mod endpoints;
 #[path = "live/faults.rs"]
 mod faults;
 #[path = "live/fixture_host.rs"]
@@ -45,7 +45,7 @@ mod support;
 mod textfile;
 #[path = "live/units.rs"]
 mod units;
-#[path = "live/x_server.rs"]
-mod x_server;
 #[path = "live/versions.rs"]
 mod versions;
+#[path = "live/x_server.rs"]
+mod x_server;

@@ -467,7 +467,13 @@ fn snapshot(name: &str, ext: &str, actual: &str) -> Option<String> {
 /// report and, when `text` is set, the text report. None when the scenario was skipped.
 /// What one replay rendered: the exit status, JSON, text (when asked for), the Nagios status
 /// and output, and the JSON, JUnit and Prometheus renderings by file extension.
-type Replayed = (i32, String, String, (i32, String), Vec<(&'static str, String)>);
+type Replayed = (
+    i32,
+    String,
+    String,
+    (i32, String),
+    Vec<(&'static str, String)>,
+);
 
 fn replay(name: &str, sc: &Scenario, with_overrides: bool, text: bool) -> Option<Replayed> {
     let work = tempfile::tempdir().unwrap();

@@ -131,6 +131,12 @@ pub const SOURCES: &[(&str, Source)] = &[
         Derived("kernel.config_missing_features"),
     ),
     ("kernel.ip_forward", File("/proc/sys/net/ipv4/ip_forward")),
+    (
+        "kernel.config_missing_prerequisites",
+        File("/proc/config.gz (else /boot/config-*, /usr/lib/modules/*/config)"),
+    ),
+    ("kernel.arch", File("/proc/sys/kernel/arch")),
+    ("kernel.stock_kernel_package", Derived("kernel.arch")),
     ("kernel.cgroup_version", File("/proc/mounts")),
     ("kernel.cmdline", File("/proc/cmdline")),
     (
@@ -171,6 +177,23 @@ pub const SOURCES: &[(&str, Source)] = &[
     ("pacman.xhost_installed", File(LOCAL_DB)),
     ("pacman.iptables_package", File(LOCAL_DB)),
     ("pacman.iptables_backend", File(LOCAL_DB)),
+    ("pacman.docker_buildx_installed", File(LOCAL_DB)),
+    ("pacman.docker_compose_installed", File(LOCAL_DB)),
+    ("pacman.watched_versions", File(LOCAL_DB)),
+    (
+        "pacman.known_bad_versions",
+        Derived(
+            "pacman.watched_versions, kernel.cgroup_version, checks/data/known-bad-versions.toml",
+        ),
+    ),
+    (
+        "pacman.known_bad_fixes",
+        Derived("pacman.known_bad_versions"),
+    ),
+    (
+        "pacman.known_bad_severity",
+        Derived("pacman.known_bad_versions"),
+    ),
     ("systemd.system_bus", Live(SYSTEM_BUS)),
     ("systemd.docker_service_load_state", Live(SYSTEM_BUS)),
     ("systemd.docker_service_active_state", Live(SYSTEM_BUS)),
@@ -190,6 +213,11 @@ pub const SOURCES: &[(&str, Source)] = &[
     ("systemd.libvirt_units_loaded", Live(SYSTEM_BUS)),
     ("systemd.user_bus", Live(USER_BUS)),
     ("systemd.user_docker_service_active_state", Live(USER_BUS)),
+    ("systemd.user_docker_service_result", Live(USER_BUS)),
+    (
+        "systemd.user_docker_service_unit_file_state",
+        Live(USER_BUS),
+    ),
     ("docker.binary_installed", File("/usr/bin/dockerd")),
     (
         "docker.endpoint",
@@ -327,6 +355,164 @@ pub const SOURCES: &[(&str, Source)] = &[
     (
         "host.docker_osx_stopped_count",
         Derived("docker.osx_stopped_containers"),
+    ),
+    (
+        "systemd.docker_activation",
+        Live(
+            "docker.service on the system bus, read again after this run's connection to the Docker socket",
+        ),
+    ),
+    (
+        "systemd.docker_service_after_connect",
+        Live(
+            "docker.service on the system bus, read again after this run's connection to the Docker socket",
+        ),
+    ),
+    (
+        "systemd.docker_service_failure",
+        Derived(
+            "systemd.docker_service_*, systemd.docker_socket_*, systemd.docker_activation, journal.docker_last_error",
+        ),
+    ),
+    (
+        "journal.docker_last_error",
+        Live("journalctl -u docker.service -b (the root's journal files under --root)"),
+    ),
+    ("docker.xdg_runtime_dir", Env("XDG_RUNTIME_DIR")),
+    (
+        "docker.endpoint_kind",
+        Derived("docker.endpoint, XDG_RUNTIME_DIR, HOME, the CLI context"),
+    ),
+    (
+        "docker.min_api_version",
+        Live("the Docker API at docker.endpoint (/version)"),
+    ),
+    (
+        "docker.osx_containers",
+        Live("the Docker API at docker.endpoint (/containers/{id}/json)"),
+    ),
+    (
+        "docker.osx_container_problems",
+        Derived("docker.osx_containers, kvm.device_*, display.display"),
+    ),
+    (
+        "docker.daemon_json_path",
+        Derived("systemd.docker_service_exec_start (--config-file), else /etc/docker/daemon.json"),
+    ),
+    (
+        "docker.daemon_json_checked_by",
+        Derived("docker.daemon_json_path, pacman.docker_version (dockerd --validate from 23.0)"),
+    ),
+    (
+        "kvm.device_acl",
+        File("/dev/kvm (its system.posix_acl_access xattr)"),
+    ),
+    (
+        "network.nftables_enabled",
+        File("/etc/systemd/system/*.wants/nftables.service"),
+    ),
+    (
+        "network.nftables_flush_ruleset",
+        File("/etc/nftables.conf and the files it includes"),
+    ),
+    ("network.uplink_interface", File("/proc/net/route")),
+    (
+        "network.uplink_forwarding",
+        File("/proc/sys/net/ipv4/conf/*/forwarding"),
+    ),
+    (
+        "network.uplink_network_file",
+        File("/etc/systemd/network/*.network, /run/systemd/network, /usr/lib/systemd/network"),
+    ),
+    ("network.uplink_forwarding_setting", File(LOCAL_DB)),
+    (
+        "network.resolv_conf",
+        File("/etc/resolv.conf (else /run/systemd/resolve/resolv.conf)"),
+    ),
+    (
+        "network.nameservers",
+        File("/etc/resolv.conf (else /run/systemd/resolve/resolv.conf)"),
+    ),
+    (
+        "network.nameservers_loopback_only",
+        Derived("network.nameservers"),
+    ),
+    (
+        "network.iptables_legacy_tables",
+        File("/proc/net/ip_tables_names, /proc/net/ip6_tables_names"),
+    ),
+    (
+        "network.iptables_pacsave_files",
+        File("/etc/iptables/*.pacsave"),
+    ),
+    (
+        "network.iptables_both_backends",
+        Derived("network.iptables_legacy_tables, kernel.iptables_backend, kernel.modules_loaded"),
+    ),
+    ("rootless.subuid_count", File("/etc/subuid")),
+    ("rootless.subgid_count", File("/etc/subgid")),
+    ("rootless.subid_overlaps", File("/etc/subuid, /etc/subgid")),
+    (
+        "rootless.newidmap_usable",
+        File("/usr/bin/newuidmap, /usr/bin/newgidmap (mode, security.capability)"),
+    ),
+    (
+        "rootless.newidmap_state",
+        File("/usr/bin/newuidmap, /usr/bin/newgidmap (mode, security.capability)"),
+    ),
+    (
+        "rootless.unprivileged_userns_clone",
+        File("/proc/sys/kernel/unprivileged_userns_clone"),
+    ),
+    (
+        "rootless.max_user_namespaces",
+        File("/proc/sys/user/max_user_namespaces"),
+    ),
+    (
+        "rootless.apparmor_restrict_userns",
+        File("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"),
+    ),
+    (
+        "rootless.userns_blockers",
+        Derived(
+            "rootless.unprivileged_userns_clone, rootless.max_user_namespaces, rootless.apparmor_restrict_userns",
+        ),
+    ),
+    (
+        "rootless.extras_missing",
+        File("/usr/local/bin, /usr/bin, /bin"),
+    ),
+    ("rootless.linger", File("/var/lib/systemd/linger/*")),
+    (
+        "rootless.delegated_controllers",
+        File("/sys/fs/cgroup/user.slice/user-*.slice/user@*.service/cgroup.controllers"),
+    ),
+    (
+        "rootless.undelegated_controllers",
+        Derived("rootless.delegated_controllers"),
+    ),
+    (
+        "rootless.ip_unprivileged_port_start",
+        File("/proc/sys/net/ipv4/ip_unprivileged_port_start"),
+    ),
+    ("rootless.xdg_runtime_dir", Env("XDG_RUNTIME_DIR")),
+    (
+        "rootless.xdg_runtime_dir_state",
+        File("$XDG_RUNTIME_DIR (its owner)"),
+    ),
+    (
+        "rootless.session_kind",
+        File("/run/systemd/sessions/$XDG_SESSION_ID"),
+    ),
+    (
+        "rootless.daemon_down_reason",
+        Derived(
+            "systemd.user_docker_service_*, rootless.xdg_runtime_dir_state, rootless.session_kind, rootless.linger",
+        ),
+    ),
+    (
+        "rootless.daemon_down_fix",
+        Derived("rootless.daemon_down_reason"),
     ),
 ];
 

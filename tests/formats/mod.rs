@@ -88,9 +88,21 @@ pub fn check_nagios(name: &str, report: &Json, code: i32, text: &str) -> String 
         assert_eq!(&fields[1..], ["", "", "0"], "{name}: perfdata {item:?}");
         seen.push((label.to_owned(), value));
     }
+    // The perfdata counts problems: a failure listed under its cause (consequence_of) is the
+    // cause's, not one more error.
+    let problems_with = |severity: &str| {
+        checks
+            .iter()
+            .filter(|c| {
+                c["status"] == "fail"
+                    && c["severity"] == severity
+                    && c.get("consequence_of").is_none()
+            })
+            .count()
+    };
     let want = vec![
-        ("errors".to_owned(), count("fail", Some("error"))),
-        ("warnings".to_owned(), count("fail", Some("warning"))),
+        ("errors".to_owned(), problems_with("error")),
+        ("warnings".to_owned(), problems_with("warning")),
         ("unknown".to_owned(), count("unknown", None)),
     ];
     assert_eq!(seen, want, "{name}: perfdata {perfdata:?}");
