@@ -225,3 +225,57 @@ fn a_user_check_file_still_reports_a_bad_explains_regex_with_its_place() {
         "{errors:#?}"
     );
 }
+
+#[test]
+fn consequence_of_names_checks_that_exist_and_never_comes_back() {
+    let loaded = catalog::load_builtin();
+    let checks = &loaded.catalog.checks;
+    let mut problems = Vec::new();
+    for c in checks {
+        for cause in &c.consequence_of {
+            if !checks.iter().any(|o| &o.id == cause) {
+                problems.push(format!("{}: consequence_of names no check `{cause}`", c.id));
+            }
+        }
+        // Follow every chain from this check: it must not come back to it.
+        let mut frontier: Vec<&str> = c.consequence_of.iter().map(String::as_str).collect();
+        let mut seen: Vec<&str> = Vec::new();
+        while let Some(id) = frontier.pop() {
+            if id == c.id {
+                problems.push(format!("{}: consequence_of comes back to itself", c.id));
+                break;
+            }
+            if seen.contains(&id) {
+                continue;
+            }
+            seen.push(id);
+            if let Some(next) = checks.iter().find(|o| o.id == id) {
+                frontier.extend(next.consequence_of.iter().map(String::as_str));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn endpoint_kinds_are_stated_for_every_check_about_the_system_daemon() {
+    // A check that judges the system daemon's units, its config file or its group must say so,
+    // or a Docker Desktop or rootless user would get system-daemon advice.
+    let loaded = catalog::load_builtin();
+    let mut loose = Vec::new();
+    for c in &loaded.catalog.checks {
+        let keys = c.fact_keys();
+        let system_only = keys.iter().any(|k| {
+            k.starts_with("systemd.docker_")
+                || k.starts_with("docker.daemon_json")
+                || *k == "docker.daemon_stale"
+        });
+        if system_only && c.endpoints.is_none() {
+            loose.push(c.id.clone());
+        }
+    }
+    assert!(
+        loose.is_empty(),
+        "checks about the system daemon without `endpoints`: {loose:?}"
+    );
+}
