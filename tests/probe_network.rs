@@ -115,7 +115,7 @@ fn firewall_dns_trouble_fails_every_network_fact() {
         ["::1".to_owned(), "127.0.0.1".to_owned()]
     );
     assert_eq!(facts.bool("network.nameservers_loopback_only"), Some(true));
-    // systemd 257.5-1 is in its pacman database (healthy-docker-host has no systemd entry).
+    // systemd 257.5-1 is in its pacman database (healthy-docker-host has 256.7-1).
     assert_eq!(
         text(&facts, "network.uplink_forwarding_setting").as_deref(),
         Some("IPv4Forwarding=yes")
@@ -126,7 +126,7 @@ fn firewall_dns_trouble_fails_every_network_fact() {
             "network.uplink_forwarding_setting"
         )
         .as_deref(),
-        Some("IPv4Forwarding=yes (systemd 256 and later) or IPForward=yes (before 256)")
+        Some("IPv4Forwarding=yes")
     );
 }
 

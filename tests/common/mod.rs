@@ -31,6 +31,11 @@ pub fn check_status(
     let loaded = dockdoc::catalog::load_builtin();
     assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
     let mut facts = dockdoc::facts::Facts::default();
+    // The CLI talks to the system daemon unless the pairs say otherwise.
+    facts.set(
+        "docker.endpoint_kind",
+        dockdoc::facts::Fact::known("system"),
+    );
     for (k, v) in pairs {
         facts.set(k, v.clone());
     }
