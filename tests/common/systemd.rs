@@ -278,6 +278,10 @@ exec env -i container=dockdoc-test PATH=/usr/sbin:/usr/bin:/sbin:/bin \
         self.pid
     }
 
+    /// Where the binary under test is inside every booted namespace: a copy made at boot, so it
+    /// is there whatever the namespace's private /tmp and /run hide (a checkout under /tmp).
+    pub const BINARY_INSIDE: &'static str = "/etc/systemd/system/dockdoc";
+
     /// The binary under test, run inside the namespace's mount and PID namespaces: it sees the
     /// namespace's /run (its system bus, /run/docker.sock, dockerd's pid file), its journal and
     /// its /etc/docker, as dockdoc sees a real machine, with no endpoint given.
@@ -301,7 +305,7 @@ exec env -i container=dockdoc-test PATH=/usr/sbin:/usr/bin:/sbin:/bin \
                 "--",
             ]);
         }
-        cmd.arg("/etc/systemd/system/dockdoc")
+        cmd.arg(Self::BINARY_INSIDE)
             .env_remove("DOCKER_HOST")
             .env_remove("DOCKER_CONTEXT")
             .env_remove("DBUS_SESSION_BUS_ADDRESS")

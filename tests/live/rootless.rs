@@ -491,7 +491,7 @@ fn wait_user_unit(pid: u32, env: &[(&str, &str)], want: &str) -> Result<(), Stri
 
 /// The binary inside the namespace as the user.
 fn dockdoc_in_namespace(pid: u32, env: &[(&str, &str)]) -> support::Run {
-    let mut cmd = in_namespace_as_user(pid, env!("CARGO_BIN_EXE_dockdoc"), env);
+    let mut cmd = in_namespace_as_user(pid, crate::harness::Booted::BINARY_INSIDE, env);
     cmd.args(["check", "--format", "json", "--color", "never"]);
     support::run(cmd)
 }
@@ -586,7 +586,7 @@ async fn the_user_unit_under_user_at_uid_service() {
         ("docker-daemon-unreachable", "pass"),
     ]);
     let facts = support::run({
-        let mut c = in_namespace_as_user(pid, env!("CARGO_BIN_EXE_dockdoc"), &env);
+        let mut c = in_namespace_as_user(pid, crate::harness::Booted::BINARY_INSIDE, &env);
         c.args(["facts", "--format", "json"]);
         c
     });

@@ -54,7 +54,7 @@ async fn the_timer_writes_the_textfile_through_the_hardened_service() {
     // The binary under test, where the drop-in's ExecStart looks for it.
     std::fs::create_dir_all(format!("{ns}/run/dockdoc-test")).unwrap();
     std::os::unix::fs::symlink(
-        env!("CARGO_BIN_EXE_dockdoc"),
+        Booted::BINARY_INSIDE,
         format!("{ns}/run/dockdoc-test/dockdoc"),
     )
     .unwrap();
@@ -119,12 +119,7 @@ async fn the_timer_writes_the_textfile_through_the_hardened_service() {
     // ... and judged everything as an unconfined run in the same namespace does.
     let unconfined = inside(
         pid,
-        &[
-            env!("CARGO_BIN_EXE_dockdoc"),
-            "check",
-            "--format",
-            "prometheus",
-        ],
+        &[Booted::BINARY_INSIDE, "check", "--format", "prometheus"],
     );
     assert_eq!(statuses(&metrics), statuses(&unconfined));
     let timer = inside(
