@@ -1,7 +1,7 @@
 //! The daemon's version against the host: an engine older than 20.10 on cgroup v2
 //! (`engine-too-old-for-cgroup-v2`) and a daemon whose minimum API version was raised
-//! (`client-api-version-too-old`). The pass cases use the real dockerd 20.10 (MinAPIVersion
-//! 1.12); the engines a real dockerd here cannot be (19.03, 29.0) answer from fake sockets
+//! (`client-api-version-too-old`). The pass cases use the real dockerd 20.10 (API 1.41, too old
+//! to have raised its minimum, so it is not asked); the engines a real dockerd here cannot be (19.03, 29.0) answer from fake sockets
 //! whose answers are shaped like theirs (sources at each constant).
 
 use std::io::Write;
@@ -178,7 +178,7 @@ fn docker_29_refuses_old_clients_and_version_is_asked_only_for_the_check() {
 }
 
 #[test]
-fn the_real_dockerd_20_10_passes_both() {
+fn the_real_dockerd_20_10_is_new_enough_and_not_asked_its_minimum() {
     let Some(daemon) = support::private_dockerd(&Default::default()) else {
         return;
     };
@@ -191,10 +191,41 @@ fn the_real_dockerd_20_10_passes_both() {
             "client-api-version-too-old",
         ],
     );
+    // API 1.41 is older than Docker 29's 1.52: the minimum cannot have been raised, and the
+    // daemon is not asked /version (it costs as much as /info).
     run.expect(&[
         ("engine-too-old-for-cgroup-v2", "pass"),
-        ("client-api-version-too-old", "pass"),
+        ("client-api-version-too-old", "skipped"),
     ]);
     let min = run.evidence("client-api-version-too-old", "docker.min_api_version");
-    assert_eq!(min["value"], "1.12", "{min}");
+    assert_eq!(min["state"], "skipped", "{min}");
+    assert!(
+        min["reason"].as_str().unwrap().contains("older than 1.52"),
+        "{min}"
+    );
+}
+
+/// Docker 29 with the stopgap its own message names, `DOCKER_MIN_API_VERSION=1.24` in the
+/// daemon's environment: `/version` then says MinAPIVersion 1.24 and the check passes. The real
+/// dockerd here (20.10) cannot be a Docker 29, so the same fake as above answers, with that one
+/// value changed.
+#[test]
+fn docker_29_with_the_minimum_lowered_again_passes() {
+    let lowered: &'static str = Box::leak(
+        DOCKER_29_0
+            .version
+            .replace("\"MinAPIVersion\":\"1.44\"", "\"MinAPIVersion\":\"1.24\"")
+            .into_boxed_str(),
+    );
+    assert_ne!(lowered, DOCKER_29_0.version);
+    let engine: &'static Engine = Box::leak(Box::new(Engine {
+        version: lowered,
+        ..DOCKER_29_0
+    }));
+    let (_dir, uri, seen) = fake(engine);
+    let run = dockdoc(&uri, &["--only", "client-api-version-too-old"]);
+    run.expect(&[("client-api-version-too-old", "pass")]);
+    let min = run.evidence("client-api-version-too-old", "docker.min_api_version");
+    assert_eq!(min["value"], "1.24", "{min}");
+    assert!(seen.lock().unwrap().iter().any(|p| p.ends_with("/version")));
 }

@@ -209,47 +209,42 @@ fn all(facts: &mut Facts, fact: &Fact) {
 struct Answers {
     info: Result<SystemInfo, bollard::errors::Error>,
     containers: Result<Vec<ContainerSummary>, String>,
-    /// `/version`'s `MinAPIVersion`; `None` when it was not asked.
-    min_api_version: Option<Result<Option<String>, String>>,
 }
 
-/// Asks for the system info, the container list and, when `ask_version`, `/version`
-/// concurrently. The info's error is kept whole: it may name the newest API version the
-/// daemon accepts.
-async fn ask(docker: &Docker, budget: &Budget, ask_version: bool) -> Result<Answers, String> {
+/// Asks for the system info and the container list concurrently. The info's error is kept
+/// whole: it may name the newest API version the daemon accepts.
+async fn ask(docker: &Docker, budget: &Budget) -> Result<Answers, String> {
     let options = ListContainersOptionsBuilder::new().all(true).build();
     let limit = budget.left();
-    let version = async {
-        if ask_version {
-            Some(
-                call(budget, "GET /version", docker.version())
-                    .await
-                    .map(|v| v.min_api_version),
-            )
-        } else {
-            None
-        }
-    };
-    let (info, containers, min_api_version) = tokio::join!(
+    let (info, containers) = tokio::join!(
         timeout(limit, docker.info()),
         call(
             budget,
             "GET /containers/json",
             docker.list_containers(Some(options))
         ),
-        version,
     );
     let info = info.map_err(|_| format!("GET /info: no answer within {}", human(limit)))?;
-    Ok(Answers {
-        info,
-        containers,
-        min_api_version,
-    })
+    Ok(Answers { info, containers })
+}
+
+/// The API version (from `/_ping`) of the first release that raised the daemon's minimum:
+/// Docker 29.0 (API 1.52) refuses clients older than 1.44; every release before it kept the
+/// floor at 1.24 or lower.
+const MIN_API_RAISED_IN: (u32, u32) = (1, 52);
+
+/// Whether the daemon's API version is at least `MIN_API_RAISED_IN`; `None` when the ping
+/// gave no version that parses.
+fn minimum_may_be_raised(api_version: Option<&str>) -> Option<bool> {
+    let (major, minor) = api_version?.trim().split_once('.')?;
+    let v = (major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?);
+    Some(v >= MIN_API_RAISED_IN)
 }
 
 /// Probes the daemon at `uri`: dial, then at once the ping by hand (the API version and
-/// release) on that connection, the info, the container list and, when `ask_version`,
-/// `/version` (for `MinAPIVersion`, the oldest API version the daemon accepts).
+/// release) on that connection, the info and the container list. When `ask_version` and the
+/// ping shows API 1.52 or later, `/version` follows (for `MinAPIVersion`, the oldest API version
+/// the daemon accepts).
 pub async fn probe(uri: &str, limit: Duration, ask_version: bool) -> Facts {
     let mut facts = Facts::default();
     let budget = Budget::new(limit);
@@ -290,8 +285,7 @@ pub async fn probe(uri: &str, limit: Duration, ask_version: bool) -> Facts {
             return facts;
         }
     };
-    let (pinged, first) =
-        tokio::join!(ping_on(stream, &budget), ask(&docker, &budget, ask_version));
+    let (pinged, first) = tokio::join!(ping_on(stream, &budget), ask(&docker, &budget));
     let pong = match pinged {
         Ok(p) => p,
         Err(reason) => {
@@ -308,15 +302,11 @@ pub async fn probe(uri: &str, limit: Duration, ask_version: bool) -> Facts {
     {
         version = v;
         answers = match client(&target, secs, &version) {
-            Ok(d) => ask(&d, &budget, ask_version).await,
+            Ok(d) => ask(&d, &budget).await,
             Err(e) => Err(format!("{uri}: {e}")),
         };
     }
-    let Answers {
-        info,
-        containers,
-        min_api_version,
-    } = match answers {
+    let Answers { info, containers } = match answers {
         Ok(a) => a,
         Err(reason) => {
             unreachable(&mut facts, reason);
@@ -337,17 +327,32 @@ pub async fn probe(uri: &str, limit: Duration, ask_version: bool) -> Facts {
         "docker.server_version",
         Fact::known(info.server_version.or(pong.server_version)),
     );
-    facts.set("docker.api_version", Fact::known(pong.api_version));
+    facts.set("docker.api_version", Fact::known(pong.api_version.clone()));
     facts.set("docker.storage_driver", Fact::known(info.driver));
     facts.set("docker.data_root", Fact::known(info.docker_root_dir));
-    facts.set(
-        "docker.min_api_version",
-        match min_api_version {
-            Some(Ok(v)) => Fact::known(v),
-            Some(Err(reason)) => Fact::unknown(reason),
-            None => Fact::skipped(MIN_API_VERSION_NOT_ASKED),
+    // `/version` costs the daemon about as much as `/info` (it runs runc and docker-init to
+    // ask their versions), so it is asked only when a selected check reads MinAPIVersion and
+    // the daemon is recent enough to have raised it.
+    let min_api_version = match (
+        ask_version,
+        minimum_may_be_raised(pong.api_version.as_deref()),
+    ) {
+        (false, _) => Fact::skipped(MIN_API_VERSION_NOT_ASKED),
+        (true, Some(false)) => Fact::skipped(format!(
+            "the daemon speaks API {}, older than {}.{} (Docker 29, the release that raised the minimum API version from 1.24): /version is not asked",
+            pong.api_version.as_deref().unwrap_or_default(),
+            MIN_API_RAISED_IN.0,
+            MIN_API_RAISED_IN.1
+        )),
+        (true, _) => match client(&target, secs, &version) {
+            Ok(d) => match call(&budget, "GET /version", d.version()).await {
+                Ok(v) => Fact::known(v.min_api_version),
+                Err(reason) => Fact::unknown(reason),
+            },
+            Err(e) => Fact::unknown(format!("{uri}: {e}")),
         },
-    );
+    };
+    facts.set("docker.min_api_version", min_api_version);
 
     // Only docker-osx containers are inspected: none, no request and no client.
     let osx_containers = match &containers {
@@ -455,6 +460,16 @@ mod tests {
             message: "boom".into(),
         };
         assert!(max_supported(&other).is_none());
+    }
+
+    #[test]
+    fn only_docker_29_and_later_may_have_raised_the_minimum() {
+        assert_eq!(minimum_may_be_raised(Some("1.41")), Some(false));
+        assert_eq!(minimum_may_be_raised(Some("1.51")), Some(false));
+        assert_eq!(minimum_may_be_raised(Some("1.52")), Some(true));
+        assert_eq!(minimum_may_be_raised(Some("2.0")), Some(true));
+        assert_eq!(minimum_may_be_raised(Some("x")), None);
+        assert_eq!(minimum_may_be_raised(None), None);
     }
 
     #[test]
