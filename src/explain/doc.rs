@@ -14,6 +14,12 @@ pub(super) struct Doc<'a> {
     title: &'a str,
     severity: &'a str,
     profiles: &'a [String],
+    /// The kinds of Docker endpoint the check judges; absent: every kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    endpoints: Option<&'a [String]>,
+    /// The checks whose failure, in the same run, is taken as this one's cause.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    consequence_of: &'a [String],
     why: &'a str,
     fix: &'a [FixStep],
     explains: Vec<&'a str>,
@@ -28,6 +34,8 @@ pub(super) fn doc(c: &Check) -> Doc<'_> {
         title: &c.title,
         severity: c.severity.as_str(),
         profiles: &c.profiles,
+        endpoints: c.endpoints.as_deref(),
+        consequence_of: &c.consequence_of,
         why: &c.why,
         fix: &c.fix,
         explains: c.explains.iter().map(|r| r.as_str()).collect(),
@@ -47,6 +55,29 @@ pub fn render_text(c: &Check, out: &mut dyn Write) -> std::io::Result<()> {
         c.profiles.join(", ")
     )?;
     writeln!(out, "{}", c.title)?;
+    match &c.endpoints {
+        Some(kinds) => {
+            let list = match kinds.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+                _ => kinds.join(""),
+            };
+            writeln!(
+                out,
+                "Judges {list} Docker daemons only (docker.endpoint_kind)."
+            )?;
+        }
+        None => writeln!(
+            out,
+            "Judges every kind of Docker daemon (docker.endpoint_kind)."
+        )?,
+    }
+    if !c.consequence_of.is_empty() {
+        writeln!(
+            out,
+            "Listed under {} when that fails too (one cause, one fix).",
+            c.consequence_of.join(" or ")
+        )?;
+    }
     writeln!(out, "\n{BOLD}Why{BOLD:#}\n")?;
     for line in c.why.lines() {
         writeln!(out, "  {line}")?;
