@@ -184,8 +184,9 @@ impl Booted {
 mount --bind {units} /etc/systemd/system
 mount -t tmpfs -o mode=0755 tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /tmp
-if [ -f {units}/dockdoc-tmpfs ]; then
-  while read -r dir; do mount -t tmpfs -o mode=0755 tmpfs "$dir"; done < {units}/dockdoc-tmpfs
+# Read through the bind mount: {units} itself is hidden now if the checkout is under /tmp.
+if [ -f /etc/systemd/system/dockdoc-tmpfs ]; then
+  while read -r dir; do mount -t tmpfs -o mode=0755 tmpfs "$dir"; done < /etc/systemd/system/dockdoc-tmpfs
 fi
 mkdir -p /run/dbus /run/dockdoc-cg
 if [ -e /sys/fs/cgroup/systemd/cgroup.procs ]; then
