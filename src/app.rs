@@ -229,11 +229,8 @@ fn check_report(args: &CheckArgs) -> Result<u8> {
         Some(path) => read_facts(path),
         None => gather(&args.probe, &wanted),
     }?;
-    let mut profiles = asked;
     // The CLI talks to a rootless daemon: its own checks apply without asking.
-    if args.profile.is_empty() && facts.text("docker.mode") == Some("rootless") {
-        profiles.push("rootless".to_owned());
-    }
+    let profiles = crate::eval::profiles(&args.profile, Some(&facts));
     let mut probe_failed = false;
     if args.probes.iter().any(|p| p == "network") {
         probe_failed = probe_network(&args.probe, &mut facts)?;

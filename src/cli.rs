@@ -163,7 +163,7 @@ pub struct CatalogArgs {
 #[derive(Clone, Debug, Args)]
 pub struct CheckArgs {
     /// Profile to run: docker (default; rootless is added when the CLI uses a rootless daemon), docker-osx, kernel-upgrade, rootless, all; repeatable
-    #[arg(long, value_name = "NAME", value_parser = ["docker", "docker-osx", "kernel-upgrade", "rootless", "all"])]
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(crate::catalog::PROFILES))]
     pub profile: Vec<String>,
     /// Run only this check; repeatable
     #[arg(long, value_name = "ID")]
@@ -204,7 +204,7 @@ pub struct CheckArgs {
 #[derive(Clone, Debug, Args)]
 pub struct ListArgs {
     /// Only the checks this profile runs
-    #[arg(long, value_name = "NAME", value_parser = ["docker", "docker-osx", "kernel-upgrade", "rootless", "all"])]
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(crate::catalog::PROFILES))]
     pub profile: Vec<String>,
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub format: CatalogFormat,
@@ -226,9 +226,10 @@ pub struct ExplainArgs {
     /// Decide on the facts in FILE (from `dockdoc facts --format json`) instead of gathering them
     #[arg(long, value_name = "FILE", conflicts_with = "offline")]
     pub facts: Option<PathBuf>,
-    /// Profile whose thresholds and checks apply, as for `check`: docker (default), docker-osx,
-    /// kernel-upgrade, all; repeatable
-    #[arg(long, value_name = "NAME", value_parser = ["docker", "docker-osx", "kernel-upgrade", "all"])]
+    /// Profile whose thresholds and checks apply, as for `check`: docker (default; rootless is
+    /// added when the CLI talks to a rootless daemon), docker-osx, kernel-upgrade, rootless,
+    /// all; repeatable
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(crate::catalog::PROFILES))]
     pub profile: Vec<String>,
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub format: ListFormat,

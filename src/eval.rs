@@ -18,6 +18,20 @@ pub struct Selection {
     pub skip: Vec<String>,
 }
 
+/// The profiles a run selects: those asked for with `--profile`, or `docker` by default, to
+/// which a default run adds `rootless` when the CLI talks to a rootless daemon
+/// (`docker.mode`, from the endpoint). `check` and `explain` select alike.
+pub fn profiles(asked: &[String], facts: Option<&Facts>) -> Vec<String> {
+    if !asked.is_empty() {
+        return asked.to_vec();
+    }
+    let mut profiles = vec!["docker".to_owned()];
+    if facts.is_some_and(|f| f.text("docker.mode") == Some("rootless")) {
+        profiles.push("rootless".to_owned());
+    }
+    profiles
+}
+
 impl Selection {
     pub fn includes(&self, check: &Check) -> bool {
         if !self.only.is_empty() {

@@ -105,8 +105,8 @@ pub fn recognise(catalog: &Catalog, input: Input<'_>) -> Result<Vec<Match>> {
 }
 
 /// Prints what the matches mean on this machine: each matched check evaluated on `facts`
-/// (`None` with `--offline`: not evaluated) with the thresholds of `--profile` (default
-/// `docker`, as `check`), the checks that fail here in a matched one's area, ranked, and the
+/// (`None` with `--offline`: not evaluated) with the thresholds of the profiles `check` would
+/// select ([`crate::eval::profiles`]), the checks that fail here in a matched one's area, ranked, and the
 /// verdict. A socket path in the paste rules out the checks of other kinds of daemon.
 ///
 /// # Errors
@@ -118,11 +118,7 @@ pub fn report(
     facts: Option<&Facts>,
 ) -> Result<u8> {
     let mut out = stream(args.color);
-    let profiles = if args.profile.is_empty() {
-        vec!["docker".to_owned()]
-    } else {
-        args.profile.clone()
-    };
+    let profiles = crate::eval::profiles(&args.profile, facts);
     let selection = Selection {
         profiles,
         only: Vec::new(),
