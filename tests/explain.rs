@@ -13,103 +13,18 @@
 mod common;
 #[path = "common/dockerd.rs"]
 mod dockerd;
+#[path = "common/samples.rs"]
+mod samples;
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::bin;
 use dockdoc::catalog::load::load_builtin;
+use samples::{Sample, all_samples, samples_dir};
 use serde_json::Value as Json;
-
-/// One pasted message and what it must (or must not) match.
-#[derive(Debug)]
-struct Sample {
-    file: String,
-    source: String,
-    /// Must match: the file's check id plus its `also:` ids (empty for look-alikes).
-    must: Vec<String>,
-    /// Must not match (look-alikes only).
-    must_not: Vec<String>,
-    text: String,
-}
-
-fn samples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/error-samples")
-}
-
-fn parse(file: &str, content: &str) -> Vec<Sample> {
-    let mut out: Vec<Sample> = Vec::new();
-    let look_alikes = file == "look-alikes.txt";
-    let own = file.trim_end_matches(".txt").to_owned();
-    let mut header = false;
-    for line in content.split_inclusive('\n') {
-        if let Some(url) = line.strip_prefix("=== ") {
-            let url = url.trim();
-            assert!(
-                url.starts_with("https://"),
-                "{file}: a sample must cite the thread it came from, got `{url}`"
-            );
-            out.push(Sample {
-                file: file.to_owned(),
-                source: url.to_owned(),
-                must: if look_alikes {
-                    Vec::new()
-                } else {
-                    vec![own.clone()]
-                },
-                must_not: Vec::new(),
-                text: String::new(),
-            });
-            header = true;
-            continue;
-        }
-        let Some(current) = out.last_mut() else {
-            continue; // free comment before the first sample
-        };
-        if header {
-            if let Some(ids) = line.strip_prefix("also: ") {
-                current
-                    .must
-                    .extend(ids.split_whitespace().map(str::to_owned));
-                continue;
-            }
-            if let Some(ids) = line.strip_prefix("not: ") {
-                current
-                    .must_not
-                    .extend(ids.split_whitespace().map(str::to_owned));
-                continue;
-            }
-        }
-        header = false;
-        current.text.push_str(line);
-    }
-    for s in &mut out {
-        let trimmed = s.text.trim_end_matches('\n').to_owned();
-        s.text = trimmed;
-        assert!(
-            !s.text.trim().is_empty(),
-            "{}: empty sample from {}",
-            s.file,
-            s.source
-        );
-    }
-    out
-}
-
-fn all_samples() -> Vec<Sample> {
-    let mut files: Vec<_> = std::fs::read_dir(samples_dir())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.ends_with(".txt"))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .flat_map(|f| parse(f, &std::fs::read_to_string(samples_dir().join(f)).unwrap()))
-        .collect()
-}
 
 /// `dockdoc explain <args> -` with `input` on standard input; returns (exit code, stdout).
 fn explain_stdin(args: &[&str], input: &[u8]) -> (i32, String) {
@@ -667,7 +582,7 @@ fn live_a_stopped_daemon_is_named_first_and_fails_here() {
 }
 
 #[test]
-fn live_b_permission_denied_for_an_unprivileged_user_is_named_first() {
+fn live_b_permission_denied_for_an_unprivileged_user_names_its_cause_first() {
     if let Some(why) = live_unavailable().or_else(dockerd::unavailable) {
         return dockerd::skip(&why);
     }
@@ -678,14 +593,17 @@ fn live_b_permission_denied_for_an_unprivileged_user_is_named_first() {
         Ok(d) => d,
         Err(e) => return dockerd::skip(&format!("private dockerd did not start: {e}")),
     };
-    // The socket: root:root 0660, so `nobody` (uid 65534, no supplementary groups) may reach it
-    // but not open it.
+    // The socket: root:docker 0660, as docker.socket makes it, so `nobody` (uid 65534, no
+    // supplementary groups, in no group of /etc/group) may reach it but not open it.
     use std::os::unix::fs::PermissionsExt;
+    let Some(docker) = nix::unistd::Group::from_name("docker").ok().flatten() else {
+        return dockerd::skip("no docker group (docker.io creates it)");
+    };
     std::fs::set_permissions(daemon.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     nix::unistd::chown(
         &daemon.socket,
         Some(nix::unistd::Uid::from_raw(0)),
-        Some(nix::unistd::Gid::from_raw(0)),
+        Some(docker.gid),
     )
     .unwrap();
     std::fs::set_permissions(&daemon.socket, std::fs::Permissions::from_mode(0o660)).unwrap();
@@ -724,16 +642,18 @@ fn live_b_permission_denied_for_an_unprivileged_user_is_named_first() {
         );
         assert_eq!(code, 0);
         let doc: Json = serde_json::from_str(&out).unwrap();
+        // The cause first, the refused connection listed under it (one cause, one fix).
         let first = &doc["matches"][0];
-        assert_eq!(
-            first["id"], "docker-socket-permission-denied",
-            "{stderr}\n{doc:#}"
-        );
+        assert_eq!(first["id"], "user-not-in-docker-group", "{stderr}\n{doc:#}");
         assert_eq!(first["status"], "fail", "{doc:#}");
+        let second = &doc["matches"][1];
+        assert_eq!(second["id"], "docker-socket-permission-denied", "{doc:#}");
+        assert_eq!(second["status"], "fail", "{doc:#}");
         assert_eq!(
-            doc["verdict"]["id"], "docker-socket-permission-denied",
+            second["consequence_of"], "user-not-in-docker-group",
             "{doc:#}"
         );
+        assert_eq!(doc["verdict"]["id"], "user-not-in-docker-group", "{doc:#}");
     }
     daemon.stop();
 }

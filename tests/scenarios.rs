@@ -13,6 +13,8 @@
 
 mod common;
 mod formats;
+#[path = "common/samples.rs"]
+mod samples;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -466,13 +468,14 @@ fn snapshot(name: &str, ext: &str, actual: &str) -> Option<String> {
 /// Gathers the scenario (with or without its overrides) and replays it: the exit code, the JSON
 /// report and, when `text` is set, the text report. None when the scenario was skipped.
 /// What one replay rendered: the exit status, JSON, text (when asked for), the Nagios status
-/// and output, and the JSON, JUnit and Prometheus renderings by file extension.
+/// and output, the JSON, JUnit and Prometheus renderings by file extension, and the facts.
 type Replayed = (
     i32,
     String,
     String,
     (i32, String),
     Vec<(&'static str, String)>,
+    Json,
 );
 
 fn replay(name: &str, sc: &Scenario, with_overrides: bool, text: bool) -> Option<Replayed> {
@@ -495,7 +498,7 @@ fn replay(name: &str, sc: &Scenario, with_overrides: bool, text: bool) -> Option
     } else {
         (String::new(), (0, String::new()), Vec::new())
     };
-    Some((code, json, text, nagios, rendered))
+    Some((code, json, text, nagios, rendered, facts))
 }
 
 /// One scenario replayed: its declared expectations, exit code, reports and evaluated evidence.
@@ -508,6 +511,10 @@ struct ScenarioRun {
     nagios: (i32, String),
     rendered: Vec<(&'static str, String)>,
     evidence: evidence::RunEvidence,
+    /// The gathered facts, overrides applied, as `dockdoc facts --format json` writes them.
+    facts: Json,
+    /// The profiles the scenario selects (none: the default).
+    profiles: Vec<String>,
 }
 
 /// Every scenario gathered and replayed once per test binary (the tests below share it).
@@ -519,7 +526,8 @@ fn scenario_runs() -> &'static [ScenarioRun] {
             let name = file.file_stem().unwrap().to_string_lossy().into_owned();
             let sc = load(&file);
             assert!(!sc.description.is_empty());
-            let Some((code, json, text, nagios, rendered)) = replay(&name, &sc, true, true) else {
+            let Some((code, json, text, nagios, rendered, facts)) = replay(&name, &sc, true, true)
+            else {
                 continue;
             };
             let report: Json = serde_json::from_str(&json).unwrap();
@@ -541,6 +549,8 @@ fn scenario_runs() -> &'static [ScenarioRun] {
                 nagios,
                 rendered,
                 evidence,
+                facts,
+                profiles: sc.profiles.clone().unwrap_or_default(),
             });
         }
         let skipped = SKIPPED.lock().unwrap();
@@ -792,4 +802,137 @@ fn override_replay() {
         never_fail.len(),
         never_pass.len()
     );
+}
+
+/// `dockdoc explain --facts FILE --format json -` with `text` on standard input: the ids it
+/// offers, in its order: those neither ruled out by the endpoint the paste names nor by this
+/// machine (passing, or not applicable here).
+fn explain_on(facts_file: &Path, profiles: &[String], text: &str) -> Vec<String> {
+    use std::io::Write;
+    let mut cmd = bin();
+    cmd.args(["explain", "--format", "json", "--facts"])
+        .arg(facts_file);
+    for p in profiles {
+        cmd.args(["--profile", p]);
+    }
+    let mut child = cmd
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Json = serde_json::from_slice(&out.stdout).unwrap();
+    doc["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| {
+            !matches!(
+                m["status"].as_str(),
+                Some("other_endpoint" | "pass" | "not_applicable")
+            )
+        })
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Explain as a user meets it: each real sample (tests/error-samples) pasted on a machine that
+/// has its cause, a scenario where its check fails: where it is a problem of its own if there is
+/// one, else where it follows from another (then that cause, which `check` lists it under, is the
+/// right answer), and of those the one with the fewest failures beside it. Its gathered facts,
+/// overrides applied, and its profiles. The goal: the right cause among the first two for at
+/// least 95% of the samples, and first for most.
+#[test]
+fn explain_on_a_machine_with_the_cause() {
+    let runs = scenario_runs();
+    if runs.is_empty() {
+        return; // skipped: every scenario printed why
+    }
+    // Per scenario: each failing check and the cause it follows from, if any.
+    type Failing = Vec<(String, Option<String>)>;
+    let failing = |run: &ScenarioRun| -> Failing {
+        let report: Json = serde_json::from_str(&run.json).unwrap();
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["status"] == "fail")
+            .map(|c| {
+                (
+                    c["id"].as_str().unwrap().to_owned(),
+                    c["consequence_of"].as_str().map(str::to_owned),
+                )
+            })
+            .collect()
+    };
+    let failing: Vec<(&ScenarioRun, Failing)> = runs.iter().map(|r| (r, failing(r))).collect();
+    let work = tempfile::tempdir().unwrap();
+    let samples: Vec<samples::Sample> = samples::all_samples()
+        .into_iter()
+        .filter(|s| s.file != "look-alikes.txt")
+        .collect();
+    let (mut two, mut first, mut offered_total) = (0usize, 0usize, 0usize);
+    let mut misses = Vec::new();
+    let mut no_machine = Vec::new();
+    for s in &samples {
+        let check = s.file.trim_end_matches(".txt");
+        let Some((run, cause)) = failing
+            .iter()
+            .filter_map(|(r, fails)| {
+                let (_, cause) = fails.iter().find(|(id, _)| id == check)?;
+                Some((*r, cause.clone(), fails.len()))
+            })
+            .min_by_key(|(r, cause, n)| (cause.is_some(), *n, r.name.clone()))
+            .map(|(r, cause, _)| (r, cause))
+        else {
+            no_machine.push(format!("{check} ({})", s.source));
+            continue;
+        };
+        let own = cause.as_deref().unwrap_or(check);
+        let facts_file = work.path().join(format!("{}.json", run.name));
+        if !facts_file.exists() {
+            std::fs::write(&facts_file, serde_json::to_string(&run.facts).unwrap()).unwrap();
+        }
+        let ids = explain_on(&facts_file, &run.profiles, &s.text);
+        let at = ids.iter().position(|id| id == own);
+        offered_total += ids.len();
+        two += usize::from(at.is_some_and(|i| i < 2));
+        first += usize::from(at == Some(0));
+        if at != Some(0) {
+            misses.push(format!(
+                "{own} ({check}, {}) on {}: offered {ids:?}",
+                s.source, run.name
+            ));
+        }
+    }
+    let n = (samples.len() - no_machine.len()) as f64;
+    let pct = |k: usize| 100.0 * k as f64 / n;
+    eprintln!(
+        "explain over {n} real samples, each on a scenario with its cause: among the first two {:.1}%, first {:.1}%; {:.2} candidates on average",
+        pct(two),
+        pct(first),
+        offered_total as f64 / n
+    );
+    for m in &misses {
+        eprintln!("  not first: {m}");
+    }
+    assert!(
+        no_machine.is_empty(),
+        "no scenario fails the check of:\n{}",
+        no_machine.join("\n")
+    );
+    assert!(pct(two) >= 95.0, "{}", misses.join("\n"));
 }

@@ -11,6 +11,8 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use crate::catalog::Check;
+
 /// The kind of daemon behind a socket path, as the docker CLI and its clients print it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Endpoint {
@@ -25,30 +27,12 @@ pub enum Endpoint {
     Desktop,
 }
 
-/// Checks that judge the system daemon only: its units, its socket, its group, its daemon.json.
-const SYSTEM_DAEMON: &[&str] = &[
-    "docker-service-inactive",
-    "docker-service-failed",
-    "docker-not-enabled",
-    "docker-socket-without-service",
-    "docker-socket-activation-broken",
-    "docker-socket-missing",
-    "docker-socket-permission-denied",
-    "user-not-in-docker-group",
-    "session-missing-docker-group",
-    "daemon-json-invalid",
-    "daemon-json-conflicts-with-flags",
-    "docker-daemon-stale",
+/// Checks that judge which endpoint the CLI was pointed at, not a daemon: they apply to every
+/// kind (no `endpoints` in their files), and a path of the kind they are about is their subject.
+const CHOICE_OF_ENDPOINT: &[(&str, &str)] = &[
+    ("docker-desktop-context", "desktop"),
+    ("docker-host-overrides-context", "rootless"),
 ];
-
-/// Checks about a rootless daemon or a `DOCKER_HOST` that points at one.
-const ROOTLESS: &[&str] = &[
-    "rootless-daemon-not-running",
-    "docker-host-overrides-context",
-];
-
-/// Checks about Docker Desktop.
-const DESKTOP: &[&str] = &["docker-desktop-context"];
 
 /// How a named endpoint bears on a check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -97,14 +81,35 @@ impl Endpoint {
         })
     }
 
-    /// How this endpoint bears on the check `id`.
-    pub fn bearing(self, id: &str) -> Bearing {
-        let (judges, other): (&[&str], &[&[&str]]) = match self {
-            Endpoint::System => (&[], &[ROOTLESS, DESKTOP]),
-            Endpoint::Rootless | Endpoint::RuntimeDirUnset => (ROOTLESS, &[SYSTEM_DAEMON, DESKTOP]),
-            Endpoint::Desktop => (DESKTOP, &[SYSTEM_DAEMON, ROOTLESS]),
-        };
-        bearing_in(id, judges, other)
+    /// The endpoint kind (`docker.endpoint_kind`, the values of a check's `endpoints`) of this
+    /// path: a `/docker.sock` from an unset `XDG_RUNTIME_DIR` was meant for a rootless daemon.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Endpoint::System => "system",
+            Endpoint::Rootless | Endpoint::RuntimeDirUnset => "rootless",
+            Endpoint::Desktop => "desktop",
+        }
+    }
+
+    /// How this endpoint bears on `check`, from the kinds its file says it judges
+    /// (`endpoints`): it judges exactly this kind (first), several kinds or every kind (no
+    /// bearing), or not this kind (ruled out). A check about the CLI's choice of endpoint
+    /// ([`CHOICE_OF_ENDPOINT`]) judges a path of its kind and is ruled out by the others.
+    pub fn bearing(self, check: &Check) -> Bearing {
+        let kind = self.kind();
+        if let Some((_, about)) = CHOICE_OF_ENDPOINT.iter().find(|(id, _)| *id == check.id) {
+            return if *about == kind {
+                Bearing::Judges
+            } else {
+                Bearing::Other
+            };
+        }
+        match check.endpoints.as_deref() {
+            None => Bearing::Neutral,
+            Some(kinds) if !kinds.iter().any(|k| k == kind) => Bearing::Other,
+            Some([only]) if only == kind => Bearing::Judges,
+            Some(_) => Bearing::Neutral,
+        }
     }
 
     /// What the path says, for the ruled-out line: "the paste names …".
@@ -225,9 +230,11 @@ impl Reading {
 
     /// Ruled out when the endpoint or the errno rules the check out; otherwise first when either
     /// judges it.
-    pub fn bearing(&self, id: &str) -> Bearing {
-        let by_endpoint = self.endpoint.map_or(Bearing::Neutral, |e| e.bearing(id));
-        let by_failure = self.failure.map_or(Bearing::Neutral, |f| f.bearing(id));
+    pub fn bearing(&self, check: &Check) -> Bearing {
+        let by_endpoint = self.endpoint.map_or(Bearing::Neutral, |e| e.bearing(check));
+        let by_failure = self
+            .failure
+            .map_or(Bearing::Neutral, |f| f.bearing(&check.id));
         if by_endpoint == Bearing::Other || by_failure == Bearing::Other {
             Bearing::Other
         } else {
@@ -236,10 +243,10 @@ impl Reading {
     }
 
     /// Why a check is ruled out: what the paste names.
-    pub fn why_ruled_out(&self, id: &str) -> &'static str {
+    pub fn why_ruled_out(&self, check: &Check) -> &'static str {
         match (self.endpoint, self.failure) {
-            (Some(e), _) if e.bearing(id) == Bearing::Other => e.describe(),
-            (_, Some(f)) if f.bearing(id) == Bearing::Other => f.describe(),
+            (Some(e), _) if e.bearing(check) == Bearing::Other => e.describe(),
+            (_, Some(f)) if f.bearing(&check.id) == Bearing::Other => f.describe(),
             _ => "another daemon",
         }
     }
@@ -300,32 +307,64 @@ mod tests {
         }
     }
 
+    fn check(id: &str) -> Check {
+        crate::catalog::load_builtin()
+            .catalog
+            .get(id)
+            .unwrap_or_else(|| panic!("no check {id}"))
+            .clone()
+    }
+
     #[test]
     fn every_named_check_exists() {
         let catalog = crate::catalog::load_builtin().catalog;
-        for id in SYSTEM_DAEMON.iter().chain(ROOTLESS).chain(DESKTOP) {
+        let choice = CHOICE_OF_ENDPOINT.iter().map(|(id, _)| id);
+        for id in choice.chain(NO_SOCKET).chain(DENIED).chain(REFUSED) {
             assert!(catalog.get(id).is_some(), "{id}");
         }
     }
 
     #[test]
     fn no_system_daemon_check_judges_a_desktop_or_rootless_socket() {
+        let catalog = crate::catalog::load_builtin().catalog;
+        let system_only: Vec<&Check> = catalog
+            .checks
+            .iter()
+            .filter(|c| {
+                c.endpoints
+                    .as_deref()
+                    .is_some_and(|k| k.iter().all(|k| k == "system" || k == "other"))
+            })
+            .collect();
+        assert!(system_only.len() >= 12, "{}", system_only.len());
         for e in [
             Endpoint::Desktop,
             Endpoint::Rootless,
             Endpoint::RuntimeDirUnset,
         ] {
-            for id in SYSTEM_DAEMON {
-                assert_eq!(e.bearing(id), Bearing::Other, "{e:?} {id}");
+            for c in &system_only {
+                assert_eq!(e.bearing(c), Bearing::Other, "{e:?} {}", c.id);
             }
         }
         assert_eq!(
-            Endpoint::System.bearing("docker-service-inactive"),
+            Endpoint::System.bearing(&check("docker-service-inactive")),
             Bearing::Neutral
         );
         assert_eq!(
-            Endpoint::System.bearing("docker-desktop-context"),
+            Endpoint::System.bearing(&check("docker-desktop-context")),
             Bearing::Other
+        );
+        assert_eq!(
+            Endpoint::Rootless.bearing(&check("rootless-daemon-not-running")),
+            Bearing::Judges
+        );
+        assert_eq!(
+            Endpoint::System.bearing(&check("rootless-daemon-not-running")),
+            Bearing::Other
+        );
+        assert_eq!(
+            Endpoint::Desktop.bearing(&check("docker-desktop-context")),
+            Bearing::Judges
         );
     }
 
@@ -376,17 +415,26 @@ mod tests {
             endpoint: Some(Endpoint::Desktop),
             failure: Some(Failure::Denied),
         };
-        assert_eq!(r.bearing("docker-socket-permission-denied"), Bearing::Other);
-        assert_eq!(r.bearing("docker-desktop-context"), Bearing::Judges);
+        assert_eq!(
+            r.bearing(&check("docker-socket-permission-denied")),
+            Bearing::Other
+        );
+        assert_eq!(r.bearing(&check("docker-desktop-context")), Bearing::Judges);
         let r = Reading {
             endpoint: Some(Endpoint::System),
             failure: Some(Failure::NoSocket),
         };
-        assert_eq!(r.bearing("docker-socket-missing"), Bearing::Judges);
-        assert_eq!(r.bearing("user-not-in-docker-group"), Bearing::Other);
-        assert_eq!(r.bearing("docker-service-inactive"), Bearing::Neutral);
+        assert_eq!(r.bearing(&check("docker-socket-missing")), Bearing::Judges);
         assert_eq!(
-            r.why_ruled_out("user-not-in-docker-group"),
+            r.bearing(&check("user-not-in-docker-group")),
+            Bearing::Other
+        );
+        assert_eq!(
+            r.bearing(&check("docker-service-inactive")),
+            Bearing::Neutral
+        );
+        assert_eq!(
+            r.why_ruled_out(&check("user-not-in-docker-group")),
             "no socket file there (ENOENT)"
         );
     }

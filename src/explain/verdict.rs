@@ -20,8 +20,11 @@ pub(super) struct Candidate<'a> {
     /// How the endpoint the paste names bears on the check.
     bearing: Bearing,
     /// Not matched by the paste: the check fails on this machine in the area of one that matched
-    /// (`matched` is that one's line).
+    /// (an error or a warning; an info check causes no error), or is the cause of one that
+    /// matched (`matched` is that one's line).
     related: bool,
+    /// The failing candidate this one follows from (one cause, one fix): it ranks after it.
+    cause: Option<String>,
 }
 
 impl Candidate<'_> {
@@ -40,9 +43,9 @@ impl Candidate<'_> {
     }
 
     /// Lower ranks first: not ruled out by the endpoint; failing here, then undecided, then
-    /// ruled out; matched by the paste before failing in its area; judging the named endpoint;
-    /// the message printed first (a cause comes before its consequences); on the same line, the
-    /// more specific message; the more severe check.
+    /// ruled out; matched by the paste before failing in its area; judging the named endpoint; the message printed first (a cause comes
+    /// before its consequences); on the same line, the more specific message; the more severe
+    /// check.
     #[allow(clippy::type_complexity)]
     fn rank(&self) -> (bool, u8, bool, Bearing, usize, std::cmp::Reverse<usize>, u8) {
         let sev = match self.check.severity {
@@ -77,6 +80,9 @@ struct JsonMatch<'a> {
     line: usize,
     text: &'a str,
     status: &'a str,
+    /// The failing check this one follows from on this machine (one cause, one fix).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consequence_of: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -203,7 +209,7 @@ pub(super) fn render_explanation(
     writeln!(out)?;
     for c in candidates {
         if !c.offered() {
-            let named = reading.why_ruled_out(&c.check.id);
+            let named = reading.why_ruled_out(c.check);
             writeln!(
                 out,
                 "{DIM}·{DIM:#} {BOLD}{}{BOLD:#}  ruled out (the paste names {named}): {}",
@@ -211,7 +217,15 @@ pub(super) fn render_explanation(
             )?;
             continue;
         }
+        let follows;
         let (mark, style, word) = match c.finding.as_ref().map(|f| f.status) {
+            Some(Status::Fail) if c.cause.is_some() => {
+                follows = format!(
+                    "fails here, as a consequence of {}",
+                    c.cause.as_deref().unwrap_or_default()
+                );
+                ("✗", RED, follows.as_str())
+            }
             Some(Status::Fail) if c.related => ("✗", RED, "fails here, in the same area"),
             Some(Status::Fail) => ("✗", RED, "likely cause"),
             Some(Status::Pass) => ("✓", GREEN, "ruled out"),
@@ -260,7 +274,7 @@ pub(super) fn candidates<'a>(
     let mut by_line: Vec<&Match> = matches.iter().collect();
     by_line.sort_by_key(|m| m.line);
     let reading = Reading::of(by_line.iter().map(|m| m.text.as_str()));
-    let bearing = |id: &str| reading.bearing(id);
+    let bearing = |check: &Check| reading.bearing(check);
     let facts = facts.map(|f| {
         let mut f = f.clone();
         f.set("run.profiles", Fact::known(selection.profiles.clone()));
@@ -275,36 +289,89 @@ pub(super) fn candidates<'a>(
                 .map(|f| eval::evaluate_check(check, f, false));
             Some(Candidate {
                 check,
-                bearing: bearing(&check.id),
+                bearing: bearing(check),
                 matched: m,
                 finding,
                 related: false,
+                cause: None,
             })
         })
         .collect();
     if let Some(facts) = &facts {
-        let related: Vec<Candidate<'a>> = eval::run(catalog, facts, selection)
-            .into_iter()
-            .filter(|f| f.status == Status::Fail && bearing(&f.id) != Bearing::Other)
+        // The matched checks beside the selected ones, as one run: which failure follows from
+        // which is decided over both, as `check` decides it.
+        let mut findings: Vec<Finding> = candidates
+            .iter()
+            .filter_map(|c| c.finding.clone())
+            .collect();
+        findings.extend(
+            eval::run(catalog, facts, selection)
+                .into_iter()
+                .filter(|f| !candidates.iter().any(|c| c.check.id == f.id)),
+        );
+        eval::link_consequences(catalog, facts, &mut findings);
+        let cause_of = |id: &str| {
+            findings
+                .iter()
+                .find(|f| f.id == id && f.status == Status::Fail)
+                .and_then(|f| f.consequence_of.clone())
+        };
+        let related: Vec<Candidate<'a>> = findings
+            .iter()
+            .filter(|f| f.status == Status::Fail)
             .filter(|f| !candidates.iter().any(|c| c.check.id == f.id))
             .filter_map(|f| {
-                let check = catalog.get(&f.id)?;
-                let near = candidates
-                    .iter()
-                    .find(|c| c.offered() && c.check.area == check.area)?;
+                let check = catalog
+                    .get(&f.id)
+                    .filter(|c| bearing(c) != Bearing::Other)?;
+                let near = candidates.iter().find(|c| {
+                    c.offered()
+                        && ((c.check.area == check.area && f.severity != Severity::Info)
+                            || cause_of(&c.check.id).as_deref() == Some(f.id.as_str()))
+                })?;
                 Some(Candidate {
                     check,
                     matched: near.matched.clone(),
-                    bearing: bearing(&check.id),
-                    finding: Some(f),
+                    bearing: bearing(check),
+                    finding: Some(f.clone()),
                     related: true,
+                    cause: None,
                 })
             })
             .collect();
         candidates.extend(related);
+        let listed: Vec<String> = candidates.iter().map(|c| c.check.id.clone()).collect();
+        for c in &mut candidates {
+            c.cause = cause_of(&c.check.id).filter(|cause| listed.contains(cause));
+        }
     }
     candidates.sort_by_key(|c| c.rank());
-    (candidates, reading)
+    (follow_causes(candidates), reading)
+}
+
+/// Ranked candidates with every consequence moved right after its cause (one cause, one fix:
+/// the cause is what to fix first, and the consequences are listed under it).
+fn follow_causes(ranked: Vec<Candidate<'_>>) -> Vec<Candidate<'_>> {
+    let (consequences, mut rest): (Vec<_>, Vec<_>) =
+        ranked.into_iter().partition(|c| c.cause.is_some());
+    let mut out = Vec::with_capacity(rest.len() + consequences.len());
+    let mut consequences: Vec<Option<Candidate<'_>>> = consequences.into_iter().map(Some).collect();
+    for c in rest.drain(..) {
+        let id = c.check.id.clone();
+        out.push(c);
+        for slot in &mut consequences {
+            if slot
+                .as_ref()
+                .is_some_and(|k| k.cause.as_deref() == Some(id.as_str()))
+                && let Some(k) = slot.take()
+            {
+                out.push(k);
+            }
+        }
+    }
+    // A cause that is itself listed under another: its consequences at the end, in rank order.
+    out.extend(consequences.into_iter().flatten());
+    out
 }
 
 /// The candidates and the verdict as JSON (`schema_version` 1).
@@ -323,6 +390,7 @@ pub(super) fn render_json(
                 line: c.matched.line,
                 text: &c.matched.text,
                 status: c.status(),
+                consequence_of: c.cause.as_deref(),
             })
             .collect(),
         verdict: v,
