@@ -203,7 +203,11 @@ fn every_explains_pattern_has_a_real_sample_of_its_check() {
         let own: Vec<String> = samples
             .iter()
             .filter(|s| s.must.contains(&check.id))
-            .map(|s| dockdoc::explain::normalise(&s.text))
+            .flat_map(|s| {
+                let text = dockdoc::explain::normalise(&s.text);
+                let readings = dockdoc::explain::readings(&text);
+                std::iter::once(text).chain(readings)
+            })
             .collect();
         for re in &check.explains {
             if !own.iter().any(|t| t.lines().any(|l| re.is_match(l))) {

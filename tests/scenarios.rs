@@ -808,33 +808,12 @@ fn override_replay() {
 /// offers, in its order: those neither ruled out by the endpoint the paste names nor by this
 /// machine (passing, or not applicable here).
 fn explain_on(facts_file: &Path, profiles: &[String], text: &str) -> Vec<String> {
-    use std::io::Write;
-    let mut cmd = bin();
-    cmd.args(["explain", "--format", "json", "--facts"])
-        .arg(facts_file);
+    let facts = facts_file.to_string_lossy();
+    let mut args = vec!["--facts", facts.as_ref()];
     for p in profiles {
-        cmd.args(["--profile", p]);
+        args.extend(["--profile", p.as_str()]);
     }
-    let mut child = cmd
-        .arg("-")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = common::explain_json(bin(), &args, text);
     doc["matches"]
         .as_array()
         .unwrap()

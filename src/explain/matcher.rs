@@ -79,14 +79,13 @@ impl Matcher {
         scan.finish()
     }
 
-    /// [`Matcher::scan`] of a paste (not a log), which terminals and forums may have
-    /// hard-wrapped: then each line is also matched joined with the next, once with a space
-    /// (a forum breaks at a space) and once without (a terminal breaks inside a word), and a
-    /// check only the joined lines match is added, at the first line of the two.
+    /// [`Matcher::scan`] of a paste (not a log), and of its other readings
+    /// ([`super::paste::readings`]: lines rejoined, systemctl's lines given their unit); a check
+    /// only another reading matches is added, at the line it starts on.
     pub fn scan_paste(&self, text: &str) -> Vec<Match> {
         let mut found = self.scan(text);
-        for sep in [" ", ""] {
-            for m in self.scan(&super::paste::joined_pairs(text, sep)) {
+        for variant in &super::paste::readings(text) {
+            for m in self.scan(variant) {
                 if !found.iter().any(|f| f.check == m.check) {
                     found.push(m);
                 }

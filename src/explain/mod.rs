@@ -4,6 +4,7 @@
 //! One file per job, in the order the text flows:
 //! - [`doc`]: a check's documentation;
 //! - [`paste`]: reading and normalising a paste (escapes, line ends, `\` continuations);
+//! - [`systemctl`]: systemctl's status and `is-enabled` lines, given the unit they are about;
 //! - [`prefilter`] and [`matcher`]: a skipping search for the literals every match holds picks out
 //!   the few lines worth matching, and a [`regex::RegexSet`] of the patterns those literals belong
 //!   to decides them;
@@ -18,6 +19,7 @@ mod endpoint;
 mod matcher;
 mod paste;
 mod prefilter;
+mod systemctl;
 mod verdict;
 
 #[cfg(test)]
@@ -35,7 +37,7 @@ use crate::facts::Facts;
 
 pub use doc::render_text;
 pub use matcher::{Match, Matcher, Scan};
-pub use paste::{logical_lines, normalise};
+pub use paste::{logical_lines, normalise, readings};
 
 const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();

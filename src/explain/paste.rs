@@ -156,6 +156,18 @@ pub(super) const PASTE_BYTES: usize = 64 * 1024;
 /// Each physical line of normalised text joined by `sep` with the next (the first without its
 /// trailing blanks, the second without its indentation), one pair per line, so that pair `k` is
 /// line `k` of the text.
+/// The other readings of a normalised paste, each numbered as the paste: every line joined
+/// with the next, once with a space (a forum breaks at a space) and once without (a terminal
+/// breaks inside a word); and systemctl's status and `is-enabled` lines with the unit they are
+/// about in front ([`super::systemctl::with_units`]).
+pub fn readings(text: &str) -> [String; 3] {
+    [
+        joined_pairs(text, " "),
+        joined_pairs(text, ""),
+        super::systemctl::with_units(text),
+    ]
+}
+
 pub(super) fn joined_pairs(text: &str, sep: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let mut out = String::with_capacity(text.len() * 2);

@@ -206,3 +206,38 @@ pub fn skip_unproven(what: &str, reason: &str, unproven: &[String]) {
     );
     eprintln!("skipping {what}: {reason}{left}");
 }
+
+/// `cmd explain --format json <args> -` (`cmd` runs dockdoc, here or in a namespace) with
+/// `paste` on standard input: its JSON answer.
+pub fn explain_json(mut cmd: Command, args: &[&str], paste: &str) -> serde_json::Value {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .args(["explain", "--format", "json"])
+        .args(args)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(paste.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}

@@ -235,6 +235,35 @@ async fn a_daemon_json_typo_is_the_cause_under_the_shipped_restart_policy() {
         failure.contains("unable to configure the Docker daemon"),
         "{failure}"
     );
+    // systemctl's words for the same state, pasted: the cause is daemon.json, and the failed
+    // unit is listed under it.
+    let status = systemctl(
+        &booted,
+        &["status", "--no-pager", "-n", "0", "docker.service"],
+    );
+    assert!(status.contains("Active: failed (Result: "), "{status}");
+    eprintln!("systemctl status, after the start limit:\n{status}");
+    let doc = explain_inside(
+        &booted,
+        &format!("$ systemctl status docker\n{status}"),
+        &[],
+    );
+    assert_eq!(doc["verdict"]["id"], "daemon-json-invalid", "{doc:#}");
+    let failed = doc["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "docker-service-failed")
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(failed["consequence_of"], "daemon-json-invalid", "{doc:#}");
+    let active = systemctl(&booted, &["is-active", "docker"]);
+    assert_eq!(active, "failed\n");
+    let doc = explain_inside(
+        &booted,
+        &format!("$ systemctl is-active docker\n{active}"),
+        &[],
+    );
+    assert_eq!(doc["verdict"]["id"], "daemon-json-invalid", "{doc:#}");
     // One cause, one fix: only daemon.json counts as a problem.
     let problems: Vec<&str> = run.json["checks"]
         .as_array()
@@ -312,5 +341,153 @@ async fn a_masked_socket_breaks_activation() {
     );
     let summary = run.summary("docker-socket-activation-broken");
     assert!(summary.contains("docker.socket is masked"), "{summary}");
+    booted.shutdown();
+}
+
+/// What systemctl prints in the namespace, whatever its exit status (`status` exits 3 for an
+/// inactive unit, `is-enabled` 1 for a disabled one).
+fn systemctl(booted: &Booted, args: &[&str]) -> String {
+    let out = std::process::Command::new("nsenter")
+        .args(["-t", &booted.pid().to_string(), "-m", "-p", "--"])
+        .arg("systemctl")
+        .args(args)
+        .env("SYSTEMD_COLORS", "0")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `dockdoc explain --format json -` inside the namespace, `paste` on standard input, plus
+/// `extra`: the facts are gathered there, as on the machine the paste came from.
+fn explain_inside(booted: &Booted, paste: &str, extra: &[&str]) -> serde_json::Value {
+    crate::common::explain_json(booted.dockdoc(), extra, paste)
+}
+
+fn ids(doc: &serde_json::Value) -> Vec<String> {
+    doc["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {}",
+                m["id"].as_str().unwrap(),
+                m["status"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// systemd's own words, as a user pastes them from `systemctl status` and `systemctl
+/// is-enabled` on this machine, name the cause: real systemd 252 output about Arch's units.
+/// First the package is installed and nothing enabled; then docker.socket listens and a start
+/// of docker.service hangs (containerd stopped with SIGSTOP: its socket accepts and never
+/// answers), so the service stays `activating (start)`.
+#[tokio::test]
+async fn systemd_words_pasted_from_this_machine_name_the_cause() {
+    let Some(booted) = boot("arch-installed").await else {
+        return;
+    };
+    booted
+        .write_inside("/etc/docker/daemon.json", TEST_DAEMON_JSON)
+        .unwrap();
+
+    // 1. Installed, never enabled nor started.
+    let enabled = systemctl(&booted, &["is-enabled", "docker", "docker.socket"]);
+    assert_eq!(enabled, "disabled\ndisabled\n");
+    let status = systemctl(
+        &booted,
+        &["status", "--no-pager", "-n", "0", "docker.service"],
+    );
+    assert!(status.contains("Active: inactive (dead)"), "{status}");
+    assert!(status.contains("docker.service; disabled;"), "{status}");
+    eprintln!("systemctl is-enabled docker docker.socket:\n{enabled}\nsystemctl status:\n{status}");
+    let paste = format!("$ systemctl is-enabled docker docker.socket\n{enabled}");
+    let doc = explain_inside(&booted, &paste, &["--no-activate"]);
+    let offered = ids(&doc);
+    assert_eq!(
+        offered.first().map(String::as_str),
+        Some("docker-service-inactive fail"),
+        "{doc:#}"
+    );
+    let not_enabled = doc["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "docker-not-enabled")
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(not_enabled["status"], "fail", "{doc:#}");
+    assert_eq!(not_enabled["consequence_of"], "docker-service-inactive");
+    let doc = explain_inside(
+        &booted,
+        &format!("$ systemctl status docker\n{status}"),
+        &["--no-activate"],
+    );
+    assert_eq!(doc["verdict"]["id"], "docker-service-inactive", "{doc:#}");
+    let active = systemctl(&booted, &["is-active", "docker"]);
+    assert_eq!(active, "inactive\n");
+    let doc = explain_inside(
+        &booted,
+        &format!("$ systemctl is-active docker\n{active}"),
+        &["--no-activate"],
+    );
+    assert_eq!(doc["verdict"]["id"], "docker-service-inactive", "{doc:#}");
+
+    // 2. The socket listens; containerd hangs, so dockerd never says it is ready.
+    booted
+        .run_inside(&["systemctl", "start", "docker.socket", "containerd.service"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    booted
+        .run_inside(&[
+            "systemctl",
+            "kill",
+            "--signal=SIGSTOP",
+            "containerd.service",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+    booted
+        .run_inside(&["systemctl", "start", "--no-block", "docker.service"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    booted
+        .wait_unit("docker.service", |s| s.active_state == "activating")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Still starting a while later: the start hangs, it is not merely slow.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let status = systemctl(
+        &booted,
+        &["status", "--no-pager", "-n", "0", "docker.service"],
+    );
+    assert!(status.contains("Active: activating (start)"), "{status}");
+    eprintln!("systemctl status, hung start:\n{status}");
+    let doc = explain_inside(
+        &booted,
+        &format!("$ systemctl status docker\n{status}"),
+        &["--timeout", "2s"],
+    );
+    assert_eq!(
+        doc["verdict"]["id"], "docker-socket-without-service",
+        "{doc:#}"
+    );
+    // The CLI's words in the same state: the socket accepts, nobody answers.
+    let doc = explain_inside(
+        &booted,
+        "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
+        &["--timeout", "2s"],
+    );
+    assert_eq!(
+        doc["verdict"]["id"],
+        "docker-socket-without-service",
+        "{:?}\n{doc:#}",
+        ids(&doc)
+    );
+    booted
+        .run_inside(&[
+            "systemctl",
+            "kill",
+            "--signal=SIGCONT",
+            "containerd.service",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
     booted.shutdown();
 }
