@@ -35,6 +35,20 @@ async fn boot(scenario: &str) -> Option<Booted> {
     }
 }
 
+/// The `arch-activation` state with the namespace's daemon.json: docker.socket enabled and
+/// listening, docker.service not started.
+async fn boot_listening() -> Option<Booted> {
+    let booted = boot("arch-activation").await?;
+    booted
+        .write_inside("/etc/docker/daemon.json", TEST_DAEMON_JSON)
+        .unwrap();
+    booted
+        .wait_unit("docker.socket", |s| s.sub_state == "listening")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    Some(booted)
+}
+
 /// `dockdoc check --profile docker --format json` inside the namespace, plus `extra`.
 fn inside(booted: &Booted, extra: &[&str]) -> Run {
     let mut cmd = booted.dockdoc();
@@ -53,16 +67,9 @@ fn fact(run: &Run, id: &str, key: &str) -> serde_json::Value {
 /// state (the service is stopped again between runs, the socket keeps listening).
 #[tokio::test]
 async fn activation_only_is_judged_before_the_run_starts_the_daemon() {
-    let Some(booted) = boot("arch-activation").await else {
+    let Some(booted) = boot_listening().await else {
         return;
     };
-    booted
-        .write_inside("/etc/docker/daemon.json", TEST_DAEMON_JSON)
-        .unwrap();
-    booted
-        .wait_unit("docker.socket", |s| s.sub_state == "listening")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
     for round in 0..20 {
         let service = booted.unit("docker.service").await.unwrap();
         assert_eq!(service.active_state, "inactive", "round {round}");
@@ -489,5 +496,82 @@ async fn systemd_words_pasted_from_this_machine_name_the_cause() {
             "containerd.service",
         ])
         .unwrap_or_else(|e| panic!("{e}"));
+    booted.shutdown();
+}
+
+/// docker.socket listening when its address changes and systemd reloads (a drop-in here; an
+/// upgraded unit file or a package removed and installed again does the same): systemd 252
+/// keeps the unit "active (listening)" but holds no socket, the file left behind refuses every
+/// client, and nothing starts the daemon. The cause is the socket unit, fixed by restarting it.
+#[tokio::test]
+async fn a_socket_unit_reloaded_with_a_new_address_holds_no_socket() {
+    let Some(booted) = boot_listening().await else {
+        return;
+    };
+    // The address changes under the running unit: a drop-in, then the daemon-reload that
+    // pacman's hook or an admin runs.
+    booted
+        .run_inside(&["mkdir", "-p", "/etc/systemd/system/docker.socket.d"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    booted
+        .write_inside(
+            "/etc/systemd/system/docker.socket.d/listen.conf",
+            "[Socket]\nListenStream=\nListenStream=/run/docker-new.sock\n",
+        )
+        .unwrap();
+    booted
+        .run_inside(&["systemctl", "daemon-reload"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let socket = booted.unit("docker.socket").await.unwrap();
+    assert_eq!(
+        (socket.active_state.as_str(), socket.sub_state.as_str()),
+        ("active", "listening")
+    );
+    // systemd logs "docker.socket: Socket unit configuration has changed while unit has been
+    // running, no open socket file descriptor left. The socket unit is not functional until
+    // restarted." Its own messages do not reach the namespace's journal here (`journalctl -u
+    // docker.socket` printed nothing), so the words pasted below are those of moby/moby#44901.
+    let said = "Feb 03 11:04:12 xxx systemd[1]: docker.socket: Socket unit configuration has changed while unit has been running, no open socket file descriptor left. The socket unit is not functional until restarted.";
+    let run = inside(&booted, &["--timeout", "3s"]);
+    run.expect(&[
+        ("docker-socket-not-functional", "fail"),
+        ("docker-daemon-unreachable", "fail"),
+        ("docker-socket-activation-broken", "pass"),
+    ]);
+    assert_eq!(
+        run.check("docker-daemon-unreachable")["consequence_of"],
+        "docker-socket-not-functional",
+        "{}",
+        run.json
+    );
+    // The service was never started: a refused connection activates nothing.
+    let service = booted.unit("docker.service").await.unwrap();
+    assert_eq!(service.active_state, "inactive");
+    // systemd's words and the CLI's, pasted on this machine, name the same cause.
+    for paste in [
+        said.to_owned(),
+        "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n".to_owned(),
+    ] {
+        let doc = explain_inside(&booted, &paste, &["--timeout", "3s"]);
+        assert_eq!(
+            doc["verdict"]["id"], "docker-socket-not-functional",
+            "{paste}\n{doc:#}"
+        );
+    }
+    // The fix as given: restart the socket; the drop-in's address is now the one held.
+    booted
+        .run_inside(&["rm", "/etc/systemd/system/docker.socket.d/listen.conf"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    booted
+        .run_inside(&["systemctl", "daemon-reload"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    booted
+        .run_inside(&["systemctl", "restart", "docker.socket"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let run = inside(&booted, &["--timeout", "10s"]);
+    run.expect(&[
+        ("docker-socket-not-functional", "pass"),
+        ("docker-daemon-unreachable", "pass"),
+    ]);
     booted.shutdown();
 }
