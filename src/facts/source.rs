@@ -392,6 +392,10 @@ pub const SOURCES: &[(&str, Source)] = &[
         Live("the Docker API at docker.endpoint (/containers/{id}/json)"),
     ),
     (
+        "docker.published_host_ports",
+        Live("the Docker API at docker.endpoint (/containers/json, /containers/{id}/json)"),
+    ),
+    (
         "docker.osx_container_problems",
         Derived("docker.osx_containers, kvm.device_*, display.display"),
     ),
