@@ -37,6 +37,16 @@ pub const SCHEMA: &[FactSpec] = &[
         "the judged user's /etc/subuid and /etc/subgid ranges that overlap another user's range",
     ),
     spec(
+        "rootless.subid_problems",
+        List,
+        "what is wrong with the judged user's ranges: none or fewer than 65536 ids in /etc/subuid or /etc/subgid, and ranges that overlap another user's (derived)",
+    ),
+    spec(
+        "rootless.subid_severity",
+        Text,
+        "error when a range is missing or shorter than 65536 ids, warning when the ranges are long enough but overlap another user's; null when neither (derived)",
+    ),
+    spec(
         "rootless.newidmap_usable",
         Bool,
         "/usr/bin/newuidmap and /usr/bin/newgidmap exist and are setuid root or carry cap_setuid / cap_setgid",
@@ -629,8 +639,60 @@ fn daemon_down(facts: &Facts) -> (String, String) {
     )
 }
 
+/// What is wrong with the user's subordinate ids, and how bad it is: `error` for a range that
+/// is missing or too short (rootlesskit refuses, or images with higher ids break), `warning` for
+/// ranges that only overlap another user's (both users' containers share file owners).
+fn subid_problems(facts: &Facts) -> (Fact, Fact) {
+    let mut problems = Vec::new();
+    let mut unknown = Vec::new();
+    let mut short = false;
+    for (key, file, ids) in [
+        ("rootless.subuid_count", SUBUID, "uids"),
+        ("rootless.subgid_count", SUBGID, "gids"),
+    ] {
+        match facts.get(key) {
+            Fact::Known {
+                value: super::Value::Int(0),
+            } => {
+                short = true;
+                problems.push(format!("no range in {file}"));
+            }
+            Fact::Known {
+                value: super::Value::Int(n),
+            } if u64::try_from(n).is_ok_and(|n| n < MIN_SUBIDS) => {
+                short = true;
+                problems.push(format!(
+                    "the largest range in {file} holds {n} {ids}, fewer than {MIN_SUBIDS}"
+                ));
+            }
+            Fact::Known { .. } => {}
+            other => unknown.push(format!("{key}: {other}")),
+        }
+    }
+    match facts.get("rootless.subid_overlaps") {
+        Fact::Known {
+            value: super::Value::List(overlaps),
+        } => problems.extend(overlaps),
+        other => unknown.push(format!("rootless.subid_overlaps: {other}")),
+    }
+    let severity = match (short, problems.is_empty(), unknown.is_empty()) {
+        (true, _, _) => Fact::known("error"),
+        (false, _, false) => Fact::unknown(unknown.join("; ")),
+        (false, false, true) => Fact::known("warning"),
+        (false, true, true) => Fact::known(None::<String>),
+    };
+    let problems = match (problems.is_empty(), unknown.is_empty()) {
+        (true, false) => Fact::unknown(unknown.join("; ")),
+        _ => Fact::known(problems),
+    };
+    (problems, severity)
+}
+
 /// Computes the derived facts of this module.
 pub fn derive(facts: &mut Facts) {
+    let (problems, severity) = subid_problems(facts);
+    facts.set("rootless.subid_problems", problems);
+    facts.set("rootless.subid_severity", severity);
     let blockers = userns_blockers(facts);
     facts.set("rootless.userns_blockers", blockers);
     let undelegated = undelegated(facts);
@@ -715,6 +777,39 @@ mod tests {
             f.list("rootless.userns_blockers").unwrap(),
             ["kernel.unprivileged_userns_clone = 0"]
         );
+    }
+
+    #[test]
+    fn subid_severity_error_for_a_missing_or_short_range_warning_for_an_overlap() {
+        let overlap = "/etc/subuid:1 100000-165535 overlaps bob's 150000-215535 (line 2)";
+        let judge = |uids: i64, gids: i64, overlaps: &[&str]| {
+            let f = with(&[
+                ("rootless.subuid_count", Fact::known(uids)),
+                ("rootless.subgid_count", Fact::known(gids)),
+                (
+                    "rootless.subid_overlaps",
+                    Fact::known(overlaps.iter().map(|o| (*o).to_owned()).collect::<Vec<_>>()),
+                ),
+            ]);
+            let (problems, severity) = subid_problems(&f);
+            (problems, severity.as_text().map(str::to_owned))
+        };
+        let (problems, severity) = judge(0, 1000, &[overlap]);
+        assert_eq!(
+            problems.as_list().unwrap(),
+            [
+                "no range in /etc/subuid",
+                "the largest range in /etc/subgid holds 1000 gids, fewer than 65536",
+                overlap
+            ]
+        );
+        assert_eq!(severity.as_deref(), Some("error"));
+        let (problems, severity) = judge(65536, 65536, &[overlap]);
+        assert_eq!(problems.as_list().unwrap(), [overlap]);
+        assert_eq!(severity.as_deref(), Some("warning"));
+        let (problems, severity) = judge(65536, 65536, &[]);
+        assert!(problems.as_list().unwrap().is_empty());
+        assert_eq!(severity, None);
     }
 
     #[test]

@@ -457,6 +457,14 @@ pub const SOURCES: &[(&str, Source)] = &[
     ("rootless.subgid_count", File("/etc/subgid")),
     ("rootless.subid_overlaps", File("/etc/subuid, /etc/subgid")),
     (
+        "rootless.subid_problems",
+        Derived("rootless.subuid_count, rootless.subgid_count, rootless.subid_overlaps"),
+    ),
+    (
+        "rootless.subid_severity",
+        Derived("rootless.subuid_count, rootless.subgid_count, rootless.subid_overlaps"),
+    ),
+    (
         "rootless.newidmap_usable",
         File("/usr/bin/newuidmap, /usr/bin/newgidmap (mode, security.capability)"),
     ),

@@ -343,6 +343,8 @@ fn a_real_rootless_daemon_and_what_breaks_it() {
         ("rootless-subid-missing", "fail"),
         ("rootless-daemon-not-running", "fail"),
     ]);
+    // No range at all is an error (an overlap alone would be a warning).
+    assert_eq!(run.check("rootless-subid-missing")["severity"], "error");
     let mut child = crate::common::bin()
         .args(["explain", "--offline", "--format", "json", "-"])
         .stdin(Stdio::piped())
