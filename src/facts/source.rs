@@ -507,6 +507,14 @@ pub const SOURCES: &[(&str, Source)] = &[
         "rootless.ip_unprivileged_port_start",
         File("/proc/sys/net/ipv4/ip_unprivileged_port_start"),
     ),
+    (
+        "rootless.ports_below_unprivileged_start",
+        Derived("docker.published_host_ports, rootless.ip_unprivileged_port_start"),
+    ),
+    (
+        "rootless.lowest_port_below_start",
+        Derived("rootless.ports_below_unprivileged_start"),
+    ),
     ("rootless.xdg_runtime_dir", Env("XDG_RUNTIME_DIR")),
     (
         "rootless.xdg_runtime_dir_state",
