@@ -442,6 +442,7 @@ const LIVE_KEYS: &[&str] = &[
     "docker.osx_stopped_containers",
     "docker.osx_containers",
     "docker.min_api_version",
+    "docker.published_host_ports",
 ];
 
 #[tokio::test]
@@ -751,6 +752,11 @@ fn real_private_dockerd() {
     assert_eq!(
         live.get("docker.osx_stopped_containers"),
         list(&["osx-stopped"])
+    );
+    // Not a rootless daemon's endpoint: the stopped container is not inspected for its ports.
+    assert_eq!(
+        live.get("docker.published_host_ports"),
+        Fact::skipped(docker::live::PUBLISHED_PORTS_NOT_ASKED)
     );
 
     let f = files(&ctx);

@@ -13,6 +13,7 @@ pub mod exec_start;
 pub mod live;
 pub mod osx;
 pub mod ping;
+pub mod ports;
 
 use super::{Context, Fact, FactKind::*, FactSpec, Facts, Value, spec};
 
@@ -118,6 +119,11 @@ pub const SCHEMA: &[FactSpec] = &[
         "docker.osx_containers",
         List,
         "every container created from a docker-osx image, one JSON object each from GET /containers/{id}/json: name, user, group_add, kvm_passed, takes_kvm, x11_mounted, display, headless",
+    ),
+    spec(
+        "docker.published_host_ports",
+        List,
+        "host ports the containers publish or ask to publish, as NAME [HOSTIP:]HOSTPORT->PORT/PROTO: a running container's Ports[].PublicPort from GET /containers/json, another's HostConfig.PortBindings from GET /containers/{id}/json; asked only of a rootless daemon",
     ),
     spec(
         "docker.osx_container_problems",
@@ -643,8 +649,19 @@ pub async fn gather(ctx: &Context) -> Facts {
         }
         return facts;
     }
-    match endpoint::resolve(ctx).endpoint {
-        Ok(uri) => live::probe(&uri, ctx.timeout, ctx.ask_min_api_version).await,
+    let resolved = endpoint::resolve(ctx);
+    // Only a rootless daemon cannot publish a port below net.ipv4.ip_unprivileged_port_start.
+    let kind = endpoint::kind(
+        &resolved,
+        ctx.env.get("XDG_RUNTIME_DIR"),
+        ctx.env.get("HOME"),
+    );
+    let asks = live::Asks {
+        min_api_version: ctx.ask_min_api_version,
+        published_ports: kind == "rootless",
+    };
+    match resolved.endpoint {
+        Ok(uri) => live::probe(&uri, ctx.timeout, asks).await,
         Err(reason) => {
             let mut facts = Facts::default();
             for key in live::KEYS {

@@ -37,6 +37,16 @@ pub const SCHEMA: &[FactSpec] = &[
         "the judged user's /etc/subuid and /etc/subgid ranges that overlap another user's range",
     ),
     spec(
+        "rootless.subid_problems",
+        List,
+        "what is wrong with the judged user's ranges: none or fewer than 65536 ids in /etc/subuid or /etc/subgid, and ranges that overlap another user's (derived)",
+    ),
+    spec(
+        "rootless.subid_severity",
+        Text,
+        "error when a range is missing or shorter than 65536 ids, warning when the ranges are long enough but overlap another user's; null when neither (derived)",
+    ),
+    spec(
         "rootless.newidmap_usable",
         Bool,
         "/usr/bin/newuidmap and /usr/bin/newgidmap exist and are setuid root or carry cap_setuid / cap_setgid",
@@ -90,6 +100,16 @@ pub const SCHEMA: &[FactSpec] = &[
         "rootless.ip_unprivileged_port_start",
         Int,
         "net.ipv4.ip_unprivileged_port_start: the lowest port an unprivileged process may bind",
+    ),
+    spec(
+        "rootless.ports_below_unprivileged_start",
+        List,
+        "the entries of docker.published_host_ports whose host port is below net.ipv4.ip_unprivileged_port_start, which a rootless daemon cannot bind (derived)",
+    ),
+    spec(
+        "rootless.lowest_port_below_start",
+        Int,
+        "the lowest host port of rootless.ports_below_unprivileged_start; null when there is none (derived)",
     ),
     spec(
         "rootless.xdg_runtime_dir",
@@ -629,8 +649,105 @@ fn daemon_down(facts: &Facts) -> (String, String) {
     )
 }
 
+/// An unknown or skipped input, carried to a derived fact with the key that blocked it.
+fn blocked(key: &str, fact: Fact) -> Fact {
+    match fact {
+        Fact::Unknown { reason } => Fact::unknown(format!("{key}: {reason}")),
+        other => other,
+    }
+}
+
+/// What is wrong with the user's subordinate ids, and how bad it is: `error` for a range that
+/// is missing or too short (rootlesskit refuses, or images with higher ids break), `warning` for
+/// ranges that only overlap another user's (both users' containers share file owners).
+fn subid_problems(facts: &Facts) -> (Fact, Fact) {
+    let mut problems = Vec::new();
+    let mut unknown = Vec::new();
+    let mut short = false;
+    for (key, file, ids) in [
+        ("rootless.subuid_count", SUBUID, "uids"),
+        ("rootless.subgid_count", SUBGID, "gids"),
+    ] {
+        match facts.get(key) {
+            Fact::Known {
+                value: super::Value::Int(0),
+            } => {
+                short = true;
+                problems.push(format!("no range in {file}"));
+            }
+            Fact::Known {
+                value: super::Value::Int(n),
+            } if u64::try_from(n).is_ok_and(|n| n < MIN_SUBIDS) => {
+                short = true;
+                problems.push(format!(
+                    "the largest range in {file} holds {n} {ids}, fewer than {MIN_SUBIDS}"
+                ));
+            }
+            Fact::Known { .. } => {}
+            other => unknown.push(format!("{key}: {other}")),
+        }
+    }
+    match facts.get("rootless.subid_overlaps") {
+        Fact::Known {
+            value: super::Value::List(overlaps),
+        } => problems.extend(overlaps),
+        other => unknown.push(format!("rootless.subid_overlaps: {other}")),
+    }
+    let severity = match (short, problems.is_empty(), unknown.is_empty()) {
+        (true, _, _) => Fact::known("error"),
+        (false, _, false) => Fact::unknown(unknown.join("; ")),
+        (false, false, true) => Fact::known("warning"),
+        (false, true, true) => Fact::known(None::<String>),
+    };
+    let problems = match (problems.is_empty(), unknown.is_empty()) {
+        (true, false) => Fact::unknown(unknown.join("; ")),
+        _ => Fact::known(problems),
+    };
+    (problems, severity)
+}
+
+/// The published host ports below `net.ipv4.ip_unprivileged_port_start`, and the lowest of them.
+fn ports_below_start(facts: &Facts) -> (Fact, Fact) {
+    const PORTS: &str = "docker.published_host_ports";
+    const START: &str = "rootless.ip_unprivileged_port_start";
+    let (published, start) = match (facts.get(PORTS), facts.int(START)) {
+        (
+            Fact::Known {
+                value: super::Value::List(published),
+            },
+            Some(start),
+        ) => (published, start),
+        (Fact::Known { .. }, None) => {
+            let f = blocked(START, facts.get(START));
+            return (f.clone(), f);
+        }
+        (other, _) => {
+            let f = blocked(PORTS, other);
+            return (f.clone(), f);
+        }
+    };
+    let below: Vec<(u16, String)> = published
+        .into_iter()
+        .filter_map(|entry| {
+            let port = super::docker::ports::host_port(&entry)?;
+            (port > 0 && i64::from(port) < start).then_some((port, entry))
+        })
+        .collect();
+    let lowest = below.iter().map(|(p, _)| i64::from(*p)).min();
+    (
+        Fact::known(below.into_iter().map(|(_, e)| e).collect::<Vec<_>>()),
+        Fact::known(lowest),
+    )
+}
+
 /// Computes the derived facts of this module.
 pub fn derive(facts: &mut Facts) {
+    let (problems, severity) = subid_problems(facts);
+    facts.set("rootless.subid_problems", problems);
+    facts.set("rootless.subid_severity", severity);
+    let (below, lowest) = ports_below_start(facts);
+    facts.set("rootless.ports_below_unprivileged_start", below);
+    facts.set("rootless.lowest_port_below_start", lowest);
     let blockers = userns_blockers(facts);
     facts.set("rootless.userns_blockers", blockers);
     let undelegated = undelegated(facts);
@@ -714,6 +831,72 @@ mod tests {
         assert_eq!(
             f.list("rootless.userns_blockers").unwrap(),
             ["kernel.unprivileged_userns_clone = 0"]
+        );
+    }
+
+    #[test]
+    fn subid_severity_error_for_a_missing_or_short_range_warning_for_an_overlap() {
+        let overlap = "/etc/subuid:1 100000-165535 overlaps bob's 150000-215535 (line 2)";
+        let judge = |uids: i64, gids: i64, overlaps: &[&str]| {
+            let f = with(&[
+                ("rootless.subuid_count", Fact::known(uids)),
+                ("rootless.subgid_count", Fact::known(gids)),
+                (
+                    "rootless.subid_overlaps",
+                    Fact::known(overlaps.iter().map(|o| (*o).to_owned()).collect::<Vec<_>>()),
+                ),
+            ]);
+            let (problems, severity) = subid_problems(&f);
+            (problems, severity.as_text().map(str::to_owned))
+        };
+        let (problems, severity) = judge(0, 1000, &[overlap]);
+        assert_eq!(
+            problems.as_list().unwrap(),
+            [
+                "no range in /etc/subuid",
+                "the largest range in /etc/subgid holds 1000 gids, fewer than 65536",
+                overlap
+            ]
+        );
+        assert_eq!(severity.as_deref(), Some("error"));
+        let (problems, severity) = judge(65536, 65536, &[overlap]);
+        assert_eq!(problems.as_list().unwrap(), [overlap]);
+        assert_eq!(severity.as_deref(), Some("warning"));
+        let (problems, severity) = judge(65536, 65536, &[]);
+        assert!(problems.as_list().unwrap().is_empty());
+        assert_eq!(severity, None);
+    }
+
+    #[test]
+    fn only_published_ports_below_the_start_count() {
+        let judge = |published: Fact, start: i64| {
+            let f = with(&[
+                ("docker.published_host_ports", published),
+                ("rootless.ip_unprivileged_port_start", Fact::known(start)),
+            ]);
+            ports_below_start(&f)
+        };
+        let published = Fact::known(vec![
+            "web80 80->80/tcp".to_owned(),
+            "dns 127.0.0.1:53->53/udp".to_owned(),
+            "web8080 8080->80/tcp".to_owned(),
+        ]);
+        let (below, lowest) = judge(published.clone(), 1024);
+        assert_eq!(
+            below.as_list().unwrap(),
+            ["web80 80->80/tcp", "dns 127.0.0.1:53->53/udp"]
+        );
+        assert_eq!(lowest, Fact::known(53i64));
+        let (below, lowest) = judge(published, 0);
+        assert!(below.as_list().unwrap().is_empty());
+        assert_eq!(lowest, Fact::known(None::<i64>));
+        // Not asked (another kind of daemon), or the daemon did not answer: carried through.
+        let (below, _) = judge(Fact::skipped("not asked"), 1024);
+        assert_eq!(below, Fact::skipped("not asked"));
+        let (below, _) = judge(Fact::unknown("no answer"), 1024);
+        assert_eq!(
+            below,
+            Fact::unknown("docker.published_host_ports: no answer")
         );
     }
 

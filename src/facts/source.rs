@@ -392,6 +392,10 @@ pub const SOURCES: &[(&str, Source)] = &[
         Live("the Docker API at docker.endpoint (/containers/{id}/json)"),
     ),
     (
+        "docker.published_host_ports",
+        Live("the Docker API at docker.endpoint (/containers/json, /containers/{id}/json)"),
+    ),
+    (
         "docker.osx_container_problems",
         Derived("docker.osx_containers, kvm.device_*, display.display"),
     ),
@@ -453,6 +457,14 @@ pub const SOURCES: &[(&str, Source)] = &[
     ("rootless.subgid_count", File("/etc/subgid")),
     ("rootless.subid_overlaps", File("/etc/subuid, /etc/subgid")),
     (
+        "rootless.subid_problems",
+        Derived("rootless.subuid_count, rootless.subgid_count, rootless.subid_overlaps"),
+    ),
+    (
+        "rootless.subid_severity",
+        Derived("rootless.subuid_count, rootless.subgid_count, rootless.subid_overlaps"),
+    ),
+    (
         "rootless.newidmap_usable",
         File("/usr/bin/newuidmap, /usr/bin/newgidmap (mode, security.capability)"),
     ),
@@ -494,6 +506,14 @@ pub const SOURCES: &[(&str, Source)] = &[
     (
         "rootless.ip_unprivileged_port_start",
         File("/proc/sys/net/ipv4/ip_unprivileged_port_start"),
+    ),
+    (
+        "rootless.ports_below_unprivileged_start",
+        Derived("docker.published_host_ports, rootless.ip_unprivileged_port_start"),
+    ),
+    (
+        "rootless.lowest_port_below_start",
+        Derived("rootless.ports_below_unprivileged_start"),
     ),
     ("rootless.xdg_runtime_dir", Env("XDG_RUNTIME_DIR")),
     (

@@ -165,10 +165,16 @@ fn arg_after<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
 }
 
 /// The statuses of a live run of the binary with `args`, each with the real parts behind the
-/// facts its check read.
-pub fn of_live(run: &str, args: &[String], report: &Value) -> RunEvidence {
+/// facts its check read. `docker_host_env` is the DOCKER_HOST the run was given, which
+/// `--docker-host` overrides.
+pub fn of_live(
+    run: &str,
+    args: &[String],
+    docker_host_env: Option<&str>,
+    report: &Value,
+) -> RunEvidence {
     let bus = arg_after(args, "--system-bus");
-    let docker = arg_after(args, "--docker-host");
+    let docker = arg_after(args, "--docker-host").or(docker_host_env);
     let root = arg_after(args, "--root");
     let mut checks = BTreeMap::new();
     for check in report["checks"].as_array().unwrap() {

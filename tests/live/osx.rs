@@ -25,19 +25,7 @@ fn import_osx_image(daemon: &PrivateDockerd) -> Option<()> {
         crate::support::skip("no /bin/busybox (busybox-static)");
         return None;
     }
-    let tree = daemon.dir.path().join("rootfs");
-    std::fs::create_dir_all(tree.join("bin")).unwrap();
-    std::fs::copy(busybox, tree.join("bin/busybox")).unwrap();
-    let tar = daemon.dir.path().join("rootfs.tar");
-    let status = std::process::Command::new("tar")
-        .arg("-C")
-        .arg(&tree)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let tar = support::busybox_tarball(daemon.dir.path());
     ok(daemon.docker(&[
         "import",
         tar.to_str().unwrap(),

@@ -60,6 +60,8 @@ fn missing_prerequisite() -> Option<String> {
         "/usr/bin/dbus-daemon",
         "/usr/bin/setpriv",
         "/usr/sbin/useradd",
+        "/usr/bin/docker",
+        "/bin/busybox",
         TUN,
     ] {
         if !Path::new(tool).exists() {
@@ -343,21 +345,11 @@ fn a_real_rootless_daemon_and_what_breaks_it() {
         ("rootless-subid-missing", "fail"),
         ("rootless-daemon-not-running", "fail"),
     ]);
-    let mut child = crate::common::bin()
-        .args(["explain", "--offline", "--format", "json", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(printed.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let explained = String::from_utf8_lossy(&out.stdout);
-    assert!(explained.contains("rootless-subid-missing"), "{explained}");
+    // No range at all is an error (an overlap alone would be a warning).
+    assert_eq!(run.check("rootless-subid-missing")["severity"], "error");
+    let mut offline = crate::common::bin();
+    offline.arg("explain").arg("--offline");
+    explained(offline, &printed, "rootless-subid-missing");
 
     // Healthy: ranges, the extras on PATH, a running daemon, a session bus.
     set_subids(true);
@@ -370,6 +362,7 @@ fn a_real_rootless_daemon_and_what_breaks_it() {
         .process_group(0);
     let _bus = Group(bus_daemon.spawn().unwrap());
     let mut daemon = start_daemon(uid, &env, &socket, &log).unwrap_or_else(|e| panic!("{e}"));
+    crate::common::evidence::register_real(&host, "real rootless dockerd");
     // No --profile: the rootless endpoint selects the rootless checks by itself.
     let healthy = dockdoc(uid, &env, &[]);
     healthy.expect(&[
@@ -381,8 +374,8 @@ fn a_real_rootless_daemon_and_what_breaks_it() {
         ("docker-daemon-unreachable", "pass"),
         // No logind here: nothing made /var/lib/systemd/linger/<user>.
         ("rootless-no-linger", "fail"),
-        // Debian's default, as on Arch.
-        ("rootless-privileged-port", "fail"),
+        // Port 1024 and up only (Debian's default, as on Arch), but no container asks for less.
+        ("rootless-privileged-port", "pass"),
     ]);
     assert_eq!(
         healthy.evidence("rootless-newuidmap-unusable", "rootless.newidmap_state")["value"],
@@ -390,6 +383,8 @@ fn a_real_rootless_daemon_and_what_breaks_it() {
     );
     // cgroup v1 here: user@<uid>.service has no cgroup.controllers to read.
     assert_eq!(healthy.status("rootless-cgroup-not-delegated"), "unknown");
+
+    privileged_ports(uid, &env, work.path());
 
     // Lingering on: the file logind's enable-linger writes.
     {
@@ -414,6 +409,133 @@ fn a_real_rootless_daemon_and_what_breaks_it() {
     let refused = start_daemon(uid, &no_session, &socket, &log);
     let printed = refused.err().unwrap_or_default();
     assert!(printed.contains("XDG_RUNTIME_DIR"), "{printed}");
+}
+
+/// Debian's docker CLI as the user, against the rootless daemon of `env`.
+fn docker(uid: u32, env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    as_user(uid, "/usr/bin/docker", env)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `docker run -p 80:80` on the rootless daemon really fails, and dockdoc names the container
+/// and the port; `dockdoc explain` given the daemon's message names the check and finds it
+/// failing here. The container removed and one published on 8080 instead: nothing to report.
+fn privileged_ports(uid: u32, env: &[(&str, &str)], work: &Path) {
+    let port_start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+        .unwrap()
+        .trim()
+        .parse::<u32>()
+        .unwrap();
+    assert!(
+        port_start > 80,
+        "net.ipv4.ip_unprivileged_port_start is {port_start} here: port 80 would not fail"
+    );
+    // An image holding only busybox-static, imported as the user.
+    let tar = support::busybox_tarball(work);
+    docker_ok(
+        uid,
+        env,
+        &["import", tar.to_str().unwrap(), "busybox:local"],
+    );
+
+    let out = run_httpd(uid, env, "web80", "80:80");
+    let printed = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "port 80 was published: {printed}");
+    assert!(
+        printed.contains("cannot expose privileged port 80"),
+        "{printed}"
+    );
+    let run = dockdoc(uid, env, &[]);
+    run.expect(&[("rootless-privileged-port", "fail")]);
+    let summary = run.summary("rootless-privileged-port");
+    assert!(
+        summary.contains(&format!("ip_unprivileged_port_start = {port_start}"))
+            && summary.contains("web80 80->80/tcp"),
+        "{summary}"
+    );
+    assert_eq!(
+        run.evidence(
+            "rootless-privileged-port",
+            "rootless.lowest_port_below_start"
+        )["value"],
+        80
+    );
+
+    // The daemon's own words, pasted into explain as the user: the check is named, and judged
+    // failing on this machine.
+    let mut as_the_user = as_user(uid, env!("CARGO_BIN_EXE_dockdoc"), env);
+    as_the_user.arg("explain");
+    let matched = explained(as_the_user, &printed, "rootless-privileged-port");
+    assert_eq!(matched["status"], "fail", "{matched}");
+
+    // Removed, and published on 8080 instead: it runs, and nothing is below the start.
+    docker_ok(uid, env, &["rm", "web80"]);
+    let out = run_httpd(uid, env, "web8080", "8080:80");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dockdoc(uid, env, &[]).expect(&[("rootless-privileged-port", "pass")]);
+    let mut facts = as_user(uid, env!("CARGO_BIN_EXE_dockdoc"), env);
+    facts.args(["facts", "--format", "json"]);
+    let facts = support::run(facts);
+    assert_eq!(
+        facts.json["facts"]["docker.published_host_ports"]["value"],
+        serde_json::json!(["web8080 8080->80/tcp"]),
+        "{}",
+        facts.json
+    );
+}
+
+/// `docker run -d --name NAME -p PUBLISH` of busybox's httpd on port 80, as the user.
+fn run_httpd(uid: u32, env: &[(&str, &str)], name: &str, publish: &str) -> std::process::Output {
+    let httpd = ["busybox:local", "/bin/busybox", "httpd", "-f", "-p", "80"];
+    let args = [
+        &["run", "-d", "--name", name, "-p", publish][..],
+        &httpd[..],
+    ]
+    .concat();
+    docker(uid, env, &args)
+}
+
+/// [`docker`], which must succeed.
+fn docker_ok(uid: u32, env: &[(&str, &str)], args: &[&str]) {
+    let out = docker(uid, env, args);
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `explain --format json -` given `text` on stdin, through `explain` (the binary and the
+/// subcommand, maybe behind setpriv): the match of the check `id`, which must be there.
+fn explained(mut explain: Command, text: &str, id: &str) -> serde_json::Value {
+    let mut child = explain
+        .args(["--format", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    json["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("explain did not name {id}: {json}"))
 }
 
 /// Links Debian's dockerd-rootless.sh into /usr/local/bin (where a `make install` of moby's

@@ -106,7 +106,23 @@ fn record_evidence(command: &Command, json: &Value) {
     if !args.iter().any(|a| a == "json") || json.get("checks").is_none() {
         return;
     }
-    let evidence = common::evidence::of_live(&format!("{test}#{n}"), &args, json);
+    // DOCKER_HOST in the binary's environment, or handed to it by `env K=V …` (a run inside
+    // the namespaced systemd).
+    let docker_host_env = command
+        .get_envs()
+        .find(|(k, _)| *k == "DOCKER_HOST")
+        .and_then(|(_, v)| v)
+        .map(|v| v.to_string_lossy().into_owned())
+        .or_else(|| {
+            args.iter()
+                .find_map(|a| a.strip_prefix("DOCKER_HOST=").map(str::to_owned))
+        });
+    let evidence = common::evidence::of_live(
+        &format!("{test}#{n}"),
+        &args,
+        docker_host_env.as_deref(),
+        json,
+    );
     common::evidence::record(&evidence);
     common::evidence::verify_run(&evidence);
 }
@@ -142,6 +158,26 @@ pub fn skip(reason: &str) {
     let test = thread.name().unwrap_or("main");
     let unproven = common::evidence::credited_to(&format!("live {test}"));
     common::skip_unproven(&format!("live test {test}"), reason, &unproven);
+}
+
+/// A tarball in `dir` of a root holding only /bin/busybox (busybox-static), readable by anyone,
+/// for `docker import`.
+pub fn busybox_tarball(dir: &std::path::Path) -> std::path::PathBuf {
+    let tree = dir.join("busybox-rootfs");
+    std::fs::create_dir_all(tree.join("bin")).unwrap();
+    std::fs::copy("/bin/busybox", tree.join("bin/busybox")).unwrap();
+    let tar = dir.join("busybox.tar");
+    let status = Command::new("tar")
+        .arg("-C")
+        .arg(&tree)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(status.success(), "tar {}", tree.display());
+    std::fs::set_permissions(&tar, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    tar
 }
 
 /// A private dockerd, or `None` after printing why not (a failure under DOCKDOC_LIVE=require).

@@ -9,12 +9,12 @@
 use std::io::ErrorKind;
 use std::time::Duration;
 
-use bollard::models::{ContainerSummary, SystemInfo};
+use bollard::models::{ContainerInspectResponse, ContainerSummary, SystemInfo};
 use bollard::query_parameters::ListContainersOptionsBuilder;
 use bollard::{API_DEFAULT_VERSION, ClientVersion, Docker};
 use tokio::time::{Instant, timeout};
 
-use super::{endpoint, osx, ping};
+use super::{endpoint, osx, ping, ports};
 use crate::facts::{Fact, Facts};
 
 /// The facts this module sets.
@@ -29,7 +29,11 @@ pub const KEYS: &[&str] = &[
     "docker.osx_stopped_containers",
     "docker.osx_containers",
     "docker.min_api_version",
+    "docker.published_host_ports",
 ];
+
+/// Why `docker.published_host_ports` was not asked.
+pub const PUBLISHED_PORTS_NOT_ASKED: &str = "the containers' host ports are asked only of a rootless daemon (docker.endpoint_kind rootless), where ports below net.ipv4.ip_unprivileged_port_start cannot be published";
 
 /// Why `docker.min_api_version` was not asked: `/version` costs the daemon about as much as
 /// `/info`, so it is asked only when a selected check reads it.
@@ -241,11 +245,22 @@ fn minimum_may_be_raised(api_version: Option<&str>) -> Option<bool> {
     Some(v >= MIN_API_RAISED_IN)
 }
 
+/// The optional questions of [`probe`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Asks {
+    /// `/version`, for `docker.min_api_version`.
+    pub min_api_version: bool,
+    /// The host ports of the containers that are not running (one inspection each), for
+    /// `docker.published_host_ports`.
+    pub published_ports: bool,
+}
+
 /// Probes the daemon at `uri`: dial, then at once the ping by hand (the API version and
-/// release) on that connection, the info and the container list. When `ask_version` and the
-/// ping shows API 1.52 or later, `/version` follows (for `MinAPIVersion`, the oldest API version
-/// the daemon accepts).
-pub async fn probe(uri: &str, limit: Duration, ask_version: bool) -> Facts {
+/// release) on that connection, the info and the container list. When `asks.min_api_version`
+/// and the ping shows API 1.52 or later, `/version` follows (for `MinAPIVersion`, the oldest API
+/// version the daemon accepts); with `asks.published_ports`, the containers that are not running
+/// are inspected for the ports they ask for.
+pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
     let mut facts = Facts::default();
     let budget = Budget::new(limit);
     let target = match target(uri) {
@@ -334,7 +349,7 @@ pub async fn probe(uri: &str, limit: Duration, ask_version: bool) -> Facts {
     // ask their versions), so it is asked only when a selected check reads MinAPIVersion and
     // the daemon is recent enough to have raised it.
     let min_api_version = match (
-        ask_version,
+        asks.min_api_version,
         minimum_may_be_raised(pong.api_version.as_deref()),
     ) {
         (false, _) => Fact::skipped(MIN_API_VERSION_NOT_ASKED),
@@ -354,16 +369,56 @@ pub async fn probe(uri: &str, limit: Duration, ask_version: bool) -> Facts {
     };
     facts.set("docker.min_api_version", min_api_version);
 
-    // Only docker-osx containers are inspected: none, no request and no client.
-    let osx_containers = match &containers {
-        Ok(list) if !list.iter().any(is_osx) => Fact::known(Vec::<String>::new()),
-        Ok(list) => match client(&target, secs, &version) {
-            Ok(docker) => inspect_osx(&docker, list, &budget).await,
-            Err(e) => Fact::unknown(format!("{uri}: {e}")),
-        },
-        Err(reason) => Fact::unknown(reason.clone()),
+    // Only docker-osx containers are inspected, and for the ports only the containers that are
+    // not running (a running one's bindings are in the list): none, no request and no client.
+    let osx_ids = ids(&containers, is_osx);
+    let stopped_ids = match asks.published_ports {
+        true => ids(&containers, |c| !ports::holds_ports(c)),
+        false => Vec::new(),
     };
-    facts.set("docker.osx_containers", osx_containers);
+    // A client is a configuration, not a connection: one per question is free.
+    let inspect = async |ids: Vec<String>, read| -> Result<Vec<String>, String> {
+        if ids.is_empty() {
+            return containers
+                .as_ref()
+                .map(|_| Vec::new())
+                .map_err(Clone::clone);
+        }
+        let docker = client(&target, secs, &version).map_err(|e| format!("{uri}: {e}"))?;
+        inspect_each(&docker, ids, &budget, read).await
+    };
+    let (osx_containers, stopped_ports) = tokio::join!(
+        inspect(osx_ids, |i| serde_json::to_string(&osx::from_inspect(i))
+            .map(|t| vec![t])
+            .map_err(|e| e.to_string())),
+        inspect(stopped_ids, |i| Ok(ports::from_inspect(i))),
+    );
+    facts.set(
+        "docker.osx_containers",
+        match osx_containers {
+            Ok(list) => Fact::known(list),
+            Err(reason) => Fact::unknown(reason),
+        },
+    );
+    facts.set(
+        "docker.published_host_ports",
+        match (asks.published_ports, &containers, stopped_ports) {
+            (false, _, _) => Fact::skipped(PUBLISHED_PORTS_NOT_ASKED),
+            (true, Ok(list), Ok(stopped)) => {
+                let mut all: Vec<String> = list
+                    .iter()
+                    .filter(|c| ports::holds_ports(c))
+                    .flat_map(ports::from_summary)
+                    .chain(stopped)
+                    .collect();
+                all.sort();
+                all.dedup();
+                Fact::known(all)
+            }
+            (true, _, Err(reason)) => Fact::unknown(reason),
+            (true, Err(reason), _) => Fact::unknown(reason.clone()),
+        },
+    );
 
     facts.set(
         "docker.osx_stopped_containers",
@@ -379,14 +434,7 @@ pub async fn probe(uri: &str, limit: Duration, ask_version: bool) -> Facts {
                         });
                         is_osx(c) && !running
                     })
-                    .map(|c| {
-                        c.names
-                            .as_ref()
-                            .and_then(|n| n.first())
-                            .map(|n| n.trim_start_matches('/').to_owned())
-                            .or_else(|| c.id.as_ref().map(|id| id.chars().take(12).collect()))
-                            .unwrap_or_default()
-                    })
+                    .map(ports::summary_name)
                     .collect::<Vec<_>>(),
             ),
             Err(reason) => Fact::unknown(reason),
@@ -400,15 +448,30 @@ fn is_osx(c: &ContainerSummary) -> bool {
     osx::is_osx_image(c.image.as_deref().unwrap_or_default())
 }
 
-/// `GET /containers/{id}/json` for every docker-osx container of `list`, all at once under
-/// the budget: one [`osx::OsxContainer`] each, as JSON text. Any failed inspection makes the
-/// fact unknown with its reason.
-async fn inspect_osx(docker: &Docker, list: &[ContainerSummary], budget: &Budget) -> Fact {
-    let ids: Vec<String> = list
-        .iter()
-        .filter(|c| is_osx(c))
-        .filter_map(|c| c.id.clone())
-        .collect();
+/// The ids of the listed containers that `keep` keeps.
+fn ids(
+    containers: &Result<Vec<ContainerSummary>, String>,
+    keep: impl Fn(&ContainerSummary) -> bool,
+) -> Vec<String> {
+    match containers {
+        Ok(list) => list
+            .iter()
+            .filter(|c| keep(c))
+            .filter_map(|c| c.id.clone())
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// `GET /containers/{id}/json` for each of `ids`, all at once under the budget, each answer
+/// read by `read`, in the order of `ids`. A container removed since the list was taken (404)
+/// has nothing left to judge; any other failed inspection is the error.
+async fn inspect_each(
+    docker: &Docker,
+    ids: Vec<String>,
+    budget: &Budget,
+    read: fn(&ContainerInspectResponse) -> Result<Vec<String>, String>,
+) -> Result<Vec<String>, String> {
     let mut tasks = tokio::task::JoinSet::new();
     for (index, id) in ids.into_iter().enumerate() {
         let docker = docker.clone();
@@ -416,14 +479,11 @@ async fn inspect_osx(docker: &Docker, list: &[ContainerSummary], budget: &Budget
         tasks.spawn(async move {
             let what = format!("GET /containers/{id}/json");
             let answer = match timeout(limit, docker.inspect_container(&id, None)).await {
-                Ok(Ok(inspect)) => serde_json::to_string(&osx::from_inspect(&inspect))
-                    .map(Some)
-                    .map_err(|e| format!("{what}: {e}")),
-                // Removed since the list was taken: it has nothing left to judge.
+                Ok(Ok(inspect)) => read(&inspect).map_err(|e| format!("{what}: {e}")),
                 Ok(Err(bollard::errors::Error::DockerResponseServerError {
                     status_code: 404,
                     ..
-                })) => Ok(None),
+                })) => Ok(Vec::new()),
                 Ok(Err(e)) => Err(format!("{what}: {}", describe(&e))),
                 Err(_) => Err(format!("{what}: no answer within {}", human(limit))),
             };
@@ -433,14 +493,13 @@ async fn inspect_osx(docker: &Docker, list: &[ContainerSummary], budget: &Budget
     let mut answers = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok((index, Ok(Some(text)))) => answers.push((index, text)),
-            Ok((_, Ok(None))) => {}
-            Ok((_, Err(reason))) => return Fact::unknown(reason),
-            Err(e) => return Fact::unknown(format!("inspecting a docker-osx container: {e}")),
+            Ok((index, Ok(read))) => answers.push((index, read)),
+            Ok((_, Err(reason))) => return Err(reason),
+            Err(e) => return Err(format!("inspecting a container: {e}")),
         }
     }
     answers.sort();
-    Fact::known(answers.into_iter().map(|(_, t)| t).collect::<Vec<_>>())
+    Ok(answers.into_iter().flat_map(|(_, r)| r).collect())
 }
 
 #[cfg(test)]
