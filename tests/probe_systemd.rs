@@ -479,5 +479,5 @@ fn daemon_and_libvirt_checks_explain_their_error_samples() {
         );
         seen += 1;
     }
-    assert_eq!(seen, 12);
+    assert_eq!(seen, 13);
 }
