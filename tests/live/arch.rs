@@ -29,10 +29,17 @@ async fn boot(scenario: &str) -> Option<Booted> {
         crate::dockerd::skip("/usr/bin/containerd is not installed (Debian's containerd)");
         return None;
     }
-    match Booted::boot_parts(scenario, &["arch"]).await {
+    let booted = match Booted::boot_parts(scenario, &["arch"]).await {
         Ok(b) => b,
         Err(e) => panic!("{e}"),
-    }
+    }?;
+    // The namespace's /run/docker.sock is served by the real dockerd (Debian's, with Arch's
+    // arguments) whenever docker.service runs.
+    crate::common::evidence::register_real(
+        &format!("unix:///proc/{}/root/run/docker.sock", booted.pid()),
+        "real dockerd",
+    );
+    Some(booted)
 }
 
 /// The `arch-activation` state with the namespace's daemon.json: docker.socket enabled and

@@ -117,6 +117,26 @@ fn record_evidence(command: &Command, json: &Value) {
             args.iter()
                 .find_map(|a| a.strip_prefix("DOCKER_HOST=").map(str::to_owned))
         });
+    // A run inside the namespaced systemd (`nsenter -t PID …`) finds that systemd's bus and the
+    // namespace's /run/docker.sock by itself: name them as the host sees them. The bus is the
+    // real systemd 252; the socket is whatever the test registered for it (a stand-in
+    // otherwise).
+    let mut args = args;
+    if command.get_program() == "nsenter"
+        && let Some(pid) = args.get(1).cloned()
+    {
+        if !args.iter().any(|a| a == "--system-bus") {
+            let bus = format!("unix:path=/proc/{pid}/root/run/dbus/system_bus_socket");
+            common::evidence::register_real(&bus, "real systemd");
+            args.extend(["--system-bus".to_owned(), bus]);
+        }
+        if !args.iter().any(|a| a == "--docker-host") && docker_host_env.is_none() {
+            args.extend([
+                "--docker-host".to_owned(),
+                format!("unix:///proc/{pid}/root/run/docker.sock"),
+            ]);
+        }
+    }
     let evidence = common::evidence::of_live(
         &format!("{test}#{n}"),
         &args,
