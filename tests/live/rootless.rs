@@ -229,7 +229,7 @@ impl Drop for Group {
 
 /// A command run as the user, in a new process group, with only the given environment.
 fn as_user(uid: u32, program: &str, env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new("setpriv");
+    let mut cmd = Command::new("/usr/bin/setpriv");
     cmd.args([
         &format!("--reuid={uid}"),
         &format!("--regid={uid}"),
@@ -347,9 +347,42 @@ fn a_real_rootless_daemon_and_what_breaks_it() {
     ]);
     // No range at all is an error (an overlap alone would be a warning).
     assert_eq!(run.check("rootless-subid-missing")["severity"], "error");
-    let mut offline = crate::common::bin();
-    offline.arg("explain").arg("--offline");
-    explained(offline, &printed, "rootless-subid-missing");
+    explained(
+        crate::common::bin(),
+        &["--offline"],
+        &printed,
+        "rootless-subid-missing",
+    );
+
+    // The script itself, where the AUR's docker-rootless-extras is not installed: no
+    // rootlesskit on PATH, then rootlesskit but no user-mode network. What it prints, pasted,
+    // is rootless-extras-missing.
+    let bare = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(bare.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bare_path = bare.path().display().to_string();
+    for (linked, says) in [
+        (None, "rootlesskit needs to be installed"),
+        (
+            Some("/usr/bin/rootlesskit"),
+            "Either slirp4netns (>= v0.4.0) or vpnkit needs to be installed",
+        ),
+    ] {
+        if let Some(target) = linked {
+            std::os::unix::fs::symlink(target, bare.path().join("rootlesskit")).unwrap();
+        }
+        let out = as_user(uid, SCRIPT, &env)
+            .env("PATH", &bare_path)
+            .output()
+            .unwrap();
+        let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(!out.status.success() && printed.contains(says), "{printed}");
+        explained(
+            crate::common::bin(),
+            &["--offline"],
+            &printed,
+            "rootless-extras-missing",
+        );
+    }
 
     // Healthy: ranges, the extras on PATH, a running daemon, a session bus.
     set_subids(true);
@@ -465,9 +498,8 @@ fn privileged_ports(uid: u32, env: &[(&str, &str)], work: &Path) {
 
     // The daemon's own words, pasted into explain as the user: the check is named, and judged
     // failing on this machine.
-    let mut as_the_user = as_user(uid, env!("CARGO_BIN_EXE_dockdoc"), env);
-    as_the_user.arg("explain");
-    let matched = explained(as_the_user, &printed, "rootless-privileged-port");
+    let as_the_user = as_user(uid, env!("CARGO_BIN_EXE_dockdoc"), env);
+    let matched = explained(as_the_user, &[], &printed, "rootless-privileged-port");
     assert_eq!(matched["status"], "fail", "{matched}");
 
     // Removed, and published on 8080 instead: it runs, and nothing is below the start.
@@ -513,22 +545,8 @@ fn docker_ok(uid: u32, env: &[(&str, &str)], args: &[&str]) {
 
 /// `explain --format json -` given `text` on stdin, through `explain` (the binary and the
 /// subcommand, maybe behind setpriv): the match of the check `id`, which must be there.
-fn explained(mut explain: Command, text: &str, id: &str) -> serde_json::Value {
-    let mut child = explain
-        .args(["--format", "json", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+fn explained(dockdoc: Command, args: &[&str], text: &str, id: &str) -> serde_json::Value {
+    let json = crate::common::explain_json(dockdoc, args, text);
     json["matches"]
         .as_array()
         .unwrap()
