@@ -252,6 +252,22 @@ impl Reading {
     }
 }
 
+/// When the paste names a kind of daemon other than the one this run's CLI endpoint is
+/// (`docker.endpoint_kind`, `docker.endpoint`), the sentence that says so: the checks judged
+/// this shell's daemon, not the paste's.
+pub fn elsewhere(reading: Reading, facts: &crate::facts::Facts) -> Option<String> {
+    let named = reading.endpoint?;
+    let here = facts.text("docker.endpoint_kind")?;
+    if here == named.kind() {
+        return None;
+    }
+    let endpoint = facts.text("docker.endpoint").unwrap_or("(unknown)");
+    Some(format!(
+        "the paste names {}, but this run's Docker endpoint is {endpoint} ({here}): the daemon checks judged that one. Run dockdoc in the shell where the error happened, or give it the same endpoint (--docker-host, DOCKER_HOST or the context).",
+        named.describe()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -128,10 +128,14 @@ pub fn report(
     };
     let (candidates, reading) = verdict::candidates(catalog, matches, facts, &selection);
     let v = verdict::verdict(&candidates, args.offline);
+    let elsewhere = facts.and_then(|f| endpoint::elsewhere(reading, f));
     match args.format {
-        ListFormat::Json => verdict::render_json(&candidates, v, &mut out)?,
+        ListFormat::Json => verdict::render_json(&candidates, v, elsewhere.as_deref(), &mut out)?,
         ListFormat::Text => {
             verdict::render_explanation(&candidates, reading, &v, args.offline, &mut out)?;
+            if let Some(note) = &elsewhere {
+                writeln!(out, "{YELLOW}Note:{YELLOW:#} {note}")?;
+            }
         }
     }
     out.flush()?;

@@ -53,13 +53,41 @@ fn status_header() -> Option<&'static Regex> {
     .as_ref()
 }
 
-/// A `systemctl is-enabled|is-active UNIT…` command line, after any shell prompt.
+/// A `systemctl is-enabled|is-active UNIT…` command line, after any shell prompt; its options
+/// (`--user`) in the first group.
 fn query() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?:^|[\s$#>])systemctl\s+(?:--[a-z-]+\s+)*(is-enabled|is-active)\s+((?:[A-Za-z0-9:_.@\\-]+\s*)+)$").ok()
+        Regex::new(r"(?:^|[\s$#>])systemctl\s+((?:--[a-z-]+\s+)*)(is-enabled|is-active)\s+((?:[A-Za-z0-9:_.@\\-]+\s*)+)$").ok()
     })
     .as_ref()
+}
+
+/// Any other `systemctl` command line; its options in the first group.
+fn command() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(?:^|[\s$#>])systemctl\s+((?:--?[a-z-]+\s+)*)[a-z-]+").ok())
+        .as_ref()
+}
+
+/// The `Loaded:` line of a status block: the unit file's path, whose name is the unit's (a paste
+/// may start there, without the block's first line).
+fn loaded() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"^\s*Loaded:\s+\S+\s+\((/[^;)]*/)([A-Za-z0-9:_.@\\-]+\.(?:service|socket|timer))[;)]",
+        )
+        .ok()
+    })
+    .as_ref()
+}
+
+/// How a unit of the user's own systemd (`systemctl --user`, a unit file under
+/// `~/.config/systemd/user` or `/usr/lib/systemd/user`, a rootless daemon's description) is
+/// named in front of its lines, so the system unit's patterns do not match it.
+fn user_unit(unit: &str) -> String {
+    format!("{unit} (user manager)")
 }
 
 /// A unit as systemctl reads a name given without a suffix: `docker` is `docker.service`.
@@ -74,29 +102,65 @@ fn unit_name(name: &str) -> String {
 /// One line per line of `text`, numbered alike: the line with its unit in front when it is
 /// systemctl's output about that unit, else empty.
 pub(super) fn with_units(text: &str) -> String {
-    let (Some(header), Some(query)) = (status_header(), query()) else {
+    let (Some(header), Some(query), Some(command), Some(loaded)) =
+        (status_header(), query(), command(), loaded())
+    else {
         return String::new();
     };
     let mut out = String::with_capacity(text.len() / 4);
     // The unit whose `systemctl status` block the lines belong to.
     let mut status_of: Option<String> = None;
+    // The last systemctl command asked the user's manager (`--user`).
+    let mut user = false;
     // The units a `systemctl is-enabled|is-active` asked about, not yet answered, and which.
     let mut asked: Vec<String> = Vec::new();
     let mut asked_kind = "";
     for line in text.lines() {
         let trimmed = line.trim();
         if let Some(c) = header.captures(line) {
-            status_of = c.get(1).map(|m| m.as_str().to_owned());
+            let unit = c.get(1).map_or("", |m| m.as_str());
+            status_of = Some(if user || line.contains("(Rootless)") {
+                user_unit(unit)
+            } else {
+                unit.to_owned()
+            });
             asked.clear();
         } else if let Some(c) = query.captures(trimmed) {
             status_of = None;
-            asked_kind = c.get(1).map_or("", |m| m.as_str());
+            user = c.get(1).is_some_and(|m| m.as_str().contains("--user"));
+            asked_kind = c.get(2).map_or("", |m| m.as_str());
             asked = c
-                .get(2)
-                .map(|m| m.as_str().split_whitespace().rev().map(unit_name).collect())
+                .get(3)
+                .map(|m| {
+                    m.as_str()
+                        .split_whitespace()
+                        .rev()
+                        .map(|n| {
+                            let unit = unit_name(n);
+                            if user { user_unit(&unit) } else { unit }
+                        })
+                        .collect()
+                })
                 .unwrap_or_default();
             out.push('\n');
             continue;
+        } else if let Some(c) = command.captures(trimmed) {
+            status_of = None;
+            asked.clear();
+            user = c.get(1).is_some_and(|m| m.as_str().contains("--user"));
+            out.push('\n');
+            continue;
+        } else if let Some(c) = loaded.captures(line) {
+            let dir = c.get(1).map_or("", |m| m.as_str());
+            let unit = c.get(2).map_or("", |m| m.as_str());
+            let of_user = user || dir.contains("/systemd/user/");
+            let named = if of_user {
+                user_unit(unit)
+            } else {
+                unit.to_owned()
+            };
+            // The path decides whose unit it is, also inside a block whose first line said less.
+            status_of = Some(named);
         } else if trimmed.is_empty() {
             status_of = None;
         }
@@ -153,6 +217,26 @@ mod tests {
         assert_eq!(lines[2], "docker.socket is-enabled: enabled");
         assert_eq!(lines[4], "docker.service is-active: failed");
         assert_eq!(lines[5], "", "no question is left to answer");
+    }
+
+    #[test]
+    fn the_users_own_units_are_named_apart() {
+        let text = "$ systemctl --user status docker.service\n× docker.service - Docker Application Container Engine (Rootless)\n   Loaded: loaded (/home/a/.config/systemd/user/docker.service; enabled; vendor preset: enabled)\n   Active: failed (Result: exit-code)\n\n   Loaded: loaded (/home/b/.config/systemd/user/docker.service; enabled; vendor preset: enabled)\n   Active: failed (Result: exit-code)\n$ systemctl --user is-enabled docker\ndisabled\n";
+        let out = with_units(text);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[3],
+            "docker.service (user manager): Active: failed (Result: exit-code)"
+        );
+        assert_eq!(
+            lines[6], "docker.service (user manager): Active: failed (Result: exit-code)",
+            "a paste that starts at Loaded: the unit file's path decides"
+        );
+        assert_eq!(
+            lines[8],
+            "docker.service (user manager) is-enabled: disabled"
+        );
+        assert!(!out.contains("docker.service: "), "{out}");
     }
 
     #[test]

@@ -20,8 +20,8 @@ pub(super) struct Candidate<'a> {
     /// How the endpoint the paste names bears on the check.
     bearing: Bearing,
     /// Not matched by the paste: the check fails on this machine in the area of one that matched
-    /// (an error or a warning; an info check causes no error), or is the cause of one that
-    /// matched (`matched` is that one's line).
+    /// and that this machine does not rule out (an error or a warning; an info check causes no
+    /// error), or is the cause of one that matched (`matched` is that one's line).
     related: bool,
     /// The failing candidate this one follows from (one cause, one fix): it ranks after it.
     cause: Option<String>,
@@ -35,6 +35,16 @@ impl Candidate<'_> {
         self.finding
             .as_ref()
             .map_or("not_run", |f| f.status.as_str())
+    }
+
+    /// This machine rules the check out: it passes or does not apply here. A failure in its
+    /// area is then no cause of the paste (the paste's own cause was ruled out, or the error
+    /// came from elsewhere).
+    fn ruled_out_here(&self) -> bool {
+        matches!(
+            self.finding.as_ref().map(|f| f.status),
+            Some(Status::Pass | Status::NotApplicable)
+        )
     }
 
     /// Offered as a possible cause: not ruled out by the endpoint the paste names.
@@ -94,6 +104,10 @@ pub(super) struct JsonVerdict<'a> {
 #[derive(Serialize)]
 struct JsonExplain<'a> {
     schema_version: u32,
+    /// The paste names another kind of daemon than this run's endpoint (see
+    /// [`super::endpoint::elsewhere`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    endpoint_note: Option<&'a str>,
     matches: Vec<JsonMatch<'a>>,
     verdict: JsonVerdict<'a>,
 }
@@ -149,7 +163,7 @@ pub(super) fn verdict<'a>(ranked: &[Candidate<'a>], offline: bool) -> JsonVerdic
                 id: None,
                 reason: if undecided > 0 {
                     format!(
-                        "no matching check fails on this machine, but {undecided} could not be decided here (see below)"
+                        "no matching check fails on this machine, but {undecided} could not be decided here (listed above)"
                     )
                 } else {
                     "every matching check passes on this machine: the cause is elsewhere, or the error came from another machine".into()
@@ -326,7 +340,9 @@ pub(super) fn candidates<'a>(
                     .filter(|c| bearing(c) != Bearing::Other)?;
                 let near = candidates.iter().find(|c| {
                     c.offered()
-                        && ((c.check.area == check.area && f.severity != Severity::Info)
+                        && ((c.check.area == check.area
+                            && f.severity != Severity::Info
+                            && !c.ruled_out_here())
                             || cause_of(&c.check.id).as_deref() == Some(f.id.as_str()))
                 })?;
                 Some(Candidate {
@@ -378,10 +394,12 @@ fn follow_causes(ranked: Vec<Candidate<'_>>) -> Vec<Candidate<'_>> {
 pub(super) fn render_json(
     candidates: &[Candidate<'_>],
     v: JsonVerdict<'_>,
+    elsewhere: Option<&str>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let doc = JsonExplain {
         schema_version: 1,
+        endpoint_note: elsewhere,
         matches: candidates
             .iter()
             .map(|c| JsonMatch {

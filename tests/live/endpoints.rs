@@ -167,6 +167,31 @@ fn rootless_docker_host_from_a_session_without_a_runtime_dir() {
     let summary = run.summary("rootless-daemon-not-running");
     assert!(summary.contains("XDG_RUNTIME_DIR is unset"), "{summary}");
     no_system_daemon_advice(&run);
+    // The docker CLI's own words in that shell, pasted into explain there: the rootless daemon.
+    let cli = std::process::Command::new("docker")
+        .args(["ps"])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", h)
+        .env("DOCKER_HOST", &host)
+        .output();
+    let Ok(cli) = cli else {
+        return crate::dockerd::skip("no docker CLI (docker.io)");
+    };
+    let said = String::from_utf8_lossy(&cli.stderr).into_owned();
+    assert!(said.contains("/.docker/run/docker.sock"), "{said}");
+    let mut explain = crate::common::bin();
+    explain
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("HOME", h)
+        .env("DOCKER_HOST", &host);
+    let doc = crate::common::explain_json(explain, &["--system-bus", support::NO_BUS], &said);
+    assert_eq!(
+        doc["verdict"]["id"], "rootless-daemon-not-running",
+        "{said}\n{doc:#}"
+    );
 }
 
 #[tokio::test]

@@ -754,5 +754,32 @@ async fn the_user_unit_under_user_at_uid_service() {
         summary.contains("the user unit docker.service failed (Result="),
         "{summary}"
     );
+    // systemctl's words about the user unit, pasted into explain as the user: the rootless
+    // daemon, never the system's docker.service.
+    let active = user_systemctl(pid, &env, &["is-active", "docker"]);
+    assert_eq!(active, "failed\n");
+    let status = user_systemctl(pid, &env, &["status", "--no-pager", "-n", "0", "docker"]);
+    eprintln!("systemctl --user status docker:\n{status}");
+    for paste in [
+        format!("$ systemctl --user is-active docker\n{active}"),
+        format!("$ systemctl --user status docker\n{status}"),
+    ] {
+        let doc = crate::common::explain_json(
+            in_namespace_as_user(pid, crate::harness::Booted::BINARY_INSIDE, &env),
+            &[],
+            &paste,
+        );
+        assert_eq!(
+            doc["verdict"]["id"], "rootless-daemon-not-running",
+            "{paste}\n{doc:#}"
+        );
+        let ids: Vec<&str> = doc["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap())
+            .collect();
+        assert!(!ids.contains(&"docker-service-failed"), "{ids:?}");
+    }
     booted.shutdown();
 }
