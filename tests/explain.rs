@@ -661,3 +661,24 @@ fn live_b_permission_denied_for_an_unprivileged_user_names_its_cause_first() {
     }
     daemon.stop();
 }
+
+/// A paste that names another kind of daemon than this run's endpoint says so: the checks judged
+/// this run's daemon, not the paste's.
+#[test]
+fn a_paste_from_another_endpoint_is_pointed_out() {
+    let root = common::sysroot("healthy-docker-host");
+    let root = root.to_str().unwrap();
+    let rootless = b"Cannot connect to the Docker daemon at unix:///run/user/1000/docker.sock. Is the docker daemon running?\n";
+    let (code, out) = explain_stdin(&["--root", root, "--format", "json"], rootless);
+    assert_eq!(code, 0, "{out}");
+    let doc: Json = serde_json::from_str(&out).unwrap();
+    let note = doc["endpoint_note"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    assert!(note.contains("a rootless daemon's socket"), "{note}");
+    assert!(note.contains("(system)"), "{note}");
+    let system = b"Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n";
+    let (_, out) = explain_stdin(&["--root", root, "--format", "json"], system);
+    let doc: Json = serde_json::from_str(&out).unwrap();
+    assert!(doc.get("endpoint_note").is_none(), "{doc:#}");
+}

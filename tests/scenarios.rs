@@ -915,3 +915,42 @@ fn explain_on_a_machine_with_the_cause() {
     );
     assert!(pct(two) >= 95.0, "{}", misses.join("\n"));
 }
+
+/// A failure in the area of a matched check is brought up only when this machine leaves that
+/// check possible. On docker-osx-ignore-msrs-lost, /dev/kvm opens for alice (the permission
+/// checks pass) while ignore_msrs is off: "Permission denied" from KVM is then no ignore_msrs
+/// problem, and explain has no verdict rather than a wrong one.
+#[test]
+fn a_ruled_out_paste_brings_up_nothing_from_its_area() {
+    let runs = scenario_runs();
+    let Some(run) = runs
+        .iter()
+        .find(|r| r.name == "docker-osx-ignore-msrs-lost")
+    else {
+        return; // skipped: the scenario printed why
+    };
+    let work = tempfile::tempdir().unwrap();
+    let facts = work.path().join("facts.json");
+    std::fs::write(&facts, serde_json::to_string(&run.facts).unwrap()).unwrap();
+    let facts = facts.to_string_lossy();
+    let doc = common::explain_json(
+        bin(),
+        &["--facts", facts.as_ref(), "--profile", "docker-osx"],
+        "Could not access KVM kernel module: Permission denied\n",
+    );
+    let ids: Vec<(&str, &str)> = doc["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["id"].as_str().unwrap(), m["status"].as_str().unwrap()))
+        .collect();
+    assert!(
+        ids.contains(&("kvm-device-permission-denied", "pass")),
+        "{ids:?}"
+    );
+    assert!(
+        !ids.iter().any(|(id, _)| id.starts_with("kvm-ignore-msrs")),
+        "{ids:?}"
+    );
+    assert_eq!(doc["verdict"]["id"], Json::Null, "{doc:#}");
+}
