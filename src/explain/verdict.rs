@@ -289,9 +289,13 @@ pub(super) fn candidates<'a>(
     by_line.sort_by_key(|m| m.line);
     let reading = Reading::of(by_line.iter().map(|m| m.text.as_str()));
     let bearing = |check: &Check| reading.bearing(check);
+    let pasted = pasted_ports(by_line.iter().map(|m| m.text.as_str()));
     let facts = facts.map(|f| {
         let mut f = f.clone();
         f.set("run.profiles", Fact::known(selection.profiles.clone()));
+        if !pasted.is_empty() {
+            crate::facts::with_pasted_ports(&mut f, &pasted);
+        }
         f
     });
     let mut candidates: Vec<Candidate<'_>> = matches
@@ -363,6 +367,25 @@ pub(super) fn candidates<'a>(
     }
     candidates.sort_by_key(|c| c.rank());
     (follow_causes(candidates), reading)
+}
+
+/// The host ports the matched lines say a rootless daemon could not expose: rootlesskit's
+/// "cannot expose privileged port N".
+fn pasted_ports<'a>(lines: impl Iterator<Item = &'a str>) -> Vec<u16> {
+    static PORT: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let Some(re) = PORT
+        .get_or_init(|| regex::Regex::new(r"(?i)cannot expose privileged port (\d+)").ok())
+        .as_ref()
+    else {
+        return Vec::new();
+    };
+    let mut ports: Vec<u16> = lines
+        .flat_map(|l| re.captures_iter(l))
+        .filter_map(|c| c.get(1)?.as_str().parse().ok())
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports
 }
 
 /// Ranked candidates with every consequence moved right after its cause (one cause, one fix:

@@ -212,11 +212,27 @@ pub const fn spec(key: &'static str, kind: FactKind, doc: &'static str) -> FactS
 }
 
 /// Facts that are not gathered but describe the run itself.
-pub const RUN_SCHEMA: &[FactSpec] = &[spec(
-    "run.profiles",
-    FactKind::List,
-    "the profiles selected for this run (docker, docker-osx, kernel-upgrade, rootless, all)",
-)];
+pub const RUN_SCHEMA: &[FactSpec] = &[
+    spec(
+        "run.profiles",
+        FactKind::List,
+        "the profiles selected for this run (docker, docker-osx, kernel-upgrade, rootless, all)",
+    ),
+    spec(
+        "run.pasted_ports",
+        FactKind::List,
+        "dockdoc explain: the host ports the pasted error says could not be exposed (\"cannot expose privileged port N\"); absent outside explain",
+    ),
+];
+
+/// The ports a pasted error says could not be exposed, as a run fact (`run.pasted_ports`), and
+/// the rootless facts derived again with them: `dockdoc explain` judges the port a failed
+/// `docker run -p` asked for even after `--rm` removed its container.
+pub fn with_pasted_ports(facts: &mut Facts, ports: &[u16]) {
+    let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+    facts.set("run.pasted_ports", Fact::known(ports));
+    rootless::derive(facts);
+}
 
 /// Every fact dockdoc knows, module by module.
 pub fn schema() -> impl Iterator<Item = &'static FactSpec> {

@@ -706,34 +706,47 @@ fn subid_problems(facts: &Facts) -> (Fact, Fact) {
     (problems, severity)
 }
 
-/// The published host ports below `net.ipv4.ip_unprivileged_port_start`, and the lowest of them.
+/// The published host ports below `net.ipv4.ip_unprivileged_port_start`, and those a pasted
+/// error asked for (`run.pasted_ports`, from `dockdoc explain`), and the lowest of them.
 fn ports_below_start(facts: &Facts) -> (Fact, Fact) {
     const PORTS: &str = "docker.published_host_ports";
     const START: &str = "rootless.ip_unprivileged_port_start";
-    let (published, start) = match (facts.get(PORTS), facts.int(START)) {
-        (
-            Fact::Known {
-                value: super::Value::List(published),
-            },
-            Some(start),
-        ) => (published, start),
-        (Fact::Known { .. }, None) => {
-            let f = blocked(START, facts.get(START));
-            return (f.clone(), f);
-        }
-        (other, _) => {
+    const PASTED: &str = "run.pasted_ports";
+    let pasted: Vec<i64> = match facts.get(PASTED) {
+        Fact::Known {
+            value: super::Value::List(ports),
+        } => ports.iter().filter_map(|p| p.parse().ok()).collect(),
+        _ => Vec::new(),
+    };
+    let published = match facts.get(PORTS) {
+        Fact::Known {
+            value: super::Value::List(published),
+        } => published,
+        // The daemon's own answer is missing, but the paste names the port.
+        _ if !pasted.is_empty() => Vec::new(),
+        other => {
             let f = blocked(PORTS, other);
             return (f.clone(), f);
         }
     };
-    let below: Vec<(u16, String)> = published
+    let Some(start) = facts.int(START) else {
+        let f = blocked(START, facts.get(START));
+        return (f.clone(), f);
+    };
+    let mut below: Vec<(i64, String)> = published
         .into_iter()
         .filter_map(|entry| {
-            let port = super::docker::ports::host_port(&entry)?;
-            (port > 0 && i64::from(port) < start).then_some((port, entry))
+            let port = i64::from(super::docker::ports::host_port(&entry)?);
+            (port > 0 && port < start).then_some((port, entry))
         })
         .collect();
-    let lowest = below.iter().map(|(p, _)| i64::from(*p)).min();
+    below.extend(
+        pasted
+            .into_iter()
+            .filter(|p| *p > 0 && *p < start)
+            .map(|p| (p, format!("port {p} (the pasted error)"))),
+    );
+    let lowest = below.iter().map(|(p, _)| *p).min();
     (
         Fact::known(below.into_iter().map(|(_, e)| e).collect::<Vec<_>>()),
         Fact::known(lowest),

@@ -71,6 +71,10 @@ const LOCAL_DB: &str = "/var/lib/pacman/local/*/desc";
 /// Every fact key with its source, in schema order.
 pub const SOURCES: &[(&str, Source)] = &[
     ("run.profiles", Run("--profile")),
+    (
+        "run.pasted_ports",
+        Run("the error pasted into dockdoc explain"),
+    ),
     ("os.id", File("/etc/os-release (else /usr/lib/os-release)")),
     (
         "os.id_like",

@@ -520,6 +520,25 @@ fn privileged_ports(uid: u32, env: &[(&str, &str)], work: &Path) {
         "{}",
         facts.json
     );
+
+    // `docker run --rm -p 81:80`: refused, and --rm leaves no container to read the port from.
+    // The pasted error names it, and explain judges that port here.
+    let httpd = ["busybox:local", "/bin/busybox", "httpd", "-f", "-p", "80"];
+    let out = docker(
+        uid,
+        env,
+        &[&["run", "--rm", "-p", "81:80"][..], &httpd[..]].concat(),
+    );
+    let printed = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !out.status.success() && printed.contains("cannot expose privileged port 81"),
+        "{printed}"
+    );
+    let as_the_user = as_user(uid, env!("CARGO_BIN_EXE_dockdoc"), env);
+    let doc = crate::common::explain_json(as_the_user, &[], &printed);
+    assert_eq!(doc["verdict"]["id"], "rootless-privileged-port", "{doc:#}");
+    let reason = doc["verdict"]["reason"].as_str().unwrap();
+    assert!(reason.contains("port 81 (the pasted error)"), "{reason}");
 }
 
 /// `docker run -d --name NAME -p PUBLISH` of busybox's httpd on port 80, as the user.
