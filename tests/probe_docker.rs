@@ -960,7 +960,13 @@ fn dockerd_23_validates_the_file_the_unit_names() {
         "{} --add-runtime runsc=/usr/bin/runsc",
         line.replace(" ; ignore_errors=no }", "")
     );
+    // The PATH systemd gives dockerd, as the probe passes it: dockerd finds docker-proxy in
+    // /usr/sbin on Debian, which a user's PATH lacks.
     let out = std::process::Command::new(&new)
+        .env(
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/bin:/usr/sbin:/bin:/sbin",
+        )
         .args([
             "--validate",
             "--add-runtime",

@@ -13,7 +13,20 @@ const DISPLAY: u32 = 87;
 struct Xvfb(Child);
 
 impl Drop for Xvfb {
+    /// SIGTERM, so Xvfb removes its /tmp/.X87-lock and socket: left behind, they keep any other
+    /// user from starting display 87 in a later run (sticky /tmp).
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .stderr(Stdio::null())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
