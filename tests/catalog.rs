@@ -211,6 +211,43 @@ fn every_builtin_explains_pattern_parses_and_compiles() {
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
+/// The `matches` regexes of the built-in conditions, compiled when first used at run time:
+/// each must parse and compile.
+#[test]
+fn every_builtin_matches_regex_parses_and_compiles() {
+    fn walk(c: &catalog::Condition, out: &mut Vec<catalog::Pattern>) {
+        match c {
+            catalog::Condition::All(cs) | catalog::Condition::Any(cs) => {
+                cs.iter().for_each(|c| walk(c, out));
+            }
+            catalog::Condition::Not(c) => walk(c, out),
+            catalog::Condition::Fact {
+                test: catalog::Test::Matches(p),
+                ..
+            } => out.push(p.clone()),
+            catalog::Condition::Fact { .. } => {}
+        }
+    }
+    let loaded = catalog::load_builtin();
+    let mut bad = Vec::new();
+    let mut count = 0;
+    for check in &loaded.catalog.checks {
+        let mut patterns = Vec::new();
+        check.applies_if.iter().for_each(|c| walk(c, &mut patterns));
+        walk(&check.fails_if, &mut patterns);
+        for pattern in patterns {
+            count += 1;
+            if let Err(e) = catalog::Pattern::new(pattern.as_str().to_owned()) {
+                bad.push(format!("{}: /{pattern}/: {e}", check.id));
+            } else if pattern.regex().is_none() {
+                bad.push(format!("{}: /{pattern}/ exceeds the size limits", check.id));
+            }
+        }
+    }
+    assert!(count >= 7, "only {count} patterns");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
 #[test]
 fn a_user_check_file_still_reports_a_bad_explains_regex_with_its_place() {
     let text = std::fs::read_to_string("checks/storage.toml").unwrap();

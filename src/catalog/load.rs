@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use regex::Regex;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -164,6 +163,38 @@ pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// Where each line of a text starts, to turn the many offsets of one file into lines and
+/// columns without scanning from the top each time.
+struct LineIndex<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> LineIndex<'t> {
+    fn new(text: &'t str) -> LineIndex<'t> {
+        let starts = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+            .collect();
+        LineIndex { text, starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset, as [`line_col`] counts them.
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self
+            .starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(0, |l| l.chars().count());
+        (line, column + 1)
+    }
+}
+
 /// 1-based line and column of a byte offset.
 pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset.min(text.len())).unwrap_or(text);
@@ -280,8 +311,9 @@ pub fn load_str(file: &Path, text: &str) -> Loaded {
 
 fn load_source(file: &Path, text: &str, source: Source) -> Loaded {
     let mut loaded = Loaded::default();
+    let lines = LineIndex::new(text);
     let at = |offset: usize, message: String| {
-        let (line, column) = line_col(text, offset);
+        let (line, column) = lines.line_col(offset);
         located(file, line, column, message)
     };
     let raw: RawFile = match parse_toml(file, text) {
@@ -306,7 +338,7 @@ fn load_source(file: &Path, text: &str, source: Source) -> Loaded {
         .area_titles
         .push((raw.area.clone(), raw.title.clone()));
     for raw_check in raw.check {
-        match build_check(raw_check.into_inner(), &raw.area, file, text, source) {
+        match build_check(raw_check.into_inner(), &raw.area, file, &lines, source) {
             Ok(check) => loaded.catalog.checks.push(check),
             Err((offset, message)) => loaded.errors.push(at(offset, message)),
         }
@@ -320,7 +352,7 @@ fn build_check(
     rc: RawCheck,
     area: &str,
     file: &Path,
-    text: &str,
+    lines: &LineIndex<'_>,
     source: Source,
 ) -> Located<Check> {
     let id_at = rc.id.span().start;
@@ -345,8 +377,11 @@ fn build_check(
             "a check needs at least one profile".into(),
         ));
     }
-    let applies_if = rc.applies_if.map(build_condition).transpose()?;
-    let fails_if = build_condition(rc.fails_if)?;
+    let applies_if = rc
+        .applies_if
+        .map(|c| build_condition(c, source))
+        .transpose()?;
+    let fails_if = build_condition(rc.fails_if, source)?;
     let summary_at = rc.summary.span().start;
     let summary = rc.summary.into_inner();
     let fix: Vec<FixStep> = rc
@@ -432,7 +467,7 @@ fn build_check(
         }
         consequence_of.push(cause);
     }
-    let (line, column) = line_col(text, id_at);
+    let (line, column) = lines.line_col(id_at);
     Ok(Check {
         endpoints,
         consequence_of,
@@ -472,7 +507,7 @@ fn is_kebab(id: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-fn build_condition(raw: Spanned<RawCondition>) -> Located<Condition> {
+fn build_condition(raw: Spanned<RawCondition>, source: Source) -> Located<Condition> {
     let at = raw.span().start;
     let raw = raw.into_inner();
     let combinators = [
@@ -490,19 +525,19 @@ fn build_condition(raw: Spanned<RawCondition>) -> Located<Condition> {
     if let Some(list) = raw.all {
         return Ok(Condition::All(
             list.into_iter()
-                .map(build_condition)
+                .map(|c| build_condition(c, source))
                 .collect::<Result<_, _>>()?,
         ));
     }
     if let Some(list) = raw.any {
         return Ok(Condition::Any(
             list.into_iter()
-                .map(build_condition)
+                .map(|c| build_condition(c, source))
                 .collect::<Result<_, _>>()?,
         ));
     }
     if let Some(inner) = raw.not {
-        return Ok(Condition::Not(Box::new(build_condition(*inner)?)));
+        return Ok(Condition::Not(Box::new(build_condition(*inner, source)?)));
     }
     let key = raw.fact.unwrap_or_default();
     let Some(spec) = facts::spec_of(&key) else {
@@ -544,8 +579,18 @@ fn build_condition(raw: Spanned<RawCondition>) -> Located<Condition> {
         tests.push((Test::NotContains(s), &[FactKind::List, FactKind::Text][..]));
     }
     if let Some(s) = raw.matches {
-        let re = Regex::new(&s).map_err(|e| (at, format!("invalid regex in `matches`: {e}")))?;
-        tests.push((Test::Matches(re), &[FactKind::Text][..]));
+        let pattern = match source {
+            Source::Builtin => Pattern::builtin(&s),
+            Source::User => {
+                let p = Pattern::new(s)
+                    .map_err(|e| (at, format!("invalid regex in `matches`: {e}")))?;
+                if p.regex().is_none() {
+                    return Err((at, "the regex in `matches` exceeds the size limits".into()));
+                }
+                p
+            }
+        };
+        tests.push((Test::Matches(pattern), &[FactKind::Text][..]));
     }
     if let Some(b) = raw.present {
         tests.push((
@@ -606,6 +651,17 @@ why = "w"
 fix = [{ step = "s", command = "c" }]
 explains = ["(?i)forward"]
 "#;
+
+    #[test]
+    fn the_line_index_agrees_with_counting_from_the_top() {
+        let text = "a\nbé\n\nxyz\n";
+        let lines = LineIndex::new(text);
+        for offset in 0..=text.len() + 2 {
+            if text.is_char_boundary(offset.min(text.len())) {
+                assert_eq!(lines.line_col(offset), line_col(text, offset), "{offset}");
+            }
+        }
+    }
 
     fn load(text: &str) -> Loaded {
         load_str(Path::new("t.toml"), text)

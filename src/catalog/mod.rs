@@ -70,7 +70,9 @@ pub enum Test {
     Equals(Value),
     Contains(String),
     NotContains(String),
-    Matches(Regex),
+    /// A built-in check's regex is compiled when first used (the test suite compiles them all);
+    /// a user's is checked when its file loads.
+    Matches(Pattern),
     Present(bool),
     LessThan(i64),
     GreaterThan(i64),
