@@ -251,6 +251,46 @@ fn only_keys_the_bus_skipped_are_set() {
     assert!(none.facts.is_empty());
 }
 
+/// The system's own bus absent (`systemd.system_bus` false): the unit files give what they
+/// hold. A bus given with --system-bus that did not answer leaves the keys unknown.
+#[test]
+fn an_absent_default_bus_leaves_the_unit_files_to_say_what_they_hold() {
+    let root = arch_root();
+    let down =
+        Fact::unknown("cannot connect to the system bus at unix:path=/run/dbus/system_bus_socket");
+    let keys = [
+        "systemd.docker_service_load_state",
+        "systemd.docker_service_exec_start",
+        "systemd.docker_socket_active_state",
+    ];
+    let with_bus = |bus: Fact| {
+        let mut facts = Facts::default();
+        facts.set("systemd.system_bus", bus);
+        for key in keys {
+            facts.set(key, down.clone());
+        }
+        units::gather(&ctx(root.path()), &mut facts);
+        facts
+    };
+    let absent = with_bus(Fact::known(false));
+    assert_eq!(
+        absent.get("systemd.docker_service_exec_start"),
+        Fact::known(ARCH_EXEC_START)
+    );
+    assert_eq!(
+        absent.get("systemd.docker_service_load_state"),
+        Fact::known("loaded")
+    );
+    // Live states are not on disk.
+    assert_eq!(absent.get("systemd.docker_socket_active_state"), down);
+    let given = with_bus(Fact::unknown(
+        "the bus given with --system-bus did not answer",
+    ));
+    for key in keys {
+        assert_eq!(given.get(key), down, "{key}");
+    }
+}
+
 #[test]
 fn every_arch_sysroot_carries_the_package_units_verbatim() {
     // The live unit directories compared with systemd carry them too (as files, not links).

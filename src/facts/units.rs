@@ -6,8 +6,8 @@
 //! (skipped, with its reason).
 //!
 //! [`gather`] sets the same `systemd.docker_*` keys the D-Bus probe sets, and only where that
-//! probe skipped them (the system bus was not contacted): whenever the bus was read, its
-//! values stand. It runs after the systemd facts are merged.
+//! probe could not read them (the system bus was not contacted, or the system's own bus is
+//! down): whenever the bus was read, its values stand. It runs after the systemd facts are merged.
 //!
 //! What is read, as systemd.unit(5) describes it for the system manager:
 //! - the unit search path, first match wins: `/etc/systemd/system.control`,
@@ -289,13 +289,19 @@ pub fn read(ctx: &Context, name: &str) -> Result<OnDisk, Reason> {
     })
 }
 
-/// Whether the systemd probe skipped this key (the bus was not contacted).
+/// Whether the systemd probe could not read this key: the bus was not contacted (skipped), or
+/// the system's own bus is absent (`systemd.system_bus` is false: nothing answered at the
+/// default address). A bus given with `--system-bus` that does not answer leaves the key
+/// unknown, as the user asked for that bus.
 fn bus_skipped(facts: &Facts, key: &str) -> bool {
     matches!(facts.get(key), Fact::Skipped { .. })
+        || (facts.bool("systemd.system_bus") == Some(false)
+            && matches!(facts.get(key), Fact::Unknown { .. }))
 }
 
 /// Sets docker.service's and docker.socket's load state, unit-file state and docker.service's
-/// ExecStart from the unit files under the root, for each key the systemd probe skipped. A
+/// ExecStart from the unit files under the root, for each key the systemd probe could not read
+/// (see [`bus_skipped`]). A
 /// unit that cannot be read (EACCES on a directory) makes its keys unknown with the reason.
 pub fn gather(ctx: &Context, facts: &mut Facts) {
     for (unit, prefix) in [
