@@ -17,9 +17,8 @@ mod dockerd;
 mod samples;
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::bin;
 use dockdoc::catalog::load::load_builtin;
@@ -28,30 +27,7 @@ use serde_json::Value as Json;
 
 /// `dockdoc explain <args> -` with `input` on standard input; returns (exit code, stdout).
 fn explain_stdin(args: &[&str], input: &[u8]) -> (i32, String) {
-    explain_stdin_with(bin(), args, input)
-}
-
-fn explain_stdin_with(mut cmd: Command, args: &[&str], input: &[u8]) -> (i32, String) {
-    let mut child = cmd
-        .arg("explain")
-        .args(args)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.stderr.is_empty() || out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-    )
+    common::explain_stdin(bin(), args, input)
 }
 
 fn offline_json(input: &[u8]) -> Json {
@@ -639,7 +615,7 @@ fn live_b_permission_denied_for_an_unprivileged_user_names_its_cause_first() {
             .env_remove("NO_COLOR")
             .env("XDG_CONFIG_HOME", "/nonexistent")
             .env("HOME", "/tmp");
-        let (code, out) = explain_stdin_with(
+        let (code, out) = common::explain_stdin(
             cmd,
             &["--docker-host", &host, "--format", "json"],
             stderr.as_bytes(),

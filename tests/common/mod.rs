@@ -207,13 +207,14 @@ pub fn skip_unproven(what: &str, reason: &str, unproven: &[String]) {
     eprintln!("skipping {what}: {reason}{left}");
 }
 
-/// `cmd explain --format json <args> -` (`cmd` runs dockdoc, here or in a namespace) with
-/// `paste` on standard input: its JSON answer.
-pub fn explain_json(mut cmd: Command, args: &[&str], paste: &str) -> serde_json::Value {
+/// `cmd explain <args> -` (`cmd` runs dockdoc, here, as another user or in a namespace) with
+/// `input` on standard input: the exit code and standard output. Standard error must be empty
+/// unless it succeeded.
+pub fn explain_stdin(mut cmd: Command, args: &[&str], input: &[u8]) -> (i32, String) {
     use std::io::Write;
     use std::process::Stdio;
     let mut child = cmd
-        .args(["explain", "--format", "json"])
+        .arg("explain")
         .args(args)
         .arg("-")
         .stdin(Stdio::piped())
@@ -221,23 +222,24 @@ pub fn explain_json(mut cmd: Command, args: &[&str], paste: &str) -> serde_json:
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(paste.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
-        out.status.success(),
-        "{}",
+        out.stderr.is_empty() || out.status.success(),
+        "stderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+/// `cmd explain --format json <args> -` with `paste` on standard input ([`explain_stdin`]),
+/// which must succeed: its JSON answer.
+pub fn explain_json(cmd: Command, args: &[&str], paste: &str) -> serde_json::Value {
+    let args: Vec<&str> = ["--format", "json"].iter().chain(args).copied().collect();
+    let (code, out) = explain_stdin(cmd, &args, paste.as_bytes());
+    assert_eq!(code, 0, "{out}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
