@@ -17,10 +17,10 @@ mod dockerd;
 mod samples;
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::process::Command;
 
 use common::bin;
+use common::prereq::Need;
 use dockdoc::catalog::load::load_builtin;
 use samples::{Sample, all_samples, samples_dir};
 use serde_json::Value as Json;
@@ -483,15 +483,6 @@ fn json_follows_the_documented_schema() {
 
 const DEBIAN_DOCKER: &str = "/usr/bin/docker";
 
-fn live_unavailable() -> Option<String> {
-    if !Path::new(DEBIAN_DOCKER).exists() {
-        return Some(format!(
-            "no Debian docker CLI at {DEBIAN_DOCKER} (package docker.io)"
-        ));
-    }
-    None
-}
-
 /// Runs the Debian docker CLI and returns what it printed on standard error.
 fn docker_stderr(prefix: &[&str], args: &[&str]) -> String {
     let (program, rest) = match prefix.split_first() {
@@ -518,8 +509,8 @@ fn docker_stderr(prefix: &[&str], args: &[&str]) -> String {
 
 #[test]
 fn live_a_stopped_daemon_is_named_first_and_fails_here() {
-    if let Some(why) = live_unavailable() {
-        return dockerd::skip(&why);
+    if !common::prereq::ready(&[Need::Program("docker")]) {
+        return;
     }
     let dir = tempfile::tempdir().unwrap();
     let host = format!("unix://{}/nobody-listens.sock", dir.path().display());
@@ -563,22 +554,22 @@ fn live_a_stopped_daemon_is_named_first_and_fails_here() {
 
 #[test]
 fn live_b_permission_denied_for_an_unprivileged_user_names_its_cause_first() {
-    if let Some(why) = live_unavailable().or_else(dockerd::unavailable) {
-        return dockerd::skip(&why);
-    }
-    if !Path::new("/usr/bin/setpriv").exists() {
-        return dockerd::skip("no setpriv (util-linux)");
+    let needs = [
+        Need::Program("docker"),
+        Need::Program("setpriv"),
+        Need::Group("docker"),
+    ];
+    if !common::prereq::ready(&[dockerd::PRIVATE, &needs].concat()) {
+        return;
     }
     let mut daemon = match dockerd::PrivateDockerd::start(std::time::Duration::from_secs(60)) {
         Ok(d) => d,
-        Err(e) => return dockerd::skip(&format!("private dockerd did not start: {e}")),
+        Err(e) => panic!("private dockerd did not start: {e}"),
     };
     // The socket: root:docker 0660, as docker.socket makes it, so `nobody` (uid 65534, no
     // supplementary groups, in no group of /etc/group) may reach it but not open it.
     use std::os::unix::fs::PermissionsExt;
-    let Some(docker) = nix::unistd::Group::from_name("docker").ok().flatten() else {
-        return dockerd::skip("no docker group (docker.io creates it)");
-    };
+    let docker = nix::unistd::Group::from_name("docker").unwrap().unwrap();
     std::fs::set_permissions(daemon.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     nix::unistd::chown(
         &daemon.socket,

@@ -14,18 +14,8 @@ use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::{bin, copy_tree, fixtures, is_root};
+use common::{bin, copy_tree, fixtures};
 use serde_json::Value as Json;
-
-fn live_required() -> bool {
-    std::env::var("DOCKDOC_LIVE").is_ok_and(|v| v == "require")
-}
-
-/// Skips (or, under DOCKDOC_LIVE=require, fails) with a one-line reason.
-fn skip(reason: &str) {
-    assert!(!live_required(), "prerequisite missing: {reason}");
-    eprintln!("skipped: {reason}");
-}
 
 fn healthy() -> PathBuf {
     fixtures().join("sysroots/healthy-docker-host")
@@ -205,11 +195,8 @@ fn a_garbage_root_finishes_with_valid_json_and_says_unknown_with_file_and_reason
 
 #[test]
 fn an_unreadable_file_is_unknown_for_an_unprivileged_user() {
-    if !is_root() {
-        return skip("setpriv to an unprivileged uid needs root");
-    }
-    if Command::new("setpriv").arg("--version").output().is_err() {
-        return skip("setpriv (util-linux) is not installed");
+    if !common::prereq::ready(common::AS_NOBODY) {
+        return;
     }
     let root = garbage_root();
     let out = run_on(

@@ -30,35 +30,29 @@ fn live() -> Option<String> {
     std::env::var("DOCKDOC_LIVE").ok()
 }
 
-/// Prints why a test cannot run here; a failure under `DOCKDOC_LIVE=require`.
+/// Stops the running test with one line (a failure under `DOCKDOC_LIVE=require`).
 fn skip(reason: &str) {
-    assert_ne!(
-        live().as_deref(),
-        Some("require"),
-        "DOCKDOC_LIVE=require but a prerequisite is missing: {reason}"
+    common::prereq::skip(
+        &format!("test {}", common::prereq::current_test()),
+        reason,
+        &[],
     );
-    eprintln!("skipped: {reason}");
 }
 
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// The first missing prerequisite among the tools, root and `DOCKDOC_LIVE=skip`.
-fn missing(tools: &[&str], need_root: bool) -> Option<String> {
+/// Whether the running test has the programs (and root, when `root` is set); `DOCKDOC_LIVE=skip`
+/// skips it too.
+fn ready(programs: &[&'static str], root: bool) -> bool {
+    use common::prereq::Need;
     if live().as_deref() == Some("skip") {
-        return Some("DOCKDOC_LIVE=skip".to_owned());
+        skip("DOCKDOC_LIVE=skip");
+        return false;
     }
-    if need_root && !common::is_root() {
-        return Some("not root".to_owned());
-    }
-    tools
-        .iter()
-        .find(|t| !have(t))
-        .map(|t| format!("{t} is not installed"))
+    let needs: Vec<Need> = root
+        .then_some(Need::Root)
+        .into_iter()
+        .chain(programs.iter().map(|p| Need::Program(p)))
+        .collect();
+    common::prereq::ready(&needs)
 }
 
 fn run(cmd: &mut Command) -> Output {
@@ -170,8 +164,8 @@ fn srcinfo_is_what_makepkg_prints() {
         // The release tarball leaves the PKGBUILD out (.gitattributes).
         return skip("no PKGBUILD here (a release tarball)");
     }
-    if let Some(reason) = missing(&["makepkg"], false) {
-        return skip(&reason);
+    if !ready(&["makepkg"], false) {
+        return;
     }
     let dir = tempdir();
     std::fs::copy(&pkgbuild, dir.path().join("PKGBUILD")).unwrap();
@@ -224,8 +218,8 @@ fn pkgbuild_sum_matches_the_release_tarball_once_tagged() {
     let Ok(pkgbuild) = std::fs::read_to_string(repo().join("PKGBUILD")) else {
         return skip("no PKGBUILD here (a release tarball)");
     };
-    if let Some(reason) = missing(&["git", "gzip", "sha256sum"], false) {
-        return skip(&reason);
+    if !ready(&["git", "gzip", "sha256sum"], false) {
+        return;
     }
     let tag = format!("v{}", env!("CARGO_PKG_VERSION"));
     let tagged = Command::new("git")
@@ -280,7 +274,7 @@ fn man_page_documents_every_subcommand_and_its_options() {
     }
     assert!(!page.contains("GENERATE"), "the hidden subcommand leaked");
     assert!(page.contains("dockdoc\\-kernel\\-upgrade.hook"));
-    if have("groff") {
+    if ready(&["groff"], false) {
         // groff warns about malformed requests on stderr.
         let dir = tempdir();
         let file = dir.path().join("dockdoc.1");
@@ -360,8 +354,8 @@ fn copy_with_libraries(exe: &Path, root: &Path, dest: &str) {
 /// hook file itself, and /proc/sys/kernel/osrelease as a plain file naming the running release.
 #[test]
 fn kernel_upgrade_hook_warns_under_real_pacman() {
-    if let Some(reason) = missing(&["makepkg", "pacman", "fakeroot", "runuser", "ldd"], true) {
-        return skip(&reason);
+    if !ready(&["makepkg", "pacman", "fakeroot", "runuser", "ldd"], true) {
+        return;
     }
     let work = tempdir();
     let old = build_linux(work.path(), "6.10.5.arch1");
@@ -447,13 +441,13 @@ fn rust_sysroot() -> PathBuf {
 #[test]
 fn package_builds_installs_runs_and_removes() {
     if live().is_none() {
-        return eprintln!("skipped: the package build takes minutes; set DOCKDOC_LIVE=1 to run it");
+        return skip("the package build takes minutes; set DOCKDOC_LIVE=1 to run it");
     }
     let tools = [
         "makepkg", "pacman", "fakeroot", "runuser", "unshare", "git", "gzip", "bsdtar", "zstd",
     ];
-    if let Some(reason) = missing(&tools, true) {
-        return skip(&reason);
+    if !ready(&tools, true) {
+        return;
     }
     let started = Instant::now();
     let work = tempdir();

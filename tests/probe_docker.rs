@@ -680,8 +680,7 @@ fn dockerd_version(binary: &str) -> String {
 
 #[test]
 fn real_private_dockerd() {
-    if let Some(reason) = dockerd::unavailable() {
-        dockerd::skip(&reason);
+    if !common::prereq::ready(dockerd::PRIVATE) {
         return;
     }
     let daemon = match dockerd::PrivateDockerd::start(Duration::from_secs(20)) {
@@ -734,7 +733,7 @@ fn real_private_dockerd() {
     let binary = dockerd::dockerd_binary().unwrap();
     assert_eq!(
         live.get("docker.server_version"),
-        Fact::known(dockerd_version(binary))
+        Fact::known(dockerd_version(&binary))
     );
     let api = live
         .text("docker.api_version")
@@ -878,12 +877,16 @@ fn assert_succeeded(out: &std::process::Output) {
 
 /// A dockerd of 23.0 or later: `DOCKDOC_DOCKERD_23`, else what tests/fixtures/dockerd-trixie/fetch
 /// unpacked (Debian 13's docker.io 26.1; Debian 12's 20.10 has no --validate).
+/// A dockerd of 23.0 or later: `DOCKDOC_DOCKERD_23`, else the one tests/fixtures/dockerd-trixie/fetch
+/// puts under target/ (`None` after a skip line).
 fn dockerd_23() -> Option<PathBuf> {
-    let path = std::env::var_os("DOCKDOC_DOCKERD_23").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/dockerd-trixie/usr/sbin/dockerd"),
-        PathBuf::from,
-    );
-    path.exists().then_some(path)
+    if let Some(path) = std::env::var_os("DOCKDOC_DOCKERD_23") {
+        return Some(PathBuf::from(path));
+    }
+    if !common::prereq::ready(&[common::prereq::Need::Program("dockerd-23")]) {
+        return None;
+    }
+    common::prereq::path_of("dockerd-23").map(PathBuf::from)
 }
 
 /// The first number of `dockerd --version` ("Docker version 20.10.24+dfsg1, build …").
@@ -903,9 +906,7 @@ fn dockerd_major(binary: &Path) -> Option<u32> {
 #[test]
 fn dockerd_23_validates_the_file_the_unit_names() {
     let Some(new) = dockerd_23() else {
-        return dockerd::skip(
-            "no dockerd 23 or later to ask (run tests/fixtures/dockerd-trixie/fetch, or set DOCKDOC_DOCKERD_23)",
-        );
+        return;
     };
     assert!(dockerd_major(&new).is_some_and(|m| m >= 23), "{new:?}");
     let dir = tempfile::tempdir().unwrap();
@@ -985,12 +986,15 @@ fn dockerd_23_validates_the_file_the_unit_names() {
 
 #[test]
 fn dockerd_before_23_has_no_validate_and_the_key_table_judges() {
-    let Some(old) = dockerd::dockerd_binary().map(PathBuf::from) else {
-        return dockerd::skip("no dockerd installed (Debian's docker.io)");
-    };
+    if !common::prereq::ready(&[common::prereq::Need::Program("dockerd")]) {
+        return;
+    }
+    let old = dockerd::dockerd_binary().map(PathBuf::from).unwrap();
     if dockerd_major(&old).is_none_or(|m| m >= 23) {
-        return dockerd::skip(
-            "the installed dockerd is 23.0 or later, not the older one this test needs",
+        return common::prereq::skip(
+            "test dockerd_before_23_has_no_validate_and_the_key_table_judges",
+            "the installed dockerd is 23.0 or later, not the older one (Debian 12's docker.io) it needs",
+            &[],
         );
     }
     let dir = tempfile::tempdir().unwrap();
@@ -1052,8 +1056,8 @@ fn config_file_in_exec_start_is_the_file_read() {
 #[test]
 fn an_etc_docker_this_user_cannot_enter_makes_daemon_json_unknown() {
     use std::os::unix::fs::PermissionsExt;
-    if let Some(reason) = common::unprivileged_unavailable() {
-        return dockerd::skip(reason);
+    if !common::prereq::ready(common::AS_NOBODY) {
+        return;
     }
     let dir = tempfile::tempdir().unwrap();
     let root = common::reachable_copy(dir.path(), "healthy-docker-host");

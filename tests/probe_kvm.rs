@@ -70,27 +70,13 @@ fn copy_of(name: &str) -> tempfile::TempDir {
     dir
 }
 
-/// Why a test that needs root or a tool cannot run here: a failure under
-/// `DOCKDOC_LIVE=require` (CI), else one line on stderr naming what stays unproven.
-fn skip(reason: &str) {
-    if std::env::var("DOCKDOC_LIVE").as_deref() == Ok("require") {
-        panic!("DOCKDOC_LIVE=require but the test cannot run: {reason}");
-    }
-    eprintln!("skipped: {reason} (the /dev/kvm access checks stay unproven here)");
-}
-
 /// Creates `/dev/kvm` (char 10:232) in the tree, owned by root and `gid`. `None` after one line
 /// naming what stays `unproven` when this process may not create device nodes (a failure under
 /// `DOCKDOC_LIVE=require`).
 fn mknod_kvm(root: &Path, mode: u32, gid: u32, unproven: &[&str]) -> Option<()> {
     use nix::sys::stat::{Mode, SFlag, makedev, mknod};
     let unproven: Vec<String> = unproven.iter().map(|s| (*s).to_owned()).collect();
-    if !common::is_root() {
-        common::skip_unproven(
-            "a /dev/kvm test",
-            "creating /dev/kvm with mknod needs root",
-            &unproven,
-        );
+    if !common::prereq::ready_for("a /dev/kvm test", &[common::prereq::Need::Root], &unproven) {
         return None;
     }
     let dev = root.join("dev");
@@ -102,7 +88,7 @@ fn mknod_kvm(root: &Path, mode: u32, gid: u32, unproven: &[&str]) -> Option<()> 
         Mode::from_bits_truncate(0o600),
         makedev(10, 232),
     ) {
-        common::skip_unproven(
+        common::prereq::skip(
             "a /dev/kvm test",
             &format!("mknod {} failed: {e}", path.display()),
             &unproven,
@@ -661,25 +647,23 @@ fn pasted_errors_point_at_the_kvm_checks() {
     );
 }
 
-/// Runs `setfacl` with `args` on `path`; `None` (a skip) when setfacl is missing or the
-/// filesystem refuses ACLs.
+/// Does to `path` what `setfacl ARGS` does (`-m SPEC`, `-b`, or nothing), through the ACL
+/// xattr (tests/common/acl.rs); `None` (a skip) when the filesystem refuses ACLs.
 fn setfacl(path: &Path, args: &[&str]) -> Option<()> {
-    match std::process::Command::new("setfacl")
-        .args(args)
-        .arg(path)
-        .output()
-    {
-        Ok(out) if out.status.success() => Some(()),
-        Ok(out) => {
-            skip(&format!(
-                "setfacl {args:?} {}: {}",
-                path.display(),
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-            None
-        }
+    let done = match args {
+        [] => Ok(()),
+        ["-m", spec] => common::acl::modify(path, spec),
+        ["-b"] => common::acl::remove_all(path),
+        _ => panic!("setfacl {args:?}: not a form this test uses"),
+    };
+    match done {
+        Ok(()) => Some(()),
         Err(e) => {
-            skip(&format!("setfacl (package acl) cannot run: {e}"));
+            common::prereq::skip(
+                &format!("test {}", common::prereq::current_test()),
+                &format!("this filesystem refuses POSIX ACLs: {e}"),
+                &[],
+            );
             None
         }
     }
@@ -792,16 +776,7 @@ fn as_alice(groups: &str) -> std::process::Command {
 
 #[test]
 fn the_binary_judges_dev_kvm_as_the_kernel_does_for_a_real_unprivileged_user() {
-    if !nix::unistd::Uid::effective().is_root() {
-        skip("switching to an unprivileged user with setpriv needs root");
-        return;
-    }
-    if std::process::Command::new("setpriv")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        skip("setpriv (util-linux) is not installed");
+    if !common::prereq::ready(common::AS_NOBODY) {
         return;
     }
     // (mode, setfacl arguments, session groups): 992 is kvm, 968 libvirt in the fixture.

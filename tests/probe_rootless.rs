@@ -90,15 +90,8 @@ fn subids_by_uid_and_a_bad_line() {
 
 #[test]
 fn newuidmap_with_file_capabilities_instead_of_setuid() {
-    if !nix::unistd::Uid::effective().is_root()
-        || Command::new("setcap").arg("-v").output().is_err()
-    {
-        let reason = "setting file capabilities needs root and setcap";
-        assert!(
-            std::env::var("DOCKDOC_LIVE").as_deref() != Ok("require"),
-            "DOCKDOC_LIVE=require but {reason}"
-        );
-        eprintln!("skipped: {reason}");
+    use common::prereq::Need;
+    if !common::prereq::ready(&[Need::Root, Need::Program("setcap")]) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -9,6 +9,7 @@
     clippy::string_slice
 )]
 
+mod common;
 #[path = "common/systemd.rs"]
 mod harness;
 
@@ -174,8 +175,7 @@ impl Drop for PrivateBus {
 }
 
 fn private_bus() -> Option<PrivateBus> {
-    if !Path::new("/usr/bin/dbus-daemon").exists() {
-        harness::skip("/usr/bin/dbus-daemon is not installed");
+    if !common::prereq::ready(&[common::prereq::Need::Program("dbus-daemon")]) {
         return None;
     }
     let dir = tempfile::tempdir().ok()?;

@@ -398,8 +398,8 @@ async fn a_masked_socket_and_an_enabled_service_read_as_systemd_reads_them() {
 #[test]
 fn a_unit_directory_this_user_cannot_enter_makes_the_unit_facts_unknown() {
     use std::os::unix::fs::PermissionsExt;
-    if let Some(reason) = common::unprivileged_unavailable() {
-        return harness::skip(reason);
+    if !common::prereq::ready(common::AS_NOBODY) {
+        return;
     }
     let dir = tempfile::tempdir().unwrap();
     let root = common::reachable_copy(dir.path(), "healthy-docker-host");

@@ -59,25 +59,9 @@ fn the_filter_catches_writes() {
     assert_eq!(found.len(), 3, "{found:?}");
 }
 
-fn strace_available() -> Option<String> {
-    match Command::new("strace").arg("-V").output() {
-        Ok(o) if o.status.success() => None,
-        _ => Some("strace is not installed".into()),
-    }
-}
-
-/// Whether the test must skip (printing why): strace is missing and DOCKDOC_LIVE is not
-/// `require`, under which a missing strace fails instead.
+/// Whether the test must stop (after its skip line): strace is missing.
 fn skipped_without_strace() -> bool {
-    let Some(reason) = strace_available() else {
-        return false;
-    };
-    assert!(
-        std::env::var("DOCKDOC_LIVE").map_or(true, |v| v != "require"),
-        "prerequisite missing: {reason}"
-    );
-    eprintln!("skipped: {reason}");
-    true
+    !common::prereq::ready(&[common::prereq::Need::Program("strace")])
 }
 
 #[test]

@@ -17,13 +17,15 @@ use serde_json::Value as Json;
 
 const USER: &str = "dockdoc-t";
 
-fn skip(reason: &str) {
-    assert!(
-        std::env::var("DOCKDOC_LIVE").map_or(true, |v| v != "require"),
-        "prerequisite missing: {reason}"
-    );
-    eprintln!("skipped: {reason}");
-}
+use common::prereq::Need;
+
+/// A user with passwordless sudo, made with useradd, whose shell runs sudo through runuser.
+const NEEDS: &[Need] = &[
+    Need::Root,
+    Need::Program("sudo"),
+    Need::Program("runuser"),
+    Need::Program("useradd"),
+];
 
 fn ok(cmd: &mut Command) -> bool {
     cmd.output().is_ok_and(|o| o.status.success())
@@ -31,14 +33,6 @@ fn ok(cmd: &mut Command) -> bool {
 
 /// The test user, with passwordless sudo and a config.json naming a context; `Err` says why not.
 fn setup() -> Result<String, String> {
-    if !common::is_root() {
-        return Err("creating a user and a sudoers entry needs root".into());
-    }
-    for tool in ["sudo", "runuser", "useradd"] {
-        if !ok(Command::new("sh").args(["-c", &format!("command -v {tool}")])) {
-            return Err(format!("{tool} is not installed"));
-        }
-    }
     if !ok(Command::new("id").arg(USER))
         && !ok(Command::new("useradd").args(["-m", "-U", "-s", "/bin/bash", USER]))
     {
@@ -87,8 +81,11 @@ fn value<'a>(facts: &'a Json, key: &str) -> &'a Json {
 
 #[test]
 fn under_sudo_the_invoking_user_is_judged_and_told_so() {
+    if !common::prereq::ready(NEEDS) {
+        return;
+    }
     if let Err(reason) = setup() {
-        return skip(&reason);
+        panic!("{reason}");
     }
     let facts = through_sudo("", "facts --format json");
     assert_eq!(value(&facts, "user.name"), USER);
@@ -135,8 +132,8 @@ fn under_sudo_the_invoking_user_is_judged_and_told_so() {
 
 #[test]
 fn root_itself_is_never_told_to_join_a_group() {
-    if !common::is_root() {
-        return skip("needs root");
+    if !common::prereq::ready(&[Need::Root]) {
+        return;
     }
     let out = common::bin()
         .args(["check", "--profile", "all", "--format", "json"])

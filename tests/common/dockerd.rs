@@ -18,59 +18,16 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Why a live test cannot run here. With `DOCKDOC_LIVE=require` (CI) this is a failure.
-pub fn skip(reason: &str) {
-    if std::env::var("DOCKDOC_LIVE").as_deref() == Ok("require") {
-        panic!("DOCKDOC_LIVE=require but the live test cannot run: {reason}");
-    }
-    eprintln!("skipped: {reason}");
-}
+use crate::common::prereq::{self, Need};
 
-pub const DOCKERD_PATHS: &[&str] = &["/usr/sbin/dockerd", "/usr/bin/dockerd"];
+/// What a private dockerd needs: root, for its data root, network namespace and socket group.
+pub const PRIVATE: &[Need] = &[Need::Root, Need::Program("dockerd")];
 
 /// The dockerd binary, if one is installed and runs (`dockerd --version` answers within 10 s):
 /// a file that exists but cannot run (not executable, /dev/null bound over it, a broken
 /// install) is not a dockerd.
-pub fn dockerd_binary() -> Option<&'static str> {
-    static FOUND: std::sync::OnceLock<Option<&'static str>> = std::sync::OnceLock::new();
-    *FOUND.get_or_init(|| DOCKERD_PATHS.iter().copied().find(|p| runs(p)))
-}
-
-/// Whether `binary --version` exits 0 within 10 s.
-fn runs(binary: &str) -> bool {
-    let Ok(mut child) = Command::new(binary)
-        .arg("--version")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-    else {
-        return false;
-    };
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(10) {
-        if let Ok(Some(status)) = child.try_wait() {
-            return status.success();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    false
-}
-
-/// Why a private dockerd cannot be started here, or `None` when it can.
-pub fn unavailable() -> Option<String> {
-    if !nix::unistd::Uid::effective().is_root() {
-        return Some("a private dockerd needs root".into());
-    }
-    if dockerd_binary().is_none() {
-        return Some(format!(
-            "no dockerd that runs at {}",
-            DOCKERD_PATHS.join(" or ")
-        ));
-    }
-    None
+pub fn dockerd_binary() -> Option<String> {
+    prereq::path_of("dockerd")
 }
 
 pub struct PrivateDockerd {
@@ -106,6 +63,7 @@ impl PrivateDockerd {
     /// Starts dockerd with `options` and waits (up to `wait`) until it answers `/_ping`.
     pub fn start_with(wait: Duration, options: &Options) -> Result<PrivateDockerd, String> {
         let binary = dockerd_binary().ok_or("dockerd is not installed")?;
+        let binary = binary.as_str();
         // Short path: unix socket paths are limited to 108 bytes.
         let dir = tempfile::Builder::new()
             .prefix("dd")

@@ -8,7 +8,9 @@
 )]
 #![allow(dead_code)]
 
+pub mod acl;
 pub mod evidence;
+pub mod prereq;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -58,9 +60,8 @@ pub fn bin() -> Command {
     cmd
 }
 
-pub fn is_root() -> bool {
-    nix::unistd::Uid::effective().is_root()
-}
+#[allow(unused_imports)]
+pub use prereq::is_root;
 
 /// Copies a directory tree, keeping symlinks as symlinks.
 pub fn copy_tree(from: &Path, to: &Path) {
@@ -145,16 +146,8 @@ pub fn make_socket(path: &Path) {
     drop(listener);
 }
 
-/// Why `dockdoc` cannot be run as an unprivileged user here, if it cannot.
-pub fn unprivileged_unavailable() -> Option<&'static str> {
-    if !is_root() {
-        return Some("setpriv to an unprivileged uid needs root");
-    }
-    if Command::new("setpriv").arg("--version").output().is_err() {
-        return Some("setpriv (util-linux) is not installed");
-    }
-    None
-}
+/// What running `dockdoc` as an unprivileged user (setpriv to uid 65534) needs.
+pub const AS_NOBODY: &[prereq::Need] = &[prereq::Need::Root, prereq::Need::Program("setpriv")];
 
 /// A copy of a fixture sysroot at `<dir>/root` that uid 65534 can reach (`dir` and the root
 /// made 0755; everything below keeps the fixture's modes).
@@ -185,26 +178,6 @@ pub fn facts_as_nobody(root: &Path) -> dockdoc::facts::Facts {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// Whether live prerequisites are required (`DOCKDOC_LIVE=require`, as CI sets it).
-pub fn live_required() -> bool {
-    std::env::var("DOCKDOC_LIVE").is_ok_and(|v| v == "require")
-}
-
-/// A test that cannot run here: one line naming what it leaves unproven and why, or a failure
-/// under `DOCKDOC_LIVE=require`.
-pub fn skip_unproven(what: &str, reason: &str, unproven: &[String]) {
-    let left = if unproven.is_empty() {
-        String::new()
-    } else {
-        format!(" (left unproven: {})", unproven.join(", "))
-    };
-    assert!(
-        !live_required(),
-        "DOCKDOC_LIVE=require but {what} cannot run: {reason}{left}"
-    );
-    eprintln!("skipping {what}: {reason}{left}");
 }
 
 /// `cmd explain <args> -` (`cmd` runs dockdoc, here, as another user or in a namespace) with

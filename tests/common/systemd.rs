@@ -48,55 +48,28 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+
+use crate::common::prereq::{self, Kernel, Need};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use dockdoc::facts::systemd::{UnitRead, UnitState, read_unit};
 
 const SYSTEMD: &str = "/lib/systemd/systemd";
-const TOOLS: &[&str] = &[
-    "/usr/bin/setpriv",
-    "/usr/bin/unshare",
-    "/usr/bin/nsenter",
-    "/usr/bin/dbus-daemon",
-    SYSTEMD,
+/// What booting systemd in a PID and mount namespace needs.
+pub const BOOT: &[Need] = &[
+    Need::Root,
+    Need::Program("setpriv"),
+    Need::Program("unshare"),
+    Need::Program("nsenter"),
+    Need::Program("dbus-daemon"),
+    Need::Program("systemd"),
+    Need::Kernel(Kernel::Cgroup),
 ];
 const BOOT_WAIT: Duration = Duration::from_secs(30);
 const CALL_TIMEOUT: Duration = Duration::from_secs(3);
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-/// Whether live prerequisites are required (CI) instead of skipped.
-pub fn live_required() -> bool {
-    std::env::var("DOCKDOC_LIVE").is_ok_and(|v| v == "require")
-}
-
-/// Prints a one-line skip reason, or fails when `DOCKDOC_LIVE=require`.
-pub fn skip(reason: &str) {
-    assert!(
-        !live_required(),
-        "DOCKDOC_LIVE=require but a prerequisite is missing: {reason}"
-    );
-    eprintln!("skipped: {reason}");
-}
-
-/// Why a systemd cannot be booted here, if it cannot.
-pub fn missing_prerequisite() -> Option<String> {
-    if !nix::unistd::Uid::effective().is_root() {
-        return Some("booting systemd in a namespace needs root".into());
-    }
-    for tool in TOOLS {
-        if !Path::new(tool).exists() {
-            return Some(format!("{tool} is not installed"));
-        }
-    }
-    if !Path::new("/sys/fs/cgroup/systemd/cgroup.procs").exists()
-        && !Path::new("/sys/fs/cgroup/cgroup.procs").exists()
-    {
-        return Some("no name=systemd or cgroup2 hierarchy at /sys/fs/cgroup".into());
-    }
-    None
-}
 
 /// The scenario unit directories shipped with the tests.
 pub fn units_dir() -> PathBuf {
@@ -138,8 +111,7 @@ impl Booted {
         parts: &[&str],
         extra: &[&Path],
     ) -> Result<Option<Booted>, String> {
-        if let Some(reason) = missing_prerequisite() {
-            skip(&reason);
+        if !prereq::ready(BOOT) {
             return Ok(None);
         }
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);

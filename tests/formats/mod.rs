@@ -5,33 +5,17 @@
 //! syntax, exit status).
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value as Json;
 
-/// The tools the checks need, or why they cannot run.
-pub fn missing_tool() -> Option<String> {
-    for (tool, args) in [
-        ("promtool", &["--version"][..]),
-        (
-            "/usr/bin/python3",
-            &["-c", "import jsonschema, junitparser"][..],
-        ),
-    ] {
-        let ok = Command::new(tool)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return Some(format!(
-                "{tool} {args:?} failed (Debian packages prometheus, python3-jsonschema, python3-junitparser)"
-            ));
-        }
-    }
-    None
-}
+/// What checking the formats with their consumers needs: promtool, and python3 with
+/// jsonschema and junitparser.
+pub const CONSUMERS: &[crate::common::prereq::Need] = &[
+    crate::common::prereq::Need::Program("promtool"),
+    crate::common::prereq::Need::PythonModule("jsonschema"),
+    crate::common::prereq::Need::PythonModule("junitparser"),
+];
 
 /// The plugin state a report must map to, worked out from the JSON report alone.
 pub fn expected_state(report: &Json) -> (&'static str, i32) {

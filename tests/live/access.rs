@@ -69,13 +69,7 @@ fn a_user_outside_the_socket_group_is_denied() {
     let Some(daemon) = support::private_dockerd(&Default::default()) else {
         return;
     };
-    if Command::new("getent")
-        .args(["group", "docker"])
-        .output()
-        .map(|o| !o.status.success())
-        .unwrap_or(true)
-    {
-        crate::support::skip("no docker group on this machine");
+    if !crate::common::prereq::ready(&[crate::common::prereq::Need::Group("docker")]) {
         return;
     }
     ensure_user();

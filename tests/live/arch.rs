@@ -21,12 +21,13 @@ const TEST_DAEMON_JSON: &str = r#"{
 "#;
 
 async fn boot(scenario: &str) -> Option<Booted> {
-    if let Some(reason) = crate::dockerd::unavailable() {
-        crate::dockerd::skip(&reason);
-        return None;
-    }
-    if !std::path::Path::new("/usr/bin/containerd").exists() {
-        crate::dockerd::skip("/usr/bin/containerd is not installed (Debian's containerd)");
+    use crate::common::prereq::{Need, ready};
+    // Arch's units run the real dockerd, which starts Debian's containerd.
+    if !ready(&[
+        Need::Root,
+        Need::Program("dockerd"),
+        Need::Program("containerd"),
+    ]) {
         return None;
     }
     let booted = match Booted::boot_parts(scenario, &["arch"]).await {

@@ -16,10 +16,6 @@ fn judge(booted: &Booted, root: &Path) -> support::Run {
 
 #[tokio::test]
 async fn hosts_in_daemon_json_conflict_with_the_units_fd_listener() {
-    if let Some(reason) = crate::harness::missing_prerequisite() {
-        support::skip(&reason);
-        return;
-    }
     let booted = match Booted::boot("docker-socket-only").await {
         Ok(Some(b)) => b,
         Ok(None) => return,

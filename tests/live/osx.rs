@@ -3,7 +3,6 @@
 //! one's configuration is judged against a real /dev/kvm node, with the kernel's own verdict
 //! from a container run with the same flags.
 
-use std::path::Path;
 use std::process::Output;
 
 use crate::dockerd::PrivateDockerd;
@@ -20,9 +19,7 @@ fn ok(out: Output) {
 /// Imports a tarball holding busybox-static as `sickcodes/docker-osx:latest`, and tags it
 /// `busybox:local` too; `None` (a skip) without /bin/busybox.
 fn import_osx_image(daemon: &PrivateDockerd) -> Option<()> {
-    let busybox = Path::new("/bin/busybox");
-    if !busybox.exists() {
-        crate::support::skip("no /bin/busybox (busybox-static)");
+    if !crate::common::prereq::ready(&[crate::common::prereq::Need::Program("busybox")]) {
         return None;
     }
     let tar = support::busybox_tarball(daemon.dir.path());

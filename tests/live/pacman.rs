@@ -2,16 +2,22 @@
 //! `pacman -U --root` into a temp root, files and database both; dockdoc reads it with --root.
 
 use std::path::Path;
+
+use crate::common::prereq::Need;
 use std::process::Command;
 
 use crate::support;
 
 const BUILDER: &str = "dockdoc-build";
-const TOOLS: &[&str] = &[
-    "/usr/bin/makepkg",
-    "/usr/bin/pacman",
-    "/usr/bin/fakeroot",
-    "/usr/bin/setpriv",
+/// Building as another user and installing into a root: makepkg packs with bsdtar and zstd.
+const NEEDS: &[Need] = &[
+    Need::Root,
+    Need::Program("makepkg"),
+    Need::Program("pacman"),
+    Need::Program("fakeroot"),
+    Need::Program("bsdtar"),
+    Need::Program("zstd"),
+    Need::Program("setpriv"),
 ];
 
 fn sh(cmd: &mut Command) {
@@ -26,12 +32,7 @@ fn sh(cmd: &mut Command) {
 
 #[test]
 fn a_package_built_and_installed_now_is_read() {
-    if !crate::common::is_root() {
-        support::skip("building as another user and installing need root");
-        return;
-    }
-    if let Some(tool) = TOOLS.iter().find(|t| !Path::new(t).exists()) {
-        support::skip(&format!("{tool} is not installed"));
+    if !crate::common::prereq::ready(NEEDS) {
         return;
     }
     if !Command::new("id")

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::skip;
+use crate::common::prereq::{self, Kernel, Need};
 use crate::support;
 
 const USER: &str = "dockdoc-rootless";
@@ -46,44 +46,58 @@ fn ok(cmd: &mut Command) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Why a rootless daemon cannot run here, if it cannot.
-fn missing_prerequisite() -> Option<String> {
-    if !nix::unistd::Uid::effective().is_root() {
-        return Some("creating the rootless test user needs root".into());
-    }
-    for tool in [
-        SCRIPT,
-        "/usr/bin/rootlesskit",
-        "/usr/bin/slirp4netns",
-        "/usr/bin/newuidmap",
-        "/usr/bin/newgidmap",
-        "/usr/bin/dbus-daemon",
-        "/usr/bin/setpriv",
-        "/usr/sbin/useradd",
-        "/usr/bin/docker",
-        "/bin/busybox",
-        TUN,
-    ] {
-        if !Path::new(tool).exists() {
-            return Some(format!("{tool} is not installed"));
-        }
+/// A rootless daemon run by a user made here: Debian's dockerd-rootless.sh with rootlesskit,
+/// slirp4netns on /dev/net/tun, setuid newuidmap and newgidmap, and the user's own bus.
+const NEEDS: &[Need] = &[
+    Need::Root,
+    Need::Program("dockerd"),
+    Need::Program("dockerd-rootless.sh"),
+    Need::Program("rootlesskit"),
+    Need::Program("slirp4netns"),
+    Need::Program("newuidmap"),
+    Need::Program("newgidmap"),
+    Need::Program("dbus-daemon"),
+    Need::Program("setpriv"),
+    Need::Program("unshare"),
+    Need::Program("useradd"),
+    Need::Program("groupadd"),
+    Need::Program("docker"),
+    Need::Program("busybox"),
+    Need::Kernel(Kernel::Tun),
+];
+
+/// Whether a rootless daemon can run here: [`NEEDS`], then what the packages leave to the
+/// machine (newuidmap setuid, unprivileged user namespaces), each a skip line when it fails.
+fn ready() -> bool {
+    if !prereq::ready(NEEDS) {
+        return false;
     }
     let setuid =
         std::fs::metadata("/usr/bin/newuidmap").is_ok_and(|m| m.permissions().mode() & 0o4000 != 0);
-    if !setuid {
-        return Some("/usr/bin/newuidmap is not setuid here".into());
-    }
-    if !ok(Command::new("setpriv").args([
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        "unshare",
-        "--user",
-        "true",
-    ])) {
-        return Some("the kernel refuses unprivileged user namespaces here".into());
-    }
-    None
+    let userns = || {
+        ok(Command::new("setpriv").args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "unshare",
+            "--user",
+            "true",
+        ]))
+    };
+    let why = if !setuid {
+        "/usr/bin/newuidmap is not setuid here"
+    } else if !userns() {
+        "the kernel refuses unprivileged user namespaces here"
+    } else {
+        return true;
+    };
+    let test = prereq::current_test();
+    prereq::skip(
+        &format!("test {test}"),
+        why,
+        &crate::common::evidence::credited_to(&format!("live {test}")),
+    );
+    false
 }
 
 fn uid_of(user: &str) -> Option<u32> {
@@ -302,8 +316,7 @@ fn dockdoc(uid: u32, env: &[(&str, &str)], extra: &[&str]) -> support::Run {
 #[test]
 fn a_real_rootless_daemon_and_what_breaks_it() {
     let _host = HOST.blocking_lock();
-    if let Some(reason) = missing_prerequisite() {
-        skip(&reason);
+    if !ready() {
         return;
     }
     let uid = ensure_user();
@@ -662,8 +675,7 @@ fn dockdoc_in_namespace(pid: u32, env: &[(&str, &str)]) -> support::Run {
 #[tokio::test]
 async fn the_user_unit_under_user_at_uid_service() {
     let _host = HOST.lock().await;
-    if let Some(reason) = missing_prerequisite() {
-        skip(&reason);
+    if !ready() {
         return;
     }
     let uid = ensure_user();

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common;
+use crate::common::{self, prereq};
 use crate::dockerd::{self, PrivateDockerd};
 
 /// A bus address where nothing listens.
@@ -171,15 +171,6 @@ pub fn dockdoc(system_bus: &str, docker_host: &str, extra: &[&str]) -> Run {
     run(cmd)
 }
 
-/// Skips the current live test with one line naming what the evidence table credits to it (a
-/// failure under DOCKDOC_LIVE=require).
-pub fn skip(reason: &str) {
-    let thread = std::thread::current();
-    let test = thread.name().unwrap_or("main");
-    let unproven = common::evidence::credited_to(&format!("live {test}"));
-    common::skip_unproven(&format!("live test {test}"), reason, &unproven);
-}
-
 /// A tarball in `dir` of a root holding only /bin/busybox (busybox-static), readable by anyone,
 /// for `docker import`.
 pub fn busybox_tarball(dir: &std::path::Path) -> std::path::PathBuf {
@@ -202,8 +193,7 @@ pub fn busybox_tarball(dir: &std::path::Path) -> std::path::PathBuf {
 
 /// A private dockerd, or `None` after printing why not (a failure under DOCKDOC_LIVE=require).
 pub fn private_dockerd(options: &dockerd::Options) -> Option<PrivateDockerd> {
-    if let Some(reason) = dockerd::unavailable() {
-        skip(&reason);
+    if !prereq::ready(dockerd::PRIVATE) {
         return None;
     }
     match PrivateDockerd::start_with(Duration::from_secs(60), options) {

@@ -1,7 +1,6 @@
 //! A real X server: an Xvfb on a display of its own, its access list changed with xhost, judged
 //! by the binary in that session (DISPLAY set, no --root: the X server is only asked live).
 
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -52,13 +51,9 @@ fn judge() -> support::Run {
 
 #[test]
 fn xhost_plus_and_minus_on_a_real_x_server() {
-    for tool in ["/usr/bin/Xvfb", "/usr/bin/xhost"] {
-        if !Path::new(tool).exists() {
-            support::skip(&format!(
-                "{tool} is not installed (apt-get install xvfb x11-xserver-utils)"
-            ));
-            return;
-        }
+    use crate::common::prereq::{Need, ready};
+    if !ready(&[Need::Program("Xvfb"), Need::Program("xhost")]) {
+        return;
     }
     let socket = format!("/tmp/.X11-unix/X{DISPLAY}");
     let child = Command::new("Xvfb")
