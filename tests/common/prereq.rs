@@ -280,8 +280,12 @@ fn lacks(need: Need) -> Option<String> {
                 .find(|(m, _)| *m == module)
                 .unwrap_or_else(|| panic!("python module {module} is not declared"))
                 .1;
-            let ok = path_of("python3")
-                .is_some_and(|py| runs(&py, &["-c", &format!("import {module}")]));
+            let ok = path_of("python3").is_some_and(|py| {
+                runs(
+                    &py,
+                    &["-c", &format!("import {module}; assert {module}.__file__")],
+                )
+            });
             (!ok).then(|| format!("python3's {module} (Debian package {package})"))
         }
         Need::Kernel(Kernel::Cgroup) => (!Path::new("/sys/fs/cgroup/cgroup.procs").exists()
