@@ -178,7 +178,7 @@ fn private_bus() -> Option<PrivateBus> {
     if !common::prereq::ready(&[common::prereq::Need::Program("dbus-daemon")]) {
         return None;
     }
-    let dir = tempfile::tempdir().ok()?;
+    let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("bus");
     let address = format!("unix:path={}", socket.display());
     let child = Command::new("/usr/bin/dbus-daemon")
@@ -188,9 +188,14 @@ fn private_bus() -> Option<PrivateBus> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .ok()?;
+        .unwrap();
+    // The socket file exists once bound, before the daemon listens: wait for a connection.
     let started = Instant::now();
-    while !socket.exists() && started.elapsed() < Duration::from_secs(10) {
+    while std::os::unix::net::UnixStream::connect(&socket).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "dbus-daemon did not listen on {address} within 10 s"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     Some(PrivateBus {
