@@ -283,7 +283,7 @@ fn check_report(args: &CheckArgs) -> Result<u8> {
                 plain.write_all(&rendered)?;
                 rendered = plain.into_inner();
             }
-            crate::output::write_atomic(path, &rendered)
+            crate::output::write_report(path, &rendered)
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
         }
         None if args.format == ReportFormat::Text => {

@@ -174,8 +174,9 @@ pub struct CheckArgs {
     /// Output format
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub format: ReportFormat,
-    /// Write the report to FILE instead of standard output, atomically (a temporary file in
-    /// the same directory, flushed, mode 0644, renamed over FILE)
+    /// Write the report to FILE instead of standard output: a regular or new FILE atomically
+    /// (a temporary file in the same directory, flushed, mode 0644, renamed over FILE); a
+    /// character device, FIFO or socket is written through; a directory is refused
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Exit 1 when a check of this severity or worse failed (waived checks never count);
