@@ -19,7 +19,8 @@ use crate::waiver;
 
 /// Runs the command and returns the exit status: 0 no check at the `--fail-on` level (default:
 /// error) failed, 1 one did, 2 dockdoc could not do everything that was asked (e.g. a check or
-/// waivers file did not load); with `--format nagios`, the plugin's state 0 to 3.
+/// waivers file did not load); with `--format nagios`, the plugin's state 0 to 3. A reader
+/// that closes standard output early changes none of these (see [`printed`]).
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         None => check(cli.check),
@@ -31,7 +32,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Some(Command::Hook(args)) => {
             let mut out = std::io::stdout().lock();
             // A hook must never fail the transaction: report, and exit 0 whatever happens.
-            if let Err(e) = crate::hook::kernel_upgrade(args.root.as_deref(), &mut out) {
+            let result = crate::hook::kernel_upgrade(args.root.as_deref(), &mut out);
+            if let Err(e) = printed(result.map_err(anyhow::Error::from)) {
                 eprintln!("dockdoc: {e}");
             }
             Ok(0)
@@ -44,14 +46,48 @@ fn generate(args: crate::cli::GenerateArgs) -> Result<u8> {
     use clap::CommandFactory;
     let mut cmd = Cli::command();
     let mut out = std::io::stdout().lock();
-    match args.what {
-        crate::cli::Generated::Man => crate::manpage::render(&mut out)?,
-        crate::cli::Generated::Completions { shell } => {
-            clap_complete::generate(shell, &mut cmd, "dockdoc", &mut out);
+    printed((|| {
+        match args.what {
+            crate::cli::Generated::Man => crate::manpage::render(&mut out)?,
+            crate::cli::Generated::Completions { shell } => {
+                clap_complete::generate(shell, &mut cmd, "dockdoc", &mut out);
+            }
         }
-    }
-    out.flush()?;
+        Ok(out.flush()?)
+    })())?;
     Ok(0)
+}
+
+/// Whether `err` is a write to a reader that has gone (EPIPE), directly or through serde_json.
+fn broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind)
+            .or_else(|| {
+                e.downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind)
+            })
+            == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// The outcome of printing to standard output. A reader that closed early (`dockdoc | head -1`)
+/// ends the printing, not the command: it is not an error, and the exit status stays the one
+/// the command computed, whether the reader closed before the first write or after the last.
+fn printed(result: Result<()>) -> Result<()> {
+    match result {
+        Err(e) if broken_pipe(&e) => Ok(()),
+        other => other,
+    }
+}
+
+/// Writes a rendered output to standard output in one go, under [`printed`]'s rule.
+fn print(out: &mut dyn Write, bytes: &[u8]) -> Result<()> {
+    printed(
+        out.write_all(bytes)
+            .and_then(|()| out.flush())
+            .map_err(Into::into),
+    )
 }
 
 fn stdout(color: ColorChoice) -> anstream::AutoStream<std::io::Stdout> {
@@ -140,7 +176,10 @@ pub fn gather(probe: &ProbeArgs, wanted: &[&str]) -> Result<Facts> {
 fn explain(args: &crate::cli::ExplainArgs) -> Result<u8> {
     let loaded = load_catalog(&args.catalog);
     let code = match explain::input(args) {
-        None => explain::document(&loaded.catalog, args)?,
+        None => {
+            printed(explain::document(&loaded.catalog, args).map(drop))?;
+            0
+        }
         Some(input) => {
             let matches = explain::recognise(&loaded.catalog, input)?;
             // The matched checks say which optional questions the probes ask.
@@ -154,7 +193,8 @@ fn explain(args: &crate::cli::ExplainArgs) -> Result<u8> {
                 Some(path) => Some(read_facts(path)?),
                 None => Some(gather(&args.probe, &wanted)?),
             };
-            explain::report(&loaded.catalog, args, matches, facts.as_ref())?
+            printed(explain::report(&loaded.catalog, args, matches, facts.as_ref()).map(drop))?;
+            0
         }
     };
     Ok(if loaded.errors.is_empty() { code } else { 2 })
@@ -174,7 +214,8 @@ fn check(args: CheckArgs) -> Result<u8> {
     // A plugin that cannot run says UNKNOWN (3), never CRITICAL (2), which exit 2 would mean.
     check_report(&args).or_else(|e| {
         let reason = format!("{e:#}").replace('|', "/").replace('\n', " ");
-        println!("DOCKDOC UNKNOWN - dockdoc could not run: {reason}");
+        let line = format!("DOCKDOC UNKNOWN - dockdoc could not run: {reason}\n");
+        print(&mut std::io::stdout().lock(), line.as_bytes())?;
         Ok(crate::report::nagios::State::Unknown.code())
     })
 }
@@ -287,15 +328,11 @@ fn check_report(args: &CheckArgs) -> Result<u8> {
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
         }
         None if args.format == ReportFormat::Text => {
-            let mut out = stdout(args.display.color);
-            out.write_all(&rendered)?;
-            out.flush()?;
+            print(&mut stdout(args.display.color), &rendered)?;
         }
         None => {
             // The other formats carry no colour, so there is nothing to strip.
-            let mut out = std::io::stdout().lock();
-            out.write_all(&rendered)?;
-            out.flush()?;
+            print(&mut std::io::stdout().lock(), &rendered)?;
         }
     }
     if let Some(state) = plugin_state {
@@ -375,7 +412,7 @@ fn list(args: ListArgs) -> Result<u8> {
             title: &c.title,
         })
         .collect();
-    let mut out = std::io::stdout().lock();
+    let mut out = Vec::new();
     match args.format {
         CatalogFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &checks)?;
@@ -411,7 +448,7 @@ fn list(args: ListArgs) -> Result<u8> {
             }
         }
     }
-    out.flush()?;
+    print(&mut std::io::stdout().lock(), &out)?;
     Ok(if loaded.errors.is_empty() { 0 } else { 2 })
 }
 
@@ -425,7 +462,7 @@ struct ListedFact<'a> {
 }
 
 fn facts_command(args: FactsArgs) -> Result<u8> {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = Vec::new();
     if args.list {
         let schema: Vec<_> = facts::schema().collect();
         match args.format {
@@ -456,6 +493,7 @@ fn facts_command(args: FactsArgs) -> Result<u8> {
             }
         }
         writeln!(out)?;
+        print(&mut std::io::stdout().lock(), &out)?;
         return Ok(0);
     }
     let facts = gather(&args.probe, &[])?;
@@ -471,6 +509,6 @@ fn facts_command(args: FactsArgs) -> Result<u8> {
             }
         }
     }
-    out.flush()?;
+    print(&mut std::io::stdout().lock(), &out)?;
     Ok(0)
 }

@@ -291,14 +291,26 @@ fn with_closed_stdout(args: &[&str]) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// The exit status of `dockdoc ARGS` with a reader that reads everything.
+fn uninterrupted_status(args: &[&str]) -> i32 {
+    bin().args(args).output().unwrap().status.code().unwrap()
+}
+
+/// A reader that closed before the first write changes nothing but the output: no panic, nothing
+/// on stderr, and the exit status the run has with a reader (1 here: under `--root` no daemon
+/// answers, so the error-severity `docker-socket-missing` fails; nagios says CRITICAL, 2).
 #[test]
-fn a_closed_stdout_exits_quietly_with_status_0() {
+fn a_closed_stdout_exits_quietly_with_the_reports_status() {
     let root = healthy();
     let root = root.to_str().unwrap();
     for args in [
         &["--root", root][..],
         &["--root", root, "--format", "json"],
         &["--root", root, "--format", "markdown"],
+        &["--root", root, "--format", "nagios"],
+        &["--root", root, "--format", "prometheus"],
+        &["--root", root, "--format", "junit"],
+        &["--format", "nagios", "--facts", "/nonexistent/facts.json"],
         &["list"],
         &["list", "--format", "json"],
         &["explain", "user-not-in-docker-group"],
@@ -309,49 +321,53 @@ fn a_closed_stdout_exits_quietly_with_status_0() {
         ],
         &["facts", "--root", root],
     ] {
+        let whole = uninterrupted_status(args);
         let out = with_closed_stdout(args);
         assert_eq!(
             (out.status.code(), stderr(&out).as_str()),
-            (Some(0), ""),
+            (Some(whole), ""),
             "dockdoc {args:?}"
         );
     }
+    assert_eq!(uninterrupted_status(&["--root", root]), 1);
+    assert_eq!(
+        uninterrupted_status(&["--root", root, "--format", "nagios"]),
+        2
+    );
 }
 
+/// Through `| head -1` the reader closes at any moment, before, during or after the one write;
+/// the status is the same every time.
 #[test]
-fn piped_into_head_it_exits_0_with_nothing_on_stderr() {
+fn piped_into_head_the_status_is_the_reports_every_time() {
     let exe = env!("CARGO_BIN_EXE_dockdoc");
     let root = healthy();
     for args in [
         format!("--root {} --profile all -v", root.display()),
+        format!("--root {} --format nagios", root.display()),
         "list".to_owned(),
         "explain user-not-in-docker-group".to_owned(),
     ] {
-        let script =
-            format!("{exe} {args} 2>/dev/fd/3 | head -1 >/dev/null; echo ${{PIPESTATUS[0]}}");
-        let err_file = tempfile::NamedTempFile::new().unwrap();
-        let out = Command::new("bash")
-            .arg("-c")
-            .arg(format!("exec 3>{}; {script}", err_file.path().display()))
-            .output()
-            .unwrap();
-        let status = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        let err = std::fs::read_to_string(err_file.path()).unwrap();
-        // The report is written in one go: when head has not closed the pipe yet, the write
-        // succeeds and the status is the report's own (1 when an error-severity check fails);
-        // when it has, the broken pipe ends the run with 0. Either way, nothing on stderr.
-        let whole = Command::new(exe)
-            .args(args.split(' '))
-            .output()
-            .unwrap()
-            .status
-            .code()
-            .unwrap()
-            .to_string();
-        assert!(
-            (status == "0" || status == whole) && err.is_empty(),
-            "dockdoc {args}: status {status} (uninterrupted: {whole}), stderr {err:?}"
-        );
+        let whole = uninterrupted_status(&args.split(' ').collect::<Vec<_>>()).to_string();
+        for head in ["head -1", "head -c 0", "head -c 1"] {
+            let script = format!(
+                "for i in $(seq 10); do {exe} {args} 2>/dev/fd/3 | {head} >/dev/null; echo ${{PIPESTATUS[0]}}; done"
+            );
+            let err_file = tempfile::NamedTempFile::new().unwrap();
+            let out = Command::new("bash")
+                .arg("-c")
+                .arg(format!("exec 3>{}; {script}", err_file.path().display()))
+                .output()
+                .unwrap();
+            let statuses = String::from_utf8_lossy(&out.stdout).into_owned();
+            let err = std::fs::read_to_string(err_file.path()).unwrap();
+            assert!(
+                statuses.lines().count() == 10
+                    && statuses.lines().all(|s| s == whole)
+                    && err.is_empty(),
+                "dockdoc {args} | {head}: statuses {statuses:?} (uninterrupted: {whole}), stderr {err:?}"
+            );
+        }
     }
 }
 
@@ -462,4 +478,72 @@ fn exec_start_with_a_non_ascii_flag_does_not_panic() {
         hosts(&flags("dockerd -é -H unix:///x.sock")),
         ["unix:///x.sock"]
     );
+}
+
+/// A timeout the clock cannot add to now is a usage error, not a panic (exit 101).
+#[test]
+fn a_timeout_past_the_clocks_range_is_a_usage_error() {
+    let root = healthy();
+    for timeout in ["18446744073709551615s", "2h", "0s"] {
+        let out = bin()
+            .args(["check", "--root"])
+            .arg(&root)
+            .args(["--docker-host", "unix:///nonexistent/docker.sock"])
+            .args(["--timeout", timeout])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "--timeout {timeout}: {err}");
+        assert!(
+            err.contains("--timeout") && !err.contains("panicked"),
+            "--timeout {timeout}: {err}"
+        );
+    }
+    let out = bin()
+        .args(["check", "--root"])
+        .arg(&root)
+        .args(["--timeout", "1h"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
+
+/// A malformed /proc table is an unknown fact whose reason is one line naming the file, the
+/// line and what is wrong with it; never a parser's build path or a plea to report its bug.
+#[test]
+fn a_malformed_proc_table_is_a_one_line_reason_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    common::copy_tree(&healthy(), &root);
+    std::fs::write(
+        root.join("proc/mounts"),
+        "proc /proc proc rw 0 0\ngarbage here\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("proc/modules"),
+        "veth 40960 0 - Live 0x0\n\u{1}\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["facts", "--format", "json", "--root"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let facts = json_of(&out);
+    for (key, want) in [
+        (
+            "kernel.cgroup_version",
+            "/proc/mounts: line 2 has 2 space-separated fields where 6 are expected",
+        ),
+        (
+            "kernel.modules_loaded",
+            "/proc/modules: line 2 has 1 space-separated fields where 6 are expected",
+        ),
+    ] {
+        let fact = &facts["facts"][key];
+        assert_eq!(fact["state"], "unknown", "{key}: {fact}");
+        let reason = fact["reason"].as_str().unwrap();
+        assert_eq!(reason, want, "{key}");
+    }
 }
