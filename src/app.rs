@@ -120,6 +120,7 @@ pub fn load_catalog(args: &CatalogArgs) -> Loaded {
     for dir in check_dirs(args) {
         loaded.merge(catalog::load_dir(&dir));
     }
+    loaded.finish();
     for e in &args.checks_dir {
         if !e.is_dir() {
             loaded.errors.push(crate::error::CatalogError {

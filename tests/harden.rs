@@ -385,6 +385,82 @@ summary = "s"
 why = "w"
 "#;
 
+/// An `explains` regex over the size limits is a load error at its file and line; the other
+/// checks' patterns, built-in ones included, still recognise a paste.
+#[test]
+fn an_oversized_explains_regex_is_a_load_error_and_explain_still_recognises() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = SITE_CHECK.replace(
+        "why = \"w\"",
+        "why = \"w\"\nexplains = ['(?:\\w{100}){100}']",
+    );
+    std::fs::write(dir.path().join("big.toml"), check).unwrap();
+    let out = bin()
+        .args([
+            "explain",
+            "--offline",
+            "--format",
+            "json",
+            "--error",
+            "permission denied while trying to connect to the Docker daemon socket",
+        ])
+        .args(["--checks-dir", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}/big.toml:13:13: the regex in explains exceeds the size limits",
+            dir.path().display()
+        )),
+        "{err}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("user-not-in-docker-group"),
+        "the built-in checks still recognise the paste:\n{stdout}"
+    );
+}
+
+/// `consequence_of` in a user's check file that names no check, or makes a cycle, is a load
+/// error naming the file.
+#[test]
+fn consequence_of_cycles_and_unknown_ids_in_user_files_are_load_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let linked = |id: &str, cause: &str| {
+        SITE_CHECK.replace("site-x", id).replace(
+            "why = \"w\"",
+            &format!("why = \"w\"\nconsequence_of = [\"{cause}\"]"),
+        )
+    };
+    std::fs::write(dir.path().join("a.toml"), linked("site-a", "site-b")).unwrap();
+    std::fs::write(dir.path().join("b.toml"), linked("site-b", "site-a")).unwrap();
+    std::fs::write(dir.path().join("c.toml"), linked("site-c", "no-such-check")).unwrap();
+    let out = bin()
+        .args(["--root", healthy().to_str().unwrap(), "--format", "json"])
+        .args(["--checks-dir", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let d = dir.path().display();
+    for want in [
+        format!(
+            "{d}/a.toml:6:6: `site-a`: `consequence_of` comes back to it: site-a -> site-b -> site-a"
+        ),
+        format!(
+            "{d}/b.toml:6:6: `site-b`: `consequence_of` comes back to it: site-b -> site-a -> site-b"
+        ),
+        format!(
+            "{d}/c.toml:6:6: `site-c`: `consequence_of` names `no-such-check`, which no loaded check has"
+        ),
+    ] {
+        assert!(err.contains(&want), "missing {want:?} in:\n{err}");
+    }
+    json_of(&out);
+}
+
 #[test]
 fn broken_check_files_are_located_the_builtins_still_run_and_the_exit_is_2() {
     let dir = tempfile::tempdir().unwrap();
