@@ -214,7 +214,9 @@ fn check(args: CheckArgs) -> Result<u8> {
     }
     // A plugin that cannot run says UNKNOWN (3), never CRITICAL (2), which exit 2 would mean.
     check_report(&args).or_else(|e| {
-        let reason = format!("{e:#}").replace('|', "/").replace('\n', " ");
+        let reason =
+            crate::terminal::visible(&format!("{e:#}").replace('|', "/").replace('\n', " "))
+                .into_owned();
         let line = format!("DOCKDOC UNKNOWN - dockdoc could not run: {reason}\n");
         print(&mut std::io::stdout().lock(), line.as_bytes())?;
         Ok(crate::report::nagios::State::Unknown.code())
@@ -303,15 +305,18 @@ fn check_report(args: &CheckArgs) -> Result<u8> {
     // Rendered whole, then written at once: stdout is line-buffered, one write per line.
     let mut rendered = Vec::new();
     let mut plugin_state = None;
+    // JSON escapes control characters itself; every other format shows the report's texts
+    // with them made visible.
+    let shown = report.visible();
     match args.format {
-        ReportFormat::Text => report::human::render(&report, args.display.verbose, &mut rendered)?,
+        ReportFormat::Text => report::human::render(&shown, args.display.verbose, &mut rendered)?,
         ReportFormat::Json => report::json::render(&report, &mut rendered)?,
-        ReportFormat::Markdown => report::markdown::render(&report, &mut rendered)?,
-        ReportFormat::Prometheus => report::prometheus::render(&report, &mut rendered)?,
-        ReportFormat::Junit => report::junit::render(&report, &mut rendered)?,
+        ReportFormat::Markdown => report::markdown::render(&shown, &mut rendered)?,
+        ReportFormat::Prometheus => report::prometheus::render(&shown, &mut rendered)?,
+        ReportFormat::Junit => report::junit::render(&shown, &mut rendered)?,
         ReportFormat::Nagios => {
             plugin_state = Some(report::nagios::render(
-                &report,
+                &shown,
                 trouble.as_deref(),
                 &mut rendered,
             )?);
@@ -416,7 +421,7 @@ fn list(args: ListArgs) -> Result<u8> {
     let mut out = Vec::new();
     match args.format {
         CatalogFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &checks)?;
+            crate::terminal::write_json(&mut out, &checks)?;
             writeln!(out)?;
         }
         CatalogFormat::Markdown => {
@@ -430,7 +435,7 @@ fn list(args: ListArgs) -> Result<u8> {
                     c.area,
                     c.severity,
                     c.profiles.join(", "),
-                    c.title
+                    crate::terminal::visible(c.title)
                 )?;
             }
         }
@@ -444,7 +449,7 @@ fn list(args: ListArgs) -> Result<u8> {
                     c.area,
                     c.severity,
                     c.profiles.join(","),
-                    c.title
+                    crate::terminal::visible(c.title)
                 )?;
             }
         }
@@ -475,7 +480,7 @@ fn facts_command(args: FactsArgs) -> Result<u8> {
                         source: facts::source_of(s.key),
                     })
                     .collect();
-                serde_json::to_writer_pretty(&mut out, &listed)?;
+                crate::terminal::write_json(&mut out, &listed)?;
             }
             ListFormat::Text => {
                 let w = schema.iter().map(|s| s.key.len()).max().unwrap_or(0);
@@ -500,13 +505,13 @@ fn facts_command(args: FactsArgs) -> Result<u8> {
     let facts = gather(&args.probe, &[])?;
     match args.format {
         ListFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &facts)?;
+            crate::terminal::write_json(&mut out, &facts)?;
             writeln!(out)?;
         }
         ListFormat::Text => {
             let w = facts.facts.keys().map(String::len).max().unwrap_or(0);
             for (k, v) in &facts.facts {
-                writeln!(out, "{k:w$}  {v}")?;
+                writeln!(out, "{k:w$}  {}", v.visible())?;
             }
         }
     }

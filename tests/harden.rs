@@ -623,3 +623,135 @@ fn a_malformed_proc_table_is_a_one_line_reason_naming_the_file() {
         assert_eq!(reason, want, "{key}");
     }
 }
+
+/// The control sequences a hostile value carries: reset the terminal (`ESC c`), save the
+/// cursor (`ESC 7`), backspace, bell, and a C1 CSI (U+009B) clearing the screen.
+const HOSTILE: &str = "al\u{1b}c\u{1b}7\u{8}\u{7}\u{9b}2Jice";
+
+/// The control characters in `out` other than line feeds, after the colour sequences dockdoc
+/// writes itself (SGR, `ESC [ … m`) when `coloured`.
+fn raw_controls(out: &[u8], coloured: bool) -> Vec<char> {
+    let text = String::from_utf8_lossy(out);
+    let text = if coloured {
+        regex::Regex::new(r"\x1b\[[0-9;]*m")
+            .unwrap()
+            .replace_all(&text, "")
+            .into_owned()
+    } else {
+        text.into_owned()
+    };
+    text.chars()
+        .filter(|c| c.is_control() && *c != '\n')
+        .collect()
+}
+
+/// A root whose user (uid 1000, as the fixture's /proc/self/status says) is named HOSTILE in
+/// /etc/passwd and /etc/group, and whose daemon.json holds a key carrying the same sequences.
+fn hostile_root(dir: &Path) -> PathBuf {
+    let root = dir.join("root");
+    common::copy_tree(&common::sysroot("not-in-docker-group"), &root);
+    for file in ["etc/passwd", "etc/group"] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let text = text
+            .replace("alice:", &format!("{HOSTILE}:"))
+            .replace(":alice", &format!(":{HOSTILE}"));
+        std::fs::write(root.join(file), text).unwrap();
+    }
+    std::fs::write(
+        root.join("etc/docker/daemon.json"),
+        "{\"log-driver\": \"journald\", \"log-levle\\u001bc\\u001b7\\b\\u0007\\u009b2J\": \"debug\"}\n",
+    )
+    .unwrap();
+    root
+}
+
+/// Names from /etc/passwd, daemon.json keys and pasted text reach no format's output with a raw
+/// control character: every format a person reads shows them as visible escapes, and JSON
+/// escapes them and still decodes to the value.
+#[test]
+fn hostile_values_reach_no_format_with_a_raw_control_character() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = hostile_root(dir.path());
+    let shown = "al\\x1bc\\x1b7\\x08\\x07\\u{9b}2Jice";
+    let run = |args: &[&str]| {
+        let out = bin()
+            .env("HOME", "/home/alice")
+            .args(args)
+            .arg("--root")
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0..=3)),
+            "dockdoc {args:?}: {}",
+            stderr(&out)
+        );
+        out.stdout
+    };
+    // The output of `dockdoc ARGS`, asserted to hold no raw control character.
+    let clean = |args: &[&str], coloured: bool| {
+        let out = run(args);
+        assert_eq!(
+            raw_controls(&out, coloured),
+            Vec::<char>::new(),
+            "dockdoc {args:?}"
+        );
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    let check = ["check", "--profile", "all", "-v"];
+    for (extra, coloured, must_show) in [
+        (&["--color", "never"][..], false, true),
+        (&["--color", "always"], true, true),
+        (&["--format", "markdown"], false, true),
+        (&["--format", "nagios"], false, true),
+        (&["--format", "junit"], false, true),
+        (&["--format", "prometheus"], false, false),
+        (&["--format", "json"], false, false),
+    ] {
+        let args: Vec<&str> = check.iter().chain(extra).copied().collect();
+        let text = clean(&args, coloured);
+        assert!(
+            !must_show || text.contains(shown),
+            "dockdoc {args:?}:\n{text}"
+        );
+        // Prometheus carries ids and statuses only.
+        assert!(
+            text.contains("log-levle") || extra.contains(&"prometheus"),
+            "dockdoc {args:?}:\n{text}"
+        );
+    }
+    // JSON stays exact: the name decodes to what /etc/passwd holds.
+    let report: Json = serde_json::from_slice(&run(&["check", "--format", "json"])).unwrap();
+    let summary = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "user-not-in-docker-group")
+        .unwrap()["summary"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(summary.starts_with(HOSTILE), "{summary:?}");
+    for args in [&["facts"][..], &["facts", "--format", "json"]] {
+        clean(args, false);
+    }
+    let paste = format!(
+        "{HOSTILE}: permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock"
+    );
+    for (extra, coloured) in [
+        (&["--color", "never"][..], false),
+        (&["--color", "always"], true),
+        (&["--format", "json"], false),
+    ] {
+        let args: Vec<&str> = ["explain", "--error", &paste]
+            .iter()
+            .chain(extra)
+            .copied()
+            .collect();
+        let text = clean(&args, coloured);
+        assert!(
+            text.contains("user-not-in-docker-group"),
+            "dockdoc {args:?}:\n{text}"
+        );
+    }
+}
