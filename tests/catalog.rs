@@ -295,3 +295,48 @@ fn endpoint_kinds_are_stated_for_every_check_about_the_system_daemon() {
         "checks about the system daemon without `endpoints`: {loose:?}"
     );
 }
+
+/// No fix command ever carries a value the facts do not have: rendered against facts where
+/// every value is unknown, skipped, none, an empty list or empty text, no command of any check
+/// holds `(unknown)`, `(none)` or an empty quoted word; the step is left out instead.
+#[test]
+fn no_fix_command_renders_a_value_the_facts_do_not_have() {
+    use dockdoc::facts::{Fact, Facts, Value};
+    let loaded = catalog::load_builtin();
+    let keys: Vec<&str> = facts::schema().map(|s| s.key).collect();
+    let all = |fact: Fact| {
+        let mut f = Facts::default();
+        for k in &keys {
+            f.set(k, fact.clone());
+        }
+        f
+    };
+    let cases = [
+        ("not gathered", Facts::default()),
+        ("unknown", all(Fact::unknown("the probe failed"))),
+        (
+            "skipped",
+            all(Fact::Skipped {
+                reason: "not contacted".into(),
+            }),
+        ),
+        ("none", all(Fact::known(Value::Null))),
+        ("an empty list", all(Fact::known(Vec::<String>::new()))),
+        ("empty text", all(Fact::known(""))),
+    ];
+    let mut problems = Vec::new();
+    let mut rendered = 0;
+    for (what, facts) in &cases {
+        for check in &loaded.catalog.checks {
+            for step in dockdoc::eval::fill_fix(check, facts) {
+                let Some(cmd) = step.command else { continue };
+                rendered += 1;
+                if cmd.contains("(unknown)") || cmd.contains("(none)") || cmd.contains("''") {
+                    problems.push(format!("{} (every value {what}): {cmd}", check.id));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+    assert!(rendered > 50, "only {rendered} commands rendered");
+}
