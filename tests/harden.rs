@@ -385,6 +385,30 @@ summary = "s"
 why = "w"
 "#;
 
+/// `explain --offline` of a paste the built-in `user-not-in-docker-group` recognises, with the
+/// user check files in `dir`: the exit status and standard error, after asserting that the
+/// built-in check still recognised it.
+fn explain_with_checks(dir: &Path) -> (Option<i32>, String) {
+    let out = bin()
+        .args([
+            "explain",
+            "--offline",
+            "--format",
+            "json",
+            "--error",
+            "permission denied while trying to connect to the Docker daemon socket",
+        ])
+        .args(["--checks-dir", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("user-not-in-docker-group"),
+        "the built-in checks still recognise the paste:\n{stdout}"
+    );
+    (out.status.code(), stderr(&out))
+}
+
 /// An `explains` regex over the size limits is a load error at its file and line; the other
 /// checks' patterns, built-in ones included, still recognise a paste.
 #[test]
@@ -395,20 +419,8 @@ fn an_oversized_explains_regex_is_a_load_error_and_explain_still_recognises() {
         "why = \"w\"\nexplains = ['(?:\\w{100}){100}']",
     );
     std::fs::write(dir.path().join("big.toml"), check).unwrap();
-    let out = bin()
-        .args([
-            "explain",
-            "--offline",
-            "--format",
-            "json",
-            "--error",
-            "permission denied while trying to connect to the Docker daemon socket",
-        ])
-        .args(["--checks-dir", dir.path().to_str().unwrap()])
-        .output()
-        .unwrap();
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let (code, err) = explain_with_checks(dir.path());
+    assert_eq!(code, Some(2), "{err}");
     assert!(
         err.contains(&format!(
             "{}/big.toml:13:13: the regex in explains exceeds the size limits",
@@ -416,11 +428,22 @@ fn an_oversized_explains_regex_is_a_load_error_and_explain_still_recognises() {
         )),
         "{err}"
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("user-not-in-docker-group"),
-        "the built-in checks still recognise the paste:\n{stdout}"
-    );
+}
+
+/// Patterns that load one by one also compile together: two user patterns each near the size
+/// limit leave explain recognising what it did, built-in checks included.
+#[test]
+fn patterns_that_load_one_by_one_still_match_together() {
+    let dir = tempfile::tempdir().unwrap();
+    for (id, tail) in [("site-big-a", "x"), ("site-big-b", "y")] {
+        let check = SITE_CHECK.replace("site-x", id).replace(
+            "why = \"w\"",
+            &format!("why = \"w\"\nexplains = ['\\w{{200}}{tail}']"),
+        );
+        std::fs::write(dir.path().join(format!("{id}.toml")), check).unwrap();
+    }
+    let (code, err) = explain_with_checks(dir.path());
+    assert_eq!(code, Some(0), "{err}");
 }
 
 /// `consequence_of` in a user's check file that names no check, or makes a cycle, is a load
