@@ -19,7 +19,8 @@ use crate::waiver;
 
 /// Runs the command and returns the exit status: 0 no check at the `--fail-on` level (default:
 /// error) failed, 1 one did, 2 dockdoc could not do everything that was asked (e.g. a check or
-/// waivers file did not load); with `--format nagios`, the plugin's state 0 to 3.
+/// waivers file did not load); with `--format nagios`, the plugin's state 0 to 3. A reader
+/// that closes standard output early changes none of these (see [`printed`]).
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         None => check(cli.check),
@@ -31,7 +32,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Some(Command::Hook(args)) => {
             let mut out = std::io::stdout().lock();
             // A hook must never fail the transaction: report, and exit 0 whatever happens.
-            if let Err(e) = crate::hook::kernel_upgrade(args.root.as_deref(), &mut out) {
+            let result = crate::hook::kernel_upgrade(args.root.as_deref(), &mut out);
+            if let Err(e) = printed(result.map_err(anyhow::Error::from)) {
                 eprintln!("dockdoc: {e}");
             }
             Ok(0)
@@ -44,14 +46,48 @@ fn generate(args: crate::cli::GenerateArgs) -> Result<u8> {
     use clap::CommandFactory;
     let mut cmd = Cli::command();
     let mut out = std::io::stdout().lock();
-    match args.what {
-        crate::cli::Generated::Man => crate::manpage::render(&mut out)?,
-        crate::cli::Generated::Completions { shell } => {
-            clap_complete::generate(shell, &mut cmd, "dockdoc", &mut out);
+    printed((|| {
+        match args.what {
+            crate::cli::Generated::Man => crate::manpage::render(&mut out)?,
+            crate::cli::Generated::Completions { shell } => {
+                clap_complete::generate(shell, &mut cmd, "dockdoc", &mut out);
+            }
         }
-    }
-    out.flush()?;
+        Ok(out.flush()?)
+    })())?;
     Ok(0)
+}
+
+/// Whether `err` is a write to a reader that has gone (EPIPE), directly or through serde_json.
+fn broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind)
+            .or_else(|| {
+                e.downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind)
+            })
+            == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// The outcome of printing to standard output. A reader that closed early (`dockdoc | head -1`)
+/// ends the printing, not the command: it is not an error, and the exit status stays the one
+/// the command computed, whether the reader closed before the first write or after the last.
+fn printed(result: Result<()>) -> Result<()> {
+    match result {
+        Err(e) if broken_pipe(&e) => Ok(()),
+        other => other,
+    }
+}
+
+/// Writes a rendered output to standard output in one go, under [`printed`]'s rule.
+fn print(out: &mut dyn Write, bytes: &[u8]) -> Result<()> {
+    printed(
+        out.write_all(bytes)
+            .and_then(|()| out.flush())
+            .map_err(Into::into),
+    )
 }
 
 fn stdout(color: ColorChoice) -> anstream::AutoStream<std::io::Stdout> {
@@ -84,6 +120,7 @@ pub fn load_catalog(args: &CatalogArgs) -> Loaded {
     for dir in check_dirs(args) {
         loaded.merge(catalog::load_dir(&dir));
     }
+    loaded.finish();
     for e in &args.checks_dir {
         if !e.is_dir() {
             loaded.errors.push(crate::error::CatalogError {
@@ -140,7 +177,10 @@ pub fn gather(probe: &ProbeArgs, wanted: &[&str]) -> Result<Facts> {
 fn explain(args: &crate::cli::ExplainArgs) -> Result<u8> {
     let loaded = load_catalog(&args.catalog);
     let code = match explain::input(args) {
-        None => explain::document(&loaded.catalog, args)?,
+        None => {
+            printed(explain::document(&loaded.catalog, args).map(drop))?;
+            0
+        }
         Some(input) => {
             let matches = explain::recognise(&loaded.catalog, input)?;
             // The matched checks say which optional questions the probes ask.
@@ -154,7 +194,8 @@ fn explain(args: &crate::cli::ExplainArgs) -> Result<u8> {
                 Some(path) => Some(read_facts(path)?),
                 None => Some(gather(&args.probe, &wanted)?),
             };
-            explain::report(&loaded.catalog, args, matches, facts.as_ref())?
+            printed(explain::report(&loaded.catalog, args, matches, facts.as_ref()).map(drop))?;
+            0
         }
     };
     Ok(if loaded.errors.is_empty() { code } else { 2 })
@@ -173,8 +214,11 @@ fn check(args: CheckArgs) -> Result<u8> {
     }
     // A plugin that cannot run says UNKNOWN (3), never CRITICAL (2), which exit 2 would mean.
     check_report(&args).or_else(|e| {
-        let reason = format!("{e:#}").replace('|', "/").replace('\n', " ");
-        println!("DOCKDOC UNKNOWN - dockdoc could not run: {reason}");
+        let reason =
+            crate::terminal::visible(&format!("{e:#}").replace('|', "/").replace('\n', " "))
+                .into_owned();
+        let line = format!("DOCKDOC UNKNOWN - dockdoc could not run: {reason}\n");
+        print(&mut std::io::stdout().lock(), line.as_bytes())?;
         Ok(crate::report::nagios::State::Unknown.code())
     })
 }
@@ -261,15 +305,18 @@ fn check_report(args: &CheckArgs) -> Result<u8> {
     // Rendered whole, then written at once: stdout is line-buffered, one write per line.
     let mut rendered = Vec::new();
     let mut plugin_state = None;
+    // JSON escapes control characters itself; every other format shows the report's texts
+    // with them made visible.
+    let shown = report.visible();
     match args.format {
-        ReportFormat::Text => report::human::render(&report, args.display.verbose, &mut rendered)?,
+        ReportFormat::Text => report::human::render(&shown, args.display.verbose, &mut rendered)?,
         ReportFormat::Json => report::json::render(&report, &mut rendered)?,
-        ReportFormat::Markdown => report::markdown::render(&report, &mut rendered)?,
-        ReportFormat::Prometheus => report::prometheus::render(&report, &mut rendered)?,
-        ReportFormat::Junit => report::junit::render(&report, &mut rendered)?,
+        ReportFormat::Markdown => report::markdown::render(&shown, &mut rendered)?,
+        ReportFormat::Prometheus => report::prometheus::render(&shown, &mut rendered)?,
+        ReportFormat::Junit => report::junit::render(&shown, &mut rendered)?,
         ReportFormat::Nagios => {
             plugin_state = Some(report::nagios::render(
-                &report,
+                &shown,
                 trouble.as_deref(),
                 &mut rendered,
             )?);
@@ -283,19 +330,15 @@ fn check_report(args: &CheckArgs) -> Result<u8> {
                 plain.write_all(&rendered)?;
                 rendered = plain.into_inner();
             }
-            crate::output::write_atomic(path, &rendered)
+            crate::output::write_report(path, &rendered)
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
         }
         None if args.format == ReportFormat::Text => {
-            let mut out = stdout(args.display.color);
-            out.write_all(&rendered)?;
-            out.flush()?;
+            print(&mut stdout(args.display.color), &rendered)?;
         }
         None => {
             // The other formats carry no colour, so there is nothing to strip.
-            let mut out = std::io::stdout().lock();
-            out.write_all(&rendered)?;
-            out.flush()?;
+            print(&mut std::io::stdout().lock(), &rendered)?;
         }
     }
     if let Some(state) = plugin_state {
@@ -375,10 +418,10 @@ fn list(args: ListArgs) -> Result<u8> {
             title: &c.title,
         })
         .collect();
-    let mut out = std::io::stdout().lock();
+    let mut out = Vec::new();
     match args.format {
         CatalogFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &checks)?;
+            crate::terminal::write_json(&mut out, &checks)?;
             writeln!(out)?;
         }
         CatalogFormat::Markdown => {
@@ -392,7 +435,7 @@ fn list(args: ListArgs) -> Result<u8> {
                     c.area,
                     c.severity,
                     c.profiles.join(", "),
-                    c.title
+                    crate::terminal::visible(c.title)
                 )?;
             }
         }
@@ -406,12 +449,12 @@ fn list(args: ListArgs) -> Result<u8> {
                     c.area,
                     c.severity,
                     c.profiles.join(","),
-                    c.title
+                    crate::terminal::visible(c.title)
                 )?;
             }
         }
     }
-    out.flush()?;
+    print(&mut std::io::stdout().lock(), &out)?;
     Ok(if loaded.errors.is_empty() { 0 } else { 2 })
 }
 
@@ -425,7 +468,7 @@ struct ListedFact<'a> {
 }
 
 fn facts_command(args: FactsArgs) -> Result<u8> {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = Vec::new();
     if args.list {
         let schema: Vec<_> = facts::schema().collect();
         match args.format {
@@ -437,7 +480,7 @@ fn facts_command(args: FactsArgs) -> Result<u8> {
                         source: facts::source_of(s.key),
                     })
                     .collect();
-                serde_json::to_writer_pretty(&mut out, &listed)?;
+                crate::terminal::write_json(&mut out, &listed)?;
             }
             ListFormat::Text => {
                 let w = schema.iter().map(|s| s.key.len()).max().unwrap_or(0);
@@ -456,21 +499,22 @@ fn facts_command(args: FactsArgs) -> Result<u8> {
             }
         }
         writeln!(out)?;
+        print(&mut std::io::stdout().lock(), &out)?;
         return Ok(0);
     }
     let facts = gather(&args.probe, &[])?;
     match args.format {
         ListFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &facts)?;
+            crate::terminal::write_json(&mut out, &facts)?;
             writeln!(out)?;
         }
         ListFormat::Text => {
             let w = facts.facts.keys().map(String::len).max().unwrap_or(0);
             for (k, v) in &facts.facts {
-                writeln!(out, "{k:w$}  {v}")?;
+                writeln!(out, "{k:w$}  {}", v.visible())?;
             }
         }
     }
-    out.flush()?;
+    print(&mut std::io::stdout().lock(), &out)?;
     Ok(0)
 }

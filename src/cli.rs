@@ -119,7 +119,8 @@ pub enum CatalogFormat {
 /// Where facts come from: which root to read, which endpoints to contact, how long to wait.
 #[derive(Clone, Debug, Args)]
 pub struct ProbeArgs {
-    /// Give up on each live probe (D-Bus, Docker, X) after this long; the whole run is bounded by it
+    /// Give up on each live probe (D-Bus, Docker, X) after this long (at most 1h); the whole
+    /// run is bounded by it
     #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
     pub timeout: Duration,
     /// Read every file under DIR instead of / (inspect a mounted or chrooted Arch system);
@@ -174,8 +175,9 @@ pub struct CheckArgs {
     /// Output format
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub format: ReportFormat,
-    /// Write the report to FILE instead of standard output, atomically (a temporary file in
-    /// the same directory, flushed, mode 0644, renamed over FILE)
+    /// Write the report to FILE instead of standard output: a regular or new FILE atomically
+    /// (a temporary file in the same directory, flushed, mode 0644, renamed over FILE); a
+    /// character device, FIFO or socket is written through; a directory is refused
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Exit 1 when a check of this severity or worse failed (waived checks never count);
@@ -252,10 +254,20 @@ pub struct FactsArgs {
     pub probe: ProbeArgs,
 }
 
+/// The longest `--timeout`: the whole run is bounded by it, and a deadline is the time now
+/// plus the timeout, which must stay a time the clock can hold.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s).map_err(|e| format!("{e} (try 3s or 500ms)"))?;
     if d.is_zero() {
         return Err("the timeout must be more than zero".into());
+    }
+    if d > MAX_TIMEOUT {
+        return Err(format!(
+            "the timeout must be at most {}",
+            humantime::format_duration(MAX_TIMEOUT)
+        ));
     }
     Ok(d)
 }

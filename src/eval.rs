@@ -193,6 +193,38 @@ pub fn fill_command(text: &str, facts: &Facts) -> String {
     out
 }
 
+/// A check's fix steps with their placeholders filled from the facts. A step whose command
+/// needs a value the facts do not have (unknown, skipped, none, an empty list or text) is left
+/// out: a command is something to paste, and `sudo pacman -S '(unknown)'` is not.
+pub fn fill_fix(check: &Check, facts: &Facts) -> Vec<FixStep> {
+    check
+        .fix
+        .iter()
+        .filter(|f| {
+            f.command
+                .as_deref()
+                .is_none_or(|c| placeholders(c).all(|key| has_value(facts, key)))
+        })
+        .map(|f| FixStep {
+            step: fill(&f.step, facts),
+            command: f.command.as_deref().map(|c| fill_command(c, facts)),
+        })
+        .collect()
+}
+
+/// Whether the fact holds something to put in a command.
+fn has_value(facts: &Facts, key: &str) -> bool {
+    match facts.get(key) {
+        Fact::Known { value } => match value {
+            Value::Null => false,
+            Value::Text(t) => !t.is_empty(),
+            Value::List(l) => !l.is_empty(),
+            Value::Bool(_) | Value::Int(_) => true,
+        },
+        Fact::Unknown { .. } | Fact::Skipped { .. } => false,
+    }
+}
+
 /// `word` as one shell word: unchanged when it holds only characters no shell treats
 /// specially, otherwise in single quotes (an embedded `'` becomes `'\''`).
 pub fn shell_quote(word: &str) -> String {
@@ -292,14 +324,7 @@ pub fn evaluate_check(check: &Check, facts: &Facts, skipped_by_user: bool) -> Fi
     }
     match evaluate(&check.fails_if, facts) {
         Truth::True => {
-            let fix = check
-                .fix
-                .iter()
-                .map(|f| FixStep {
-                    step: fill(&f.step, facts),
-                    command: f.command.as_deref().map(|c| fill_command(c, facts)),
-                })
-                .collect();
+            let fix = fill_fix(check, facts);
             let mut found = finding(Status::Fail, fill(&check.summary, facts), fix);
             if let Some(severity) = check
                 .severity_from

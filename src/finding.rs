@@ -79,6 +79,42 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// The finding with every text in it shown through [`crate::terminal::visible`], for a
+    /// format a person reads: summaries and fixes hold values filled in from the facts.
+    pub fn visible(&self) -> Finding {
+        let shown = |s: &str| crate::terminal::visible(s).into_owned();
+        Finding {
+            id: shown(&self.id),
+            area: shown(&self.area),
+            title: shown(&self.title),
+            severity: self.severity,
+            status: self.status,
+            summary: shown(&self.summary),
+            evidence: self
+                .evidence
+                .iter()
+                .map(|e| Evidence {
+                    fact: shown(&e.fact),
+                    state: e.state.visible(),
+                })
+                .collect(),
+            fix: self
+                .fix
+                .iter()
+                .map(|f| FixStep {
+                    step: shown(&f.step),
+                    command: f.command.as_deref().map(shown),
+                })
+                .collect(),
+            consequence_of: self.consequence_of.as_deref().map(shown),
+            waiver: self.waiver.as_ref().map(|w| Waiver {
+                reason: shown(&w.reason),
+                expires: shown(&w.expires),
+                expired: w.expired,
+            }),
+        }
+    }
+
     /// A failure that is not a consequence of another: one cause, one fix.
     pub fn is_problem(&self) -> bool {
         self.status == Status::Fail && self.consequence_of.is_none()

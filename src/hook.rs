@@ -6,20 +6,23 @@
 use std::io::Write;
 
 use crate::facts::{Context, Endpoints, Env, Facts, Sysroot, kernel, os};
+use crate::terminal::visible;
 
 /// The warning to print, if any, from the kernel facts.
 pub fn kernel_upgrade_warning(facts: &Facts) -> Option<String> {
     if facts.bool("os.in_container") == Some(true) || facts.bool("os.wsl") == Some(true) {
         return None;
     }
-    let running = facts.text("kernel.running_release")?;
+    let running = visible(facts.text("kernel.running_release")?);
     if facts.bool("kernel.running_modules_present") != Some(false) {
         return None;
     }
     let installed = facts.list("kernel.installed_releases").unwrap_or_default();
     let next = match facts.text("kernel.pending_release") {
-        Some(pending) => format!("A reboot brings {pending}."),
-        None if !installed.is_empty() => format!("Installed kernels: {}.", installed.join(", ")),
+        Some(pending) => format!("A reboot brings {}.", visible(pending)),
+        None if !installed.is_empty() => {
+            format!("Installed kernels: {}.", visible(&installed.join(", ")))
+        }
         None => "No kernel is installed under /usr/lib/modules: install one before rebooting."
             .to_owned(),
     };

@@ -18,4 +18,5 @@ pub mod manpage;
 pub mod output;
 pub mod probe;
 pub mod report;
+pub mod terminal;
 pub mod waiver;

@@ -266,31 +266,10 @@ fn a_user_check_file_still_reports_a_bad_explains_regex_with_its_place() {
 #[test]
 fn consequence_of_names_checks_that_exist_and_never_comes_back() {
     let loaded = catalog::load_builtin();
-    let checks = &loaded.catalog.checks;
-    let mut problems = Vec::new();
-    for c in checks {
-        for cause in &c.consequence_of {
-            if !checks.iter().any(|o| &o.id == cause) {
-                problems.push(format!("{}: consequence_of names no check `{cause}`", c.id));
-            }
-        }
-        // Follow every chain from this check: it must not come back to it.
-        let mut frontier: Vec<&str> = c.consequence_of.iter().map(String::as_str).collect();
-        let mut seen: Vec<&str> = Vec::new();
-        while let Some(id) = frontier.pop() {
-            if id == c.id {
-                problems.push(format!("{}: consequence_of comes back to itself", c.id));
-                break;
-            }
-            if seen.contains(&id) {
-                continue;
-            }
-            seen.push(id);
-            if let Some(next) = checks.iter().find(|o| o.id == id) {
-                frontier.extend(next.consequence_of.iter().map(String::as_str));
-            }
-        }
-    }
+    let problems: Vec<String> = catalog::load::link_errors(&loaded.catalog)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
 
@@ -315,4 +294,49 @@ fn endpoint_kinds_are_stated_for_every_check_about_the_system_daemon() {
         loose.is_empty(),
         "checks about the system daemon without `endpoints`: {loose:?}"
     );
+}
+
+/// No fix command ever carries a value the facts do not have: rendered against facts where
+/// every value is unknown, skipped, none, an empty list or empty text, no command of any check
+/// holds `(unknown)`, `(none)` or an empty quoted word; the step is left out instead.
+#[test]
+fn no_fix_command_renders_a_value_the_facts_do_not_have() {
+    use dockdoc::facts::{Fact, Facts, Value};
+    let loaded = catalog::load_builtin();
+    let keys: Vec<&str> = facts::schema().map(|s| s.key).collect();
+    let all = |fact: Fact| {
+        let mut f = Facts::default();
+        for k in &keys {
+            f.set(k, fact.clone());
+        }
+        f
+    };
+    let cases = [
+        ("not gathered", Facts::default()),
+        ("unknown", all(Fact::unknown("the probe failed"))),
+        (
+            "skipped",
+            all(Fact::Skipped {
+                reason: "not contacted".into(),
+            }),
+        ),
+        ("none", all(Fact::known(Value::Null))),
+        ("an empty list", all(Fact::known(Vec::<String>::new()))),
+        ("empty text", all(Fact::known(""))),
+    ];
+    let mut problems = Vec::new();
+    let mut rendered = 0;
+    for (what, facts) in &cases {
+        for check in &loaded.catalog.checks {
+            for step in dockdoc::eval::fill_fix(check, facts) {
+                let Some(cmd) = step.command else { continue };
+                rendered += 1;
+                if cmd.contains("(unknown)") || cmd.contains("(none)") || cmd.contains("''") {
+                    problems.push(format!("{} (every value {what}): {cmd}", check.id));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+    assert!(rendered > 50, "only {rendered} commands rendered");
 }

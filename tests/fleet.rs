@@ -218,6 +218,86 @@ fn output_replaces_the_file_and_prints_nothing() {
     );
 }
 
+/// `--output` onto a character device writes through it: the node survives (it is not renamed
+/// over), and the device's errors are the run's.
+#[test]
+fn output_onto_a_device_writes_through_it_and_reports_its_errors() {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    if !common::is_root() {
+        common::skip_unproven(
+            "output_onto_a_device_writes_through_it_and_reports_its_errors",
+            "mknod of a character device needs root (CAP_MKNOD)",
+            &[],
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // /dev/null's numbers, 1,3, in a directory of the test's own.
+    let null = dir.path().join("null");
+    nix::sys::stat::mknod(
+        &null,
+        nix::sys::stat::SFlag::S_IFCHR,
+        nix::sys::stat::Mode::from_bits_truncate(0o666),
+        nix::sys::stat::makedev(1, 3),
+    )
+    .unwrap();
+    for format in ["text", "prometheus", "json"] {
+        let run = dockdoc(&["--format", format, "--output", null.to_str().unwrap()]);
+        assert_eq!(run.code, 1, "{format}: {}", run.stderr);
+        let meta = std::fs::symlink_metadata(&null).unwrap();
+        assert!(
+            meta.file_type().is_char_device() && meta.rdev() == nix::sys::stat::makedev(1, 3),
+            "{format}: the device node was replaced by {:?}",
+            meta.file_type()
+        );
+    }
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "no temporary file is left");
+    // /dev/full takes nothing: ENOSPC is an error, exit 2, naming the file.
+    let run = dockdoc(&["--output", "/dev/full"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot write the report to /dev/full")
+            && run.stderr.contains("No space left on device"),
+        "{}",
+        run.stderr
+    );
+    // A directory is refused, and left as it was.
+    let run = dockdoc(&["--output", dir.path().to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("a directory"), "{}", run.stderr);
+    assert!(dir.path().is_dir());
+}
+
+/// A link to a regular file stays a link: the file it points to is replaced.
+#[test]
+fn output_through_a_symlink_replaces_the_file_it_points_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real.prom");
+    std::fs::write(&real, "old\n").unwrap();
+    let link = dir.path().join("link.prom");
+    std::os::unix::fs::symlink("real.prom", &link).unwrap();
+    let run = dockdoc(&["--format", "prometheus", "--output", link.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::read_to_string(&real)
+            .unwrap()
+            .contains("dockdoc_build_info")
+    );
+    // A link that points nowhere is refused; nothing is created.
+    let dangling = dir.path().join("dangling.prom");
+    std::os::unix::fs::symlink("missing/x.prom", &dangling).unwrap();
+    let run = dockdoc(&["--output", dangling.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("points nowhere"), "{}", run.stderr);
+}
+
 #[test]
 fn nagios_says_unknown_when_dockdoc_cannot_run() {
     let run = dockdoc(&["--format", "nagios", "--facts", "/nonexistent/facts.json"]);

@@ -278,14 +278,26 @@ fn with_closed_stdout(args: &[&str]) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// The exit status of `dockdoc ARGS` with a reader that reads everything.
+fn uninterrupted_status(args: &[&str]) -> i32 {
+    bin().args(args).output().unwrap().status.code().unwrap()
+}
+
+/// A reader that closed before the first write changes nothing but the output: no panic, nothing
+/// on stderr, and the exit status the run has with a reader (1 here: under `--root` no daemon
+/// answers, so the error-severity `docker-socket-missing` fails; nagios says CRITICAL, 2).
 #[test]
-fn a_closed_stdout_exits_quietly_with_status_0() {
+fn a_closed_stdout_exits_quietly_with_the_reports_status() {
     let root = healthy();
     let root = root.to_str().unwrap();
     for args in [
         &["--root", root][..],
         &["--root", root, "--format", "json"],
         &["--root", root, "--format", "markdown"],
+        &["--root", root, "--format", "nagios"],
+        &["--root", root, "--format", "prometheus"],
+        &["--root", root, "--format", "junit"],
+        &["--format", "nagios", "--facts", "/nonexistent/facts.json"],
         &["list"],
         &["list", "--format", "json"],
         &["explain", "user-not-in-docker-group"],
@@ -296,49 +308,53 @@ fn a_closed_stdout_exits_quietly_with_status_0() {
         ],
         &["facts", "--root", root],
     ] {
+        let whole = uninterrupted_status(args);
         let out = with_closed_stdout(args);
         assert_eq!(
             (out.status.code(), stderr(&out).as_str()),
-            (Some(0), ""),
+            (Some(whole), ""),
             "dockdoc {args:?}"
         );
     }
+    assert_eq!(uninterrupted_status(&["--root", root]), 1);
+    assert_eq!(
+        uninterrupted_status(&["--root", root, "--format", "nagios"]),
+        2
+    );
 }
 
+/// Through `| head -1` the reader closes at any moment, before, during or after the one write;
+/// the status is the same every time.
 #[test]
-fn piped_into_head_it_exits_0_with_nothing_on_stderr() {
+fn piped_into_head_the_status_is_the_reports_every_time() {
     let exe = env!("CARGO_BIN_EXE_dockdoc");
     let root = healthy();
     for args in [
         format!("--root {} --profile all -v", root.display()),
+        format!("--root {} --format nagios", root.display()),
         "list".to_owned(),
         "explain user-not-in-docker-group".to_owned(),
     ] {
-        let script =
-            format!("{exe} {args} 2>/dev/fd/3 | head -1 >/dev/null; echo ${{PIPESTATUS[0]}}");
-        let err_file = tempfile::NamedTempFile::new().unwrap();
-        let out = Command::new("bash")
-            .arg("-c")
-            .arg(format!("exec 3>{}; {script}", err_file.path().display()))
-            .output()
-            .unwrap();
-        let status = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        let err = std::fs::read_to_string(err_file.path()).unwrap();
-        // The report is written in one go: when head has not closed the pipe yet, the write
-        // succeeds and the status is the report's own (1 when an error-severity check fails);
-        // when it has, the broken pipe ends the run with 0. Either way, nothing on stderr.
-        let whole = Command::new(exe)
-            .args(args.split(' '))
-            .output()
-            .unwrap()
-            .status
-            .code()
-            .unwrap()
-            .to_string();
-        assert!(
-            (status == "0" || status == whole) && err.is_empty(),
-            "dockdoc {args}: status {status} (uninterrupted: {whole}), stderr {err:?}"
-        );
+        let whole = uninterrupted_status(&args.split(' ').collect::<Vec<_>>()).to_string();
+        for head in ["head -1", "head -c 0", "head -c 1"] {
+            let script = format!(
+                "for i in $(seq 10); do {exe} {args} 2>/dev/fd/3 | {head} >/dev/null; echo ${{PIPESTATUS[0]}}; done"
+            );
+            let err_file = tempfile::NamedTempFile::new().unwrap();
+            let out = Command::new("bash")
+                .arg("-c")
+                .arg(format!("exec 3>{}; {script}", err_file.path().display()))
+                .output()
+                .unwrap();
+            let statuses = String::from_utf8_lossy(&out.stdout).into_owned();
+            let err = std::fs::read_to_string(err_file.path()).unwrap();
+            assert!(
+                statuses.lines().count() == 10
+                    && statuses.lines().all(|s| s == whole)
+                    && err.is_empty(),
+                "dockdoc {args} | {head}: statuses {statuses:?} (uninterrupted: {whole}), stderr {err:?}"
+            );
+        }
     }
 }
 
@@ -355,6 +371,105 @@ fails_if = { fact = "kernel.ip_forward", is = false }
 summary = "s"
 why = "w"
 "#;
+
+/// `explain --offline` of a paste the built-in `user-not-in-docker-group` recognises, with the
+/// user check files in `dir`: the exit status and standard error, after asserting that the
+/// built-in check still recognised it.
+fn explain_with_checks(dir: &Path) -> (Option<i32>, String) {
+    let out = bin()
+        .args([
+            "explain",
+            "--offline",
+            "--format",
+            "json",
+            "--error",
+            "permission denied while trying to connect to the Docker daemon socket",
+        ])
+        .args(["--checks-dir", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("user-not-in-docker-group"),
+        "the built-in checks still recognise the paste:\n{stdout}"
+    );
+    (out.status.code(), stderr(&out))
+}
+
+/// An `explains` regex over the size limits is a load error at its file and line; the other
+/// checks' patterns, built-in ones included, still recognise a paste.
+#[test]
+fn an_oversized_explains_regex_is_a_load_error_and_explain_still_recognises() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = SITE_CHECK.replace(
+        "why = \"w\"",
+        "why = \"w\"\nexplains = ['(?:\\w{100}){100}']",
+    );
+    std::fs::write(dir.path().join("big.toml"), check).unwrap();
+    let (code, err) = explain_with_checks(dir.path());
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}/big.toml:13:13: the regex in explains exceeds the size limits",
+            dir.path().display()
+        )),
+        "{err}"
+    );
+}
+
+/// Patterns that load one by one also compile together: two user patterns each near the size
+/// limit leave explain recognising what it did, built-in checks included.
+#[test]
+fn patterns_that_load_one_by_one_still_match_together() {
+    let dir = tempfile::tempdir().unwrap();
+    for (id, tail) in [("site-big-a", "x"), ("site-big-b", "y")] {
+        let check = SITE_CHECK.replace("site-x", id).replace(
+            "why = \"w\"",
+            &format!("why = \"w\"\nexplains = ['\\w{{200}}{tail}']"),
+        );
+        std::fs::write(dir.path().join(format!("{id}.toml")), check).unwrap();
+    }
+    let (code, err) = explain_with_checks(dir.path());
+    assert_eq!(code, Some(0), "{err}");
+}
+
+/// `consequence_of` in a user's check file that names no check, or makes a cycle, is a load
+/// error naming the file.
+#[test]
+fn consequence_of_cycles_and_unknown_ids_in_user_files_are_load_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let linked = |id: &str, cause: &str| {
+        SITE_CHECK.replace("site-x", id).replace(
+            "why = \"w\"",
+            &format!("why = \"w\"\nconsequence_of = [\"{cause}\"]"),
+        )
+    };
+    std::fs::write(dir.path().join("a.toml"), linked("site-a", "site-b")).unwrap();
+    std::fs::write(dir.path().join("b.toml"), linked("site-b", "site-a")).unwrap();
+    std::fs::write(dir.path().join("c.toml"), linked("site-c", "no-such-check")).unwrap();
+    let out = bin()
+        .args(["--root", healthy().to_str().unwrap(), "--format", "json"])
+        .args(["--checks-dir", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let d = dir.path().display();
+    for want in [
+        format!(
+            "{d}/a.toml:6:6: `site-a`: `consequence_of` comes back to it: site-a -> site-b -> site-a"
+        ),
+        format!(
+            "{d}/b.toml:6:6: `site-b`: `consequence_of` comes back to it: site-b -> site-a -> site-b"
+        ),
+        format!(
+            "{d}/c.toml:6:6: `site-c`: `consequence_of` names `no-such-check`, which no loaded check has"
+        ),
+    ] {
+        assert!(err.contains(&want), "missing {want:?} in:\n{err}");
+    }
+    json_of(&out);
+}
 
 #[test]
 fn broken_check_files_are_located_the_builtins_still_run_and_the_exit_is_2() {
@@ -449,4 +564,204 @@ fn exec_start_with_a_non_ascii_flag_does_not_panic() {
         hosts(&flags("dockerd -é -H unix:///x.sock")),
         ["unix:///x.sock"]
     );
+}
+
+/// A timeout the clock cannot add to now is a usage error, not a panic (exit 101).
+#[test]
+fn a_timeout_past_the_clocks_range_is_a_usage_error() {
+    let root = healthy();
+    for timeout in ["18446744073709551615s", "2h", "0s"] {
+        let out = bin()
+            .args(["check", "--root"])
+            .arg(&root)
+            .args(["--docker-host", "unix:///nonexistent/docker.sock"])
+            .args(["--timeout", timeout])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "--timeout {timeout}: {err}");
+        assert!(
+            err.contains("--timeout") && !err.contains("panicked"),
+            "--timeout {timeout}: {err}"
+        );
+    }
+    let out = bin()
+        .args(["check", "--root"])
+        .arg(&root)
+        .args(["--timeout", "1h"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
+
+/// A malformed /proc table is an unknown fact whose reason is one line naming the file, the
+/// line and what is wrong with it; never a parser's build path or a plea to report its bug.
+#[test]
+fn a_malformed_proc_table_is_a_one_line_reason_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    common::copy_tree(&healthy(), &root);
+    std::fs::write(
+        root.join("proc/mounts"),
+        "proc /proc proc rw 0 0\ngarbage here\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("proc/modules"),
+        "veth 40960 0 - Live 0x0\n\u{1}\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["facts", "--format", "json", "--root"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let facts = json_of(&out);
+    for (key, want) in [
+        (
+            "kernel.cgroup_version",
+            "/proc/mounts: line 2 has 2 space-separated fields where 6 are expected",
+        ),
+        (
+            "kernel.modules_loaded",
+            "/proc/modules: line 2 has 1 space-separated fields where 6 are expected",
+        ),
+    ] {
+        let fact = &facts["facts"][key];
+        assert_eq!(fact["state"], "unknown", "{key}: {fact}");
+        let reason = fact["reason"].as_str().unwrap();
+        assert_eq!(reason, want, "{key}");
+    }
+}
+
+/// The control sequences a hostile value carries: reset the terminal (`ESC c`), save the
+/// cursor (`ESC 7`), backspace, bell, and a C1 CSI (U+009B) clearing the screen.
+const HOSTILE: &str = "al\u{1b}c\u{1b}7\u{8}\u{7}\u{9b}2Jice";
+
+/// The control characters in `out` other than line feeds, after the colour sequences dockdoc
+/// writes itself (SGR, `ESC [ … m`) when `coloured`.
+fn raw_controls(out: &[u8], coloured: bool) -> Vec<char> {
+    let text = String::from_utf8_lossy(out);
+    let text = if coloured {
+        regex::Regex::new(r"\x1b\[[0-9;]*m")
+            .unwrap()
+            .replace_all(&text, "")
+            .into_owned()
+    } else {
+        text.into_owned()
+    };
+    text.chars()
+        .filter(|c| c.is_control() && *c != '\n')
+        .collect()
+}
+
+/// A root whose user (uid 1000, as the fixture's /proc/self/status says) is named HOSTILE in
+/// /etc/passwd and /etc/group, and whose daemon.json holds a key carrying the same sequences.
+fn hostile_root(dir: &Path) -> PathBuf {
+    let root = dir.join("root");
+    common::copy_tree(&common::sysroot("not-in-docker-group"), &root);
+    for file in ["etc/passwd", "etc/group"] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let text = text
+            .replace("alice:", &format!("{HOSTILE}:"))
+            .replace(":alice", &format!(":{HOSTILE}"));
+        std::fs::write(root.join(file), text).unwrap();
+    }
+    std::fs::write(
+        root.join("etc/docker/daemon.json"),
+        "{\"log-driver\": \"journald\", \"log-levle\\u001bc\\u001b7\\b\\u0007\\u009b2J\": \"debug\"}\n",
+    )
+    .unwrap();
+    root
+}
+
+/// Names from /etc/passwd, daemon.json keys and pasted text reach no format's output with a raw
+/// control character: every format a person reads shows them as visible escapes, and JSON
+/// escapes them and still decodes to the value.
+#[test]
+fn hostile_values_reach_no_format_with_a_raw_control_character() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = hostile_root(dir.path());
+    let shown = "al\\x1bc\\x1b7\\x08\\x07\\u{9b}2Jice";
+    let run = |args: &[&str]| {
+        let out = bin()
+            .env("HOME", "/home/alice")
+            .args(args)
+            .arg("--root")
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0..=3)),
+            "dockdoc {args:?}: {}",
+            stderr(&out)
+        );
+        out.stdout
+    };
+    // The output of `dockdoc ARGS`, asserted to hold no raw control character.
+    let clean = |args: &[&str], coloured: bool| {
+        let out = run(args);
+        assert_eq!(
+            raw_controls(&out, coloured),
+            Vec::<char>::new(),
+            "dockdoc {args:?}"
+        );
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    let check = ["check", "--profile", "all", "-v"];
+    for (extra, coloured, must_show) in [
+        (&["--color", "never"][..], false, true),
+        (&["--color", "always"], true, true),
+        (&["--format", "markdown"], false, true),
+        (&["--format", "nagios"], false, true),
+        (&["--format", "junit"], false, true),
+        (&["--format", "prometheus"], false, false),
+        (&["--format", "json"], false, false),
+    ] {
+        let args: Vec<&str> = check.iter().chain(extra).copied().collect();
+        let text = clean(&args, coloured);
+        assert!(
+            !must_show || text.contains(shown),
+            "dockdoc {args:?}:\n{text}"
+        );
+        // Prometheus carries ids and statuses only.
+        assert!(
+            text.contains("log-levle") || extra.contains(&"prometheus"),
+            "dockdoc {args:?}:\n{text}"
+        );
+    }
+    // JSON stays exact: the name decodes to what /etc/passwd holds.
+    let report: Json = serde_json::from_slice(&run(&["check", "--format", "json"])).unwrap();
+    let summary = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "user-not-in-docker-group")
+        .unwrap()["summary"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(summary.starts_with(HOSTILE), "{summary:?}");
+    for args in [&["facts"][..], &["facts", "--format", "json"]] {
+        clean(args, false);
+    }
+    let paste = format!(
+        "{HOSTILE}: permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock"
+    );
+    for (extra, coloured) in [
+        (&["--color", "never"][..], false),
+        (&["--color", "always"], true),
+        (&["--format", "json"], false),
+    ] {
+        let args: Vec<&str> = ["explain", "--error", &paste]
+            .iter()
+            .chain(extra)
+            .copied()
+            .collect();
+        let text = clean(&args, coloured);
+        assert!(
+            text.contains("user-not-in-docker-group"),
+            "dockdoc {args:?}:\n{text}"
+        );
+    }
 }

@@ -407,6 +407,29 @@ fn docker_host_hides_a_running_context_daemon() {
     assert_eq!(f.get("docker.host_overrides_context"), Fact::known(false));
 }
 
+/// A remote DOCKER_HOST next to a local daemon's socket is a choice, not a leftover to unset,
+/// whether or not dockdoc can probe it (it does not speak ssh).
+#[test]
+fn a_remote_docker_host_next_to_a_local_socket_is_a_choice() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "/run/docker.sock", "");
+    for host in ["ssh://alice@build", "tcp://10.1.2.3:2376"] {
+        let env = [("HOME", "/home/alice"), ("DOCKER_HOST", host)];
+        let f = files(&ctx_at(root, Endpoints::default(), &env));
+        assert_eq!(
+            f.get("docker.endpoint_kind"),
+            Fact::known("remote"),
+            "{host}"
+        );
+        assert_eq!(
+            f.get("docker.host_overrides_context"),
+            Fact::known(false),
+            "{host}"
+        );
+    }
+}
+
 #[test]
 fn socket_owner_and_mode() {
     use std::os::unix::fs::PermissionsExt;

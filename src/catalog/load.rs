@@ -74,6 +74,75 @@ impl Loaded {
         self.catalog.merge(other.catalog);
         self.errors.extend(other.errors);
     }
+
+    /// Checks what can only be checked once every source is merged, as the checks will run:
+    /// the `consequence_of` links ([`link_errors`]). Call it once, after the last merge.
+    pub fn finish(&mut self) {
+        let errors = link_errors(&self.catalog);
+        self.errors.extend(errors);
+    }
+}
+
+/// The `consequence_of` links of a whole catalog: each must name a check that exists, and no
+/// chain of them may come back to where it began (a cycle would list each failure under the
+/// other). One error per check that names a missing check or starts a cycle, at that check.
+pub fn link_errors(catalog: &Catalog) -> Vec<CatalogError> {
+    let at = |c: &Check, message: String| {
+        located(&c.origin.file, c.origin.line, c.origin.column, message)
+    };
+    let mut errors = Vec::new();
+    for c in &catalog.checks {
+        for cause in &c.consequence_of {
+            if catalog.get(cause).is_none() {
+                errors.push(at(
+                    c,
+                    format!(
+                        "`{}`: `consequence_of` names `{cause}`, which no loaded check has",
+                        c.id
+                    ),
+                ));
+            }
+        }
+        if let Some(path) = cycle_from(catalog, c) {
+            errors.push(at(
+                c,
+                format!(
+                    "`{}`: `consequence_of` comes back to it: {}",
+                    c.id,
+                    path.join(" -> ")
+                ),
+            ));
+        }
+    }
+    errors
+}
+
+/// A chain of `consequence_of` links from `start` back to it, as the ids along it.
+fn cycle_from<'a>(catalog: &'a Catalog, start: &'a Check) -> Option<Vec<&'a str>> {
+    // Depth first, each check entered once; `path` is the chain to the check on top.
+    let mut path: Vec<&str> = vec![&start.id];
+    let mut pending: Vec<std::slice::Iter<'a, String>> = vec![start.consequence_of.iter()];
+    let mut seen: Vec<&str> = Vec::new();
+    while let Some(links) = pending.last_mut() {
+        let Some(next) = links.next() else {
+            pending.pop();
+            path.pop();
+            continue;
+        };
+        if *next == start.id {
+            path.push(next);
+            return Some(path);
+        }
+        if seen.contains(&next.as_str()) {
+            continue;
+        }
+        seen.push(next);
+        if let Some(check) = catalog.get(next) {
+            path.push(&check.id);
+            pending.push(check.consequence_of.iter());
+        }
+    }
+    None
 }
 
 pub fn load_builtin() -> Loaded {
@@ -427,8 +496,11 @@ fn build_check(
         let start = pattern.span().start;
         let re = match source {
             Source::Builtin => Pattern::builtin(pattern.get_ref()),
-            Source::User => Pattern::new(pattern.into_inner())
-                .map_err(|e| (start, format!("invalid regex in explains: {e}")))?,
+            // Every check's patterns are matched as one set: one over the limits would leave
+            // explain recognising nothing at all.
+            Source::User => {
+                user_pattern(pattern.into_inner(), "explains").map_err(|e| (start, e))?
+            }
         };
         explains.push(re);
     }
@@ -495,6 +567,16 @@ fn build_check(
             column,
         },
     })
+}
+
+/// A regex from a user's check file, for `field`: it must parse and compile within the regex
+/// size limits.
+fn user_pattern(source: String, field: &str) -> Result<Pattern, String> {
+    let p = Pattern::new(source).map_err(|e| format!("invalid regex in {field}: {e}"))?;
+    if p.regex().is_none() {
+        return Err(format!("the regex in {field} exceeds the size limits"));
+    }
+    Ok(p)
 }
 
 fn is_kebab(id: &str) -> bool {
@@ -581,14 +663,7 @@ fn build_condition(raw: Spanned<RawCondition>, source: Source) -> Located<Condit
     if let Some(s) = raw.matches {
         let pattern = match source {
             Source::Builtin => Pattern::builtin(&s),
-            Source::User => {
-                let p = Pattern::new(s)
-                    .map_err(|e| (at, format!("invalid regex in `matches`: {e}")))?;
-                if p.regex().is_none() {
-                    return Err((at, "the regex in `matches` exceeds the size limits".into()));
-                }
-                p
-            }
+            Source::User => user_pattern(s, "`matches`").map_err(|e| (at, e))?,
         };
         tests.push((Test::Matches(pattern), &[FactKind::Text][..]));
     }

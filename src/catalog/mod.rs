@@ -165,6 +165,11 @@ pub struct Pattern {
     compiled: std::sync::OnceLock<Option<Regex>>,
 }
 
+/// The size limit of one compiled pattern (the regex crate's default): a user's pattern over it
+/// does not load. A set of patterns is given this much per pattern, so patterns that load one by
+/// one always compile together.
+pub const REGEX_SIZE_LIMIT: usize = 10 * (1 << 20);
+
 impl Pattern {
     /// A pattern whose syntax `regex_syntax` accepted; the error is the parser's message.
     pub fn new(source: String) -> Result<Pattern, String> {
@@ -204,7 +209,12 @@ impl Pattern {
     /// The compiled regex; `None` only if it exceeds the regex size limits.
     pub fn regex(&self) -> Option<&Regex> {
         self.compiled
-            .get_or_init(|| Regex::new(&self.source).ok())
+            .get_or_init(|| {
+                regex::RegexBuilder::new(&self.source)
+                    .size_limit(REGEX_SIZE_LIMIT)
+                    .build()
+                    .ok()
+            })
             .as_ref()
     }
 

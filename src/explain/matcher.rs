@@ -1,12 +1,12 @@
 //! The matcher: every check's `explains` patterns, matched on the lines the prefilter picks.
 
 use anyhow::Result;
-use regex::RegexSet;
+use regex::{RegexSet, RegexSetBuilder};
 use regex_syntax::hir::Hir;
 
 use super::paste::{line_head, logical_lines};
 use super::prefilter::Prefilter;
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, REGEX_SIZE_LIMIT};
 
 /// One check whose patterns matched: where first, and how often.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,9 +113,14 @@ impl Matcher {
             owner.push(*self.owner.get(p)?);
             specificity.push(self.specificity.get(p).copied().unwrap_or(0));
         }
-        // Patterns are checked when the catalog loads; a set over the regex size limit matches
-        // nothing, as an oversized `Pattern` does.
-        let set = RegexSet::new(&patterns).ok()?;
+        // Each pattern was held to the size limit when its file loaded; the set gets that much
+        // per pattern, so patterns that loaded never break the set together (one limit for the
+        // whole set would: two user patterns near it left explain recognising nothing).
+        let limit = REGEX_SIZE_LIMIT.saturating_mul(patterns.len().max(1));
+        let set = RegexSetBuilder::new(&patterns)
+            .size_limit(limit)
+            .build()
+            .ok()?;
         Some(SubSet {
             set,
             owner,

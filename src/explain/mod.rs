@@ -81,7 +81,7 @@ pub fn document(catalog: &Catalog, args: &ExplainArgs) -> Result<u8> {
     match args.format {
         ListFormat::Text => render_text(check, &mut out)?,
         ListFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &doc::doc(check))?;
+            crate::terminal::write_json(&mut out, &doc::doc(check))?;
             writeln!(out)?;
         }
     }
@@ -134,7 +134,11 @@ pub fn report(
         ListFormat::Text => {
             verdict::render_explanation(&candidates, reading, &v, args.offline, &mut out)?;
             if let Some(note) = &elsewhere {
-                writeln!(out, "{YELLOW}Note:{YELLOW:#} {note}")?;
+                writeln!(
+                    out,
+                    "{YELLOW}Note:{YELLOW:#} {}",
+                    crate::terminal::visible(note)
+                )?;
             }
         }
     }

@@ -11,6 +11,7 @@ use crate::catalog::{Catalog, Check, Severity};
 use crate::eval::{self, Selection};
 use crate::facts::{Fact, Facts};
 use crate::finding::{Finding, Status};
+use crate::terminal::visible;
 
 /// A matched check with its status on this machine (None: not evaluated, `--offline`).
 pub(super) struct Candidate<'a> {
@@ -199,8 +200,10 @@ pub(super) fn render_explanation(
         .collect();
     lines.sort();
     lines.dedup();
+    // The paste's own lines, and below every text filled from the facts, are shown with
+    // their control characters made visible.
     for (n, text) in &lines {
-        writeln!(out, "  {DIM}line {n}:{DIM:#} {text}")?;
+        writeln!(out, "  {DIM}line {n}:{DIM:#} {}", visible(text))?;
     }
     let same_line = lines.len() < offered.len();
     if offered.len() > 1 {
@@ -227,7 +230,8 @@ pub(super) fn render_explanation(
             writeln!(
                 out,
                 "{DIM}·{DIM:#} {BOLD}{}{BOLD:#}  ruled out (the paste names {named}): {}",
-                c.check.id, c.check.title
+                c.check.id,
+                visible(&c.check.title)
             )?;
             continue;
         }
@@ -252,9 +256,10 @@ pub(super) fn render_explanation(
         writeln!(
             out,
             "{style}{mark}{style:#} {BOLD}{}{BOLD:#}  {word}: {}",
-            c.check.id, c.check.title
+            c.check.id,
+            visible(&c.check.title)
         )?;
-        if let Some(f) = &c.finding {
+        if let Some(f) = c.finding.as_ref().map(Finding::visible) {
             if f.status != Status::Pass {
                 writeln!(out, "    {}", f.summary)?;
             }
@@ -271,8 +276,8 @@ pub(super) fn render_explanation(
     }
     writeln!(out)?;
     match v.id {
-        Some(id) => writeln!(out, "{BOLD}Verdict:{BOLD:#} {id}: {}", v.reason),
-        None => writeln!(out, "{BOLD}Verdict:{BOLD:#} {}", v.reason),
+        Some(id) => writeln!(out, "{BOLD}Verdict:{BOLD:#} {id}: {}", visible(&v.reason)),
+        None => writeln!(out, "{BOLD}Verdict:{BOLD:#} {}", visible(&v.reason)),
     }
 }
 
@@ -436,6 +441,6 @@ pub(super) fn render_json(
             .collect(),
         verdict: v,
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    crate::terminal::write_json(&mut *out, &doc)?;
     writeln!(out)
 }

@@ -188,7 +188,7 @@ pub const SCHEMA: &[FactSpec] = &[
     spec(
         "docker.host_overrides_context",
         Bool,
-        "DOCKER_HOST is set and sends the CLI away from the context's (or the default) daemon, whose socket exists; false for a remote DOCKER_HOST whose daemon answers",
+        "DOCKER_HOST is set and sends the CLI away from the context's (or the default) daemon, whose socket exists; false for a remote DOCKER_HOST (tcp, ssh), a choice whose daemon the reachability checks judge",
     ),
     spec(
         "docker.desktop_context",
@@ -630,6 +630,11 @@ fn host_overrides(ctx: &Context, resolved: &endpoint::Resolved) -> Fact {
     } else {
         host.clone()
     };
+    // DOCKER_HOST=ssh://… or tcp://… is a choice, not a leftover: whether its daemon answers is
+    // for the reachability checks to judge, not whether it is local.
+    if endpoint::is_remote(&host) {
+        return Fact::known(false);
+    }
     match &resolved.context_endpoint {
         Ok(other) if same_socket(other, &host) => Fact::known(false),
         Ok(other) => {
@@ -739,14 +744,6 @@ pub fn derive(facts: &mut Facts) {
 
     let stale = daemon_stale(facts);
     facts.set("docker.daemon_stale", stale);
-
-    // DOCKER_HOST=ssh://… or tcp://… to a daemon that answers is a choice.
-    if facts.bool("docker.host_overrides_context") == Some(true)
-        && facts.text("docker.endpoint_kind") == Some("remote")
-        && facts.bool("docker.reachable") == Some(true)
-    {
-        facts.set("docker.host_overrides_context", Fact::known(false));
-    }
 
     osx::derive(facts);
 }

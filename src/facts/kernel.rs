@@ -11,7 +11,6 @@ use std::ops::Range;
 use std::path::Path;
 
 use flate2::read::GzDecoder;
-use procfs_core::{FromRead, KernelModules, MountEntry};
 
 use super::{Context, Fact, FactKind::*, FactSpec, Facts, Value, spec};
 use crate::error::ProbeError;
@@ -813,16 +812,73 @@ fn read_proc_modules(ctx: &Context) -> Result<Option<Vec<String>>, String> {
 /// The module names in `/proc/modules` text, sorted.
 pub fn parse_proc_modules(bytes: &[u8]) -> Result<Vec<String>, String> {
     const FILE: &str = "/proc/modules";
-    let parsed = KernelModules::from_read(bytes)
-        .map_err(|e| format!("{FILE}: not in the /proc/modules format ({e})"))?;
-    let mut names: Vec<String> = parsed.0.into_keys().collect();
+    // name size refcount dependencies state address [taints]
+    let table = proc_table(FILE, bytes, 6)?;
+    let mut names: Vec<String> = table
+        .iter()
+        .filter_map(|fields| fields.first().map(|n| (*n).to_owned()))
+        .collect();
     if let Some(bad) = names.iter().find(|n| !is_module_name(n)) {
         return Err(format!(
             "{FILE}: not in the /proc/modules format (module name {bad:?})"
         ));
     }
     names.sort();
+    names.dedup();
     Ok(names)
+}
+
+/// The space-separated fields of each line of a /proc table such as `/proc/mounts` or
+/// `/proc/modules`, which has at least `fields` of them per line. Errors, one line naming the
+/// file and what was wrong: a line that is not UTF-8 or has too few fields.
+fn proc_table<'a>(file: &str, bytes: &'a [u8], fields: usize) -> Result<Vec<Vec<&'a str>>, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes
+            .get(..e.valid_up_to())
+            .map_or(0, |b| memchr::memchr_iter(b'\n', b).count())
+            + 1;
+        format!("{file}: line {line} is not UTF-8 text")
+    })?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.is_empty())
+        .map(|(n, line)| {
+            let split: Vec<&str> = line.split(' ').collect();
+            if split.len() < fields || split.iter().take(fields).any(|f| f.is_empty()) {
+                Err(format!(
+                    "{file}: line {} has {} space-separated fields where {fields} are expected",
+                    n + 1,
+                    split.iter().filter(|f| !f.is_empty()).count()
+                ))
+            } else {
+                Ok(split)
+            }
+        })
+        .collect()
+}
+
+/// A /proc/mounts field with the kernel's octal escapes (`\040` for a space) decoded.
+fn unmangle(field: &str) -> String {
+    let mut out = Vec::with_capacity(field.len());
+    let bytes = field.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let octal = bytes
+            .get(i + 1..i + 4)
+            .filter(|d| b == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)))
+            .and_then(|d| u8::from_str_radix(std::str::from_utf8(d).ok()?, 8).ok());
+        match octal {
+            Some(c) => {
+                out.push(c);
+                i += 4;
+            }
+            None => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn is_module_name(s: &str) -> bool {
@@ -972,20 +1028,36 @@ fn stock_kernel(arch: &str) -> Option<&'static str> {
 fn cgroup_version(ctx: &Context) -> Result<i64, String> {
     const FILE: &str = "/proc/mounts";
     let bytes = ctx.sysroot.read_bytes(FILE).map_err(|e| e.to_string())?;
-    let mounts = Vec::<MountEntry>::from_read(&bytes[..])
-        .map_err(|e| format!("{FILE}: not in the /proc/mounts format ({e})"))?;
+    let mounts = parse_mounts(&bytes)?;
     cgroup_version_of(&mounts).ok_or_else(|| format!("{FILE}: no cgroup filesystem is mounted"))
 }
 
-fn cgroup_version_of(mounts: &[MountEntry]) -> Option<i64> {
+/// One line of /proc/mounts: where it is mounted and the filesystem type.
+struct Mount {
+    file: String,
+    vfstype: String,
+}
+
+/// The mounts in /proc/mounts text: device, mount point, type, options, dump, pass.
+fn parse_mounts(bytes: &[u8]) -> Result<Vec<Mount>, String> {
+    Ok(proc_table("/proc/mounts", bytes, 6)?
+        .iter()
+        .map(|f| Mount {
+            file: unmangle(f.get(1).copied().unwrap_or_default()),
+            vfstype: unmangle(f.get(2).copied().unwrap_or_default()),
+        })
+        .collect())
+}
+
+fn cgroup_version_of(mounts: &[Mount]) -> Option<i64> {
     if mounts
         .iter()
-        .any(|m| m.fs_vfstype == "cgroup2" && m.fs_file == "/sys/fs/cgroup")
+        .any(|m| m.vfstype == "cgroup2" && m.file == "/sys/fs/cgroup")
     {
         Some(2)
     } else if mounts
         .iter()
-        .any(|m| m.fs_vfstype == "cgroup" || m.fs_vfstype == "cgroup2")
+        .any(|m| m.vfstype == "cgroup" || m.vfstype == "cgroup2")
     {
         Some(1)
     } else {
@@ -1197,7 +1269,7 @@ mod tests {
 
     #[test]
     fn cgroup_version_from_mounts() {
-        let parse = |t: &str| Vec::<MountEntry>::from_read(t.as_bytes()).unwrap();
+        let parse = |t: &str| parse_mounts(t.as_bytes()).unwrap();
         let v2 = parse(
             "cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid,nodev,noexec,relatime,nsdelegate,memory_recursiveprot 0 0\n",
         );
@@ -1207,13 +1279,43 @@ mod tests {
         );
         assert_eq!(cgroup_version_of(&hybrid), Some(1));
         assert_eq!(cgroup_version_of(&parse("proc /proc proc rw 0 0\n")), None);
-        assert!(Vec::<MountEntry>::from_read(&b"\xff\xfe garbage"[..]).is_err());
+        assert_eq!(
+            parse_mounts(b"cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n\xff\xfe garbage").err(),
+            Some("/proc/mounts: line 2 is not UTF-8 text".to_owned())
+        );
+        let spaced = parse("/dev/sda1 /mnt/my\\040disk ext4 rw 0 0\n");
+        assert_eq!(
+            spaced.first().map(|m| m.file.as_str()),
+            Some("/mnt/my disk")
+        );
+    }
+
+    /// A malformed line is one line of reason naming the file, the line and what is wrong.
+    #[test]
+    fn malformed_proc_tables_are_one_line_reasons() {
+        assert_eq!(
+            parse_mounts(b"proc /proc proc rw 0 0\ngarbage here\n").err(),
+            Some(
+                "/proc/mounts: line 2 has 2 space-separated fields where 6 are expected".to_owned()
+            )
+        );
+        assert_eq!(
+            parse_proc_modules(b"veth 40960 0 - Live 0x0\nbroken\n").err(),
+            Some(
+                "/proc/modules: line 2 has 1 space-separated fields where 6 are expected"
+                    .to_owned()
+            )
+        );
     }
 
     #[test]
     fn proc_modules_garbage_is_an_error() {
-        assert!(KernelModules::from_read(&b"veth 40960 0 - Live 0x0000000000000000\n"[..]).is_ok());
-        assert!(KernelModules::from_read(&b"\x00\x01\x02 junk\n"[..]).is_err());
+        assert_eq!(
+            parse_proc_modules(b"veth 40960 0 - Live 0x0000000000000000\n").ok(),
+            Some(vec!["veth".to_owned()])
+        );
+        assert!(parse_proc_modules(b"\x00\x01\x02 junk\n").is_err());
+        assert!(parse_proc_modules(b"\x01\x02 1 0 - Live 0x0\n").is_err());
     }
 
     #[test]

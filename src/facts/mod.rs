@@ -113,6 +113,27 @@ pub enum Fact {
 }
 
 impl Fact {
+    /// The fact with every text in it shown through [`crate::terminal::visible`], for a format
+    /// a person reads.
+    pub fn visible(&self) -> Fact {
+        let shown = |s: &String| crate::terminal::visible(s).into_owned();
+        match self {
+            Fact::Known { value } => Fact::Known {
+                value: match value {
+                    Value::Text(s) => Value::Text(shown(s)),
+                    Value::List(items) => Value::List(items.iter().map(shown).collect()),
+                    other => other.clone(),
+                },
+            },
+            Fact::Unknown { reason } => Fact::Unknown {
+                reason: shown(reason),
+            },
+            Fact::Skipped { reason } => Fact::Skipped {
+                reason: shown(reason),
+            },
+        }
+    }
+
     pub fn known(value: impl Into<Value>) -> Self {
         Fact::Known {
             value: value.into(),

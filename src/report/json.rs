@@ -50,6 +50,6 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         checks: report.findings().collect(),
         summary: report.counts,
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    crate::terminal::write_json(&mut *out, &doc)?;
     writeln!(out)
 }

@@ -91,6 +91,33 @@ impl Report {
         }
     }
 
+    /// The report with every text in it shown through [`crate::terminal::visible`]: what
+    /// every format but JSON renders, so no value from the machine, a facts file or a waiver
+    /// reaches the reader's terminal with a control character in it.
+    pub fn visible(&self) -> Report {
+        let shown = |s: &str| crate::terminal::visible(s).into_owned();
+        Report {
+            profiles: self.profiles.iter().map(|p| shown(p)).collect(),
+            host: self
+                .host
+                .iter()
+                .map(|(k, v)| (shown(k), shown(v)))
+                .collect(),
+            groups: self
+                .groups
+                .iter()
+                .map(|g| Group {
+                    area: shown(&g.area),
+                    title: shown(&g.title),
+                    findings: g.findings.iter().map(Finding::visible).collect(),
+                })
+                .collect(),
+            counts: self.counts,
+            started: self.started,
+            duration: self.duration,
+        }
+    }
+
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
         self.groups.iter().flat_map(|g| g.findings.iter())
     }

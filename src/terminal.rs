@@ -1,0 +1,150 @@
+//! Output that cannot be turned against the terminal. Values that come from the machine (user
+//! and group names, daemon.json keys, file contents), from a `--facts` file or from a paste are
+//! shown through [`visible`] in every format a person reads (text, coloured or not, Markdown,
+//! the monitoring formats, `explain`); JSON is written through [`write_json`]. A control
+//! character in such a value (ESC starting `ESC c` or a CSI sequence, BS, BEL, CR, a C1 control
+//! such as U+009B CSI, a bidirectional override) is shown as a visible escape, never sent raw.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::io;
+
+/// Whether a character would act on the terminal instead of being shown: C0 controls (line
+/// feed and tab included: a value is one line), DEL, C1 controls, and the Unicode bidirectional
+/// formatting characters, which reorder what follows them on the line.
+fn acts_on_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// `value` with every character that would act on the terminal shown as an escape: `\n`,
+/// `\r`, `\t`, `\x1b` for the other C0 controls and DEL, `\u{9b}` for C1 controls and
+/// bidirectional formatting characters. Borrowed when there is nothing to escape.
+pub fn visible(value: &str) -> Cow<'_, str> {
+    if !value.chars().any(acts_on_terminal) {
+        return Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len() + 8);
+    for c in value.chars() {
+        if !acts_on_terminal(c) {
+            out.push(c);
+            continue;
+        }
+        // Writing to a String cannot fail.
+        let _ = match c {
+            '\n' => out.write_str("\\n"),
+            '\r' => out.write_str("\\r"),
+            '\t' => out.write_str("\\t"),
+            c if u32::from(c) < 0x80 => write!(out, "\\x{:02x}", u32::from(c)),
+            c => write!(out, "\\u{{{:x}}}", u32::from(c)),
+        };
+    }
+    Cow::Owned(out)
+}
+
+/// Writes `value` as pretty-printed JSON in which no string carries a raw control character:
+/// serde_json escapes the C0 controls already; this also escapes DEL, the C1 controls (U+009B
+/// is CSI to many terminals) and the bidirectional formatting characters as `\uXXXX`. The
+/// document decodes to the same value.
+///
+/// # Errors
+/// Those of `out`, or of serialising `value`.
+pub fn write_json<W: io::Write + ?Sized, T: serde::Serialize + ?Sized>(
+    out: &mut W,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(out, Escaping::default());
+    value.serialize(&mut ser)
+}
+
+/// serde_json's pretty formatter, with [`acts_on_terminal`] characters escaped in strings.
+#[derive(Default)]
+struct Escaping(serde_json::ser::PrettyFormatter<'static>);
+
+impl serde_json::ser::Formatter for Escaping {
+    fn write_string_fragment<W: io::Write + ?Sized>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some((at, c)) = rest.char_indices().find(|(_, c)| acts_on_terminal(*c)) {
+            writer.write_all(rest.get(..at).unwrap_or_default().as_bytes())?;
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(writer, "\\u{unit:04x}")?;
+            }
+            rest = rest.get(at + c.len_utf8()..).unwrap_or_default();
+        }
+        writer.write_all(rest.as_bytes())
+    }
+
+    fn begin_array<W: io::Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: io::Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: io::Write + ?Sized>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: io::Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: io::Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: io::Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: io::Write + ?Sized>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: io::Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: io::Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_become_visible_escapes() {
+        assert!(matches!(visible("alice"), Cow::Borrowed("alice")));
+        assert_eq!(
+            visible("a\u{1b}c\u{1b}7\u{8}\u{7}\u{9b}2J\r\n\t\u{7f}\u{202e}z"),
+            "a\\x1bc\\x1b7\\x08\\x07\\u{9b}2J\\r\\n\\t\\x7f\\u{202e}z"
+        );
+        assert_eq!(visible("café 'x' \\ ✓"), "café 'x' \\ ✓");
+    }
+
+    #[test]
+    fn json_escapes_c1_and_still_decodes_to_the_value() {
+        let value = "a\u{1b}[31m\u{9b}2J\u{7f}\u{202e}é✓";
+        let mut out = Vec::new();
+        write_json(&mut out, &serde_json::json!({ "v": value })).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text.chars().any(|c| acts_on_terminal(c) && c != '\n'),
+            "{text}"
+        );
+        assert!(text.contains("\\u009b") && text.contains("é✓"), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["v"], value);
+    }
+}
