@@ -223,12 +223,8 @@ fn output_replaces_the_file_and_prints_nothing() {
 #[test]
 fn output_onto_a_device_writes_through_it_and_reports_its_errors() {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
-    if !common::is_root() {
-        common::skip_unproven(
-            "output_onto_a_device_writes_through_it_and_reports_its_errors",
-            "mknod of a character device needs root (CAP_MKNOD)",
-            &[],
-        );
+    // mknod of a character device needs root (CAP_MKNOD).
+    if !common::prereq::ready(&[common::prereq::Need::Root]) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
