@@ -25,8 +25,6 @@
 //!   unit whose `[Install]` names WantedBy=, RequiredBy= or Alias= is disabled, one with only
 //!   Also= is indirect, and one without any is static.
 
-use std::path::PathBuf;
-
 use super::{Context, Fact, Facts, Value};
 use crate::facts::docker::exec_start;
 
@@ -65,50 +63,34 @@ pub struct OnDisk {
 /// An error reading the unit files, as the reason of an unknown fact.
 type Reason = String;
 
-/// The host path of an absolute path inside the root. Symlinks are resolved by hand by the
-/// callers, inside the root: an absolute link target must not lead out of `--root`.
-fn host_path(ctx: &Context, inside: &str) -> PathBuf {
-    ctx.sysroot.path(inside)
-}
-
-/// What is at a path inside the root, following symlinks inside the root (at most 8 hops).
+/// What is at a path inside the root, following symlinks inside the root (as if it were `/`).
 enum Entry {
     Missing,
-    /// A symlink (possibly through others) to /dev/null.
+    /// A symlink (possibly through others) to /dev/null: systemd compares the target's path,
+    /// so /dev/null need not exist under the root.
     DevNull,
     /// A regular file, at this path inside the root.
     File(String),
 }
 
 fn entry(ctx: &Context, inside: &str) -> Result<Entry, Reason> {
-    let mut path = inside.to_owned();
-    for _ in 0..8 {
-        if path == "/dev/null" {
-            return Ok(Entry::DevNull);
-        }
-        let host = host_path(ctx, &path);
-        let meta = match std::fs::symlink_metadata(&host) {
-            Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Entry::Missing),
-            Err(e) => return Err(format!("{path}: {e}")),
-        };
-        if !meta.file_type().is_symlink() {
-            return Ok(if meta.is_file() {
-                Entry::File(path)
-            } else {
-                Entry::Missing
-            });
-        }
-        let target = std::fs::read_link(&host).map_err(|e| format!("{path}: {e}"))?;
-        let target = target.to_string_lossy().into_owned();
-        path = if target.starts_with('/') {
-            target
-        } else {
-            let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
-            format!("{dir}/{target}")
-        };
+    let resolved = ctx.sysroot.resolve(inside).map_err(|e| e.to_string())?;
+    if resolved.path == "/dev/null" {
+        return Ok(Entry::DevNull);
     }
-    Err(format!("{inside}: too many levels of symbolic links"))
+    if !resolved.found {
+        return Ok(Entry::Missing);
+    }
+    match ctx.sysroot.metadata(&resolved.path) {
+        Ok(m) if m.is_file() => Ok(Entry::File(resolved.path)),
+        Ok(_) => Ok(Entry::Missing),
+        Err(crate::error::ProbeError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Ok(Entry::Missing)
+        }
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// The names in a directory inside the root; none when it does not exist.
