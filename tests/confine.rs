@@ -346,3 +346,39 @@ fn fifos_in_the_root_are_refused_by_type_and_the_run_does_not_wait() {
         );
     }
 }
+
+#[test]
+fn reading_the_files_is_bounded_by_the_timeout() {
+    if !strace_available() {
+        return common::skip_unproven(
+            "reading_the_files_is_bounded_by_the_timeout",
+            "strace is not installed (Debian package strace), which stalls one read",
+            &["a stalled read under --root ends at --timeout".into()],
+        );
+    }
+    let tree = Tree::new();
+    let stalled = tree.root().join("etc/os-release");
+    // strace holds every read(2) of /etc/os-release under the root for 60 s: a read that
+    // hangs, as on a stuck network filesystem.
+    let mut cmd = Command::new("strace");
+    cmd.args(["-f", "-qq", "-o", "/dev/null", "-e", "trace=read"])
+        .arg("-P")
+        .arg(&stalled)
+        .args(["-e", "inject=read:delay_enter=60s"])
+        .arg(env!("CARGO_BIN_EXE_dockdoc"))
+        .args(["facts", "--format", "json", "--timeout", "1s", "--root"])
+        .arg(tree.root())
+        .env("XDG_CONFIG_HOME", "/nonexistent");
+    let (facts, took) = json_within(cmd, Duration::from_secs(30));
+    let facts = facts.unwrap_or_else(|| panic!("no report within {took:?}"))["facts"].clone();
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    let os = &facts["os.id"];
+    assert_eq!(os["state"], "unknown", "{os}");
+    assert_eq!(
+        os["reason"].as_str().unwrap(),
+        format!(
+            "the files under {} were not all read within 1s",
+            tree.root().display()
+        )
+    );
+}

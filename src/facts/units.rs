@@ -286,11 +286,21 @@ fn bus_skipped(facts: &Facts, key: &str) -> bool {
 /// (see [`bus_skipped`]). A
 /// unit that cannot be read (EACCES on a directory) makes its keys unknown with the reason.
 pub fn gather(ctx: &Context, facts: &mut Facts) {
+    set_from(facts, |unit| read(ctx, unit));
+}
+
+/// Makes the keys [`gather`] would set unknown for `reason` (the files could not be read in
+/// time).
+pub fn set_unread(facts: &mut Facts, reason: &str) {
+    set_from(facts, |_| Err(reason.to_owned()));
+}
+
+fn set_from(facts: &mut Facts, read: impl Fn(&str) -> Result<OnDisk, Reason>) {
     for (unit, prefix) in [
         ("docker.service", "systemd.docker_service"),
         ("docker.socket", "systemd.docker_socket"),
     ] {
-        let read = read(ctx, unit);
+        let read = read(unit);
         let mut keys = vec!["load_state", "unit_file_state"];
         if unit == "docker.service" {
             keys.push("exec_start");
