@@ -177,6 +177,30 @@ fn look_then_read(
     read_regular(open()?, shown, limit)
 }
 
+/// Reads a regular file named on the command line (`--facts FILE`), of at most `limit` bytes,
+/// with the same guards as a file under the sysroot: a FIFO, a device or a directory is refused
+/// by its type, and a larger file by its size, before anything is read.
+pub fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, ProbeError> {
+    let shown = path.display().to_string();
+    let io = |source| ProbeError::Io {
+        path: shown.clone(),
+        source,
+    };
+    look_then_read(
+        &shown,
+        limit,
+        || fs::metadata(path).map_err(io),
+        || {
+            rustix::fs::open(
+                path,
+                with_always(OFlags::RDONLY | OFlags::NONBLOCK),
+                Mode::empty(),
+            )
+            .map_err(|e| io(e.into()))
+        },
+    )
+}
+
 /// `flags` with what every open adds: no descriptor leaks into a child, and no terminal
 /// becomes ours (openat2 refuses any flag but a few with `O_PATH`, which opens nothing).
 fn with_always(flags: OFlags) -> OFlags {
