@@ -382,3 +382,36 @@ fn reading_the_files_is_bounded_by_the_timeout() {
         )
     );
 }
+
+#[test]
+fn a_root_that_is_not_a_directory_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, "").unwrap();
+    let fifo = dir.path().join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    let missing = dir.path().join("missing");
+    for (root, says) in [
+        (missing.as_path(), "No such file or directory"),
+        (file.as_path(), "not a directory"),
+        (fifo.as_path(), "not a directory"),
+        (Path::new("/dev/null"), "not a directory"),
+    ] {
+        for command in [&["check"][..], &["facts"], &["explain", "--error", "x"]] {
+            let out = bin()
+                .args(command)
+                .arg("--root")
+                .arg(root)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{root:?} {command:?}: {err}");
+            assert!(
+                err.contains(&root.display().to_string()) && err.contains(says),
+                "{root:?} {command:?}: {err}"
+            );
+            assert!(out.stdout.is_empty(), "{root:?} {command:?}");
+        }
+    }
+}
