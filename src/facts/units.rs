@@ -74,6 +74,17 @@ enum Entry {
 }
 
 fn entry(ctx: &Context, inside: &str) -> Result<Entry, Reason> {
+    // Most directories of the search path do not have the unit, and most unit files are not
+    // links: one lstat decides those.
+    match ctx.sysroot.symlink_metadata(inside) {
+        Err(crate::error::ProbeError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            return Ok(Entry::Missing);
+        }
+        Ok(m) if m.is_file() => return Ok(Entry::File(inside.to_owned())),
+        _ => {}
+    }
     let resolved = ctx.sysroot.resolve(inside).map_err(|e| e.to_string())?;
     if resolved.path == "/dev/null" {
         return Ok(Entry::DevNull);
