@@ -51,7 +51,7 @@ struct Kept {
     files: Mutex<HashMap<String, KeptFile>>,
     /// The root directory (`O_PATH`), opened on first use; the OS error when it cannot be.
     root_fd: OnceLock<Result<OwnedFd, Errno>>,
-    /// Set once openat2 answered `ENOSYS`: the user-space walk resolves from then on.
+    /// Set once openat2 answered `ENOSYS` (or `EPERM`): the user-space walk resolves from then on.
     no_openat2: AtomicBool,
 }
 
@@ -268,7 +268,10 @@ impl Sysroot {
                     Mode::empty(),
                     ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
                 ) {
-                    Err(Errno::NOSYS) => {
+                    // ENOSYS: a kernel before 5.6, or a seccomp filter that hides openat2; EPERM:
+                    // Docker's default filter before 20.10.10. A refusal that was not the
+                    // filter's comes back the same from the walk's own opens.
+                    Err(Errno::NOSYS | Errno::PERM) => {
                         self.kept.no_openat2.store(true, Ordering::Relaxed);
                         break;
                     }
