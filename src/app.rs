@@ -201,10 +201,15 @@ fn explain(args: &crate::cli::ExplainArgs) -> Result<u8> {
     Ok(if loaded.errors.is_empty() { code } else { 2 })
 }
 
-fn read_facts(path: &PathBuf) -> Result<Facts> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the facts file {}", path.display()))?;
-    serde_json::from_str(&text)
+/// Facts files larger than this are refused: a whole machine's facts are tens of KiB.
+const MAX_FACTS_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads `--facts FILE`: a regular file of at most [`MAX_FACTS_FILE_BYTES`] (a FIFO, a device
+/// or a huge file is refused before it is read), holding a dockdoc facts file.
+fn read_facts(path: &Path) -> Result<Facts> {
+    let bytes = crate::facts::sysroot::read_regular_file(path, MAX_FACTS_FILE_BYTES)
+        .map_err(|e| anyhow::anyhow!("cannot read the facts file: {e}"))?;
+    serde_json::from_slice(&bytes)
         .with_context(|| format!("{}: not a dockdoc facts file", path.display()))
 }
 

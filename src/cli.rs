@@ -123,9 +123,10 @@ pub struct ProbeArgs {
     /// run is bounded by it
     #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
     pub timeout: Duration,
-    /// Read every file under DIR instead of / (inspect a mounted or chrooted Arch system);
-    /// live endpoints are then only contacted when given explicitly
-    #[arg(long, value_name = "DIR")]
+    /// Read every file under DIR instead of / (inspect a mounted or chrooted Arch system),
+    /// resolving every path as if DIR were /; live endpoints are then only contacted when
+    /// given explicitly
+    #[arg(long, value_name = "DIR", value_parser = parse_root)]
     pub root: Option<PathBuf>,
     /// The Docker endpoint to probe (unix:///path or tcp://host:port); default: DOCKER_HOST,
     /// then the CLI context, then unix:///run/docker.sock
@@ -257,6 +258,21 @@ pub struct FactsArgs {
 /// The longest `--timeout`: the whole run is bounded by it, and a deadline is the time now
 /// plus the timeout, which must stay a time the clock can hold.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// `--root DIR` must be a directory (a symlink to one will do): a mistyped path or a file is
+/// a usage error, not a report on an empty machine.
+fn parse_root(s: &str) -> Result<PathBuf, String> {
+    use std::os::unix::fs::MetadataExt;
+    let path = PathBuf::from(s);
+    match std::fs::metadata(&path) {
+        Ok(meta) if meta.is_dir() => Ok(path),
+        Ok(meta) => Err(format!(
+            "{s} is not a directory (it is {})",
+            crate::facts::sysroot::kind_name(rustix::fs::FileType::from_raw_mode(meta.mode()))
+        )),
+        Err(e) => Err(format!("{s}: {e}")),
+    }
+}
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s).map_err(|e| format!("{e} (try 3s or 500ms)"))?;

@@ -11,8 +11,10 @@ pub enum ProbeError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: is a directory, expected a file")]
-    NotAFile { path: String },
+    /// Something other than a regular file where a file is read: `kind` names it ("a
+    /// directory", "a FIFO", "a character device", …).
+    #[error("{path}: is {kind}, expected a regular file")]
+    NotAFile { path: String, kind: &'static str },
     #[error("{path}: larger than {limit} bytes, refusing to read it")]
     TooLarge { path: String, limit: u64 },
     #[error("{path}:{line}: {message}")]

@@ -54,6 +54,30 @@ where
     }
 }
 
+/// Why blocking work gave no result.
+#[derive(Debug)]
+enum Unfinished {
+    /// It did not finish within the timeout; its thread is left to finish on its own, and the
+    /// run does not wait for it (the runtime is shut down in the background).
+    Late,
+    /// It panicked (a bug).
+    Failed(tokio::task::JoinError),
+}
+
+/// Runs blocking work (reading files) on a blocking thread, for at most `timeout`: a read that
+/// hangs (a stuck network filesystem, a device) cannot hold the run past its budget.
+async fn blocking_within<T, F>(timeout: std::time::Duration, work: F) -> Result<T, Unfinished>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    match tokio::time::timeout(timeout, tokio::task::spawn_blocking(work)).await {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(e)) => Err(Unfinished::Failed(e)),
+        Err(_) => Err(Unfinished::Late),
+    }
+}
+
 /// The pid in dockerd's pid file names a running dockerd: the daemon is up, and connecting
 /// to it cannot start it. Read on this machine only (a pid under `--root` means nothing here).
 fn dockerd_running(ctx: &Context) -> bool {
@@ -94,7 +118,7 @@ fn docker_live_all(fact: &Fact) -> Facts {
 pub async fn gather(ctx: &Context, options: Options) -> Facts {
     let files = {
         let ctx = ctx.clone();
-        tokio::task::spawn_blocking(move || facts::gather_files(&ctx))
+        blocking_within(ctx.timeout, move || facts::gather_files(&ctx))
     };
     // The fast path: a connection cannot start anything when the endpoint is not the system
     // socket, or when dockerd already runs; then the daemon is asked together with the rest.
@@ -136,11 +160,25 @@ pub async fn gather(ctx: &Context, options: Options) -> Facts {
         ),
         early,
     );
+    // When the files were not all read (in time, or a bug stopped it), every fact they give is
+    // unknown for that reason, and nothing more is read from them in this run (the unit files,
+    // daemon.json).
+    let mut unread = None;
     let mut facts = files.unwrap_or_else(|e| {
-        // Every file fact is then filled in below as unknown, naming the bug.
-        eprintln!(
-            "dockdoc: error: reading the files failed: {e} (a bug in dockdoc, please report it)"
-        );
+        let reason = match e {
+            Unfinished::Late => format!(
+                "the files under {} were not all read within {}",
+                ctx.sysroot.root().display(),
+                humantime::format_duration(ctx.timeout)
+            ),
+            Unfinished::Failed(e) => {
+                eprintln!(
+                    "dockdoc: error: reading the files failed: {e} (a bug in dockdoc, please report it)"
+                );
+                format!("reading the files failed: {e} (a bug in dockdoc, please report it)")
+            }
+        };
+        unread = Some(reason);
         let mut facts = Facts::default();
         facts
             .host
@@ -202,12 +240,28 @@ pub async fn gather(ctx: &Context, options: Options) -> Facts {
         }
     }
 
-    // Where the bus was not contacted (--root), the unit files on disk give docker's units'
-    // load and unit-file states and ExecStart; the bus's values stand wherever it was read.
-    facts::units::gather(ctx, &mut facts);
-    // daemon.json: which file dockerd reads and how it judges it follow from docker.service's
-    // ExecStart and the installed package, so it is read once those are in.
-    docker::gather_daemon_json(ctx, &mut facts).await;
+    match &unread {
+        None => {
+            // Where the bus was not contacted (--root), the unit files on disk give docker's
+            // units' load and unit-file states and ExecStart; the bus's values stand wherever
+            // it was read.
+            facts::units::gather(ctx, &mut facts);
+            // daemon.json: which file dockerd reads and how it judges it follow from
+            // docker.service's ExecStart and the installed package, so it is read once those
+            // are in.
+            docker::gather_daemon_json(ctx, &mut facts).await;
+        }
+        Some(reason) => {
+            facts::units::set_unread(&mut facts, reason);
+            for s in schema() {
+                if s.key != "run.profiles" && !facts.facts.contains_key(s.key) {
+                    facts
+                        .facts
+                        .insert(s.key.to_owned(), Fact::unknown(reason.clone()));
+                }
+            }
+        }
+    }
 
     let failed = facts.text("systemd.docker_service_active_state") == Some("failed")
         || facts.text("systemd.docker_socket_active_state") == Some("failed")
@@ -259,5 +313,34 @@ async fn reread(ctx: &Context, conn: Option<&zbus::Connection>, answered: &Facts
             Fact::known(systemd::describe(&state)),
         ),
         Err(reason) => (Fact::unknown(reason.clone()), Fact::unknown(reason)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocking_work_that_overruns_its_timeout_is_given_up_on_time() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (release, stuck) = std::sync::mpsc::channel::<()>();
+        let started = std::time::Instant::now();
+        let got = runtime.block_on(blocking_within(
+            std::time::Duration::from_millis(100),
+            move || stuck.recv().is_ok(),
+        ));
+        assert!(matches!(got, Err(Unfinished::Late)), "{got:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        drop(release);
+        runtime.shutdown_background();
+        let done = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(blocking_within(std::time::Duration::from_secs(5), || 7));
+        assert_eq!(done.unwrap(), 7);
     }
 }

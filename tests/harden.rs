@@ -763,5 +763,70 @@ fn hostile_values_reach_no_format_with_a_raw_control_character() {
             text.contains("user-not-in-docker-group"),
             "dockdoc {args:?}:\n{text}"
         );
+
+/// Runs `cmd` for at most `limit`; `None` (after killing it) when it was still running.
+fn output_within(cmd: &mut Command, limit: std::time::Duration) -> Option<Output> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if child.try_wait().unwrap().is_some() {
+            return Some(child.wait_with_output().unwrap());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn a_facts_file_that_is_not_a_small_regular_file_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("facts.fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    // 1 GiB, sparse: reading it whole would cost 1 GiB of memory.
+    let big = dir.path().join("facts-1g.json");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let cases: [(&Path, &str); 4] = [
+        (&fifo, "is a FIFO, expected a regular file"),
+        (
+            Path::new("/dev/zero"),
+            "is a character device, expected a regular file",
+        ),
+        (dir.path(), "is a directory, expected a regular file"),
+        (&big, "larger than 16777216 bytes"),
+    ];
+    for (path, says) in cases {
+        for args in [
+            &["check", "--facts"][..],
+            &[
+                "explain",
+                "--error",
+                "permission denied while trying to connect to the docker daemon socket",
+                "--facts",
+            ],
+        ] {
+            let mut cmd = bin();
+            cmd.args(args).arg(path);
+            let out = output_within(&mut cmd, std::time::Duration::from_secs(10))
+                .unwrap_or_else(|| panic!("{args:?} {path:?}: still running after 10 s"));
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{args:?} {path:?}: {err}");
+            assert!(
+                err.contains(&format!(
+                    "cannot read the facts file: {}: {says}",
+                    path.display()
+                )),
+                "{args:?} {path:?}: {err}"
+            );
+        }
     }
 }

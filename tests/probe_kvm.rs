@@ -739,8 +739,9 @@ fn logind_uaccess_acl_opens_a_0660_kvm_device_to_a_user_outside_kvm() {
     assert_eq!(f.get("kvm.device_accessible"), Fact::known(false));
 }
 
-/// A sysroot whose `/proc/self` is the live one, so the binary judges the uid and groups the
-/// kernel gave it, and whose `/dev/kvm` is a real kvm device node (10:232) made with mknod.
+/// A sysroot whose `/dev/kvm` is a real kvm device node (10:232) made with mknod; run the
+/// binary on it with [`as_alice_with_live_proc`], so it judges the uid and groups the kernel
+/// gave it.
 fn live_credentials_root(mode: u32, acl: &[&str]) -> Option<tempfile::TempDir> {
     let dir = copy_of("docker-osx-ready");
     mknod_kvm(
@@ -752,9 +753,6 @@ fn live_credentials_root(mode: u32, acl: &[&str]) -> Option<tempfile::TempDir> {
     if !acl.is_empty() {
         setfacl(&dir.path().join("dev/kvm"), acl)?;
     }
-    let own = dir.path().join("proc/self");
-    fs::remove_dir_all(&own).unwrap();
-    std::os::unix::fs::symlink("/proc/self", &own).unwrap();
     // The temp dir is 0700: the user must reach the device to be judged by its mode.
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
     Some(dir)
@@ -764,13 +762,40 @@ fn live_credentials_root(mode: u32, acl: &[&str]) -> Option<tempfile::TempDir> {
 /// supplementary `groups` (comma-separated gids, or empty).
 fn as_alice(groups: &str) -> std::process::Command {
     let mut cmd = std::process::Command::new("setpriv");
-    cmd.args(["--reuid", "1000", "--regid", "1000"]);
+    cmd.args(alice_args(groups));
+    cmd.env_clear().env("PATH", "/usr/bin:/bin");
+    cmd
+}
+
+/// setpriv's arguments for [`as_alice`], up to and including `--`.
+fn alice_args(groups: &str) -> Vec<&str> {
+    let mut args = vec!["--reuid", "1000", "--regid", "1000"];
     if groups.is_empty() {
-        cmd.arg("--clear-groups");
+        args.push("--clear-groups");
     } else {
-        cmd.args(["--groups", groups]);
+        args.extend(["--groups", groups]);
     }
-    cmd.arg("--").env_clear().env("PATH", "/usr/bin:/bin");
+    args.push("--");
+    args
+}
+
+/// [`as_alice`] in a mount namespace where this machine's /proc is bind-mounted on the root's
+/// `/proc`: the root's `/proc/self` is then the binary's own (a link to the host's /proc would
+/// be resolved inside the root, as every link is).
+fn as_alice_with_live_proc(groups: &str, root: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        "mount --bind /proc \"$0/proc\" && exec setpriv \"$@\"",
+    ])
+    .arg(root)
+    .args(alice_args(groups))
+    .env_clear()
+    .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
     cmd
 }
 
@@ -812,7 +837,7 @@ fn the_binary_judges_dev_kvm_as_the_kernel_does_for_a_real_unprivileged_user() {
                 kernel
             );
         }
-        let out = as_alice(groups)
+        let out = as_alice_with_live_proc(groups, dir.path())
             .arg(env!("CARGO_BIN_EXE_dockdoc"))
             .args(["check", "--root", dir.path().to_str().unwrap()])
             .args([

@@ -218,7 +218,13 @@ pub async fn gather(ctx: &Context) -> Facts {
         }
     };
     let cookie = find_cookie_for(ctx, number);
-    let path = ctx.sysroot.path(&socket);
+    let path = match ctx.sysroot.host_path(&socket) {
+        Ok(p) => p,
+        Err(e) => {
+            facts.set_all(LIVE_SCHEMA, &Fact::unknown(e.to_string()));
+            return facts;
+        }
+    };
     let outcome = tokio::time::timeout(ctx.timeout, list_hosts(&path, cookie.cookie())).await;
     match outcome {
         Ok(Ok(access)) => {

@@ -1,9 +1,7 @@
 //! Host resources and plumbing: memory and CPUs (`/proc/meminfo`, `/proc/cpuinfo`), free space
 //! on Docker's data root, and the docker0 bridge (`/sys/class/net`).
 
-use std::path::Path;
-
-use super::{Context, Fact, FactKind::*, FactSpec, Facts, Value, spec};
+use super::{Context, Fact, FactKind::*, FactSpec, Facts, Sysroot, Value, spec};
 use crate::error::ProbeError;
 
 pub const SCHEMA: &[FactSpec] = &[
@@ -97,7 +95,7 @@ pub fn gather(ctx: &Context, facts: &mut Facts) {
     );
 
     let data_root = configured_data_root(ctx);
-    set_data_root(facts, ctx.sysroot.root(), data_root);
+    set_data_root(facts, &ctx.sysroot, data_root);
 
     match ctx.sysroot.metadata_optional("/sys/class/net/docker0") {
         Ok(Some(_)) => {
@@ -150,7 +148,7 @@ pub fn daemon_json_data_root(text: &str) -> Result<Option<String>, String> {
 }
 
 /// Sets `host.data_root` and the free space on the filesystem holding it under `root`.
-fn set_data_root(facts: &mut Facts, root: &Path, data_root: Fact) {
+fn set_data_root(facts: &mut Facts, root: &Sysroot, data_root: Fact) {
     let free = match data_root.as_text() {
         Some(path) => free_bytes(root, path),
         None => data_root.clone(),
@@ -163,28 +161,18 @@ fn set_data_root(facts: &mut Facts, root: &Path, data_root: Fact) {
 /// Free bytes (available to unprivileged writers, as `df` shows) on the filesystem holding
 /// `inside`, or its nearest existing ancestor: before the daemon first starts, the data root
 /// does not exist yet, and it will be created on its parent's filesystem.
-fn free_bytes(root: &Path, inside: &str) -> Fact {
-    let mut probe = root.join(inside.trim_start_matches('/'));
+fn free_bytes(sysroot: &Sysroot, inside: &str) -> Fact {
+    let mut probe = inside.trim_end_matches('/');
     loop {
-        match std::fs::symlink_metadata(&probe) {
-            Ok(_) => break,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if probe == root || !probe.pop() {
-                    return Fact::unknown(format!(
-                        "{inside}: no ancestor exists under {}",
-                        root.display()
-                    ));
-                }
+        match sysroot.statvfs(if probe.is_empty() { "/" } else { probe }) {
+            Ok(st) => return Fact::known(st.f_bavail.saturating_mul(st.f_frsize)),
+            Err(ProbeError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound && !probe.is_empty() =>
+            {
+                probe = probe.rsplit_once('/').map_or("", |(parent, _)| parent);
             }
-            Err(e) => return Fact::unknown(format!("{}: {e}", probe.display())),
+            Err(e) => return Fact::unknown(format!("{e} (statvfs of {inside})")),
         }
-    }
-    match nix::sys::statvfs::statvfs(&probe) {
-        Ok(st) => {
-            let bytes = st.blocks_available().saturating_mul(st.fragment_size());
-            Fact::known(bytes)
-        }
-        Err(e) => Fact::unknown(format!("{}: statvfs: {e}", probe.display())),
     }
 }
 
@@ -197,7 +185,7 @@ pub fn derive(facts: &mut Facts) {
     if let Some(daemon_root) = facts.text("docker.data_root").map(str::to_owned)
         && facts.text("host.data_root") != Some(daemon_root.as_str())
     {
-        match facts.host.get("root").map(std::path::PathBuf::from) {
+        match facts.host.get("root").map(Sysroot::new) {
             Some(root) => set_data_root(facts, &root, Fact::known(daemon_root)),
             None => {
                 let unknown =

@@ -8,7 +8,6 @@
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::ops::Range;
-use std::path::Path;
 
 use flate2::read::GzDecoder;
 
@@ -202,9 +201,6 @@ const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Files visited at most when a module tree has no modules.dep and must be walked.
 const MAX_WALK_ENTRIES: usize = 200_000;
-
-/// Loop guard when following symlinks inside the sysroot.
-const MAX_SYMLINK_HOPS: usize = 16;
 
 pub fn gather(ctx: &Context, facts: &mut Facts) {
     let release = running_release(ctx);
@@ -402,7 +398,7 @@ fn installed_releases(ctx: &Context) -> Result<Vec<Installed>, String> {
             continue;
         }
         let dir = format!("{MODULES_DIR}/{name}");
-        if !ctx.sysroot.path(&dir).is_dir() {
+        if !is_dir(ctx, &dir) {
             continue;
         }
         let has_pkgbase = ctx.sysroot.exists(&format!("{dir}/pkgbase"));
@@ -513,11 +509,11 @@ struct ModuleTree {
 
 impl ModuleTree {
     fn read(ctx: &Context, dir: &str) -> ModuleTree {
-        let exists = ctx.sysroot.path(dir).is_dir();
+        let exists = is_dir(ctx, dir);
         let dep_file = format!("{dir}/modules.dep");
         let kernel_dir = format!("{dir}/kernel");
-        let has_dep = exists && ctx.sysroot.path(&dep_file).is_file();
-        let has_kernel_dir = exists && ctx.sysroot.path(&kernel_dir).is_dir();
+        let has_dep = exists && ctx.sysroot.metadata(&dep_file).is_ok_and(|m| m.is_file());
+        let has_kernel_dir = exists && is_dir(ctx, &kernel_dir);
         let builtin = if exists {
             match ctx.sysroot.read_optional(&format!("{dir}/modules.builtin")) {
                 Ok(Some(text)) => Some(module_names_in_list(&text)),
@@ -534,7 +530,7 @@ impl ModuleTree {
                 .map(|t| module_names_in_dep(&t))
                 .map_err(|e| e.to_string())
         } else if has_kernel_dir {
-            walk_modules(&ctx.sysroot.path(&kernel_dir), &kernel_dir)
+            walk_modules(ctx, &kernel_dir)
         } else {
             Ok(BTreeSet::new())
         };
@@ -577,25 +573,32 @@ pub fn module_names_in_dep(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn walk_modules(root: &Path, shown: &str) -> Result<BTreeSet<String>, String> {
+/// Whether a directory is at the path inside the sysroot (following symlinks inside it).
+fn is_dir(ctx: &Context, inside: &str) -> bool {
+    ctx.sysroot.metadata(inside).is_ok_and(|m| m.is_dir())
+}
+
+/// The module names of the files under `top` (a path inside the sysroot); symlinks to
+/// directories are not walked into.
+fn walk_modules(ctx: &Context, top: &str) -> Result<BTreeSet<String>, String> {
     let mut out = BTreeSet::new();
-    let mut stack = vec![root.to_path_buf()];
+    let mut stack = vec![top.to_owned()];
     let mut seen = 0usize;
     while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{shown}: {e}"))?;
-        for entry in entries.flatten() {
+        let entries = ctx
+            .sysroot
+            .read_dir_entries(&dir)
+            .map_err(|e| e.to_string())?;
+        for entry in entries {
             seen += 1;
             if seen > MAX_WALK_ENTRIES {
                 return Err(format!(
-                    "{shown}: more than {MAX_WALK_ENTRIES} entries, not walking further"
+                    "{top}: more than {MAX_WALK_ENTRIES} entries, not walking further"
                 ));
             }
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            if kind.is_dir() {
-                stack.push(entry.path());
-            } else if let Some(name) = entry.file_name().to_str().and_then(module_name) {
+            if entry.is_dir {
+                stack.push(format!("{dir}/{}", entry.name));
+            } else if let Some(name) = module_name(&entry.name) {
                 out.insert(name);
             }
         }
@@ -1069,10 +1072,20 @@ fn cgroup_version_of(mounts: &[Mount]) -> Option<i64> {
 /// is a symlink to it) or /usr/sbin/iptables (Debian, through /etc/alternatives).
 fn iptables_backend(ctx: &Context) -> Result<Option<String>, String> {
     for start in ["/usr/bin/iptables", "/usr/sbin/iptables"] {
-        if ctx.sysroot.path(start).symlink_metadata().is_err() {
+        if ctx.sysroot.symlink_metadata(start).is_err() {
             continue;
         }
-        let target = resolve_in_sysroot(ctx, start)?;
+        let target = ctx
+            .sysroot
+            .resolve(start)
+            .map_err(|e| format!("{e} (following {start})"))?;
+        if !target.found {
+            return Err(format!(
+                "{start}: leads to {}, which does not exist",
+                target.path
+            ));
+        }
+        let target = target.path;
         let base = target.rsplit('/').next().unwrap_or(&target);
         return match base {
             "xtables-nft-multi" => Ok(Some("nft".into())),
@@ -1085,30 +1098,6 @@ fn iptables_backend(ctx: &Context) -> Result<Option<String>, String> {
         };
     }
     Ok(None)
-}
-
-/// Follows a symlink chain inside the sysroot (absolute targets are taken inside it) and
-/// returns the final path inside the sysroot.
-fn resolve_in_sysroot(ctx: &Context, start: &str) -> Result<String, String> {
-    let mut current = start.to_owned();
-    for _ in 0..MAX_SYMLINK_HOPS {
-        let host = ctx.sysroot.path(&current);
-        let meta = host
-            .symlink_metadata()
-            .map_err(|e| format!("{current}: {e} (following {start})"))?;
-        if !meta.file_type().is_symlink() {
-            return Ok(current);
-        }
-        let target = std::fs::read_link(&host).map_err(|e| format!("{current}: {e}"))?;
-        let target = target.to_string_lossy();
-        current = if target.starts_with('/') {
-            target.into_owned()
-        } else {
-            let parent = current.rsplit_once('/').map_or("", |(p, _)| p);
-            format!("{parent}/{target}")
-        };
-    }
-    Err(format!("{start}: more than {MAX_SYMLINK_HOPS} symlinks"))
 }
 
 fn backend_mismatch(backend: Option<&str>, loaded: &[String]) -> bool {

@@ -360,7 +360,7 @@ const ACL_XATTR: &str = "system.posix_acl_access";
 /// Reads a file's access ACL. A file without one (`ENODATA`), or on a filesystem without
 /// ACLs (`EOPNOTSUPP`), has none: its mode bits alone decide.
 fn read_acl(ctx: &Context, inside: &str) -> Result<Vec<AclEntry>, String> {
-    let path = ctx.sysroot.path(inside);
+    let path = ctx.sysroot.host_path(inside).map_err(|e| e.to_string())?;
     // 4 + 8 * 64 bytes: more entries than any device node carries; a longer ACL is ERANGE.
     let mut buf = [0u8; 516];
     match rustix::fs::getxattr(&path, ACL_XATTR, &mut buf[..]) {

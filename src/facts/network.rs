@@ -200,8 +200,7 @@ fn nftables_enabled(ctx: &Context) -> Fact {
         // The link's target lies outside the root (/usr/lib/systemd/system/…): its own
         // metadata is what says it exists.
         ctx.sysroot
-            .path(&format!("{SYSTEMD_SYSTEM}/{wants}/nftables.service"))
-            .symlink_metadata()
+            .symlink_metadata(&format!("{SYSTEMD_SYSTEM}/{wants}/nftables.service"))
             .is_ok()
     });
     Fact::known(enabled)
@@ -551,8 +550,7 @@ fn network_file_for(ctx: &Context, iface: &str) -> Result<Option<String>, String
         .flatten()
         .map(|s| s.trim().to_ascii_lowercase());
     for (_, path) in files {
-        let masked = std::fs::read_link(ctx.sysroot.path(&path))
-            .is_ok_and(|t| t == std::path::Path::new("/dev/null"));
+        let masked = ctx.sysroot.read_link(&path).is_ok_and(|t| t == "/dev/null");
         if masked {
             continue;
         }

@@ -287,8 +287,11 @@ fn judge_idmap(ctx: &Context, path: &str, cap: u32, cap_name: &str) -> Result<St
         return Ok(format!("{path} is setuid root"));
     }
     let mut buf = vec![0u8; 64];
-    let xattr = match rustix::fs::getxattr(ctx.sysroot.path(path), "security.capability", &mut buf)
-    {
+    let host = ctx
+        .sysroot
+        .host_path(path)
+        .map_err(|e| format!("unknown:{e}"))?;
+    let xattr = match rustix::fs::getxattr(&host, "security.capability", &mut buf) {
         Ok(n) => buf.get(..n).map(<[u8]>::to_vec),
         Err(rustix::io::Errno::NODATA) | Err(rustix::io::Errno::NOTSUP) => None,
         Err(e) => return Err(format!("unknown:{path}: reading security.capability: {e}")),

@@ -25,8 +25,6 @@
 //!   unit whose `[Install]` names WantedBy=, RequiredBy= or Alias= is disabled, one with only
 //!   Also= is indirect, and one without any is static.
 
-use std::path::PathBuf;
-
 use super::{Context, Fact, Facts, Value};
 use crate::facts::docker::exec_start;
 
@@ -65,50 +63,45 @@ pub struct OnDisk {
 /// An error reading the unit files, as the reason of an unknown fact.
 type Reason = String;
 
-/// The host path of an absolute path inside the root. Symlinks are resolved by hand by the
-/// callers, inside the root: an absolute link target must not lead out of `--root`.
-fn host_path(ctx: &Context, inside: &str) -> PathBuf {
-    ctx.sysroot.path(inside)
-}
-
-/// What is at a path inside the root, following symlinks inside the root (at most 8 hops).
+/// What is at a path inside the root, following symlinks inside the root (as if it were `/`).
 enum Entry {
     Missing,
-    /// A symlink (possibly through others) to /dev/null.
+    /// A symlink (possibly through others) to /dev/null: systemd compares the target's path,
+    /// so /dev/null need not exist under the root.
     DevNull,
     /// A regular file, at this path inside the root.
     File(String),
 }
 
 fn entry(ctx: &Context, inside: &str) -> Result<Entry, Reason> {
-    let mut path = inside.to_owned();
-    for _ in 0..8 {
-        if path == "/dev/null" {
-            return Ok(Entry::DevNull);
+    // Most directories of the search path do not have the unit, and most unit files are not
+    // links: one lstat decides those.
+    match ctx.sysroot.symlink_metadata(inside) {
+        Err(crate::error::ProbeError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            return Ok(Entry::Missing);
         }
-        let host = host_path(ctx, &path);
-        let meta = match std::fs::symlink_metadata(&host) {
-            Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Entry::Missing),
-            Err(e) => return Err(format!("{path}: {e}")),
-        };
-        if !meta.file_type().is_symlink() {
-            return Ok(if meta.is_file() {
-                Entry::File(path)
-            } else {
-                Entry::Missing
-            });
-        }
-        let target = std::fs::read_link(&host).map_err(|e| format!("{path}: {e}"))?;
-        let target = target.to_string_lossy().into_owned();
-        path = if target.starts_with('/') {
-            target
-        } else {
-            let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
-            format!("{dir}/{target}")
-        };
+        Ok(m) if m.is_file() => return Ok(Entry::File(inside.to_owned())),
+        _ => {}
     }
-    Err(format!("{inside}: too many levels of symbolic links"))
+    let resolved = ctx.sysroot.resolve(inside).map_err(|e| e.to_string())?;
+    if resolved.path == "/dev/null" {
+        return Ok(Entry::DevNull);
+    }
+    if !resolved.found {
+        return Ok(Entry::Missing);
+    }
+    match ctx.sysroot.metadata(&resolved.path) {
+        Ok(m) if m.is_file() => Ok(Entry::File(resolved.path)),
+        Ok(_) => Ok(Entry::Missing),
+        Err(crate::error::ProbeError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Ok(Entry::Missing)
+        }
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// The names in a directory inside the root; none when it does not exist.
@@ -304,11 +297,21 @@ fn bus_skipped(facts: &Facts, key: &str) -> bool {
 /// (see [`bus_skipped`]). A
 /// unit that cannot be read (EACCES on a directory) makes its keys unknown with the reason.
 pub fn gather(ctx: &Context, facts: &mut Facts) {
+    set_from(facts, |unit| read(ctx, unit));
+}
+
+/// Makes the keys [`gather`] would set unknown for `reason` (the files could not be read in
+/// time).
+pub fn set_unread(facts: &mut Facts, reason: &str) {
+    set_from(facts, |_| Err(reason.to_owned()));
+}
+
+fn set_from(facts: &mut Facts, read: impl Fn(&str) -> Result<OnDisk, Reason>) {
     for (unit, prefix) in [
         ("docker.service", "systemd.docker_service"),
         ("docker.socket", "systemd.docker_socket"),
     ] {
-        let read = read(ctx, unit);
+        let read = read(unit);
         let mut keys = vec!["load_state", "unit_file_state"];
         if unit == "docker.service" {
             keys.push("exec_start");
