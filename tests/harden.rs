@@ -763,6 +763,8 @@ fn hostile_values_reach_no_format_with_a_raw_control_character() {
             text.contains("user-not-in-docker-group"),
             "dockdoc {args:?}:\n{text}"
         );
+    }
+}
 
 /// Runs `cmd` for at most `limit`; `None` (after killing it) when it was still running.
 fn output_within(cmd: &mut Command, limit: std::time::Duration) -> Option<Output> {
