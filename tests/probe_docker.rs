@@ -571,11 +571,17 @@ async fn fake_socket_that_sends_garbage_json() {
     assert_unreachable(&f, "none", "GET /info: the answer is not valid JSON");
 }
 
-/// A daemon of the API 1.24 era: no Api-Version in its ping, and its first /info refused with
-/// the message that names the newest API version it supports.
-fn old_daemon(dir: &Path) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+/// An answer of a scripted daemon: status line, extra header lines, body.
+type Script = fn(&str) -> (&'static str, &'static str, String);
+
+/// A unix socket server that answers each request as `script` says for its target, and logs
+/// the targets in the order they came.
+fn scripted_daemon(
+    dir: &Path,
+    script: Script,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use tokio::io::AsyncWriteExt;
-    let path = dir.join("old.sock");
+    let path = dir.join("scripted.sock");
     let listener = tokio::net::UnixListener::bind(&path).unwrap();
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = seen.clone();
@@ -591,26 +597,9 @@ fn old_daemon(dir: &Path) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String
                 };
                 let target = head.split(' ').nth(1).unwrap_or_default().to_owned();
                 log.lock().unwrap().push(target.clone());
-                let infos = log
-                    .lock()
-                    .unwrap()
-                    .iter()
-                    .filter(|t| t.ends_with("/info"))
-                    .count();
-                let (status, body) = if target == "/_ping" {
-                    ("200 OK", "OK".to_owned())
-                } else if target.ends_with("/info") && infos > 1 {
-                    ("200 OK", r#"{"Driver":"overlay2","DockerRootDir":"/var/lib/docker","ServerVersion":"1.12.6"}"#.to_owned())
-                } else if target.contains("/containers/json") {
-                    ("200 OK", "[]".to_owned())
-                } else {
-                    (
-                        "400 Bad Request",
-                        r#"{"message":"client version 1.52 is too new. Maximum supported API version is 1.24"}"#.to_owned(),
-                    )
-                };
+                let (status, headers, body) = script(&target);
                 let answer = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 {status}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
                 );
                 let _ = stream.write_all(answer.as_bytes()).await;
@@ -621,20 +610,246 @@ fn old_daemon(dir: &Path) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String
     (format!("unix://{}", path.display()), seen)
 }
 
+/// A daemon of the API 1.24 era: no Api-Version in its ping; it serves the unversioned paths.
+fn docker_1_12(target: &str) -> (&'static str, &'static str, String) {
+    match target {
+        "/_ping" => ("200 OK", "", "OK".into()),
+        "/info" => (
+            "200 OK",
+            "",
+            r#"{"Driver":"overlay2","DockerRootDir":"/var/lib/docker","ServerVersion":"1.12.6"}"#
+                .into(),
+        ),
+        "/containers/json?all=true" => ("200 OK", "", "[]".into()),
+        _ => (
+            "404 Not Found",
+            "",
+            r#"{"message":"page not found"}"#.into(),
+        ),
+    }
+}
+
+/// A daemon that no longer serves the unversioned paths: only API 1.60's.
+fn docker_without_unversioned_paths(target: &str) -> (&'static str, &'static str, String) {
+    match target {
+        "/_ping" => (
+            "200 OK",
+            "Api-Version: 1.60\r\nServer: Docker/40.0.1 (linux)\r\n",
+            "OK".into(),
+        ),
+        "/v1.60/info" => (
+            "200 OK",
+            "",
+            r#"{"Driver":"overlayfs","DockerRootDir":"/var/lib/docker","ServerVersion":"40.0.1"}"#
+                .into(),
+        ),
+        "/v1.60/containers/json?all=true" => ("200 OK", "", "[]".into()),
+        _ => (
+            "404 Not Found",
+            "",
+            r#"{"message":"page not found"}"#.into(),
+        ),
+    }
+}
+
 #[tokio::test]
-async fn an_info_refused_for_a_too_new_api_version_is_asked_again() {
+async fn the_first_questions_use_the_unversioned_paths_every_daemon_serves() {
     let dir = tempfile::tempdir().unwrap();
-    let (uri, seen) = old_daemon(dir.path());
+    let (uri, seen) = scripted_daemon(dir.path(), docker_1_12);
     let (f, _) = probe(&uri).await;
     assert_eq!(f.get("docker.reachable"), Fact::known(true), "{f:#?}");
     assert_eq!(f.get("docker.server_version"), Fact::known("1.12.6"));
     assert_eq!(f.get("docker.api_version"), null());
     assert_eq!(f.get("docker.storage_driver"), Fact::known("overlay2"));
     assert_eq!(f.get("docker.osx_stopped_containers"), list(&[]));
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(seen, ["/_ping", "/containers/json?all=true", "/info"]);
+}
+
+#[tokio::test]
+async fn a_daemon_that_refuses_unversioned_paths_is_asked_again_at_its_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let (uri, seen) = scripted_daemon(dir.path(), docker_without_unversioned_paths);
+    let (f, _) = probe(&uri).await;
+    assert_eq!(f.get("docker.reachable"), Fact::known(true), "{f:#?}");
+    assert_eq!(f.get("docker.server_version"), Fact::known("40.0.1"));
+    assert_eq!(f.get("docker.api_version"), Fact::known("1.60"));
+    assert_eq!(f.get("docker.storage_driver"), Fact::known("overlayfs"));
     let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen.first().map(String::as_str), Some("/_ping"), "{seen:?}");
-    let infos = seen.iter().filter(|t| t.ends_with("/info")).count();
-    assert_eq!(infos, 2, "{seen:?}");
+    let infos: Vec<&String> = seen.iter().filter(|t| t.ends_with("/info")).collect();
+    assert_eq!(infos, ["/info", "/v1.60/info"], "{seen:?}");
+}
+
+// ---- answers larger than any daemon's, read by the real binary ---------------------------
+
+/// Set in the copy of the test binary that runs one bounded-read test alone.
+const ALONE: &str = "DOCKDOC_TEST_ALONE";
+
+/// Runs the test `name` in a process of its own (a copy of this test binary) and returns true
+/// there; returns false in that process, which then does the work. The peak RSS of the dockdoc
+/// run is read with getrusage(RUSAGE_CHILDREN), which covers every child a process has waited
+/// for: alone, dockdoc is its only one (other tests here start dockerd and the CLI).
+fn ran_alone(name: &str) -> bool {
+    if std::env::var_os(ALONE).is_some() {
+        return false;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(ALONE, "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.contains("1 passed"),
+        "{name} alone:\n{text}"
+    );
+    eprintln!("{text}");
+    true
+}
+
+/// What a fake daemon sends after the head for `/info` or `/containers/json`.
+#[derive(Clone, Copy)]
+enum Flood {
+    /// `/info` as a chunked body that never ends.
+    EndlessInfo,
+    /// `/containers/json` as 100 MB of valid JSON, with its Content-Length.
+    HundredMegabyteList,
+}
+
+/// A fake daemon on a unix socket, served by threads of its own: `/_ping` and the other
+/// answers as dockerd 20.10 gives them, except the one `flood` names.
+fn flooding_daemon(dir: &Path, flood: Flood) -> String {
+    use std::io::{Read, Write};
+    let path = dir.join("flood.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let target = head.split(' ').nth(1).unwrap_or_default();
+                let plain = |body: &str| {
+                    format!(
+                        "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nServer: Docker/20.10.24+dfsg1 (linux)\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    )
+                };
+                let info = r#"{"Driver":"vfs","DockerRootDir":"/var/lib/docker","ServerVersion":"20.10.24+dfsg1"}"#;
+                let _ = match (flood, target) {
+                    (_, "/_ping") => stream.write_all(plain("OK").as_bytes()),
+                    (Flood::EndlessInfo, t) if t.ends_with("/info") => {
+                        let _ = stream.write_all(
+                            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+                        );
+                        let chunk = format!("10000\r\n{}\r\n", " ".repeat(0x10000));
+                        let _ = stream.write_all(b"6\r\n{\"A\":[\r\n");
+                        loop {
+                            if stream.write_all(chunk.as_bytes()).is_err() {
+                                break Ok(());
+                            }
+                        }
+                    }
+                    (_, t) if t.ends_with("/info") => stream.write_all(plain(info).as_bytes()),
+                    (Flood::HundredMegabyteList, t) if t.contains("/containers/json") => {
+                        let one = r#"{"Id":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","Names":["/flood"],"Image":"sickcodes/docker-osx:latest","State":"exited","Status":"Exited (0) 1 hour ago","Labels":{"a":"b"}},"#;
+                        let count = 100_000_000 / one.len();
+                        let length = 1 + one.len() * count + 3;
+                        let _ = stream.write_all(format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n["
+                        ).as_bytes());
+                        let block = one.repeat(1000);
+                        let mut left = count;
+                        while left >= 1000 {
+                            if stream.write_all(block.as_bytes()).is_err() {
+                                return;
+                            }
+                            left -= 1000;
+                        }
+                        let mut tail = one.repeat(left);
+                        tail.push_str("{}]");
+                        stream.write_all(tail.as_bytes())
+                    }
+                    _ => stream.write_all(plain("[]").as_bytes()),
+                };
+            });
+        }
+    });
+    format!("unix://{}", path.display())
+}
+
+/// The run ends within `--timeout 1s` and a margin for the process around the probe.
+const WALL_BOUND: Duration = Duration::from_millis(1300);
+/// A debug build of dockdoc reads and holds at most one answer's cap (4 MiB) per question.
+const RSS_BOUND_KIB: i64 = 64 * 1024;
+
+/// Runs `dockdoc facts --format json --timeout 1s` against a daemon that floods as `flood`
+/// says, asserts that it ended within the timeout and a bounded peak RSS, and returns `key`'s
+/// fact as JSON.
+fn flooded_fact(flood: Flood, key: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = flooding_daemon(dir.path(), flood);
+    let started = Instant::now();
+    let out = common::bin()
+        .args([
+            "facts",
+            "--format",
+            "json",
+            "--timeout",
+            "1s",
+            "--docker-host",
+        ])
+        .arg(&uri)
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let rss = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .unwrap()
+        .max_rss();
+    eprintln!("dockdoc took {took:?}, peak RSS {rss} KiB");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(took < WALL_BOUND, "{took:?}");
+    assert!(rss < RSS_BOUND_KIB, "peak RSS {rss} KiB");
+    let facts: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    facts["facts"][key].clone()
+}
+
+#[test]
+fn an_endless_info_is_cut_at_the_cap_in_time_and_memory() {
+    if ran_alone("an_endless_info_is_cut_at_the_cap_in_time_and_memory") {
+        return;
+    }
+    assert_eq!(
+        flooded_fact(Flood::EndlessInfo, "docker.unreachable_reason"),
+        serde_json::json!({"state": "known", "value": "GET /info: the answer was larger than 4194304 bytes"}),
+    );
+}
+
+#[test]
+fn a_hundred_megabyte_container_list_is_refused_in_time_and_memory() {
+    if ran_alone("a_hundred_megabyte_container_list_is_refused_in_time_and_memory") {
+        return;
+    }
+    assert_eq!(
+        flooded_fact(Flood::HundredMegabyteList, "docker.osx_stopped_containers"),
+        serde_json::json!({"state": "unknown", "reason": "GET /containers/json: the answer was larger than 4194304 bytes"}),
+    );
 }
 
 #[tokio::test]

@@ -58,7 +58,12 @@ fuzz_target!(|data: &[u8]| {
             }
         });
         let uri = format!("unix://{}", path.display());
-        let facts = dockdoc::facts::docker::live::probe(&uri, Duration::from_millis(300)).await;
+        let asks = dockdoc::facts::docker::live::Asks {
+            min_api_version: true,
+            published_ports: true,
+        };
+        let facts =
+            dockdoc::facts::docker::live::probe(&uri, Duration::from_millis(300), asks).await;
         let _ = serde_json::to_string(&facts);
         server.abort();
     });
