@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use bollard::models::{ContainerInspectResponse, ContainerSummary, SystemInfo, SystemVersion};
+use bollard::models::{ContainerInspectResponse, ContainerSummary};
 use serde::de::DeserializeOwned;
 use tokio::time::{Instant, timeout};
 
@@ -136,9 +136,27 @@ fn all(facts: &mut Facts, fact: &Fact) {
     }
 }
 
+/// The fields of `/info` the facts read. bollard's `SystemInfo` reads every one of its
+/// hundred-odd fields; this reads three and skips the rest, in less time and with far less code
+/// paged in.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Info {
+    server_version: Option<String>,
+    driver: Option<String>,
+    docker_root_dir: Option<String>,
+}
+
+/// The field of `/version` the facts read.
+#[derive(serde::Deserialize)]
+struct Version {
+    #[serde(rename = "MinAPIVersion")]
+    min_api_version: Option<String>,
+}
+
 /// What the daemon answered besides `/_ping`.
 struct Answers {
-    info: Result<SystemInfo, api::Error>,
+    info: Result<Info, api::Error>,
     containers: Result<Vec<ContainerSummary>, String>,
 }
 
@@ -266,12 +284,10 @@ pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
             MIN_API_RAISED_IN.0,
             MIN_API_RAISED_IN.1
         )),
-        (true, _) => {
-            match ask_json::<SystemVersion>(&target, &budget, &version, "/version", "").await {
-                Ok(v) => Fact::known(v.min_api_version),
-                Err(e) => Fact::unknown(e.text),
-            }
-        }
+        (true, _) => match ask_json::<Version>(&target, &budget, &version, "/version", "").await {
+            Ok(v) => Fact::known(v.min_api_version),
+            Err(e) => Fact::unknown(e.text),
+        },
     };
     facts.set("docker.min_api_version", min_api_version);
 
