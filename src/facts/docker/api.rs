@@ -142,10 +142,7 @@ where
         .await
         .map_err(|e| format!("cannot start HTTP: {}", one_line(&e)))?;
     let exchange = async {
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| one_line(&e))?;
+        let response = sender.send_request(request).await.map_err(|e| failed(&e))?;
         let status = response.status();
         let headers = response.headers().clone();
         let body = read_body(response.into_body(), cap).await?;
@@ -171,11 +168,7 @@ where
 
 /// Reads `body` whole, refusing it as soon as it is known to exceed `cap`: at once when its
 /// `Content-Length` says so, else at the frame that crosses it.
-async fn read_body<B>(mut body: B, cap: usize) -> Result<Vec<u8>, String>
-where
-    B: Body<Data = hyper::body::Bytes> + Unpin,
-    B::Error: std::error::Error,
-{
+async fn read_body(mut body: hyper::body::Incoming, cap: usize) -> Result<Vec<u8>, String> {
     let too_large = || format!("the answer was larger than {cap} bytes");
     let declared = body.size_hint().lower();
     if declared > cap as u64 {
@@ -183,7 +176,7 @@ where
     }
     let mut bytes = Vec::with_capacity(usize::try_from(declared).unwrap_or(cap));
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| format!("cannot read the answer: {}", one_line(&e)))?;
+        let frame = frame.map_err(|e| failed(&e))?;
         if let Ok(data) = frame.into_data() {
             if data.len() > cap.saturating_sub(bytes.len()) {
                 return Err(too_large());
@@ -197,6 +190,24 @@ where
 /// An answer's JSON body as `T`.
 pub fn json<T: serde::de::DeserializeOwned>(answer: &Answer) -> Result<T, String> {
     serde_json::from_slice(&answer.body).map_err(|e| format!("the answer is not valid JSON: {e}"))
+}
+
+/// Why reading the answer failed: "the daemon closed the connection mid-answer" when it did
+/// (before the head ended, or before the body's length was reached), else hyper's error.
+fn failed(e: &hyper::Error) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        let cut = s
+            .downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_incomplete_message)
+            || s.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == ErrorKind::UnexpectedEof);
+        if cut {
+            return "the daemon closed the connection mid-answer".to_owned();
+        }
+        source = s.source();
+    }
+    format!("cannot read the answer: {}", one_line(e))
 }
 
 /// An error with its sources, on one line.
@@ -332,7 +343,12 @@ mod tests {
         .await
         .unwrap_err()
         .text;
-        assert!(cut.starts_with("cannot read the answer"), "{cut}");
+        assert_eq!(cut, "the daemon closed the connection mid-answer");
+        let head_only = served(b"HTTP/1.1 200 OK\r\nContent-Len".to_vec(), 1024)
+            .await
+            .unwrap_err()
+            .text;
+        assert_eq!(head_only, "the daemon closed the connection mid-answer");
     }
 
     #[test]
