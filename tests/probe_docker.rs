@@ -719,6 +719,20 @@ enum Flood {
     EndlessInfo,
     /// `/containers/json` as 100 MB of valid JSON, with its Content-Length.
     HundredMegabyteList,
+    /// `/networks/bridge` (the network probe's first question) as a chunked body that never
+    /// ends.
+    EndlessBridgeNetwork,
+}
+
+/// Answers with a chunked JSON body that never ends, until the client goes away.
+fn endless(stream: &mut std::os::unix::net::UnixStream) -> std::io::Result<()> {
+    use std::io::Write;
+    stream.write_all(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n{\"A\":[\r\n",
+    )?;
+    let chunk = format!("10000\r\n{}\r\n", " ".repeat(0x10000));
+    while stream.write_all(chunk.as_bytes()).is_ok() {}
+    Ok(())
 }
 
 /// A fake daemon on a unix socket, served by threads of its own: `/_ping` and the other
@@ -750,19 +764,15 @@ fn flooding_daemon(dir: &Path, flood: Flood) -> String {
                 let info = r#"{"Driver":"vfs","DockerRootDir":"/var/lib/docker","ServerVersion":"20.10.24+dfsg1"}"#;
                 let _ = match (flood, target) {
                     (_, "/_ping") => stream.write_all(plain("OK").as_bytes()),
-                    (Flood::EndlessInfo, t) if t.ends_with("/info") => {
-                        let _ = stream.write_all(
-                            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
-                        );
-                        let chunk = format!("10000\r\n{}\r\n", " ".repeat(0x10000));
-                        let _ = stream.write_all(b"6\r\n{\"A\":[\r\n");
-                        loop {
-                            if stream.write_all(chunk.as_bytes()).is_err() {
-                                break Ok(());
-                            }
-                        }
+                    (Flood::EndlessInfo, t) if t.ends_with("/info") => endless(&mut stream),
+                    (Flood::EndlessBridgeNetwork, t) if t.ends_with("/networks/bridge") => {
+                        endless(&mut stream)
                     }
                     (_, t) if t.ends_with("/info") => stream.write_all(plain(info).as_bytes()),
+                    (_, t) if t.ends_with("/version") => stream.write_all(
+                        plain(r#"{"Version":"20.10.24+dfsg1","ApiVersion":"1.41","MinAPIVersion":"1.12"}"#)
+                            .as_bytes(),
+                    ),
                     (Flood::HundredMegabyteList, t) if t.contains("/containers/json") => {
                         let one = r#"{"Id":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","Names":["/flood"],"Image":"sickcodes/docker-osx:latest","State":"exited","Status":"Exited (0) 1 hour ago","Labels":{"a":"b"}},"#;
                         let count = 100_000_000 / one.len();
@@ -795,22 +805,15 @@ const WALL_BOUND: Duration = Duration::from_millis(1300);
 /// A debug build of dockdoc reads and holds at most one answer's cap (4 MiB) per question.
 const RSS_BOUND_KIB: i64 = 64 * 1024;
 
-/// Runs `dockdoc facts --format json --timeout 1s` against a daemon that floods as `flood`
-/// says, asserts that it ended within the timeout and a bounded peak RSS, and returns `key`'s
-/// fact as JSON.
-fn flooded_fact(flood: Flood, key: &str) -> serde_json::Value {
+/// Runs dockdoc with `args` and `--timeout 1s` against a daemon that floods as `flood`, asserts
+/// that it ended within the timeout and a bounded peak RSS, and returns its JSON output.
+fn flooded_run(flood: Flood, args: &[&str]) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     let uri = flooding_daemon(dir.path(), flood);
     let started = Instant::now();
     let out = common::bin()
-        .args([
-            "facts",
-            "--format",
-            "json",
-            "--timeout",
-            "1s",
-            "--docker-host",
-        ])
+        .args(args)
+        .args(["--format", "json", "--timeout", "1s", "--docker-host"])
         .arg(&uri)
         .output()
         .unwrap();
@@ -820,14 +823,18 @@ fn flooded_fact(flood: Flood, key: &str) -> serde_json::Value {
         .max_rss();
     eprintln!("dockdoc took {took:?}, peak RSS {rss} KiB");
     assert!(
-        out.status.success(),
+        matches!(out.status.code(), Some(0 | 1)),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(took < WALL_BOUND, "{took:?}");
     assert!(rss < RSS_BOUND_KIB, "peak RSS {rss} KiB");
-    let facts: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    facts["facts"][key].clone()
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// [`flooded_run`] of `dockdoc facts`: `key`'s fact as JSON.
+fn flooded_fact(flood: Flood, key: &str) -> serde_json::Value {
+    flooded_run(flood, &["facts"])["facts"][key].clone()
 }
 
 #[test]
@@ -849,6 +856,27 @@ fn a_hundred_megabyte_container_list_is_refused_in_time_and_memory() {
     assert_eq!(
         flooded_fact(Flood::HundredMegabyteList, "docker.osx_stopped_containers"),
         serde_json::json!({"state": "unknown", "reason": "GET /containers/json: the answer was larger than 4194304 bytes"}),
+    );
+}
+
+#[test]
+fn the_network_probe_cuts_an_endless_answer_at_the_cap_in_time_and_memory() {
+    if ran_alone("the_network_probe_cuts_an_endless_answer_at_the_cap_in_time_and_memory") {
+        return;
+    }
+    let report = flooded_run(
+        Flood::EndlessBridgeNetwork,
+        &[
+            "check",
+            "--probe",
+            "network",
+            "--only",
+            "docker-daemon-unreachable",
+        ],
+    );
+    assert_eq!(
+        report["host"]["probe.network"],
+        "inconclusive: inspect the default bridge network: the answer was larger than 4194304 bytes"
     );
 }
 

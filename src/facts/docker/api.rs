@@ -8,6 +8,7 @@
 use std::io::ErrorKind;
 
 use http_body_util::BodyExt;
+use hyper::Method;
 use hyper::body::Body;
 use hyper::header::HeaderMap;
 use hyper_util::rt::TokioIo;
@@ -27,6 +28,17 @@ pub const MAX_PING_BYTES: usize = 64 * 1024;
 pub enum Target {
     Unix(String),
     Tcp(String),
+}
+
+impl Target {
+    /// The `Host` header: the address for TCP, a name for a socket (which the daemon ignores,
+    /// but HTTP/1.1 requires).
+    fn host(&self) -> &str {
+        match self {
+            Target::Unix(_) => "docker",
+            Target::Tcp(addr) => addr,
+        }
+    }
 }
 
 /// The endpoint the probe can dial: `unix://` and `tcp://` (or `http://`) only.
@@ -101,12 +113,35 @@ pub struct Answer {
     pub body: Vec<u8>,
 }
 
+/// A request's body and its `Content-Type`.
+pub struct Payload {
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
 /// `GET path` on a new connection to `target`.
 pub async fn get(target: &Target, path: &str, cap: usize) -> Result<Answer, Error> {
+    send(target, Method::GET, path, None, cap).await
+}
+
+/// `method path`, with `payload` as its body, on a new connection to `target`.
+pub async fn send(
+    target: &Target,
+    method: Method,
+    path: &str,
+    payload: Option<Payload>,
+    cap: usize,
+) -> Result<Answer, Error> {
     let stream = dial(target)
         .await
         .map_err(|e| format!("cannot connect: {e}"))?;
-    get_on(stream, target, path, cap).await
+    let request = Request {
+        host: target.host(),
+        method,
+        path,
+        payload,
+    };
+    send_on(stream, request, cap).await
 }
 
 /// `GET path` on the connection `stream`, which it then closes.
@@ -116,27 +151,51 @@ pub async fn get_on(
     path: &str,
     cap: usize,
 ) -> Result<Answer, Error> {
-    let host = match target {
-        Target::Unix(_) => "docker",
-        Target::Tcp(addr) => addr.as_str(),
+    let request = Request {
+        host: target.host(),
+        method: Method::GET,
+        path,
+        payload: None,
     };
+    send_on(stream, request, cap).await
+}
+
+async fn send_on(stream: Stream, request: Request<'_>, cap: usize) -> Result<Answer, Error> {
     match stream {
-        Stream::Unix(s) => exchange(s, host, path, cap).await,
-        Stream::Tcp(s) => exchange(s, host, path, cap).await,
+        Stream::Unix(s) => exchange(s, request, cap).await,
+        Stream::Tcp(s) => exchange(s, request, cap).await,
     }
 }
 
-async fn exchange<S>(stream: S, host: &str, path: &str, cap: usize) -> Result<Answer, Error>
+/// One request, as [`exchange`] sends it.
+struct Request<'a> {
+    host: &'a str,
+    method: Method,
+    path: &'a str,
+    payload: Option<Payload>,
+}
+
+async fn exchange<S>(stream: S, request: Request<'_>, cap: usize) -> Result<Answer, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let request = hyper::Request::get(path)
-        .header(hyper::header::HOST, host)
+    let mut builder = hyper::Request::builder()
+        .method(request.method)
+        .uri(request.path)
+        .header(hyper::header::HOST, request.host)
         .header(
             hyper::header::USER_AGENT,
             concat!("dockdoc/", env!("CARGO_PKG_VERSION")),
-        )
-        .body(http_body_util::Empty::<hyper::body::Bytes>::new())
+        );
+    let body = match request.payload {
+        Some(payload) => {
+            builder = builder.header(hyper::header::CONTENT_TYPE, payload.content_type);
+            payload.bytes
+        }
+        None => Vec::new(),
+    };
+    let request = builder
+        .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))
         .map_err(|e| format!("cannot build the request: {e}"))?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
@@ -273,7 +332,13 @@ mod tests {
             }
             String::from_utf8(seen).unwrap()
         });
-        let got = exchange(ours, "docker", "/_ping", cap).await;
+        let request = Request {
+            host: "docker",
+            method: Method::GET,
+            path: "/_ping",
+            payload: None,
+        };
+        let got = exchange(ours, request, cap).await;
         let sent = daemon.await.unwrap();
         assert!(
             sent.starts_with("GET /_ping HTTP/1.1\r\n") && sent.contains("host: docker\r\n"),
