@@ -1,6 +1,6 @@
 #![no_main]
 //! Raw bytes from a fake Docker socket: the input is split at NUL bytes into HTTP responses,
-//! served in turn to the real probe (bollard's client and our handling of its models), one
+//! served in turn to the real probe (the capped HTTP client and our handling of the models), one
 //! response per connection.
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock};

@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard_stubs::models::{ContainerCreateBody, HostConfig};
 use hyper::Method;
 use tokio::time::timeout;
 

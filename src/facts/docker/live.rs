@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use bollard::models::{ContainerInspectResponse, ContainerSummary};
+use bollard_stubs::models::{ContainerInspectResponse, ContainerSummary};
 use serde::de::DeserializeOwned;
 use tokio::time::{Instant, timeout};
 
@@ -136,7 +136,7 @@ fn all(facts: &mut Facts, fact: &Fact) {
     }
 }
 
-/// The fields of `/info` the facts read. bollard's `SystemInfo` reads every one of its
+/// The fields of `/info` the facts read. The models' `SystemInfo` reads every one of its
 /// hundred-odd fields; this reads three and skips the rest, in less time and with far less code
 /// paged in.
 #[derive(serde::Deserialize)]
