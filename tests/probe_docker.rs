@@ -12,6 +12,7 @@ mod common;
 mod dockerd;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use dockdoc::facts::docker::{self, endpoint};
@@ -878,6 +879,84 @@ fn the_network_probe_cuts_an_endless_answer_at_the_cap_in_time_and_memory() {
         report["host"]["probe.network"],
         "inconclusive: inspect the default bridge network: the answer was larger than 4194304 bytes"
     );
+}
+
+/// A daemon that lists `count` stopped docker-osx containers and answers each inspection after
+/// 10 ms; returns the most inspections it had in flight at once.
+fn osx_daemon(dir: &Path, count: usize) -> (String, std::sync::Arc<AtomicUsize>) {
+    use tokio::io::AsyncWriteExt;
+    let path = dir.join("osx.sock");
+    let listener = tokio::net::UnixListener::bind(&path).unwrap();
+    let in_flight = std::sync::Arc::new(AtomicUsize::new(0));
+    let most = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen_most = most.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let (in_flight, most) = (in_flight.clone(), most.clone());
+            tokio::spawn(async move {
+                let Some(head) = read_head(&mut stream).await else {
+                    return;
+                };
+                let target = head.split(' ').nth(1).unwrap_or_default().to_owned();
+                let body = if target == "/_ping" {
+                    "OK".to_owned()
+                } else if target.ends_with("/info") {
+                    r#"{"Driver":"vfs","ServerVersion":"20.10.24"}"#.to_owned()
+                } else if target.contains("/containers/json") {
+                    let list: Vec<String> = (0..count)
+                        .map(|i| format!(r#"{{"Id":"{i:064x}","Names":["/osx{i}"],"Image":"sickcodes/docker-osx:latest","State":"exited"}}"#))
+                        .collect();
+                    format!("[{}]", list.join(","))
+                } else {
+                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    r#"{"Name":"/osx","Config":{"Image":"sickcodes/docker-osx:latest"},"HostConfig":{}}"#.to_owned()
+                };
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    (format!("unix://{}", path.display()), seen_most)
+}
+
+#[tokio::test]
+async fn containers_are_inspected_a_few_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (uri, most) = osx_daemon(dir.path(), 40);
+    let (f, _) = probe(&uri).await;
+    let inspected = match f.get("docker.osx_containers") {
+        Fact::Known {
+            value: Value::List(l),
+        } => l.len(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(inspected, 40);
+    let most = most.load(Ordering::SeqCst);
+    assert!((2..=8).contains(&most), "{most} inspections at once");
+}
+
+#[tokio::test]
+async fn more_containers_than_dockdoc_inspects_leave_the_fact_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let (uri, most) = osx_daemon(dir.path(), 300);
+    let (f, _) = probe(&uri).await;
+    assert_eq!(
+        f.get("docker.osx_containers"),
+        Fact::unknown(
+            "the daemon lists 300 containers to inspect, more than the 256 dockdoc inspects"
+        )
+    );
+    assert_eq!(most.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@
 use std::time::Duration;
 
 use bollard_stubs::models::{ContainerInspectResponse, ContainerSummary};
+use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use tokio::time::{Instant, timeout};
 
@@ -383,9 +384,17 @@ fn ids(
     }
 }
 
-/// `GET /containers/{id}/json` for each of `ids`, all at once under the budget, each answer
-/// read by `read`, in the order of `ids`. A container removed since the list was taken (404)
-/// has nothing left to judge; any other failed inspection is the error.
+/// The most containers inspected for one fact: the list can name thousands (it is read up to
+/// 4 MiB), and each inspection is a connection and an answer of its own.
+const MAX_INSPECTIONS: usize = 256;
+
+/// How many inspections are in flight at once.
+const INSPECTIONS_AT_ONCE: usize = 8;
+
+/// `GET /containers/{id}/json` for each of `ids`, `INSPECTIONS_AT_ONCE` at a time under the
+/// budget, each answer read by `read`, in the order of `ids`. A container removed since the list
+/// was taken (404) has nothing left to judge; any other failed inspection is the error, and so
+/// are more than `MAX_INSPECTIONS` ids.
 async fn inspect_each(
     target: &Target,
     version: &str,
@@ -393,6 +402,12 @@ async fn inspect_each(
     budget: &Budget,
     read: fn(&ContainerInspectResponse) -> Result<Vec<String>, String>,
 ) -> Result<Vec<String>, String> {
+    if ids.len() > MAX_INSPECTIONS {
+        return Err(format!(
+            "the daemon lists {} containers to inspect, more than the {MAX_INSPECTIONS} dockdoc inspects",
+            ids.len()
+        ));
+    }
     let inspections = ids.iter().map(|id| async move {
         // The id goes into the request's path: a list that names anything but a container id
         // is not asked about.
@@ -411,7 +426,10 @@ async fn inspect_each(
             Err(e) => Err(e.text),
         }
     });
-    let answers = futures_util::future::join_all(inspections).await;
+    let answers: Vec<_> = futures_util::stream::iter(inspections)
+        .buffered(INSPECTIONS_AT_ONCE)
+        .collect()
+        .await;
     let mut all = Vec::new();
     for answer in answers {
         all.extend(answer?);
