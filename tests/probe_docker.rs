@@ -12,6 +12,7 @@ mod common;
 mod dockerd;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use dockdoc::facts::docker::{self, endpoint};
@@ -594,11 +595,17 @@ async fn fake_socket_that_sends_garbage_json() {
     assert_unreachable(&f, "none", "GET /info: the answer is not valid JSON");
 }
 
-/// A daemon of the API 1.24 era: no Api-Version in its ping, and its first /info refused with
-/// the message that names the newest API version it supports.
-fn old_daemon(dir: &Path) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+/// An answer of a scripted daemon: status line, extra header lines, body.
+type Script = fn(&str) -> (&'static str, &'static str, String);
+
+/// A unix socket server that answers each request as `script` says for its target, and logs
+/// the targets in the order they came.
+fn scripted_daemon(
+    dir: &Path,
+    script: Script,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use tokio::io::AsyncWriteExt;
-    let path = dir.join("old.sock");
+    let path = dir.join("scripted.sock");
     let listener = tokio::net::UnixListener::bind(&path).unwrap();
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = seen.clone();
@@ -614,26 +621,9 @@ fn old_daemon(dir: &Path) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String
                 };
                 let target = head.split(' ').nth(1).unwrap_or_default().to_owned();
                 log.lock().unwrap().push(target.clone());
-                let infos = log
-                    .lock()
-                    .unwrap()
-                    .iter()
-                    .filter(|t| t.ends_with("/info"))
-                    .count();
-                let (status, body) = if target == "/_ping" {
-                    ("200 OK", "OK".to_owned())
-                } else if target.ends_with("/info") && infos > 1 {
-                    ("200 OK", r#"{"Driver":"overlay2","DockerRootDir":"/var/lib/docker","ServerVersion":"1.12.6"}"#.to_owned())
-                } else if target.contains("/containers/json") {
-                    ("200 OK", "[]".to_owned())
-                } else {
-                    (
-                        "400 Bad Request",
-                        r#"{"message":"client version 1.52 is too new. Maximum supported API version is 1.24"}"#.to_owned(),
-                    )
-                };
+                let (status, headers, body) = script(&target);
                 let answer = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 {status}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
                 );
                 let _ = stream.write_all(answer.as_bytes()).await;
@@ -644,20 +634,352 @@ fn old_daemon(dir: &Path) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String
     (format!("unix://{}", path.display()), seen)
 }
 
+/// A daemon of the API 1.24 era: no Api-Version in its ping; it serves the unversioned paths.
+fn docker_1_12(target: &str) -> (&'static str, &'static str, String) {
+    match target {
+        "/_ping" => ("200 OK", "", "OK".into()),
+        "/info" => (
+            "200 OK",
+            "",
+            r#"{"Driver":"overlay2","DockerRootDir":"/var/lib/docker","ServerVersion":"1.12.6"}"#
+                .into(),
+        ),
+        "/containers/json?all=true" => ("200 OK", "", "[]".into()),
+        _ => (
+            "404 Not Found",
+            "",
+            r#"{"message":"page not found"}"#.into(),
+        ),
+    }
+}
+
+/// A daemon that no longer serves the unversioned paths: only API 1.60's.
+fn docker_without_unversioned_paths(target: &str) -> (&'static str, &'static str, String) {
+    match target {
+        "/_ping" => (
+            "200 OK",
+            "Api-Version: 1.60\r\nServer: Docker/40.0.1 (linux)\r\n",
+            "OK".into(),
+        ),
+        "/v1.60/info" => (
+            "200 OK",
+            "",
+            r#"{"Driver":"overlayfs","DockerRootDir":"/var/lib/docker","ServerVersion":"40.0.1"}"#
+                .into(),
+        ),
+        "/v1.60/containers/json?all=true" => ("200 OK", "", "[]".into()),
+        _ => (
+            "404 Not Found",
+            "",
+            r#"{"message":"page not found"}"#.into(),
+        ),
+    }
+}
+
 #[tokio::test]
-async fn an_info_refused_for_a_too_new_api_version_is_asked_again() {
+async fn the_first_questions_use_the_unversioned_paths_every_daemon_serves() {
     let dir = tempfile::tempdir().unwrap();
-    let (uri, seen) = old_daemon(dir.path());
+    let (uri, seen) = scripted_daemon(dir.path(), docker_1_12);
     let (f, _) = probe(&uri).await;
     assert_eq!(f.get("docker.reachable"), Fact::known(true), "{f:#?}");
     assert_eq!(f.get("docker.server_version"), Fact::known("1.12.6"));
     assert_eq!(f.get("docker.api_version"), null());
     assert_eq!(f.get("docker.storage_driver"), Fact::known("overlay2"));
     assert_eq!(f.get("docker.osx_stopped_containers"), list(&[]));
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(seen, ["/_ping", "/containers/json?all=true", "/info"]);
+}
+
+#[tokio::test]
+async fn a_daemon_that_refuses_unversioned_paths_is_asked_again_at_its_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let (uri, seen) = scripted_daemon(dir.path(), docker_without_unversioned_paths);
+    let (f, _) = probe(&uri).await;
+    assert_eq!(f.get("docker.reachable"), Fact::known(true), "{f:#?}");
+    assert_eq!(f.get("docker.server_version"), Fact::known("40.0.1"));
+    assert_eq!(f.get("docker.api_version"), Fact::known("1.60"));
+    assert_eq!(f.get("docker.storage_driver"), Fact::known("overlayfs"));
     let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen.first().map(String::as_str), Some("/_ping"), "{seen:?}");
-    let infos = seen.iter().filter(|t| t.ends_with("/info")).count();
-    assert_eq!(infos, 2, "{seen:?}");
+    let infos: Vec<&String> = seen.iter().filter(|t| t.ends_with("/info")).collect();
+    assert_eq!(infos, ["/info", "/v1.60/info"], "{seen:?}");
+}
+
+// ---- answers larger than any daemon's, read by the real binary ---------------------------
+
+/// Set in the copy of the test binary that runs one bounded-read test alone.
+const ALONE: &str = "DOCKDOC_TEST_ALONE";
+
+/// Runs the test `name` in a process of its own (a copy of this test binary) and returns true
+/// there; returns false in that process, which then does the work. The peak RSS of the dockdoc
+/// run is read with getrusage(RUSAGE_CHILDREN), which covers every child a process has waited
+/// for: alone, dockdoc is its only one (other tests here start dockerd and the CLI).
+fn ran_alone(name: &str) -> bool {
+    if std::env::var_os(ALONE).is_some() {
+        return false;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(ALONE, "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.contains("1 passed"),
+        "{name} alone:\n{text}"
+    );
+    eprintln!("{text}");
+    true
+}
+
+/// What a fake daemon sends after the head for `/info` or `/containers/json`.
+#[derive(Clone, Copy)]
+enum Flood {
+    /// `/info` as a chunked body that never ends.
+    EndlessInfo,
+    /// `/containers/json` as 100 MB of valid JSON, with its Content-Length.
+    HundredMegabyteList,
+    /// `/networks/bridge` (the network probe's first question) as a chunked body that never
+    /// ends.
+    EndlessBridgeNetwork,
+}
+
+/// Answers with a chunked JSON body that never ends, until the client goes away.
+fn endless(stream: &mut std::os::unix::net::UnixStream) -> std::io::Result<()> {
+    use std::io::Write;
+    stream.write_all(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n{\"A\":[\r\n",
+    )?;
+    let chunk = format!("10000\r\n{}\r\n", " ".repeat(0x10000));
+    while stream.write_all(chunk.as_bytes()).is_ok() {}
+    Ok(())
+}
+
+/// A fake daemon on a unix socket, served by threads of its own: `/_ping` and the other
+/// answers as dockerd 20.10 gives them, except the one `flood` names.
+fn flooding_daemon(dir: &Path, flood: Flood) -> String {
+    use std::io::{Read, Write};
+    let path = dir.join("flood.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let target = head.split(' ').nth(1).unwrap_or_default();
+                let plain = |body: &str| {
+                    format!(
+                        "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nServer: Docker/20.10.24+dfsg1 (linux)\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    )
+                };
+                let info = r#"{"Driver":"vfs","DockerRootDir":"/var/lib/docker","ServerVersion":"20.10.24+dfsg1"}"#;
+                let _ = match (flood, target) {
+                    (_, "/_ping") => stream.write_all(plain("OK").as_bytes()),
+                    (Flood::EndlessInfo, t) if t.ends_with("/info") => endless(&mut stream),
+                    (Flood::EndlessBridgeNetwork, t) if t.ends_with("/networks/bridge") => {
+                        endless(&mut stream)
+                    }
+                    (_, t) if t.ends_with("/info") => stream.write_all(plain(info).as_bytes()),
+                    (_, t) if t.ends_with("/version") => stream.write_all(
+                        plain(r#"{"Version":"20.10.24+dfsg1","ApiVersion":"1.41","MinAPIVersion":"1.12"}"#)
+                            .as_bytes(),
+                    ),
+                    (Flood::HundredMegabyteList, t) if t.contains("/containers/json") => {
+                        let one = r#"{"Id":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","Names":["/flood"],"Image":"sickcodes/docker-osx:latest","State":"exited","Status":"Exited (0) 1 hour ago","Labels":{"a":"b"}},"#;
+                        let count = 100_000_000 / one.len();
+                        let length = 1 + one.len() * count + 3;
+                        let _ = stream.write_all(format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n["
+                        ).as_bytes());
+                        let block = one.repeat(1000);
+                        let mut left = count;
+                        while left >= 1000 {
+                            if stream.write_all(block.as_bytes()).is_err() {
+                                return;
+                            }
+                            left -= 1000;
+                        }
+                        let mut tail = one.repeat(left);
+                        tail.push_str("{}]");
+                        stream.write_all(tail.as_bytes())
+                    }
+                    _ => stream.write_all(plain("[]").as_bytes()),
+                };
+            });
+        }
+    });
+    format!("unix://{}", path.display())
+}
+
+/// The run ends within `--timeout 1s` and a margin for the process around the probe.
+const WALL_BOUND: Duration = Duration::from_millis(1300);
+/// A debug build of dockdoc reads and holds at most one answer's cap (4 MiB) per question.
+const RSS_BOUND_KIB: i64 = 64 * 1024;
+
+/// Runs dockdoc with `args` and `--timeout 1s` against a daemon that floods as `flood`, asserts
+/// that it ended within the timeout and a bounded peak RSS, and returns its JSON output.
+fn flooded_run(flood: Flood, args: &[&str]) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = flooding_daemon(dir.path(), flood);
+    let started = Instant::now();
+    let out = common::bin()
+        .args(args)
+        .args(["--format", "json", "--timeout", "1s", "--docker-host"])
+        .arg(&uri)
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let rss = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .unwrap()
+        .max_rss();
+    eprintln!("dockdoc took {took:?}, peak RSS {rss} KiB");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(took < WALL_BOUND, "{took:?}");
+    assert!(rss < RSS_BOUND_KIB, "peak RSS {rss} KiB");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// [`flooded_run`] of `dockdoc facts`: `key`'s fact as JSON.
+fn flooded_fact(flood: Flood, key: &str) -> serde_json::Value {
+    flooded_run(flood, &["facts"])["facts"][key].clone()
+}
+
+#[test]
+fn an_endless_info_is_cut_at_the_cap_in_time_and_memory() {
+    if ran_alone("an_endless_info_is_cut_at_the_cap_in_time_and_memory") {
+        return;
+    }
+    assert_eq!(
+        flooded_fact(Flood::EndlessInfo, "docker.unreachable_reason"),
+        serde_json::json!({"state": "known", "value": "GET /info: the answer was larger than 4194304 bytes"}),
+    );
+}
+
+#[test]
+fn a_hundred_megabyte_container_list_is_refused_in_time_and_memory() {
+    if ran_alone("a_hundred_megabyte_container_list_is_refused_in_time_and_memory") {
+        return;
+    }
+    assert_eq!(
+        flooded_fact(Flood::HundredMegabyteList, "docker.osx_stopped_containers"),
+        serde_json::json!({"state": "unknown", "reason": "GET /containers/json: the answer was larger than 4194304 bytes"}),
+    );
+}
+
+#[test]
+fn the_network_probe_cuts_an_endless_answer_at_the_cap_in_time_and_memory() {
+    if ran_alone("the_network_probe_cuts_an_endless_answer_at_the_cap_in_time_and_memory") {
+        return;
+    }
+    let report = flooded_run(
+        Flood::EndlessBridgeNetwork,
+        &[
+            "check",
+            "--probe",
+            "network",
+            "--only",
+            "docker-daemon-unreachable",
+        ],
+    );
+    assert_eq!(
+        report["host"]["probe.network"],
+        "inconclusive: inspect the default bridge network: the answer was larger than 4194304 bytes"
+    );
+}
+
+/// A daemon that lists `count` stopped docker-osx containers and answers each inspection after
+/// 10 ms; returns the most inspections it had in flight at once.
+fn osx_daemon(dir: &Path, count: usize) -> (String, std::sync::Arc<AtomicUsize>) {
+    use tokio::io::AsyncWriteExt;
+    let path = dir.join("osx.sock");
+    let listener = tokio::net::UnixListener::bind(&path).unwrap();
+    let in_flight = std::sync::Arc::new(AtomicUsize::new(0));
+    let most = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen_most = most.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let (in_flight, most) = (in_flight.clone(), most.clone());
+            tokio::spawn(async move {
+                let Some(head) = read_head(&mut stream).await else {
+                    return;
+                };
+                let target = head.split(' ').nth(1).unwrap_or_default().to_owned();
+                let body = if target == "/_ping" {
+                    "OK".to_owned()
+                } else if target.ends_with("/info") {
+                    r#"{"Driver":"vfs","ServerVersion":"20.10.24"}"#.to_owned()
+                } else if target.contains("/containers/json") {
+                    let list: Vec<String> = (0..count)
+                        .map(|i| format!(r#"{{"Id":"{i:064x}","Names":["/osx{i}"],"Image":"sickcodes/docker-osx:latest","State":"exited"}}"#))
+                        .collect();
+                    format!("[{}]", list.join(","))
+                } else {
+                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    r#"{"Name":"/osx","Config":{"Image":"sickcodes/docker-osx:latest"},"HostConfig":{}}"#.to_owned()
+                };
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    (format!("unix://{}", path.display()), seen_most)
+}
+
+#[tokio::test]
+async fn containers_are_inspected_a_few_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (uri, most) = osx_daemon(dir.path(), 40);
+    let (f, _) = probe(&uri).await;
+    let inspected = match f.get("docker.osx_containers") {
+        Fact::Known {
+            value: Value::List(l),
+        } => l.len(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(inspected, 40);
+    let most = most.load(Ordering::SeqCst);
+    assert!((2..=8).contains(&most), "{most} inspections at once");
+}
+
+#[tokio::test]
+async fn more_containers_than_dockdoc_inspects_leave_the_fact_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let (uri, most) = osx_daemon(dir.path(), 300);
+    let (f, _) = probe(&uri).await;
+    assert_eq!(
+        f.get("docker.osx_containers"),
+        Fact::unknown(
+            "the daemon lists 300 containers to inspect, more than the 256 dockdoc inspects"
+        )
+    );
+    assert_eq!(most.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Ctrl-C during `dockdoc check --probe network` still removes what the probe created.
 //!
 //! The real daemon cannot be paused at the one moment that matters, so a fake daemon on a unix
-//! socket plays the Engine API: it answers the version, bridge, import and create calls, then
+//! socket plays the Engine API: it answers the ping, version, bridge, import and create calls, then
 //! holds the container start open. When the start arrives the test sends SIGINT, and the fake
 //! records the DELETE calls the cleanup makes.
 #![allow(
@@ -76,7 +76,12 @@ fn serve(stream: UnixStream, seen: mpsc::Sender<String>) {
     while let Some((method, path)) = read_request(&mut reader) {
         let _ = seen.send(format!("{method} {path}"));
         let path = path.split('?').next().unwrap_or_default().to_owned();
-        if path.ends_with("/version") {
+        if path == "/_ping" {
+            let _ = write!(
+                writer,
+                "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nServer: Docker/20.10.24 (linux)\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK"
+            );
+        } else if path.ends_with("/version") {
             respond(
                 &mut writer,
                 "200 OK",

@@ -1,6 +1,6 @@
 #![no_main]
 //! Raw bytes from a fake Docker socket: the input is split at NUL bytes into HTTP responses,
-//! served in turn to the real probe (bollard's client and our handling of its models), one
+//! served in turn to the real probe (the capped HTTP client and our handling of the models), one
 //! response per connection.
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -58,7 +58,12 @@ fuzz_target!(|data: &[u8]| {
             }
         });
         let uri = format!("unix://{}", path.display());
-        let facts = dockdoc::facts::docker::live::probe(&uri, Duration::from_millis(300)).await;
+        let asks = dockdoc::facts::docker::live::Asks {
+            min_api_version: true,
+            published_ports: true,
+        };
+        let facts =
+            dockdoc::facts::docker::live::probe(&uri, Duration::from_millis(300), asks).await;
         let _ = serde_json::to_string(&facts);
         server.abort();
     });

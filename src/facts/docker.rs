@@ -1,5 +1,5 @@
 //! Docker: the endpoint the CLI would use (flag, DOCKER_HOST, context, default), the socket's
-//! owner, group and mode, and the daemon itself over bollard (`/_ping`, `/version`, `/info`,
+//! owner, group and mode, and the daemon itself over its HTTP API (`/_ping`, `/version`, `/info`,
 //! containers). Also the daemon.json that dockerd reads.
 //!
 //! [`gather_files`] reads through the sysroot and always runs; [`gather`] contacts the daemon
@@ -7,6 +7,7 @@
 //! docker.service's ExecStart and the pacman package are known, because they say which file
 //! dockerd reads and how; [`derive`] combines these with other modules' facts.
 
+pub mod api;
 pub mod daemon_json;
 pub mod endpoint;
 pub mod exec_start;

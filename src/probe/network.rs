@@ -11,14 +11,12 @@
 
 use std::time::Duration;
 
-use bollard::models::{ContainerCreateBody, HostConfig};
-use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, RemoveContainerOptionsBuilder,
-    RemoveImageOptionsBuilder,
-};
-use bollard::{API_DEFAULT_VERSION, Docker};
-use futures_util::StreamExt;
+use bollard_stubs::models::{ContainerCreateBody, HostConfig};
+use hyper::Method;
 use tokio::time::timeout;
+
+use crate::facts::docker::api::{self, Answer, Payload, Target};
+use crate::facts::docker::ping::Pong;
 
 /// What the probe found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,25 +110,31 @@ pub fn classify(start: Result<(), String>) -> Outcome {
     }
 }
 
-fn describe(e: &bollard::errors::Error) -> String {
-    match e {
-        bollard::errors::Error::DockerResponseServerError {
-            status_code,
-            message,
-        } => format!("HTTP {status_code}: {}", message.trim()),
-        other => other.to_string(),
-    }
+/// The daemon, as the probe asks it: where it listens and the API version its ping named (a
+/// `/v1.41` prefix, or none).
+struct Daemon {
+    target: Target,
+    version: String,
 }
 
-async fn bounded<T>(
-    limit: Duration,
-    what: &str,
-    fut: impl Future<Output = Result<T, bollard::errors::Error>>,
-) -> Result<T, String> {
-    match timeout(limit, fut).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(format!("{what}: {}", describe(&e))),
-        Err(_) => Err(format!("{what}: no answer within {limit:?}")),
+impl Daemon {
+    /// `method path` at the daemon's API version, its answer read up to the cap and bounded by
+    /// `limit`; errors name `what`.
+    async fn ask(
+        &self,
+        limit: Duration,
+        what: &str,
+        method: Method,
+        path: &str,
+        payload: Option<Payload>,
+    ) -> Result<Answer, String> {
+        let path = format!("{}{path}", self.version);
+        let answer = api::send(&self.target, method, &path, payload, api::MAX_ANSWER_BYTES);
+        match timeout(limit, answer).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(e)) => Err(format!("{what}: {e}")),
+            Err(_) => Err(format!("{what}: no answer within {limit:?}")),
+        }
     }
 }
 
@@ -139,67 +143,96 @@ fn empty_tar() -> Vec<u8> {
     vec![0; 10240]
 }
 
-async fn connect(uri: &str, limit: Duration) -> Result<Docker, String> {
-    let secs = limit.as_secs().max(1);
-    let docker = if let Some(path) = uri.strip_prefix("unix://") {
-        Docker::connect_with_unix(path, secs, API_DEFAULT_VERSION)
-    } else if let Some(addr) = uri.strip_prefix("tcp://") {
-        Docker::connect_with_http(&format!("http://{addr}"), secs, API_DEFAULT_VERSION)
-    } else {
-        return Err(format!(
-            "{uri}: the network probe speaks only unix:// and tcp://"
-        ));
+async fn connect(uri: &str, limit: Duration) -> Result<Daemon, String> {
+    let target = match uri.split_once("://") {
+        Some(("unix" | "tcp", _)) => api::target(uri)?,
+        _ => {
+            return Err(format!(
+                "{uri}: the network probe speaks only unix:// and tcp://"
+            ));
+        }
+    };
+    let ping = Daemon {
+        target,
+        version: String::new(),
+    };
+    let pong = Pong::from_headers(
+        &ping
+            .ask(limit, "GET /_ping", Method::GET, "/_ping", None)
+            .await?
+            .headers,
+    );
+    let version = match pong.api_version {
+        Some(v) if v.bytes().all(|b| b.is_ascii_digit() || b == b'.') => format!("/v{v}"),
+        _ => String::new(),
+    };
+    Ok(Daemon { version, ..ping })
+}
+
+/// The error a progress stream (`POST /images/create`) reports in one of its JSON messages.
+fn stream_error(body: &[u8]) -> Result<Option<String>, String> {
+    #[derive(serde::Deserialize)]
+    struct Detail {
+        message: Option<String>,
     }
-    .map_err(|e| describe(&e))?;
-    bounded(
-        limit,
-        "negotiate the API version",
-        docker.negotiate_version(),
-    )
-    .await
+    #[derive(serde::Deserialize)]
+    struct Progress {
+        #[serde(rename = "errorDetail")]
+        error_detail: Option<Detail>,
+    }
+    for message in serde_json::Deserializer::from_slice(body).into_iter::<Progress>() {
+        let message = message.map_err(|e| format!("the answer is not valid JSON: {e}"))?;
+        if let Some(text) = message.error_detail.and_then(|d| d.message) {
+            return Ok(Some(text));
+        }
+    }
+    Ok(None)
 }
 
 /// The steps that create things. Each created thing is recorded in `made` as soon as it
 /// exists, so the cleanup removes it whatever happens next.
-async fn steps(docker: &Docker, plan: &Plan, limit: Duration, made: &mut Made) -> Outcome {
+async fn steps(docker: &Daemon, plan: &Plan, limit: Duration, made: &mut Made) -> Outcome {
     // A daemon started with --bridge=none has no default bridge, and a container asked for
     // `bridge` then starts without any network: that would prove nothing.
-    if let Err(e) = bounded(
-        limit,
-        "inspect the default bridge network",
-        docker.inspect_network(
-            "bridge",
-            None::<bollard::query_parameters::InspectNetworkOptions>,
-        ),
-    )
-    .await
-    {
-        return Outcome::Inconclusive(format!(
-            "{e} (the daemon has no default bridge network, e.g. it runs with --bridge=none)"
-        ));
-    }
-    let options = CreateImageOptionsBuilder::new()
-        .from_src("-")
-        .repo(&plan.repo)
-        .tag(&plan.tag)
-        .build();
-    let import = async {
-        let mut stream = docker.create_image(
-            Some(options),
-            Some(bollard::body_full(empty_tar().into())),
+    if let Err(e) = docker
+        .ask(
+            limit,
+            "inspect the default bridge network",
+            Method::GET,
+            "/networks/bridge",
             None,
-        );
-        while let Some(item) = stream.next().await {
-            let info = item?;
-            if let Some(detail) = info.error_detail.and_then(|d| d.message) {
-                return Err(bollard::errors::Error::DockerStreamError { error: detail });
-            }
-        }
-        Ok(())
-    };
+        )
+        .await
+    {
+        return Outcome::Inconclusive(match e.contains("HTTP 404") {
+            true => format!(
+                "{e} (the daemon has no default bridge network, e.g. it runs with --bridge=none)"
+            ),
+            false => e,
+        });
+    }
     // Record the image first: an import that timed out may still have finished.
     made.image = true;
-    if let Err(e) = bounded(limit, "import the empty image", import).await {
+    let import = docker
+        .ask(
+            limit,
+            "import the empty image",
+            Method::POST,
+            &format!(
+                "/images/create?fromSrc=-&repo={}&tag={}",
+                plan.repo, plan.tag
+            ),
+            Some(Payload {
+                content_type: "application/x-tar",
+                bytes: empty_tar(),
+            }),
+        )
+        .await
+        .and_then(|answer| match stream_error(&answer.body) {
+            Ok(None) => Ok(()),
+            Ok(Some(e)) | Err(e) => Err(format!("import the empty image: {e}")),
+        });
+    if let Err(e) = import {
         return Outcome::Inconclusive(e);
     }
     let body = ContainerCreateBody {
@@ -211,28 +244,36 @@ async fn steps(docker: &Docker, plan: &Plan, limit: Duration, made: &mut Made) -
         }),
         ..ContainerCreateBody::default()
     };
-    let create_options = CreateContainerOptionsBuilder::new()
-        .name(&plan.container)
-        .build();
+    let body = match serde_json::to_vec(&body) {
+        Ok(b) => b,
+        Err(e) => return Outcome::Inconclusive(format!("create the container: {e}")),
+    };
     made.container = true;
-    if let Err(e) = bounded(
-        limit,
-        "create the container",
-        docker.create_container(Some(create_options), body),
-    )
-    .await
+    if let Err(e) = docker
+        .ask(
+            limit,
+            "create the container",
+            Method::POST,
+            &format!("/containers/create?name={}", plan.container),
+            Some(Payload {
+                content_type: "application/json",
+                bytes: body,
+            }),
+        )
+        .await
     {
         return Outcome::Inconclusive(e);
     }
-    let start = bounded(
-        limit,
-        "start the container",
-        docker.start_container(
-            &plan.container,
-            None::<bollard::query_parameters::StartContainerOptions>,
-        ),
-    )
-    .await;
+    let start = docker
+        .ask(
+            limit,
+            "start the container",
+            Method::POST,
+            &format!("/containers/{}/start", plan.container),
+            None,
+        )
+        .await
+        .map(|_| ());
     classify(start)
 }
 
@@ -243,33 +284,24 @@ struct Made {
 }
 
 /// Removes what was made; returns what could not be removed.
-async fn cleanup(docker: &Docker, plan: &Plan, made: &Made, limit: Duration) -> Vec<String> {
+async fn cleanup(docker: &Daemon, plan: &Plan, made: &Made, limit: Duration) -> Vec<String> {
     let mut left = Vec::new();
     if made.container {
-        let options = RemoveContainerOptionsBuilder::new()
-            .force(true)
-            .v(true)
-            .build();
-        match bounded(
-            limit,
-            "remove the container",
-            docker.remove_container(&plan.container, Some(options)),
-        )
-        .await
+        let path = format!("/containers/{}?force=true&v=true", plan.container);
+        match docker
+            .ask(limit, "remove the container", Method::DELETE, &path, None)
+            .await
         {
-            Ok(()) => {}
+            Ok(_) => {}
             Err(e) if e.contains("404") => {}
             Err(e) => left.push(format!("container {}: {e}", plan.container)),
         }
     }
     if made.image {
-        let options = RemoveImageOptionsBuilder::new().force(true).build();
-        match bounded(
-            limit,
-            "remove the image",
-            docker.remove_image(&plan.image(), Some(options), None),
-        )
-        .await
+        let path = format!("/images/{}?force=true", plan.image());
+        match docker
+            .ask(limit, "remove the image", Method::DELETE, &path, None)
+            .await
         {
             Ok(_) => {}
             Err(e) if e.contains("404") => {}

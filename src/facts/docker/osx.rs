@@ -7,7 +7,7 @@
 //! mode, owner and group (not its ACL), so what counts is the container's `User`, its
 //! `GroupAdd` and the host device's mode bits, never the host user's groups.
 
-use bollard::models::ContainerInspectResponse;
+use bollard_stubs::models::ContainerInspectResponse;
 use serde::{Deserialize, Serialize};
 
 use super::super::display::{DisplayTarget, parse_display};

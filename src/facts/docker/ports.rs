@@ -7,7 +7,7 @@
 //! is only in its inspection, `HostConfig.PortBindings` (`{"80/tcp": [{"HostIp": "",
 //! "HostPort": "80"}]}`). That is what a real rootless dockerd 20.10 answered.
 
-use bollard::models::{ContainerInspectResponse, ContainerSummary};
+use bollard_stubs::models::{ContainerInspectResponse, ContainerSummary};
 
 /// A container's name without the leading slash, else its short id.
 pub fn summary_name(c: &ContainerSummary) -> String {
