@@ -21,7 +21,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::catalog::{Catalog, line_col, parse_toml};
-use crate::error::CatalogError;
+use crate::error::{CatalogError, ProbeError};
 use crate::finding::{Finding, Status, Waiver as Note};
 
 /// The system-wide waivers file, read when it exists.
@@ -130,25 +130,31 @@ pub fn load_file(file: &Path, catalog: &Catalog, required: bool) -> Loaded {
             message,
         }],
     };
-    let meta = match std::fs::metadata(file) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+    // Opened with O_NONBLOCK and judged by fstat on the open file, so a FIFO swapped in after a
+    // look cannot hang the run, and nothing past the limit is read.
+    let bytes = match crate::facts::sysroot::read_regular_file(file, MAX_BYTES) {
+        Ok(bytes) => bytes,
+        Err(ProbeError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound && !required =>
+        {
             return Loaded::default();
         }
-        Err(e) => return whole(format!("cannot read the waivers file: {e}")),
+        Err(ProbeError::NotAFile { kind, .. }) => {
+            return whole(format!("is {kind}, not a regular file; not reading it"));
+        }
+        Err(ProbeError::TooLarge { limit, .. }) => {
+            return whole(format!(
+                "larger than the {limit} bytes a waivers file may have"
+            ));
+        }
+        Err(ProbeError::Io { source, .. }) => {
+            return whole(format!("cannot read the waivers file: {source}"));
+        }
+        Err(other) => return whole(other.to_string()),
     };
-    if !meta.is_file() {
-        return whole("not a regular file, not reading it".into());
-    }
-    if meta.len() > MAX_BYTES {
-        return whole(format!(
-            "the file is {} bytes, more than the {MAX_BYTES} a waivers file may have",
-            meta.len()
-        ));
-    }
-    match std::fs::read_to_string(file) {
+    match String::from_utf8(bytes) {
         Ok(text) => load_str(file, &text, catalog),
-        Err(e) => whole(format!("cannot read the waivers file: {e}")),
+        Err(e) => whole(format!("the waivers file is not UTF-8: {e}")),
     }
 }
 

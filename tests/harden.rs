@@ -832,3 +832,80 @@ fn a_facts_file_that_is_not_a_small_regular_file_is_refused_at_once() {
         }
     }
 }
+
+/// Swaps `path` between a small regular file and a FIFO, by rename, until `stop` is set.
+fn swap_file_and_fifo(
+    path: PathBuf,
+    text: &'static str,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    let dir = path.parent().unwrap().to_owned();
+    let mut n = 0u64;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        n += 1;
+        let next = dir.join(format!(".swap-{n}"));
+        if n.is_multiple_of(2) {
+            std::fs::write(&next, text).unwrap();
+        } else {
+            nix::unistd::mkfifo(&next, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+        }
+        std::fs::rename(&next, &path).unwrap();
+    }
+}
+
+#[test]
+fn check_files_and_waivers_swapped_for_a_fifo_never_hang_a_run() {
+    // A look at the path and then an open of it leaves a window in which a FIFO can take the
+    // file's place; a blocking open of a FIFO waits for a writer forever. Each run must end.
+    let dir = tempfile::tempdir().unwrap();
+    let checks = dir.path().join("checks");
+    std::fs::create_dir(&checks).unwrap();
+    let facts = dir.path().join("facts.json");
+    let out = bin()
+        .args(["facts", "--root"])
+        .arg(healthy())
+        .output()
+        .unwrap();
+    std::fs::write(&facts, &out.stdout).unwrap();
+    let check_file = checks.join("site.toml");
+    let waivers = dir.path().join("waivers.toml");
+    let check_text = "schema = 1\narea = \"site\"\ntitle = \"Site\"\n";
+    let waiver_text = "";
+    std::fs::write(&check_file, check_text).unwrap();
+    std::fs::write(&waivers, waiver_text).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let racers = [
+        (check_file.clone(), check_text),
+        (waivers.clone(), waiver_text),
+    ]
+    .map(|(path, text)| {
+        let stop = stop.clone();
+        std::thread::spawn(move || swap_file_and_fifo(path, text, stop))
+    });
+    let mut refused = 0;
+    for _ in 0..300 {
+        let mut cmd = bin();
+        cmd.args(["check", "--format", "json", "--checks-dir"])
+            .arg(&checks)
+            .arg("--waivers")
+            .arg(&waivers)
+            .arg("--facts")
+            .arg(&facts);
+        let out = output_within(&mut cmd, std::time::Duration::from_secs(10));
+        let Some(out) = out else {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            panic!("a run was still waiting after 10 s: a FIFO was opened blocking");
+        };
+        if stderr(&out).contains("not a regular file") {
+            refused += 1;
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for racer in racers {
+        racer.join().unwrap();
+    }
+    assert!(
+        refused > 0,
+        "no run met the FIFO: the race was not exercised"
+    );
+}

@@ -10,7 +10,7 @@ use toml::Spanned;
 use super::{
     Catalog, Check, Condition, FixStep, Origin, PROFILES, Pattern, Severity, Test, placeholders,
 };
-use crate::error::CatalogError;
+use crate::error::{CatalogError, ProbeError};
 use crate::facts::{self, FactKind, Value};
 
 /// The built-in check files, embedded at build time.
@@ -196,18 +196,20 @@ pub fn load_dir(dir: &Path) -> Loaded {
 }
 
 fn read_limited(file: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(file).map_err(|e| format!("cannot read the file: {e}"))?;
-    if !meta.is_file() {
-        // Reading a FIFO would wait for a writer forever.
-        return Err("not a regular file, not reading it".to_owned());
-    }
-    if meta.len() > MAX_CHECK_FILE_BYTES {
-        return Err(format!(
-            "the file is {} bytes, larger than the {MAX_CHECK_FILE_BYTES} bytes a check file may have",
-            meta.len()
-        ));
-    }
-    let bytes = std::fs::read(file).map_err(|e| format!("cannot read the file: {e}"))?;
+    // Opened with O_NONBLOCK and judged by fstat on the open file, so a FIFO swapped in after a
+    // look cannot hang the run, and nothing past the limit is read.
+    let bytes = crate::facts::sysroot::read_regular_file(file, MAX_CHECK_FILE_BYTES).map_err(
+        |e| match e {
+            ProbeError::NotAFile { kind, .. } => {
+                format!("is {kind}, not a regular file; not reading it")
+            }
+            ProbeError::TooLarge { limit, .. } => {
+                format!("larger than the {limit} bytes a check file may have")
+            }
+            ProbeError::Io { source, .. } => format!("cannot read the file: {source}"),
+            other => other.to_string(),
+        },
+    )?;
     String::from_utf8(bytes).map_err(|e| format!("the file is not UTF-8: {e}"))
 }
 
