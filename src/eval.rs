@@ -193,17 +193,20 @@ pub fn fill_command(text: &str, facts: &Facts) -> String {
     out
 }
 
-/// A check's fix steps with their placeholders filled from the facts. A step whose command
-/// needs a value the facts do not have (unknown, skipped, none, an empty list or text) is left
-/// out: a command is something to paste, and `sudo pacman -S '(unknown)'` is not.
+/// A check's fix steps with their placeholders filled from the facts. A step whose words or
+/// command need a value the facts do not have (unknown, skipped, none, an empty list or text)
+/// is left out: a command is something to paste, and `sudo pacman -S '(unknown)'` is not; nor
+/// is "restore the rule files pacman set aside ((none))" advice. A step that still has
+/// something to say without the value says it in a step of its own.
 pub fn fill_fix(check: &Check, facts: &Facts) -> Vec<FixStep> {
     check
         .fix
         .iter()
         .filter(|f| {
-            f.command
-                .as_deref()
-                .is_none_or(|c| placeholders(c).all(|key| has_value(facts, key)))
+            placeholders(&f.step).all(|key| has_value(facts, key))
+                && f.command
+                    .as_deref()
+                    .is_none_or(|c| placeholders(c).all(|key| has_value(facts, key)))
         })
         .map(|f| FixStep {
             step: fill(&f.step, facts),

@@ -296,11 +296,12 @@ fn endpoint_kinds_are_stated_for_every_check_about_the_system_daemon() {
     );
 }
 
-/// No fix command ever carries a value the facts do not have: rendered against facts where
-/// every value is unknown, skipped, none, an empty list or empty text, no command of any check
-/// holds `(unknown)`, `(none)` or an empty quoted word; the step is left out instead.
+/// No fix step ever carries a value the facts do not have: rendered against facts where every
+/// value is unknown, skipped, none, an empty list or empty text, no step's words hold
+/// `(unknown)` or `(none)`, and no command holds those or an empty quoted word; the step is left
+/// out instead.
 #[test]
-fn no_fix_command_renders_a_value_the_facts_do_not_have() {
+fn no_fix_step_renders_a_value_the_facts_do_not_have() {
     use dockdoc::facts::{Fact, Facts, Value};
     let loaded = catalog::load_builtin();
     let keys: Vec<&str> = facts::schema().map(|s| s.key).collect();
@@ -329,6 +330,9 @@ fn no_fix_command_renders_a_value_the_facts_do_not_have() {
     for (what, facts) in &cases {
         for check in &loaded.catalog.checks {
             for step in dockdoc::eval::fill_fix(check, facts) {
+                if step.step.contains("(unknown)") || step.step.contains("(none)") {
+                    problems.push(format!("{} (every value {what}): {}", check.id, step.step));
+                }
                 let Some(cmd) = step.command else { continue };
                 rendered += 1;
                 if cmd.contains("(unknown)") || cmd.contains("(none)") || cmd.contains("''") {
