@@ -34,7 +34,10 @@ pub fn run(cli: Cli) -> Result<u8> {
             // A hook must never fail the transaction: report, and exit 0 whatever happens.
             let result = crate::hook::kernel_upgrade(args.root.as_deref(), &mut out);
             if let Err(e) = printed(result.map_err(anyhow::Error::from)) {
-                eprintln!("dockdoc: {e}");
+                eprintln!(
+                    "dockdoc: {}",
+                    crate::terminal::visible_lines(&e.to_string())
+                );
             }
             Ok(0)
         }
@@ -133,7 +136,10 @@ pub fn load_catalog(args: &CatalogArgs) -> Loaded {
     }
     loaded.catalog.sort();
     for e in &loaded.errors {
-        eprintln!("dockdoc: error: {e}");
+        eprintln!(
+            "dockdoc: error: {}",
+            crate::terminal::visible_lines(&e.to_string())
+        );
     }
     loaded
 }
@@ -238,7 +244,10 @@ fn load_waivers(files: &[PathBuf], catalog: &catalog::Catalog) -> waiver::Loaded
         loaded.errors.extend(one.errors);
     }
     for e in &loaded.errors {
-        eprintln!("dockdoc: error: {e}");
+        eprintln!(
+            "dockdoc: error: {}",
+            crate::terminal::visible_lines(&e.to_string())
+        );
     }
     loaded
 }

@@ -9,7 +9,10 @@ fn main() -> ExitCode {
     match app::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("dockdoc: {err:#}");
+            eprintln!(
+                "dockdoc: {}",
+                dockdoc::terminal::visible_lines(&format!("{err:#}"))
+            );
             ExitCode::from(2)
         }
     }

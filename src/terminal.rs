@@ -45,6 +45,21 @@ pub fn visible(value: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `visible` for text of several lines: the line breaks stay, everything else that would act
+/// on the terminal is shown as an escape.
+pub fn visible_lines(value: &str) -> Cow<'_, str> {
+    if !value.chars().any(|c| c != '\n' && acts_on_terminal(c)) {
+        return Cow::Borrowed(value);
+    }
+    Cow::Owned(
+        value
+            .split('\n')
+            .map(visible)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
 /// Writes `value` as pretty-printed JSON in which no string carries a raw control character:
 /// serde_json escapes the C0 controls already; this also escapes DEL, the C1 controls (U+009B
 /// is CSI to many terminals) and the bidirectional formatting characters as `\uXXXX`. The

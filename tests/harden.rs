@@ -909,3 +909,50 @@ fn check_files_and_waivers_swapped_for_a_fifo_never_hang_a_run() {
         "no run met the FIFO: the race was not exercised"
     );
 }
+
+#[test]
+fn a_check_files_text_and_its_load_errors_reach_the_terminal_without_raw_controls() {
+    // A user's check file may hold anything: its documentation (`explain ID`) and the errors
+    // it causes at load go to a terminal.
+    // As TOML escapes: TOML strings cannot hold the raw bytes, but their escapes decode to them.
+    const SEQ: &str = r"\u001Bc\u001B7\u0008\u0007\u009B2J\u001B]0;owned\u0007";
+    let dir = tempfile::tempdir().unwrap();
+    let good = format!(
+        "schema = 1\narea = \"site\"\ntitle = \"Site\"\n\n[[check]]\nid = \"site-hostile-text\"\n\
+         title = \"T{SEQ}\"\nseverity = \"info\"\nprofiles = [\"docker\"]\n\
+         fails_if = {{ fact = \"os.arch_based\", is = false }}\nsummary = \"s{SEQ}\"\n\
+         why = \"\"\"\nline one{SEQ}\nline two\n\"\"\"\n\
+         fix = [{{ step = \"step{SEQ}\", command = \"echo{SEQ}\" }}]\n\
+         references = [\"https://example.org/{SEQ}\"]\n"
+    );
+    std::fs::write(dir.path().join("good.toml"), good).unwrap();
+    let out = bin()
+        .args(["explain", "site-hostile-text", "--checks-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("line one"));
+    assert_eq!(raw_controls(&out.stdout, true), Vec::<char>::new());
+
+    let bad = dir.path().join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    std::fs::write(
+        bad.join("bad.toml"),
+        format!("schema = 1\narea = \"site\"\ntitle = \"Site\"\n\"k{SEQ}\" = 1\n"),
+    )
+    .unwrap();
+    let out = bin()
+        .args(["list", "--checks-dir"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("bad.toml"), "{}", stderr(&out));
+    assert_eq!(
+        raw_controls(&out.stderr, false),
+        Vec::<char>::new(),
+        "{}",
+        stderr(&out)
+    );
+}

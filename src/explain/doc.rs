@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::BOLD;
 use crate::catalog::{Check, FixStep};
+use crate::terminal::visible;
 
 #[derive(Serialize)]
 pub(super) struct Doc<'a> {
@@ -44,17 +45,20 @@ pub(super) fn doc(c: &Check) -> Doc<'_> {
     }
 }
 
-/// Renders one check's documentation as text.
+/// Renders one check's documentation as text. A user's check file may hold anything, so every
+/// value goes through `terminal::visible`: a control sequence in a title or a fix is shown, not
+/// obeyed.
 pub fn render_text(c: &Check, out: &mut dyn Write) -> std::io::Result<()> {
+    let joined = |items: &[String], sep: &str| visible(&items.join(sep)).into_owned();
     writeln!(
         out,
         "{BOLD}{}{BOLD:#} ({} {}, profiles: {})",
-        c.id,
-        c.area,
+        visible(&c.id),
+        visible(&c.area),
         c.severity,
-        c.profiles.join(", ")
+        joined(&c.profiles, ", ")
     )?;
-    writeln!(out, "{}", c.title)?;
+    writeln!(out, "{}", visible(&c.title))?;
     match &c.endpoints {
         Some(kinds) => {
             let list = match kinds.split_last() {
@@ -63,7 +67,8 @@ pub fn render_text(c: &Check, out: &mut dyn Write) -> std::io::Result<()> {
             };
             writeln!(
                 out,
-                "Judges {list} Docker daemons only (docker.endpoint_kind)."
+                "Judges {} Docker daemons only (docker.endpoint_kind).",
+                visible(&list)
             )?;
         }
         None => writeln!(
@@ -75,32 +80,32 @@ pub fn render_text(c: &Check, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(
             out,
             "Listed under {} when that fails too (one cause, one fix).",
-            c.consequence_of.join(" or ")
+            joined(&c.consequence_of, " or ")
         )?;
     }
     writeln!(out, "\n{BOLD}Why{BOLD:#}\n")?;
     for line in c.why.lines() {
-        writeln!(out, "  {line}")?;
+        writeln!(out, "  {}", visible(line))?;
     }
     if !c.fix.is_empty() {
         writeln!(out, "\n{BOLD}Fix{BOLD:#}\n")?;
         for (i, f) in c.fix.iter().enumerate() {
-            writeln!(out, "  {}. {}", i + 1, f.step)?;
+            writeln!(out, "  {}. {}", i + 1, visible(&f.step))?;
             if let Some(cmd) = &f.command {
-                writeln!(out, "       {cmd}")?;
+                writeln!(out, "       {}", visible(cmd))?;
             }
         }
     }
     if !c.explains.is_empty() {
         writeln!(out, "\n{BOLD}Explains errors like{BOLD:#}\n")?;
         for r in &c.explains {
-            writeln!(out, "  /{}/", r.as_str())?;
+            writeln!(out, "  /{}/", visible(r.as_str()))?;
         }
     }
     if !c.references.is_empty() {
         writeln!(out, "\n{BOLD}References{BOLD:#}\n")?;
         for r in &c.references {
-            writeln!(out, "  {r}")?;
+            writeln!(out, "  {}", visible(r))?;
         }
     }
     Ok(())
