@@ -14,12 +14,13 @@
 
 use std::time::Duration;
 
-use bollard_stubs::models::{ContainerInspectResponse, ContainerSummary};
+use bollard_stubs::models::ContainerInspectResponse;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use tokio::time::{Instant, timeout};
 
 use super::api::{self, Answer, Target};
+use super::ports::ContainerSummary;
 use super::{osx, ping, ports};
 use crate::facts::{Fact, Facts};
 
@@ -347,12 +348,10 @@ pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
             Ok(list) => Fact::known(
                 list.iter()
                     .filter(|c| {
-                        let running = c.state.as_ref().is_some_and(|s| {
-                            matches!(
-                                s.to_string().as_str(),
-                                "running" | "restarting" | "paused" | "removing"
-                            )
-                        });
+                        let running = matches!(
+                            c.state.as_deref(),
+                            Some("running" | "restarting" | "paused" | "removing")
+                        );
                         is_osx(c) && !running
                     })
                     .map(ports::summary_name)

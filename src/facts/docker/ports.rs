@@ -7,7 +7,34 @@
 //! is only in its inspection, `HostConfig.PortBindings` (`{"80/tcp": [{"HostIp": "",
 //! "HostPort": "80"}]}`). That is what a real rootless dockerd 20.10 answered.
 
-use bollard_stubs::models::{ContainerInspectResponse, ContainerSummary};
+use bollard_stubs::models::ContainerInspectResponse;
+
+/// A container as `GET /containers/json` lists it, with only the fields the facts read: a list
+/// at the 4 MiB cap is not held as full `ContainerSummary` values (labels, mounts, network
+/// settings, each a map of its own) while it is judged. Docker's field names.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ContainerSummary {
+    pub id: Option<String>,
+    pub names: Option<Vec<String>>,
+    pub image: Option<String>,
+    pub state: Option<String>,
+    pub ports: Option<Vec<Port>>,
+}
+
+/// One entry of a listed container's `Ports`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct Port {
+    #[serde(rename = "IP")]
+    pub ip: Option<String>,
+    #[serde(rename = "PrivatePort")]
+    pub private_port: u64,
+    #[serde(rename = "PublicPort")]
+    pub public_port: Option<u64>,
+    #[serde(rename = "Type")]
+    pub typ: Option<String>,
+}
 
 /// A container's name without the leading slash, else its short id.
 pub fn summary_name(c: &ContainerSummary) -> String {
@@ -21,9 +48,7 @@ pub fn summary_name(c: &ContainerSummary) -> String {
 
 /// Whether a listed container holds its ports now: its bindings are in the list.
 pub fn holds_ports(c: &ContainerSummary) -> bool {
-    c.state
-        .as_ref()
-        .is_some_and(|s| matches!(s.to_string().as_str(), "running" | "paused"))
+    matches!(c.state.as_deref(), Some("running" | "paused"))
 }
 
 /// `HOSTIP:` when the binding names an address, as `docker ps` shows it (IPv6 in brackets);
@@ -45,7 +70,7 @@ pub fn from_summary(c: &ContainerSummary) -> Vec<String> {
         .flatten()
         .filter_map(|p| {
             let public = p.public_port.filter(|n| *n != 0)?;
-            let proto = p.typ.map(|t| t.to_string()).unwrap_or_default();
+            let proto = p.typ.clone().unwrap_or_default();
             let proto = if proto.is_empty() {
                 "tcp".into()
             } else {
