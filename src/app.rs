@@ -252,41 +252,84 @@ fn load_waivers(files: &[PathBuf], catalog: &catalog::Catalog) -> waiver::Loaded
     loaded
 }
 
-fn check_report(args: &CheckArgs) -> Result<u8> {
-    let started = SystemTime::now();
-    let clock = Instant::now();
-    // The checks load first: the selected ones say which optional questions the probes ask
-    // (`/version` only for a check that reads docker.min_api_version).
-    let loaded = load_catalog(&args.catalog);
+/// The ids of `--only` and `--skip` that no loaded check has, as the usage error.
+fn unknown_ids(loaded: &Loaded, args: &CheckArgs) -> Result<()> {
     for id in args.only.iter().chain(&args.skip) {
         if loaded.catalog.get(id).is_none() {
             anyhow::bail!("no check has the id `{id}` (see `dockdoc list`)");
         }
     }
-    let asked = if args.profile.is_empty() {
-        vec!["docker".to_owned()]
-    } else {
-        args.profile.clone()
+    Ok(())
+}
+
+/// Whether the checks `args` select read `docker.min_api_version` (so `/version` is asked).
+fn selection_asks_min_api_version(loaded: &Loaded, args: &CheckArgs) -> bool {
+    let selection = Selection {
+        profiles: if args.profile.is_empty() {
+            vec!["docker".to_owned()]
+        } else {
+            args.profile.clone()
+        },
+        only: args.only.clone(),
+        skip: args.skip.clone(),
     };
-    let wanted: Vec<&str> = {
-        let selection = Selection {
-            profiles: asked.clone(),
-            only: args.only.clone(),
-            skip: args.skip.clone(),
-        };
+    crate::facts::asks_min_api_version(
         loaded
             .catalog
             .checks
             .iter()
             .filter(|c| selection.includes(c) && !selection.skip.contains(&c.id))
-            .flat_map(|c| c.fact_keys())
-            .collect()
+            .flat_map(|c| c.fact_keys()),
+    )
+}
+
+/// Loads the checks and gathers the facts at once: the checks load on a blocking thread
+/// while the probes start (the Docker probe's first requests do not depend on them), and
+/// they decide whether `/version` is asked once `/info` has answered. A selection that names
+/// an unknown check stops the run before anything that could start the daemon.
+fn load_and_gather(args: &CheckArgs) -> Result<(Loaded, Facts)> {
+    let (decide, decision) = tokio::sync::watch::channel(None);
+    let ctx = context(&args.probe).asking_later(decision);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let options = crate::gather::Options {
+        no_activate: args.probe.no_activate,
+    };
+    let owned = args.clone();
+    let (loaded, facts) = runtime.block_on(async {
+        let load = tokio::task::spawn_blocking(move || {
+            let loaded = load_catalog(&owned.catalog);
+            let checked = unknown_ids(&loaded, &owned);
+            if checked.is_ok() {
+                // Nobody waiting is fine: the probes may have finished without asking.
+                let _ = decide.send(Some(selection_asks_min_api_version(&loaded, &owned)));
+            }
+            (loaded, checked)
+        });
+        tokio::join!(load, crate::gather::gather(&ctx, options))
+    });
+    // A probe that timed out may still hold a connection; do not wait for it.
+    runtime.shutdown_background();
+    let (loaded, checked) = loaded.context("loading the checks failed")?;
+    checked?;
+    Ok((loaded, facts))
+}
+
+fn check_report(args: &CheckArgs) -> Result<u8> {
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let (loaded, mut facts) = match &args.facts {
+        Some(path) => {
+            let loaded = load_catalog(&args.catalog);
+            unknown_ids(&loaded, args)?;
+            let facts = read_facts(path)?;
+            (loaded, facts)
+        }
+        None => load_and_gather(args)?,
     };
     let waivers = load_waivers(&args.waivers, &loaded.catalog);
-    let mut facts = match &args.facts {
-        Some(path) => read_facts(path),
-        None => gather(&args.probe, &wanted),
-    }?;
     // The CLI talks to a rootless daemon: its own checks apply without asking.
     let profiles = crate::eval::profiles(&args.profile, Some(&facts));
     let mut probe_failed = false;

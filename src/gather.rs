@@ -203,7 +203,15 @@ pub async fn gather(ctx: &Context, options: Options) -> Facts {
         Some(d) => d,
         None => {
             let activates = would_activate(&facts, &snapshot);
-            if activates == Some(true) && options.no_activate {
+            // Connecting may start the daemon: not before the checks have loaded and the run
+            // is known to go on (a usage error found by them stops it with nothing started).
+            let stopped =
+                activates == Some(true) && ctx.ask_min_api_version.decided().await.is_none();
+            if stopped {
+                docker_live_all(&Fact::skipped(
+                    "the run stopped before the Docker daemon was contacted",
+                ))
+            } else if activates == Some(true) && options.no_activate {
                 activation = Fact::known("skipped");
                 docker_live_all(&Fact::skipped(
                     "connecting would start docker.service through docker.socket (socket activation); not contacted with --no-activate",

@@ -663,7 +663,7 @@ pub async fn gather(ctx: &Context) -> Facts {
         ctx.env.get("HOME"),
     );
     let asks = live::Asks {
-        min_api_version: ctx.ask_min_api_version,
+        min_api_version: ctx.ask_min_api_version.clone(),
         published_ports: kind == "rootless",
     };
     match resolved.endpoint {

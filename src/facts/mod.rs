@@ -407,7 +407,30 @@ pub struct Context {
     /// Whether the Docker probe also asks `/version` for `docker.min_api_version`: it costs
     /// the daemon about as much as `/info`, so only a run whose selected checks read that
     /// fact asks (`app` sets it from their fact keys).
-    pub ask_min_api_version: bool,
+    pub ask_min_api_version: Ask,
+}
+
+/// Whether an optional question is asked: known when the probes start, or decided by the
+/// checks once they have loaded. `check` loads them while the probes start, so loading them
+/// is not on the way of the first request; the answer is needed only after `/info`.
+#[derive(Clone, Debug)]
+pub enum Ask {
+    Now(bool),
+    Later(tokio::sync::watch::Receiver<Option<bool>>),
+}
+
+impl Ask {
+    /// The decision, waiting for it when it is still to come; `None` when the run stopped
+    /// before deciding (the checks did not load, or the selection named no check).
+    pub async fn decided(&self) -> Option<bool> {
+        match self {
+            Ask::Now(ask) => Some(*ask),
+            Ask::Later(rx) => {
+                let mut rx = rx.clone();
+                rx.wait_for(Option::is_some).await.ok().and_then(|v| *v)
+            }
+        }
+    }
 }
 
 impl Context {
@@ -417,14 +440,20 @@ impl Context {
             endpoints,
             env,
             timeout,
-            ask_min_api_version: false,
+            ask_min_api_version: Ask::Now(false),
         }
     }
 
     /// Sets [`Context::ask_min_api_version`] when `fact_keys` (the selected checks' facts)
     /// include `docker.min_api_version`.
     pub fn asking_for<'a>(mut self, fact_keys: impl IntoIterator<Item = &'a str>) -> Self {
-        self.ask_min_api_version = fact_keys.into_iter().any(|k| k == "docker.min_api_version");
+        self.ask_min_api_version = Ask::Now(asks_min_api_version(fact_keys));
+        self
+    }
+
+    /// Leaves [`Context::ask_min_api_version`] to be decided through `decision`.
+    pub fn asking_later(mut self, decision: tokio::sync::watch::Receiver<Option<bool>>) -> Self {
+        self.ask_min_api_version = Ask::Later(decision);
         self
     }
 
@@ -434,6 +463,11 @@ impl Context {
             "{what} is not contacted when reading another root (--root); pass {flag} to use one"
         )
     }
+}
+
+/// Whether the selected checks' fact keys call for `/version`.
+pub fn asks_min_api_version<'a>(fact_keys: impl IntoIterator<Item = &'a str>) -> bool {
+    fact_keys.into_iter().any(|k| k == "docker.min_api_version")
 }
 
 /// Computes the derived facts, which combine what several sources said. It runs after every

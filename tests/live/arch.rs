@@ -159,6 +159,25 @@ async fn activation_only_is_judged_before_the_run_starts_the_daemon() {
     );
     let service = booted.unit("docker.service").await.unwrap();
     assert_eq!(service.active_state, "inactive");
+    // The checks load while the probes start; a selection naming no check is a usage error,
+    // and it stops the run before the connection that would start the daemon.
+    let out = booted
+        .dockdoc()
+        .args(["check", "--only", "no-such-check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no check has the id `no-such-check`"));
+    let service = booted.unit("docker.service").await.unwrap();
+    assert_eq!(
+        service.active_state, "inactive",
+        "a usage error started the daemon"
+    );
     booted.shutdown();
 }
 

@@ -189,10 +189,10 @@ fn minimum_may_be_raised(api_version: Option<&str>) -> Option<bool> {
 }
 
 /// The optional questions of [`probe`].
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Asks {
-    /// `/version`, for `docker.min_api_version`.
-    pub min_api_version: bool,
+    /// `/version`, for `docker.min_api_version`; awaited only once `/info` has answered.
+    pub min_api_version: crate::facts::Ask,
     /// The host ports of the containers that are not running (one inspection each), for
     /// `docker.published_host_ports`.
     pub published_ports: bool,
@@ -276,7 +276,7 @@ pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
     // ask their versions), so it is asked only when a selected check reads MinAPIVersion and
     // the daemon is recent enough to have raised it.
     let min_api_version = match (
-        asks.min_api_version,
+        asks.min_api_version.decided().await.unwrap_or(false),
         minimum_may_be_raised(pong.api_version.as_deref()),
     ) {
         (false, _) => Fact::skipped(MIN_API_VERSION_NOT_ASKED),
