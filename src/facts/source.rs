@@ -152,6 +152,16 @@ pub const SOURCES: &[(&str, Source)] = &[
         File("/proc/modules (iptable_* against kernel.iptables_backend)"),
     ),
     (
+        "kernel.iptables_legacy_missing",
+        File(
+            "/proc/config.gz (else /boot/config-<release>), /proc/modules, /usr/lib/modules/<release>/modules.builtin and modules.dep",
+        ),
+    ),
+    (
+        "kernel.iptables_legacy_available",
+        Derived("kernel.iptables_legacy_missing"),
+    ),
+    (
         "user.uid",
         File("/proc/self/status (Uid; SUDO_UID under sudo)"),
     ),
