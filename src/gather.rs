@@ -274,6 +274,12 @@ pub async fn gather(ctx: &Context, options: Options) -> Facts {
     facts.set("journal.docker_last_error", last_words);
 
     facts::derive(&mut facts);
+    // Docker's chains in the ruleset: only once the daemon answered and the files say where
+    // its rules live (netfilter::gather decides whether to read at all).
+    match &unread {
+        None => facts::netfilter::gather(ctx, &mut facts),
+        Some(reason) => facts::netfilter::set_all(&mut facts, &Fact::unknown(reason.clone())),
+    }
 
     let missing = Fact::unknown("no probe set this fact (a bug in dockdoc, please report it)");
     for s in schema() {

@@ -66,6 +66,8 @@ const X_SERVER: &str = "the X server DISPLAY names (its host access list)";
 const DOCKER_SOCKET: &str = "docker.socket_path (the endpoint's socket file)";
 const GROUP_FILE: &str = "/etc/group";
 const DEV_KVM: &str = "/dev/kvm (with /etc/group for its group name)";
+const NFT_RULESET: &str =
+    "the nftables ruleset of dockdoc's network namespace (netlink NFT_MSG_GETCHAIN, as root)";
 const LOCAL_DB: &str = "/var/lib/pacman/local/*/desc";
 
 /// Every fact key with its source, in schema order.
@@ -299,6 +301,14 @@ pub const SOURCES: &[(&str, Source)] = &[
         File("/etc/docker/daemon.json"),
     ),
     (
+        "docker.daemon_json_iptables",
+        File("/etc/docker/daemon.json"),
+    ),
+    (
+        "docker.iptables_enabled",
+        Derived("docker.daemon_json_iptables, systemd.docker_service_exec_start"),
+    ),
+    (
         "docker.has_flag_conflicts",
         Derived("docker.flag_conflicts"),
     ),
@@ -467,6 +477,8 @@ pub const SOURCES: &[(&str, Source)] = &[
         "network.iptables_both_backends",
         Derived("network.iptables_legacy_tables, kernel.iptables_backend, kernel.modules_loaded"),
     ),
+    ("netfilter.docker_chains_missing", Live(NFT_RULESET)),
+    ("netfilter.docker_chains_gone", Live(NFT_RULESET)),
     ("rootless.subuid_count", File("/etc/subuid")),
     ("rootless.subgid_count", File("/etc/subgid")),
     ("rootless.subid_overlaps", File("/etc/subuid, /etc/subgid")),
