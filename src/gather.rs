@@ -280,6 +280,15 @@ pub async fn gather(ctx: &Context, options: Options) -> Facts {
         None => facts::netfilter::gather(ctx, &mut facts),
         Some(reason) => facts::netfilter::set_all(&mut facts, &Fact::unknown(reason.clone())),
     }
+    // Which firewall replaced the ruleset: asked of the journal only when the chains are gone.
+    let reloaded = if facts.bool("netfilter.docker_chains_gone") == Some(true) {
+        journal::firewall_after_docker(ctx).await
+    } else {
+        Fact::skipped(
+            "Docker's chains are not gone, so the journal is not read for a firewall reload",
+        )
+    };
+    facts.set("journal.firewall_after_docker", reloaded);
 
     let missing = Fact::unknown("no probe set this fact (a bug in dockdoc, please report it)");
     for s in schema() {

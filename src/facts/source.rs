@@ -402,6 +402,12 @@ pub const SOURCES: &[(&str, Source)] = &[
         "journal.docker_last_error",
         Live("journalctl -u docker.service -b (the root's journal files under --root)"),
     ),
+    (
+        "journal.firewall_after_docker",
+        Live(
+            "journalctl -b -u docker.service -u firewalld.service -u nftables.service -u iptables.service -u ip6tables.service -u ufw.service (the root's journal files under --root)",
+        ),
+    ),
     ("docker.xdg_runtime_dir", Env("XDG_RUNTIME_DIR")),
     (
         "docker.endpoint_kind",
