@@ -282,6 +282,21 @@ pub async fn gather(ctx: &Context, options: Options) -> Facts {
     facts.set("journal.docker_last_error", last_words);
 
     facts::derive(&mut facts);
+    // Docker's chains in the ruleset: only once the daemon answered and the files say where
+    // its rules live (netfilter::gather decides whether to read at all).
+    match &unread {
+        None => facts::netfilter::gather(ctx, &mut facts),
+        Some(reason) => facts::netfilter::set_all(&mut facts, &Fact::unknown(reason.clone())),
+    }
+    // Which firewall replaced the ruleset: asked of the journal only when the chains are gone.
+    let reloaded = if facts.bool("netfilter.docker_chains_gone") == Some(true) {
+        journal::firewall_after_docker(ctx).await
+    } else {
+        Fact::skipped(
+            "Docker's chains are not gone, so the journal is not read for a firewall reload",
+        )
+    };
+    facts.set("journal.firewall_after_docker", reloaded);
 
     let missing = Fact::unknown("no probe set this fact (a bug in dockdoc, please report it)");
     for s in schema() {

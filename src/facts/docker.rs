@@ -207,6 +207,16 @@ pub const SCHEMA: &[FactSpec] = &[
         "daemon.json sets tlsverify to true",
     ),
     spec(
+        "docker.daemon_json_iptables",
+        Bool,
+        "daemon.json leaves iptables on: it does not say `\"iptables\": false`",
+    ),
+    spec(
+        "docker.iptables_enabled",
+        Bool,
+        "dockerd manages iptables rules: neither daemon.json (`\"iptables\": false`) nor docker.service's ExecStart (`--iptables=false`) turns it off",
+    ),
+    spec(
         "docker.has_flag_conflicts",
         Bool,
         "docker.flag_conflicts is not empty: dockerd refuses to start",
@@ -342,6 +352,7 @@ fn set_daemon_json_all(facts: &mut Facts, fact: &Fact) {
         "docker.daemon_json_keys",
         "docker.daemon_json_hosts",
         "docker.daemon_json_tlsverify",
+        "docker.daemon_json_iptables",
         "docker.daemon_json_checked_by",
     ] {
         facts.set(key, fact.clone());
@@ -382,6 +393,7 @@ pub async fn gather_daemon_json(ctx: &Context, facts: &mut Facts) {
                 Fact::known(Vec::<String>::new()),
             );
             facts.set("docker.daemon_json_tlsverify", Fact::known(false));
+            facts.set("docker.daemon_json_iptables", Fact::known(true));
             facts.set("docker.daemon_json_checked_by", Fact::known(Value::Null));
             return;
         }
@@ -465,6 +477,12 @@ pub async fn gather_daemon_json(ctx: &Context, facts: &mut Facts) {
         parsed
             .tlsverify
             .map_or_else(|| unparsed("`tlsverify`"), Fact::known),
+    );
+    facts.set(
+        "docker.daemon_json_iptables",
+        parsed
+            .iptables
+            .map_or_else(|| unparsed("`iptables`"), Fact::known),
     );
 }
 
@@ -742,6 +760,16 @@ pub fn derive(facts: &mut Facts) {
     let tcp = tcp_without_tls(facts, &flags);
     facts.set("docker.exposes_tcp_without_tls", non_empty(&tcp));
     facts.set("docker.tcp_without_tls", tcp);
+
+    let iptables = match (&flags, blocked(facts, "docker.daemon_json_iptables")) {
+        (_, Some(f)) => f,
+        (Err(f), None) => f.clone(),
+        (Ok(flags), None) => Fact::known(
+            facts.bool("docker.daemon_json_iptables") != Some(false)
+                && exec_start::iptables(flags.as_deref().unwrap_or_default()),
+        ),
+    };
+    facts.set("docker.iptables_enabled", iptables);
 
     let stale = daemon_stale(facts);
     facts.set("docker.daemon_stale", stale);

@@ -14,11 +14,27 @@ use serde_json::Value as Json;
 
 use super::{Context, Fact, FactKind::*, FactSpec, Value, spec};
 
-pub const SCHEMA: &[FactSpec] = &[spec(
-    "journal.docker_last_error",
-    Text,
-    "the last error dockerd logged for this boot (journalctl -u docker.service -b): a line at priority err or worse, a level=error/fatal line, or the plain line dockerd prints as it exits; null when there is none; read only when docker.service failed",
-)];
+pub const SCHEMA: &[FactSpec] = &[
+    spec(
+        "journal.docker_last_error",
+        Text,
+        "the last error dockerd logged for this boot (journalctl -u docker.service -b): a line at priority err or worse, a level=error/fatal line, or the plain line dockerd prints as it exits; null when there is none; read only when docker.service failed",
+    ),
+    spec(
+        "journal.firewall_after_docker",
+        Text,
+        "the last firewall service systemd started, restarted or reloaded after docker.service last started, this boot (firewalld, nftables, iptables, ip6tables, ufw): `nftables.service restarted at 2026-12-06T17:02:11Z`; null when none did; read only when Docker's chains are gone",
+    ),
+];
+
+/// The firewall services that load a whole ruleset when started or reloaded.
+pub const FIREWALL_UNITS: &[&str] = &[
+    "firewalld.service",
+    "nftables.service",
+    "iptables.service",
+    "ip6tables.service",
+    "ufw.service",
+];
 
 /// Where journalctl is looked for: Arch's path, then Debian's (the same file on both with
 /// the /usr merge).
@@ -30,56 +46,134 @@ const ENTRIES: &str = "300";
 /// The last error dockerd logged for the current boot, as a fact. `timeout` bounds the whole
 /// read; journalctl is killed when it does not finish in time.
 pub async fn docker_last_error(ctx: &Context) -> Fact {
+    match journal_json(
+        ctx,
+        &[
+            "--unit=docker.service",
+            "--lines",
+            ENTRIES,
+            "--output-fields=MESSAGE,PRIORITY,SYSLOG_IDENTIFIER,_COMM",
+        ],
+    )
+    .await
+    {
+        Ok(lines) => Fact::known(Value::from(last_error(&lines))),
+        Err(unknown) => unknown,
+    }
+}
+
+/// The last firewall service started, restarted or reloaded after docker.service last started
+/// this boot, from systemd's job messages about those units (their `UNIT`, `JOB_TYPE` and
+/// `JOB_RESULT` fields), as a fact. Bounded like [`docker_last_error`].
+pub async fn firewall_after_docker(ctx: &Context) -> Fact {
+    let mut args: Vec<String> = ["docker.service"]
+        .iter()
+        .chain(FIREWALL_UNITS)
+        .map(|u| format!("--unit={u}"))
+        .collect();
+    args.extend(
+        [
+            "--lines",
+            "2000",
+            "--output-fields=UNIT,JOB_TYPE,JOB_RESULT,__REALTIME_TIMESTAMP",
+        ]
+        .map(String::from),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match journal_json(ctx, &args).await {
+        Ok(lines) => Fact::known(Value::from(firewall_after(&lines))),
+        Err(unknown) => unknown,
+    }
+}
+
+/// `firewalld.service reloaded at …` for the last firewall job after docker.service's last
+/// start among journalctl's JSON lines (oldest first); `None` when there is none.
+pub fn firewall_after(json_lines: &str) -> Option<String> {
+    let mut last = None;
+    for entry in json_lines
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Json>(l).ok())
+    {
+        let (Some(unit), Some(job)) = (field(&entry, "UNIT"), field(&entry, "JOB_TYPE")) else {
+            continue;
+        };
+        if field(&entry, "JOB_RESULT").as_deref() != Some("done") {
+            continue;
+        }
+        let verb = match job.as_str() {
+            "start" => "started",
+            "restart" => "restarted",
+            "reload" | "reload-or-start" => "reloaded",
+            _ => continue,
+        };
+        if unit == "docker.service" {
+            if verb != "reloaded" {
+                last = None;
+            }
+        } else if FIREWALL_UNITS.contains(&unit.as_str()) {
+            let at = field(&entry, "__REALTIME_TIMESTAMP")
+                .and_then(|t| t.parse::<u64>().ok())
+                .map(|us| {
+                    humantime::format_rfc3339_seconds(
+                        std::time::UNIX_EPOCH + std::time::Duration::from_micros(us),
+                    )
+                    .to_string()
+                });
+            last = Some(match at {
+                Some(at) => format!("{unit} {verb} at {at}"),
+                None => format!("{unit} {verb}"),
+            });
+        }
+    }
+    last
+}
+
+/// journalctl's JSON lines for this boot with `args`, or the fact to give when they cannot
+/// be read. The whole read is bounded by the context's timeout; journalctl is killed when it
+/// does not finish in time.
+async fn journal_json(ctx: &Context, args: &[&str]) -> Result<String, Fact> {
     let Some(journalctl) = JOURNALCTL.iter().find(|p| std::path::Path::new(p).exists()) else {
-        return Fact::unknown(
-            "journalctl is not installed, so dockerd's own messages cannot be read",
-        );
+        return Err(Fact::unknown(
+            "journalctl is not installed, so the journal cannot be read",
+        ));
     };
     let mut cmd = tokio::process::Command::new(journalctl);
     if !ctx.sysroot.is_live() {
         cmd.arg("--root").arg(ctx.sysroot.root());
     }
-    cmd.args([
-        "--unit=docker.service",
-        "--boot",
-        "--output=json",
-        "--no-pager",
-        "--quiet",
-        "--lines",
-        ENTRIES,
-        "--output-fields=MESSAGE,PRIORITY,SYSLOG_IDENTIFIER,_COMM",
-    ])
-    .env("SYSTEMD_COLORS", "0")
-    .env("LC_ALL", "C")
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .kill_on_drop(true);
-    let child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => return Fact::unknown(format!("cannot run {journalctl}: {e}")),
-    };
+    cmd.args(["--boot", "--output=json", "--no-pager", "--quiet"])
+        .args(args)
+        .env("SYSTEMD_COLORS", "0")
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let child = cmd
+        .spawn()
+        .map_err(|e| Fact::unknown(format!("cannot run {journalctl}: {e}")))?;
     let out = match tokio::time::timeout(ctx.timeout, child.wait_with_output()).await {
         Ok(Ok(out)) => out,
-        Ok(Err(e)) => return Fact::unknown(format!("{journalctl}: {e}")),
+        Ok(Err(e)) => return Err(Fact::unknown(format!("{journalctl}: {e}"))),
         Err(_) => {
-            return Fact::unknown(format!(
+            return Err(Fact::unknown(format!(
                 "journalctl did not finish within {}",
                 humantime::format_duration(ctx.timeout)
-            ));
+            )));
         }
     };
     let stderr = String::from_utf8_lossy(&out.stderr);
     if let Some(reason) = unreadable(&stderr) {
-        return Fact::unknown(reason);
+        return Err(Fact::unknown(reason));
     }
     if !out.status.success() {
         let said = stderr.lines().next().unwrap_or("no message").trim();
-        return Fact::unknown(format!("journalctl failed ({}): {said}", out.status));
+        return Err(Fact::unknown(format!(
+            "journalctl failed ({}): {said}",
+            out.status
+        )));
     }
-    Fact::known(Value::from(last_error(&String::from_utf8_lossy(
-        &out.stdout,
-    ))))
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Why journalctl could not show the system's messages, from what it printed on stderr.
@@ -216,6 +310,32 @@ mod tests {
     fn byte_array_messages_are_read() {
         let line = r#"{"MESSAGE":[102,97,105,108,101,100],"PRIORITY":"3","_COMM":"dockerd"}"#;
         assert_eq!(last_error(line).as_deref(), Some("failed"));
+    }
+
+    #[test]
+    fn names_the_firewall_job_after_dockers_last_start() {
+        let job = |unit: &str, kind: &str, at: u64| {
+            format!(
+                r#"{{"UNIT":"{unit}","JOB_TYPE":"{kind}","JOB_RESULT":"done","__REALTIME_TIMESTAMP":"{at}"}}"#
+            )
+        };
+        let lines = [
+            job("nftables.service", "start", 1_000_000),
+            job("docker.service", "start", 2_000_000),
+            job("firewalld.service", "reload", 1_765_040_531_000_000),
+        ]
+        .join("\n");
+        assert_eq!(
+            firewall_after(&lines).as_deref(),
+            Some("firewalld.service reloaded at 2025-12-06T17:02:11Z")
+        );
+        let restarted = [
+            lines,
+            job("docker.service", "restart", 1_765_040_600_000_000),
+        ]
+        .join("\n");
+        assert_eq!(firewall_after(&restarted), None);
+        assert_eq!(firewall_after("not json"), None);
     }
 
     #[test]

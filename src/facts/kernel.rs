@@ -116,6 +116,16 @@ pub const SCHEMA: &[FactSpec] = &[
         Bool,
         "tables of the other backend are in use (e.g. iptable_nat loaded while iptables is nft)",
     ),
+    spec(
+        "kernel.iptables_legacy_missing",
+        List,
+        "what the running kernel lacks for the legacy iptables tables: the options its config leaves off (CONFIG_NETFILTER_XTABLES_LEGACY from 6.17 on, CONFIG_IP_NF_IPTABLES_LEGACY, CONFIG_IP_NF_FILTER, CONFIG_IP_NF_NAT), or without a config the modules (iptable_filter, iptable_nat) neither built in nor in the running release's tree; empty when ip_tables is loaded",
+    ),
+    spec(
+        "kernel.iptables_legacy_available",
+        Bool,
+        "the running kernel can provide the legacy iptables tables (kernel.iptables_legacy_missing is empty)",
+    ),
 ];
 
 const MODULES_DIR: &str = "/usr/lib/modules";
@@ -317,6 +327,16 @@ pub fn gather(ctx: &Context, facts: &mut Facts) {
     facts.set(
         "kernel.iptables_backend_mismatch",
         to_fact(&mismatch, Value::from),
+    );
+
+    let legacy = legacy_missing(config.as_ref(), &loaded, tree.as_ref(), release.is_some());
+    facts.set(
+        "kernel.iptables_legacy_available",
+        to_fact(&legacy, |m| Value::Bool(m.is_empty())),
+    );
+    facts.set(
+        "kernel.iptables_legacy_missing",
+        to_fact(&legacy, Value::from),
     );
 
     let required = required_modules(backend.as_ref().ok().and_then(|b| b.as_deref()));
@@ -1098,6 +1118,68 @@ fn iptables_backend(ctx: &Context) -> Result<Option<String>, String> {
         };
     }
     Ok(None)
+}
+
+/// The options the legacy tables need, in the order they depend on each other. From 6.17 on,
+/// `IP_NF_IPTABLES_LEGACY` (ip_tables) depends on the bool `NETFILTER_XTABLES_LEGACY`, which a
+/// config carried over with `make olddefconfig` leaves off, and the tables (`IP_NF_FILTER`,
+/// `IP_NF_NAT`) depend on it; before, the tables selected ip_tables themselves.
+const LEGACY_TABLE_OPTIONS: &[&str] = &["IP_NF_IPTABLES_LEGACY", "IP_NF_FILTER", "IP_NF_NAT"];
+const LEGACY_SWITCH: &str = "NETFILTER_XTABLES_LEGACY";
+/// The modules of the tables Docker creates through the legacy backend (`-t filter`, `-t nat`).
+const LEGACY_TABLE_MODULES: &[&str] = &["iptable_filter", "iptable_nat"];
+
+/// What the running kernel lacks for the legacy iptables tables; empty when it can provide them.
+/// A loaded ip_tables settles it; otherwise the kernel config decides (an option the config
+/// does not mention is off, as Kconfig writes no line for an option whose dependencies are
+/// unmet), and without a config the running release's module tree does.
+fn legacy_missing(
+    config: Option<&KernelConfig>,
+    loaded: &Result<Vec<String>, String>,
+    tree: Option<&ModuleTree>,
+    release_known: bool,
+) -> Result<Vec<String>, String> {
+    if loaded
+        .as_ref()
+        .is_ok_and(|l| l.iter().any(|m| m == "ip_tables"))
+    {
+        return Ok(Vec::new());
+    }
+    if let Some(c) = config {
+        let mut missing = Vec::new();
+        // 6.17 and later write the switch into every config, set or not.
+        if c.get(LEGACY_SWITCH).is_some_and(|v| v != "y") {
+            missing.push(format!("CONFIG_{LEGACY_SWITCH}"));
+        }
+        let newer = c.get(LEGACY_SWITCH).is_some();
+        for option in LEGACY_TABLE_OPTIONS {
+            // Before 6.17, IP_NF_IPTABLES_LEGACY (6.9 on) was hidden and selected by the tables.
+            if *option == "IP_NF_IPTABLES_LEGACY" && !newer {
+                continue;
+            }
+            if !c.enabled(option) {
+                missing.push(format!("CONFIG_{option}"));
+            }
+        }
+        return Ok(missing);
+    }
+    let Some(tree) = tree.filter(|t| t.present()) else {
+        return Err(if release_known {
+            "no kernel config, and no module tree for the running release to tell whether it has the legacy iptables tables".to_owned()
+        } else {
+            "the running release is unknown".to_owned()
+        });
+    };
+    let loadable = tree.loadable.as_ref().map_err(Clone::clone)?;
+    Ok(LEGACY_TABLE_MODULES
+        .iter()
+        .filter(|m| {
+            !loadable.contains(**m)
+                && !tree.builtin.as_ref().is_some_and(|b| b.contains(**m))
+                && !loaded.as_ref().is_ok_and(|l| l.iter().any(|x| x == *m))
+        })
+        .map(|m| format!("module {m}"))
+        .collect())
 }
 
 fn backend_mismatch(backend: Option<&str>, loaded: &[String]) -> bool {

@@ -11,6 +11,7 @@ pub mod host;
 pub mod journal;
 pub mod kernel;
 pub mod kvm;
+pub mod netfilter;
 pub mod network;
 pub mod os;
 pub mod pacman;
@@ -272,6 +273,7 @@ pub fn schema() -> impl Iterator<Item = &'static FactSpec> {
         display::SCHEMA,
         host::SCHEMA,
         network::SCHEMA,
+        netfilter::SCHEMA,
         rootless::SCHEMA,
     ]
     .into_iter()

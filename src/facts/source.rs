@@ -66,6 +66,8 @@ const X_SERVER: &str = "the X server DISPLAY names (its host access list)";
 const DOCKER_SOCKET: &str = "docker.socket_path (the endpoint's socket file)";
 const GROUP_FILE: &str = "/etc/group";
 const DEV_KVM: &str = "/dev/kvm (with /etc/group for its group name)";
+const NFT_RULESET: &str =
+    "the nftables ruleset of dockdoc's network namespace (netlink NFT_MSG_GETCHAIN, as root)";
 const LOCAL_DB: &str = "/var/lib/pacman/local/*/desc";
 
 /// Every fact key with its source, in schema order.
@@ -150,6 +152,16 @@ pub const SOURCES: &[(&str, Source)] = &[
     (
         "kernel.iptables_backend_mismatch",
         File("/proc/modules (iptable_* against kernel.iptables_backend)"),
+    ),
+    (
+        "kernel.iptables_legacy_missing",
+        File(
+            "/proc/config.gz (else /boot/config-<release>), /proc/modules, /usr/lib/modules/<release>/modules.builtin and modules.dep",
+        ),
+    ),
+    (
+        "kernel.iptables_legacy_available",
+        Derived("kernel.iptables_legacy_missing"),
     ),
     (
         "user.uid",
@@ -289,6 +301,14 @@ pub const SOURCES: &[(&str, Source)] = &[
         File("/etc/docker/daemon.json"),
     ),
     (
+        "docker.daemon_json_iptables",
+        File("/etc/docker/daemon.json"),
+    ),
+    (
+        "docker.iptables_enabled",
+        Derived("docker.daemon_json_iptables, systemd.docker_service_exec_start"),
+    ),
+    (
         "docker.has_flag_conflicts",
         Derived("docker.flag_conflicts"),
     ),
@@ -382,6 +402,12 @@ pub const SOURCES: &[(&str, Source)] = &[
         "journal.docker_last_error",
         Live("journalctl -u docker.service -b (the root's journal files under --root)"),
     ),
+    (
+        "journal.firewall_after_docker",
+        Live(
+            "journalctl -b -u docker.service -u firewalld.service -u nftables.service -u iptables.service -u ip6tables.service -u ufw.service (the root's journal files under --root)",
+        ),
+    ),
     ("docker.xdg_runtime_dir", Env("XDG_RUNTIME_DIR")),
     (
         "docker.endpoint_kind",
@@ -457,6 +483,8 @@ pub const SOURCES: &[(&str, Source)] = &[
         "network.iptables_both_backends",
         Derived("network.iptables_legacy_tables, kernel.iptables_backend, kernel.modules_loaded"),
     ),
+    ("netfilter.docker_chains_missing", Live(NFT_RULESET)),
+    ("netfilter.docker_chains_gone", Live(NFT_RULESET)),
     ("rootless.subuid_count", File("/etc/subuid")),
     ("rootless.subgid_count", File("/etc/subgid")),
     ("rootless.subid_overlaps", File("/etc/subuid, /etc/subgid")),

@@ -52,6 +52,9 @@ pub struct Options {
     pub tcp: Option<String>,
     /// The storage driver; `vfs` (which works on any filesystem) when unset.
     pub storage_driver: Option<String>,
+    /// With `bridge`: let the daemon write its iptables rules (IPv4 only), into the ruleset of
+    /// its own network namespace, never the host's.
+    pub iptables: bool,
 }
 
 impl PrivateDockerd {
@@ -88,7 +91,9 @@ impl PrivateDockerd {
         if let Some(addr) = &options.tcp {
             command.arg("-H").arg(format!("tcp://{addr}"));
         }
-        let network: &[&str] = if options.bridge {
+        let network: &[&str] = if options.bridge && options.iptables {
+            &["--ip6tables=false"]
+        } else if options.bridge {
             &["--iptables=false", "--ip6tables=false"]
         } else {
             &["--iptables=false", "--ip6tables=false", "--bridge=none"]

@@ -199,6 +199,9 @@ pub fn of_live(
                     }
                 }
                 Some(Source::Live(from)) if from.contains("X server") => "real X server",
+                Some(Source::Live(from)) if from.contains("nftables ruleset") => {
+                    "real nftables ruleset"
+                }
                 Some(Source::Live(from)) if from.contains("statvfs") => root
                     .and_then(|r| real(&format!("{r}#statvfs")))
                     .unwrap_or("host filesystem"),

@@ -140,6 +140,8 @@ pub const PROGRAMS: &[Program] = &[
     program("setpriv", "util-linux"),
     program("unshare", "util-linux"),
     program("nsenter", "util-linux"),
+    program("nft", "nftables"),
+    program("ip", "iproute2"),
     program("runuser", "util-linux"),
     program("kill", "procps"),
     program("chown", "coreutils"),

@@ -51,6 +51,8 @@ pub struct DaemonJson {
     pub hosts: Option<Vec<String>>,
     /// `tlsverify: true`; `None` when the file does not parse.
     pub tlsverify: Option<bool>,
+    /// `iptables` is not `false` (dockerd's default is true); `None` when the file does not parse.
+    pub iptables: Option<bool>,
 }
 
 #[derive(Clone, Copy)]
@@ -190,6 +192,7 @@ pub fn parse(bytes: &[u8], reader: &Reader) -> DaemonJson {
         keys: None,
         hosts: None,
         tlsverify: None,
+        iptables: None,
     };
     let (text, bom) = match after_bom(bytes) {
         Some(text) => (text, true),
@@ -227,6 +230,7 @@ pub fn parse(bytes: &[u8], reader: &Reader) -> DaemonJson {
             keys: Some(Vec::new()),
             hosts: Some(Vec::new()),
             tlsverify: Some(false),
+            iptables: Some(true),
         };
     }
     let value: Json = match serde_json::from_str(&text) {
@@ -279,6 +283,7 @@ pub fn parse(bytes: &[u8], reader: &Reader) -> DaemonJson {
         keys: Some(map.keys().cloned().collect()),
         hosts,
         tlsverify: Some(map.get("tlsverify").and_then(Json::as_bool) == Some(true)),
+        iptables: Some(map.get("iptables").and_then(Json::as_bool) != Some(false)),
     }
 }
 
@@ -312,6 +317,14 @@ mod tests {
             ["unix:///run/docker.sock", "tcp://0.0.0.0:2375"].map(String::from)
         );
         assert_eq!(d.tlsverify, Some(false));
+    }
+
+    #[test]
+    fn iptables_is_on_unless_the_file_says_false() {
+        assert_eq!(new("{}").iptables, Some(true));
+        assert_eq!(new(r#"{"iptables": false}"#).iptables, Some(false));
+        assert_eq!(new(r#"{"iptables": true}"#).iptables, Some(true));
+        assert_eq!(new("{").iptables, None);
     }
 
     #[test]

@@ -194,13 +194,24 @@ pub fn config_file(flags: &[Flag]) -> Option<String> {
         .and_then(|f| f.value.clone())
 }
 
-/// Whether `--tlsverify` is on.
-pub fn tlsverify(flags: &[Flag]) -> bool {
+/// A boolean flag's value as given (`--flag` or `--flag=true` is on, `--flag=false` off; the
+/// last one given wins); `None` when it is not given.
+fn bool_flag(flags: &[Flag], key: &str) -> Option<bool> {
     flags
         .iter()
         .rev()
-        .find(|f| f.key == "tlsverify")
-        .is_some_and(|f| f.value.as_deref().is_none_or(|v| v != "false"))
+        .find(|f| f.key == key)
+        .map(|f| f.value.as_deref().is_none_or(|v| v != "false"))
+}
+
+/// Whether `--tlsverify` is on (off by default).
+pub fn tlsverify(flags: &[Flag]) -> bool {
+    bool_flag(flags, "tlsverify").unwrap_or(false)
+}
+
+/// Whether dockerd manages iptables rules: `--iptables` is on by default.
+pub fn iptables(flags: &[Flag]) -> bool {
+    bool_flag(flags, "iptables").unwrap_or(true)
 }
 
 #[cfg(test)]
@@ -223,6 +234,15 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn iptables_is_on_unless_turned_off() {
+        assert!(iptables(&flags("/usr/bin/dockerd -H fd://")));
+        assert!(!iptables(&flags(
+            "/usr/bin/dockerd --iptables=false -H fd://"
+        )));
+        assert!(iptables(&flags("dockerd --iptables=false --iptables")));
     }
 
     #[test]
