@@ -175,30 +175,37 @@ fn rootless_docker_host_from_a_session_without_a_runtime_dir() {
     assert!(summary.contains("XDG_RUNTIME_DIR is unset"), "{summary}");
     no_system_daemon_advice(&run);
     // The docker CLI's own words in that shell, pasted into explain there: the rootless daemon.
-    let cli = std::process::Command::new("docker")
+    let (said, doc) = docker_ps_explained(h, &host);
+    assert!(said.contains("/.docker/run/docker.sock"), "{said}");
+    assert_eq!(
+        doc["verdict"]["id"], "rootless-daemon-not-running",
+        "{said}\n{doc:#}"
+    );
+}
+
+/// What `docker ps` says on standard error with only HOME and DOCKER_HOST set, and what
+/// `dockdoc explain` makes of it in the same environment.
+fn docker_ps_explained(home: &str, host: &str) -> (String, serde_json::Value) {
+    let cli = Command::new("docker")
         .args(["ps"])
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
-        .env("HOME", h)
-        .env("DOCKER_HOST", &host)
+        .env("HOME", home)
+        .env("DOCKER_HOST", host)
         .output();
     let Ok(cli) = cli else {
         panic!("docker ps: {}", cli.unwrap_err());
     };
     let said = String::from_utf8_lossy(&cli.stderr).into_owned();
-    assert!(said.contains("/.docker/run/docker.sock"), "{said}");
     let mut explain = crate::common::bin();
     explain
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
         .env("XDG_CONFIG_HOME", "/nonexistent")
-        .env("HOME", h)
-        .env("DOCKER_HOST", &host);
+        .env("HOME", home)
+        .env("DOCKER_HOST", host);
     let doc = crate::common::explain_json(explain, &["--system-bus", support::NO_BUS], &said);
-    assert_eq!(
-        doc["verdict"]["id"], "rootless-daemon-not-running",
-        "{said}\n{doc:#}"
-    );
+    (said, doc)
 }
 
 #[tokio::test]
@@ -287,4 +294,79 @@ fn a_remote_docker_host_that_answers_is_a_choice() {
     ]);
     let kind = run.evidence("docker-daemon-unreachable", "docker.reachable");
     assert_eq!(kind["value"], true, "{kind}");
+}
+
+/// An old tutorial's `export DOCKER_HOST=tcp://…` in ~/.bashrc, naming a loopback port where
+/// nothing listens: the cause is that line, named by file and line, and
+/// docker-daemon-unreachable is listed under it. The docker CLI's own words in that shell,
+/// pasted into explain, lead to the same check.
+#[test]
+fn a_docker_host_where_nothing_answers_is_named_by_its_line() {
+    // A port bound and released at once: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let host = format!("tcp://127.0.0.1:{port}");
+    crate::common::evidence::register_real(&host, "closed loopback port");
+    let home = home();
+    let h = home.path().to_str().unwrap();
+    std::fs::write(
+        home.path().join(".bashrc"),
+        format!("alias ll='ls -l'\nexport DOCKER_HOST={host}\n"),
+    )
+    .unwrap();
+    let run = run(&[("HOME", h), ("DOCKER_HOST", &host)], &[]);
+    run.expect(&[
+        ("docker-host-unreachable", "fail"),
+        ("docker-daemon-unreachable", "fail"),
+        ("docker-socket-missing", "not_applicable"),
+    ]);
+    assert_eq!(
+        run.check("docker-daemon-unreachable")["consequence_of"],
+        "docker-host-unreachable"
+    );
+    let summary = run.summary("docker-host-unreachable");
+    assert!(
+        summary.contains(&format!("DOCKER_HOST, set at {h}/.bashrc:2")),
+        "{summary}"
+    );
+    no_system_daemon_advice(&run);
+
+    use crate::common::prereq::{Need, ready};
+    if !ready(&[Need::Program("docker")]) {
+        return;
+    }
+    let (said, doc) = docker_ps_explained(h, &host);
+    assert!(said.contains(&host), "{said}");
+    assert_eq!(
+        doc["verdict"]["id"], "docker-host-unreachable",
+        "{said}\n{doc:#}"
+    );
+}
+
+/// DOCKER_HOST naming a daemon of its own on a unix socket that answers (here a private
+/// dockerd on a temp socket) is a choice and passes.
+#[test]
+fn a_docker_host_that_answers_passes() {
+    let Some(daemon) = support::private_dockerd(&Options::default()) else {
+        return;
+    };
+    let home = home();
+    let h = home.path().to_str().unwrap();
+    let host = daemon.uri();
+    std::fs::create_dir_all(home.path().join(".config/environment.d")).unwrap();
+    std::fs::write(
+        home.path().join(".config/environment.d/docker.conf"),
+        format!("DOCKER_HOST={host}\n"),
+    )
+    .unwrap();
+    let run = run(&[("HOME", h), ("DOCKER_HOST", &host)], &[]);
+    run.expect(&[
+        ("docker-host-unreachable", "pass"),
+        ("docker-daemon-unreachable", "pass"),
+    ]);
+    let reachable = run.evidence("docker-host-unreachable", "docker.reachable");
+    assert_eq!(reachable["value"], true, "{reachable}");
 }
