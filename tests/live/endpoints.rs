@@ -374,3 +374,56 @@ fn a_docker_host_that_answers_passes() {
     let reachable = run.evidence("docker-host-unreachable", "docker.reachable");
     assert_eq!(reachable["value"], true, "{reachable}");
 }
+
+/// A directory where the socket belongs, as a `-v /var/run/docker.sock:…` bind mount leaves it:
+/// the real dockerd cannot listen there, dockdoc names the directory as the cause of the missing
+/// socket, and dockerd's own last words, pasted into explain, lead to the same check.
+#[test]
+fn a_directory_at_the_socket_path_stops_the_real_dockerd() {
+    if !crate::common::prereq::ready(crate::dockerd::PRIVATE) {
+        return;
+    }
+    let home = home();
+    let h = home.path().to_str().unwrap();
+    let socket = home.path().join("docker.sock");
+    std::fs::create_dir(&socket).unwrap();
+    let started = crate::dockerd::PrivateDockerd::start_with(
+        std::time::Duration::from_secs(60),
+        &Options {
+            socket: Some(socket.clone()),
+            ..Options::default()
+        },
+    );
+    let Err(said) = started else {
+        panic!("dockerd listened on a directory");
+    };
+    let line = said
+        .lines()
+        .rev()
+        .find(|l| l.contains("is a directory"))
+        .unwrap_or_else(|| panic!("{said}"))
+        .to_owned();
+    let host = format!("unix://{}", socket.display());
+    let run = run(&[("HOME", h), ("DOCKER_HOST", &host)], &[]);
+    run.expect(&[
+        ("docker-socket-not-a-socket", "fail"),
+        ("docker-socket-missing", "fail"),
+    ]);
+    assert_eq!(
+        run.check("docker-socket-missing")["consequence_of"],
+        "docker-socket-not-a-socket"
+    );
+    let mut explain = crate::common::bin();
+    explain
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("HOME", h)
+        .env("DOCKER_HOST", &host);
+    let doc = crate::common::explain_json(explain, &["--system-bus", support::NO_BUS], &line);
+    assert_eq!(
+        doc["verdict"]["id"], "docker-socket-not-a-socket",
+        "{line}\n{doc:#}"
+    );
+    eprintln!("dockerd said: {line}");
+}
