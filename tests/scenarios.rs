@@ -467,7 +467,14 @@ fn facts_of(
             }
             // An empty directory (git keeps none): what a bind mount of a missing
             // source, `-v /var/run/docker.sock:…`, leaves at the path.
-            s if s.ends_with('/') => std::fs::create_dir_all(root.join(s)).unwrap(),
+            // dockerd makes it root:root 0755; as a plain user, the user's gid is named root.
+            s if s.ends_with('/') => {
+                std::fs::create_dir_all(root.join(s)).unwrap();
+                set_mode(&root.join(s), 0o755);
+                if !root_user {
+                    socket_group.get_or_insert_with(|| "root".to_owned());
+                }
+            }
             s if s.ends_with(".sock") => {
                 // A user's daemon (rootless under run/user/UID, Docker Desktop under the home)
                 // makes its socket as that user, mode 0660.
