@@ -45,10 +45,12 @@ struct Scenario {
     env: BTreeMap<String, String>,
     /// Things git cannot hold, made in a copy of the root: "dev/kvm" (root:kvm 0660),
     /// "dev/kvm acl=u:1000:rw" (the same with that ACL entry), "tmp/.X11-unix/X0",
-    /// "run/docker.sock" (root:docker 0660, as docker.socket makes it), any other "….sock".
+    /// "run/docker.sock" (root:docker 0660, as docker.socket makes it), any other "….sock",
+    /// an empty directory "…/" (as "run/docker.sock/", what a bind mount leaves).
     #[serde(default)]
     make: Vec<String>,
-    /// Files written into the copy of the root, replacing the root's (path relative to the root).
+    /// Files written into the copy of the root, replacing the root's (path relative to the root);
+    /// one that starts with `#!` is made executable (0755).
     #[serde(default)]
     files: BTreeMap<String, String>,
     /// Edits of the root's files: pairs of [text, replacement], each text found exactly once. A
@@ -417,6 +419,10 @@ fn facts_of(
         let dest = root.join(path);
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
         std::fs::write(&dest, text).unwrap();
+        // A script is a program a package installed: executable, as pacman leaves it.
+        if text.starts_with("#!") {
+            set_mode(&dest, 0o755);
+        }
     }
     for (path, pairs) in &sc.edit {
         edit_file(name, &root.join(path), pairs);
@@ -458,6 +464,16 @@ fn facts_of(
                 make_socket(&root.join(s));
                 // Xorg leaves its socket srwxrwxrwx.
                 set_mode(&root.join(s), 0o777);
+            }
+            // An empty directory (git keeps none): what a bind mount of a missing
+            // source, `-v /var/run/docker.sock:…`, leaves at the path.
+            // dockerd makes it root:root 0755; as a plain user, the user's gid is named root.
+            s if s.ends_with('/') => {
+                std::fs::create_dir_all(root.join(s)).unwrap();
+                set_mode(&root.join(s), 0o755);
+                if !root_user {
+                    socket_group.get_or_insert_with(|| "root".to_owned());
+                }
             }
             s if s.ends_with(".sock") => {
                 // A user's daemon (rootless under run/user/UID, Docker Desktop under the home)

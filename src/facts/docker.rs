@@ -8,10 +8,12 @@
 //! dockerd reads and how; [`derive`] combines these with other modules' facts.
 
 pub mod api;
+pub mod credentials;
 pub mod daemon_json;
 pub mod endpoint;
 pub mod exec_start;
 pub mod live;
+pub mod origin;
 pub mod osx;
 pub mod ping;
 pub mod ports;
@@ -64,7 +66,16 @@ pub const SCHEMA: &[FactSpec] = &[
         Text,
         "the unix socket path of the endpoint; null for tcp",
     ),
-    spec("docker.socket_exists", Bool, "the socket file exists"),
+    spec(
+        "docker.socket_exists",
+        Bool,
+        "a socket exists at docker.socket_path (a directory or a regular file there is not one)",
+    ),
+    spec(
+        "docker.socket_file_type",
+        Text,
+        "what is at docker.socket_path (symlinks followed), as an error message names it: a socket, a directory, a regular file, a FIFO, …; null when nothing is there or the endpoint has no socket",
+    ),
     spec("docker.socket_group", Text, "the socket's group name"),
     spec(
         "docker.socket_mode",
@@ -192,6 +203,36 @@ pub const SCHEMA: &[FactSpec] = &[
         "DOCKER_HOST is set and sends the CLI away from the context's (or the default) daemon, whose socket exists; false for a remote DOCKER_HOST (tcp, ssh), a choice whose daemon the reachability checks judge",
     ),
     spec(
+        "docker.host_set_in",
+        List,
+        "the lines that set DOCKER_HOST, as FILE:LINE: ~/.bashrc, ~/.bash_profile, ~/.profile, the zsh files, /etc/profile and profile.d, /etc/bash.bashrc, /etc/environment, environment.d, fish's config.fish, conf.d and fish_variables; read only when DOCKER_HOST is set",
+    ),
+    spec(
+        "docker.endpoint_origin",
+        Text,
+        "where the endpoint is configured, in words: the FILE:LINE that set DOCKER_HOST, or the context and what chose it",
+    ),
+    spec(
+        "docker.local_daemon_instead",
+        Text,
+        "whether a local daemon's socket (/run/docker.sock, else the user's rootless socket) is there to answer instead of the endpoint, in words",
+    ),
+    spec(
+        "docker.credential_helpers",
+        List,
+        "the credential helpers ~/.docker/config.json names, as `credsStore NAME` or `credHelpers REGISTRY NAME`",
+    ),
+    spec(
+        "docker.credential_helper_problems",
+        List,
+        "what keeps each named helper from running: docker-credential-NAME not on PATH, `pass` or its store (.gpg-id) missing, `desktop` without Docker Desktop (/opt/docker-desktop)",
+    ),
+    spec(
+        "docker.credential_helper_unusable",
+        Bool,
+        "docker.credential_helper_problems is not empty: docker login, pull and push fail on credentials",
+    ),
+    spec(
         "docker.desktop_context",
         Bool,
         "the CLI context is Docker Desktop's desktop-linux",
@@ -243,6 +284,36 @@ pub fn gather_files(ctx: &Context, facts: &mut Facts) {
         Fact::known(root.exists("/usr/bin/docker")),
     );
     gather_endpoint(ctx, facts);
+    gather_credentials(ctx, facts);
+}
+
+/// The credential helpers config.json names and what keeps each from running.
+fn gather_credentials(ctx: &Context, facts: &mut Facts) {
+    // Without DOCKER_CONFIG and HOME (a system service) there is no config.json to read, as
+    // for the context.
+    let Some(dir) = endpoint::config_dir(ctx) else {
+        let none = Fact::known(Vec::<String>::new());
+        facts.set("docker.credential_helpers", none.clone());
+        facts.set("docker.credential_helper_problems", none);
+        return;
+    };
+    let config = format!("{dir}/config.json");
+    let dirs = credentials::search_path(ctx.env.get("PATH"));
+    let password_store = ctx
+        .env
+        .get("PASSWORD_STORE_DIR")
+        .map(|d| d.trim_end_matches('/').to_owned())
+        .or_else(|| super::user::judged_home(ctx, facts).map(|h| format!("{h}/.password-store")));
+    let host = credentials::Host {
+        dirs: &dirs,
+        password_store,
+    };
+    let (helpers, problems) = match ctx.sysroot.read_optional(&config) {
+        Ok(text) => credentials::judge(ctx, &host, &config, text.as_deref()),
+        Err(e) => (Fact::unknown(e.to_string()), Fact::unknown(e.to_string())),
+    };
+    facts.set("docker.credential_helpers", helpers);
+    facts.set("docker.credential_helper_problems", problems);
 }
 
 /// How the installed dockerd reads daemon.json, judged by the pacman package's version.
@@ -556,6 +627,7 @@ fn gather_endpoint(ctx: &Context, facts: &mut Facts) {
                 "docker.mode",
                 "docker.socket_path",
                 "docker.socket_exists",
+                "docker.socket_file_type",
                 "docker.socket_group",
                 "docker.socket_mode",
             ] {
@@ -581,6 +653,92 @@ fn gather_endpoint(ctx: &Context, facts: &mut Facts) {
         "docker.host_overrides_context",
         host_overrides(ctx, &resolved),
     );
+
+    let set_in = match &resolved.host_env {
+        Some(_) => {
+            let home = super::user::judged_home(ctx, facts);
+            match origin::set_in(ctx, home.as_deref(), "DOCKER_HOST") {
+                Ok(lines) => Fact::known(lines),
+                Err(e) => Fact::unknown(e.to_string()),
+            }
+        }
+        None => Fact::known(Vec::<String>::new()),
+    };
+    facts.set(
+        "docker.endpoint_origin",
+        endpoint_origin(ctx, &resolved, &set_in),
+    );
+    facts.set("docker.host_set_in", set_in);
+    facts.set(
+        "docker.local_daemon_instead",
+        local_daemon_instead(ctx, facts),
+    );
+}
+
+/// Where the endpoint is configured, in words: the lines that set DOCKER_HOST, or the context
+/// and the file that chose it.
+fn endpoint_origin(ctx: &Context, resolved: &endpoint::Resolved, set_in: &Fact) -> Fact {
+    if ctx.endpoints.docker_host.is_some() {
+        return Fact::known("--docker-host, given to dockdoc");
+    }
+    if resolved.host_env.is_some() {
+        return match set_in {
+            Fact::Known {
+                value: Value::List(lines),
+            } if !lines.is_empty() => {
+                Fact::known(format!("DOCKER_HOST, set at {}", lines.join(", ")))
+            }
+            Fact::Known { .. } => Fact::known(
+                "DOCKER_HOST, set in none of the shell, environment.d or fish files dockdoc reads (exported by hand in this shell, or by a program that started it)",
+            ),
+            other => other.clone(),
+        };
+    }
+    match &resolved.context {
+        Ok(Some(name)) if ctx.env.get("DOCKER_CONTEXT").is_some() => {
+            Fact::known(format!("context {name}, chosen by DOCKER_CONTEXT"))
+        }
+        Ok(Some(name)) => Fact::known(format!(
+            "context {name}, chosen by currentContext in {}/config.json (`docker context use`)",
+            endpoint::config_dir(ctx).unwrap_or_else(|| "~/.docker".into())
+        )),
+        Ok(None) => Fact::known("the default, /run/docker.sock"),
+        Err(e) => Fact::unknown(e.clone()),
+    }
+}
+
+/// Whether a local daemon's socket is there to answer instead: the system daemon's
+/// /run/docker.sock, else the user's rootless socket. Only the files are looked at: connecting
+/// to /run/docker.sock could make systemd start the daemon.
+fn local_daemon_instead(ctx: &Context, facts: &Facts) -> Fact {
+    use std::os::unix::fs::FileTypeExt;
+    let is_socket = |p: &str| {
+        ctx.sysroot
+            .metadata(p)
+            .is_ok_and(|m| m.file_type().is_socket())
+    };
+    let system = endpoint::socket_path(endpoint::DEFAULT_HOST).unwrap_or("/run/docker.sock");
+    if is_socket(system) {
+        return Fact::known(format!(
+            "the system daemon's socket {system} is there: without DOCKER_HOST, in the default context, the CLI reaches it"
+        ));
+    }
+    let rootless = match (ctx.env.get("XDG_RUNTIME_DIR"), facts.int("user.uid")) {
+        (Some(dir), _) => Some(format!("{}/docker.sock", dir.trim_end_matches('/'))),
+        (None, Some(uid)) => Some(format!("/run/user/{uid}/docker.sock")),
+        (None, None) => None,
+    };
+    match rootless {
+        Some(r) if is_socket(&r) => Fact::known(format!(
+            "no system daemon's socket is there, but your rootless daemon's {r} is: DOCKER_HOST=unix://{r} (or `docker context use rootless`) reaches it"
+        )),
+        Some(r) => Fact::known(format!(
+            "no local daemon would answer instead: neither {system} nor {r} is a socket"
+        )),
+        None => Fact::known(format!(
+            "no local daemon would answer instead: {system} is not a socket"
+        )),
+    }
 }
 
 /// The socket's owner, group and mode. The socket of an endpoint given with `--docker-host` is
@@ -602,6 +760,7 @@ fn gather_socket(ctx: &Context, facts: &mut Facts, path: Option<&str>) {
         // tcp:// and ssh:// endpoints have no socket file on this machine.
         for key in [
             "docker.socket_exists",
+            "docker.socket_file_type",
             "docker.socket_group",
             "docker.socket_mode",
         ] {
@@ -612,11 +771,16 @@ fn gather_socket(ctx: &Context, facts: &mut Facts, path: Option<&str>) {
     match ctx.sysroot.metadata_optional(path) {
         Ok(None) => {
             facts.set("docker.socket_exists", Fact::known(false));
+            facts.set("docker.socket_file_type", Fact::known(Value::Null));
             facts.set("docker.socket_group", Fact::known(Value::Null));
             facts.set("docker.socket_mode", Fact::known(Value::Null));
         }
         Ok(Some(meta)) => {
-            facts.set("docker.socket_exists", Fact::known(true));
+            let kind = super::sysroot::kind_name(rustix::fs::FileType::from_raw_mode(meta.mode()));
+            // A directory or a file where the socket belongs is no socket: dockerd and
+            // docker.socket cannot bind there (docker-socket-not-a-socket).
+            facts.set("docker.socket_exists", Fact::known(kind == "a socket"));
+            facts.set("docker.socket_file_type", Fact::known(kind));
             facts.set("docker.socket_group", group_name(ctx, meta.gid()));
             facts.set(
                 "docker.socket_mode",
@@ -626,6 +790,7 @@ fn gather_socket(ctx: &Context, facts: &mut Facts, path: Option<&str>) {
         Err(e) => {
             for key in [
                 "docker.socket_exists",
+                "docker.socket_file_type",
                 "docker.socket_group",
                 "docker.socket_mode",
             ] {
@@ -770,6 +935,9 @@ pub fn derive(facts: &mut Facts) {
         ),
     };
     facts.set("docker.iptables_enabled", iptables);
+
+    let problems = facts.get("docker.credential_helper_problems");
+    facts.set("docker.credential_helper_unusable", non_empty(&problems));
 
     let stale = daemon_stale(facts);
     facts.set("docker.daemon_stale", stale);

@@ -360,6 +360,8 @@ impl Env {
         "SUDO_UID",
         "SUDO_GID",
         "DBUS_SESSION_BUS_ADDRESS",
+        "PATH",
+        "PASSWORD_STORE_DIR",
     ];
 
     pub fn from_process() -> Self {

@@ -253,6 +253,7 @@ pub const SOURCES: &[(&str, Source)] = &[
     ("docker.mode", Derived("docker.endpoint, XDG_RUNTIME_DIR")),
     ("docker.socket_path", Derived("docker.endpoint")),
     ("docker.socket_exists", File(DOCKER_SOCKET)),
+    ("docker.socket_file_type", File(DOCKER_SOCKET)),
     ("docker.socket_group", File(DOCKER_SOCKET)),
     ("docker.socket_mode", File(DOCKER_SOCKET)),
     ("docker.connect_error", Live(DOCKER_API)),
@@ -293,6 +294,34 @@ pub const SOURCES: &[(&str, Source)] = &[
         "docker.host_overrides_context",
         // Whether the DOCKER_HOST socket and the context's socket exist under the root.
         Derived("docker.host_env, docker.context, docker.socket_exists"),
+    ),
+    (
+        "docker.host_set_in",
+        File(
+            "~/.bashrc, ~/.bash_profile, ~/.bash_login, ~/.profile, ~/.zshenv, ~/.zprofile, ~/.zshrc, ~/.zlogin, ~/.config/environment.d/*.conf, ~/.pam_environment, ~/.config/fish/{config.fish,conf.d/*.fish,fish_variables}, /etc/profile, /etc/profile.d/*.sh, /etc/bash.bashrc, /etc/zsh/{zshenv,zprofile,zshrc}, /etc/environment, /etc/environment.d/*.conf, /etc/fish/{config.fish,conf.d/*.fish}",
+        ),
+    ),
+    (
+        "docker.endpoint_origin",
+        Derived("docker.host_set_in, DOCKER_HOST, DOCKER_CONTEXT, ~/.docker/config.json"),
+    ),
+    (
+        "docker.local_daemon_instead",
+        File("/run/docker.sock, $XDG_RUNTIME_DIR/docker.sock (or /run/user/UID/docker.sock)"),
+    ),
+    (
+        "docker.credential_helpers",
+        File("~/.docker/config.json (or $DOCKER_CONFIG/config.json)"),
+    ),
+    (
+        "docker.credential_helper_problems",
+        File(
+            "~/.docker/config.json, docker-credential-* and pass in PATH's directories, $PASSWORD_STORE_DIR or ~/.password-store/.gpg-id, /opt/docker-desktop",
+        ),
+    ),
+    (
+        "docker.credential_helper_unusable",
+        Derived("docker.credential_helper_problems"),
     ),
     ("docker.desktop_context", Derived("docker.context")),
     ("docker.cli_installed", File("/usr/bin/docker")),

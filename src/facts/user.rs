@@ -113,6 +113,38 @@ pub fn parse_passwd(text: &str) -> Vec<PasswdEntry> {
         .collect()
 }
 
+/// The home directory /etc/passwd gives the user `name` (its sixth field).
+pub fn home_in_passwd(text: &str, name: &str) -> Option<String> {
+    records(text).find_map(|line| {
+        let mut f = line.split(':');
+        let entry = f.next()?.trim();
+        let home = f.nth(4)?;
+        (entry == name && home.starts_with('/')).then(|| home.trim_end_matches('/').to_owned())
+    })
+}
+
+/// The judged user's home, where the shell start-up files and the password store are looked
+/// for. Through sudo, the passwd entry of the invoking user (`user.name`): HOME may be root's.
+/// Otherwise HOME, as the user's shell reads it, else that passwd entry.
+pub fn judged_home(ctx: &Context, facts: &Facts) -> Option<String> {
+    let from_passwd = || {
+        let name = facts.text("user.name")?;
+        let text = ctx.sysroot.read_string(PASSWD).ok()?;
+        home_in_passwd(&text, name)
+    };
+    let from_env = || {
+        ctx.env
+            .get("HOME")
+            .filter(|h| h.starts_with('/'))
+            .map(|h| h.trim_end_matches('/').to_owned())
+    };
+    if facts.text("user.sudo_user").is_some() {
+        from_passwd().or_else(from_env)
+    } else {
+        from_env().or_else(from_passwd)
+    }
+}
+
 /// Parses /etc/group (`name:password:gid:member,member`). Lines without a name and a numeric
 /// gid are skipped; a missing member field means no members.
 pub fn parse_group(text: &str) -> Vec<GroupEntry> {
@@ -275,6 +307,8 @@ const INVOKER_VARS: &[&str] = &[
     "XDG_RUNTIME_DIR",
     "XAUTHORITY",
     "DBUS_SESSION_BUS_ADDRESS",
+    "PATH",
+    "PASSWORD_STORE_DIR",
 ];
 
 /// Under sudo (uid 0 with SUDO_USER set), the environment as the invoking user's shell has
@@ -500,6 +534,18 @@ mod tests {
             ["alice", "wheel", "docker", "libvirt"]
         );
         assert_eq!(configured_groups(&g, "bob", 1234), ["1234", "docker"]);
+    }
+
+    #[test]
+    fn home_comes_from_the_sixth_field() {
+        let text = "root:x:0:0::/root:/usr/bin/bash\nalice:x:1000:1000:Alice:/home/alice/:/usr/bin/bash\nnohome:x:5:5::";
+        assert_eq!(
+            home_in_passwd(text, "alice").as_deref(),
+            Some("/home/alice")
+        );
+        assert_eq!(home_in_passwd(text, "root").as_deref(), Some("/root"));
+        assert_eq!(home_in_passwd(text, "nohome"), None);
+        assert_eq!(home_in_passwd(text, "bob"), None);
     }
 
     #[test]

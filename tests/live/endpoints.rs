@@ -175,30 +175,37 @@ fn rootless_docker_host_from_a_session_without_a_runtime_dir() {
     assert!(summary.contains("XDG_RUNTIME_DIR is unset"), "{summary}");
     no_system_daemon_advice(&run);
     // The docker CLI's own words in that shell, pasted into explain there: the rootless daemon.
-    let cli = std::process::Command::new("docker")
+    let (said, doc) = docker_ps_explained(h, &host);
+    assert!(said.contains("/.docker/run/docker.sock"), "{said}");
+    assert_eq!(
+        doc["verdict"]["id"], "rootless-daemon-not-running",
+        "{said}\n{doc:#}"
+    );
+}
+
+/// What `docker ps` says on standard error with only HOME and DOCKER_HOST set, and what
+/// `dockdoc explain` makes of it in the same environment.
+fn docker_ps_explained(home: &str, host: &str) -> (String, serde_json::Value) {
+    let cli = Command::new("docker")
         .args(["ps"])
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
-        .env("HOME", h)
-        .env("DOCKER_HOST", &host)
+        .env("HOME", home)
+        .env("DOCKER_HOST", host)
         .output();
     let Ok(cli) = cli else {
         panic!("docker ps: {}", cli.unwrap_err());
     };
     let said = String::from_utf8_lossy(&cli.stderr).into_owned();
-    assert!(said.contains("/.docker/run/docker.sock"), "{said}");
     let mut explain = crate::common::bin();
     explain
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
         .env("XDG_CONFIG_HOME", "/nonexistent")
-        .env("HOME", h)
-        .env("DOCKER_HOST", &host);
+        .env("HOME", home)
+        .env("DOCKER_HOST", host);
     let doc = crate::common::explain_json(explain, &["--system-bus", support::NO_BUS], &said);
-    assert_eq!(
-        doc["verdict"]["id"], "rootless-daemon-not-running",
-        "{said}\n{doc:#}"
-    );
+    (said, doc)
 }
 
 #[tokio::test]
@@ -287,4 +294,136 @@ fn a_remote_docker_host_that_answers_is_a_choice() {
     ]);
     let kind = run.evidence("docker-daemon-unreachable", "docker.reachable");
     assert_eq!(kind["value"], true, "{kind}");
+}
+
+/// An old tutorial's `export DOCKER_HOST=tcp://…` in ~/.bashrc, naming a loopback port where
+/// nothing listens: the cause is that line, named by file and line, and
+/// docker-daemon-unreachable is listed under it. The docker CLI's own words in that shell,
+/// pasted into explain, lead to the same check.
+#[test]
+fn a_docker_host_where_nothing_answers_is_named_by_its_line() {
+    // A port bound and released at once: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let host = format!("tcp://127.0.0.1:{port}");
+    crate::common::evidence::register_real(&host, "closed loopback port");
+    let home = home();
+    let h = home.path().to_str().unwrap();
+    std::fs::write(
+        home.path().join(".bashrc"),
+        format!("alias ll='ls -l'\nexport DOCKER_HOST={host}\n"),
+    )
+    .unwrap();
+    let run = run(&[("HOME", h), ("DOCKER_HOST", &host)], &[]);
+    run.expect(&[
+        ("docker-host-unreachable", "fail"),
+        ("docker-daemon-unreachable", "fail"),
+        ("docker-socket-missing", "not_applicable"),
+    ]);
+    assert_eq!(
+        run.check("docker-daemon-unreachable")["consequence_of"],
+        "docker-host-unreachable"
+    );
+    let summary = run.summary("docker-host-unreachable");
+    assert!(
+        summary.contains(&format!("DOCKER_HOST, set at {h}/.bashrc:2")),
+        "{summary}"
+    );
+    // The cause's fix is the line and the context; the restart docker-daemon-unreachable
+    // advises is listed under it, never offered as the fix.
+    let fix = run.check("docker-host-unreachable")["fix"].to_string();
+    assert!(!fix.contains("systemctl"), "{fix}");
+    assert!(fix.contains("docker context use default"), "{fix}");
+
+    use crate::common::prereq::{Need, ready};
+    if !ready(&[Need::Program("docker")]) {
+        return;
+    }
+    let (said, doc) = docker_ps_explained(h, &host);
+    assert!(said.contains(&host), "{said}");
+    assert_eq!(
+        doc["verdict"]["id"], "docker-host-unreachable",
+        "{said}\n{doc:#}"
+    );
+}
+
+/// DOCKER_HOST naming a daemon of its own on a unix socket that answers (here a private
+/// dockerd on a temp socket) is a choice and passes.
+#[test]
+fn a_docker_host_that_answers_passes() {
+    let Some(daemon) = support::private_dockerd(&Options::default()) else {
+        return;
+    };
+    let home = home();
+    let h = home.path().to_str().unwrap();
+    let host = daemon.uri();
+    std::fs::create_dir_all(home.path().join(".config/environment.d")).unwrap();
+    std::fs::write(
+        home.path().join(".config/environment.d/docker.conf"),
+        format!("DOCKER_HOST={host}\n"),
+    )
+    .unwrap();
+    let run = run(&[("HOME", h), ("DOCKER_HOST", &host)], &[]);
+    run.expect(&[
+        ("docker-host-unreachable", "pass"),
+        ("docker-daemon-unreachable", "pass"),
+    ]);
+    let reachable = run.evidence("docker-host-unreachable", "docker.reachable");
+    assert_eq!(reachable["value"], true, "{reachable}");
+}
+
+/// A directory where the socket belongs, as a `-v /var/run/docker.sock:…` bind mount leaves it:
+/// the real dockerd cannot listen there, dockdoc names the directory as the cause of the missing
+/// socket, and dockerd's own last words, pasted into explain, lead to the same check.
+#[test]
+fn a_directory_at_the_socket_path_stops_the_real_dockerd() {
+    if !crate::common::prereq::ready(crate::dockerd::PRIVATE) {
+        return;
+    }
+    let home = home();
+    let h = home.path().to_str().unwrap();
+    let socket = home.path().join("docker.sock");
+    std::fs::create_dir(&socket).unwrap();
+    let started = crate::dockerd::PrivateDockerd::start_with(
+        std::time::Duration::from_secs(60),
+        &Options {
+            socket: Some(socket.clone()),
+            ..Options::default()
+        },
+    );
+    let Err(said) = started else {
+        panic!("dockerd listened on a directory");
+    };
+    let line = said
+        .lines()
+        .rev()
+        .find(|l| l.contains("is a directory"))
+        .unwrap_or_else(|| panic!("{said}"))
+        .to_owned();
+    let host = format!("unix://{}", socket.display());
+    let run = run(&[("HOME", h), ("DOCKER_HOST", &host)], &[]);
+    run.expect(&[
+        ("docker-socket-not-a-socket", "fail"),
+        ("docker-socket-missing", "fail"),
+    ]);
+    assert_eq!(
+        run.check("docker-socket-missing")["consequence_of"],
+        "docker-socket-not-a-socket"
+    );
+    let mut explain = crate::common::bin();
+    explain
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("HOME", h)
+        .env("DOCKER_HOST", &host);
+    let doc = crate::common::explain_json(explain, &["--system-bus", support::NO_BUS], &line);
+    assert_eq!(
+        doc["verdict"]["id"], "docker-socket-not-a-socket",
+        "{line}\n{doc:#}"
+    );
+    eprintln!("dockerd said: {line}");
 }
