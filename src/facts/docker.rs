@@ -167,6 +167,11 @@ pub const SCHEMA: &[FactSpec] = &[
         "the `hosts` listed in daemon.json",
     ),
     spec(
+        "docker.daemon_json_dns",
+        List,
+        "the `dns` addresses listed in daemon.json, which replace the host's nameservers for containers; empty without the key",
+    ),
+    spec(
         "docker.flag_conflicts",
         List,
         "daemon.json keys that docker.service's ExecStart also sets as flags (e.g. hosts and -H)",
@@ -341,6 +346,7 @@ fn set_daemon_json_all(facts: &mut Facts, fact: &Fact) {
         "docker.daemon_json_error",
         "docker.daemon_json_keys",
         "docker.daemon_json_hosts",
+        "docker.daemon_json_dns",
         "docker.daemon_json_tlsverify",
         "docker.daemon_json_checked_by",
     ] {
@@ -381,6 +387,7 @@ pub async fn gather_daemon_json(ctx: &Context, facts: &mut Facts) {
                 "docker.daemon_json_hosts",
                 Fact::known(Vec::<String>::new()),
             );
+            facts.set("docker.daemon_json_dns", Fact::known(Vec::<String>::new()));
             facts.set("docker.daemon_json_tlsverify", Fact::known(false));
             facts.set("docker.daemon_json_checked_by", Fact::known(Value::Null));
             return;
@@ -456,6 +463,16 @@ pub async fn gather_daemon_json(ctx: &Context, facts: &mut Facts) {
             || match facts.list("docker.daemon_json_keys") {
                 Some(_) => Fact::unknown(format!("{path}: `hosts` is not an array of strings")),
                 None => unparsed("`hosts`"),
+            },
+            Fact::known,
+        ),
+    );
+    facts.set(
+        "docker.daemon_json_dns",
+        parsed.dns.map_or_else(
+            || match facts.list("docker.daemon_json_keys") {
+                Some(_) => Fact::unknown(format!("{path}: `dns` is not an array of strings")),
+                None => unparsed("`dns`"),
             },
             Fact::known,
         ),

@@ -583,3 +583,67 @@ async fn a_socket_unit_reloaded_with_a_new_address_holds_no_socket() {
     ]);
     booted.shutdown();
 }
+
+/// containerd.service whose ExecStart names a program that does not exist: systemd 252 fails
+/// it with 203/EXEC. Arch's docker.service dials that containerd (`--containerd=`), so the
+/// failed unit is the cause before docker.service is even started (dockerd would wait 60 s for
+/// the socket, then exit). Then the unit is repaired and started, and the check passes.
+#[tokio::test]
+async fn a_containerd_whose_program_is_missing_is_the_cause() {
+    let Some(booted) = boot("arch-containerd-missing").await else {
+        return;
+    };
+    booted
+        .write_inside("/etc/docker/daemon.json", TEST_DAEMON_JSON)
+        .unwrap();
+    let unit = booted
+        .wait_unit("containerd.service", |s| s.active_state == "failed")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(unit.exec_main_status, Some(203), "{unit:?}");
+
+    // 1. As the user finds it: containerd failed, docker.socket listening, docker.service not
+    // started (and not started by this run).
+    let run = inside(&booted, &["--no-activate"]);
+    run.expect(&[("containerd-unavailable", "fail")]);
+    let summary = run.summary("containerd-unavailable");
+    assert!(
+        summary.contains("containerd.service is failed"),
+        "{summary}"
+    );
+    assert!(summary.contains("203/EXEC"), "{summary}");
+    // systemctl's words for containerd, pasted: the cause is named.
+    let status = systemctl(
+        &booted,
+        &["status", "--no-pager", "-n", "0", "containerd.service"],
+    );
+    assert!(status.contains("status=203/EXEC"), "{status}");
+    eprintln!("systemctl status containerd, program missing:\n{status}");
+    let doc = explain_inside(
+        &booted,
+        &format!("$ systemctl status containerd\n{status}"),
+        &["--no-activate"],
+    );
+    assert_eq!(doc["verdict"]["id"], "containerd-unavailable", "{doc:#}");
+
+    // 2. Repaired: the drop-in that names the missing program is removed, containerd started.
+    std::fs::remove_file(format!(
+        "/proc/{}/root/etc/systemd/system/containerd.service.d/dockdoc-missing.conf",
+        booted.pid()
+    ))
+    .unwrap();
+    for args in [
+        &["systemctl", "daemon-reload"][..],
+        &["systemctl", "reset-failed", "containerd.service"],
+        &["systemctl", "start", "containerd.service"],
+    ] {
+        booted.run_inside(args).unwrap_or_else(|e| panic!("{e}"));
+    }
+    booted
+        .wait_unit("containerd.service", |s| s.active_state == "active")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let run = inside(&booted, &["--no-activate"]);
+    run.expect(&[("containerd-unavailable", "pass")]);
+    booted.shutdown();
+}

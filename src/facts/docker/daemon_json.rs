@@ -51,6 +51,9 @@ pub struct DaemonJson {
     pub hosts: Option<Vec<String>>,
     /// `tlsverify: true`; `None` when the file does not parse.
     pub tlsverify: Option<bool>,
+    /// `dns`, the nameservers containers get; empty without the key, `None` when the file does
+    /// not parse or `dns` is not an array of strings.
+    pub dns: Option<Vec<String>>,
 }
 
 #[derive(Clone, Copy)]
@@ -190,6 +193,7 @@ pub fn parse(bytes: &[u8], reader: &Reader) -> DaemonJson {
         keys: None,
         hosts: None,
         tlsverify: None,
+        dns: None,
     };
     let (text, bom) = match after_bom(bytes) {
         Some(text) => (text, true),
@@ -227,6 +231,7 @@ pub fn parse(bytes: &[u8], reader: &Reader) -> DaemonJson {
             keys: Some(Vec::new()),
             hosts: Some(Vec::new()),
             tlsverify: Some(false),
+            dns: Some(Vec::new()),
         };
     }
     let value: Json = match serde_json::from_str(&text) {
@@ -266,7 +271,7 @@ pub fn parse(bytes: &[u8], reader: &Reader) -> DaemonJson {
             ));
         }
     }
-    let hosts = match map.get("hosts") {
+    let strings = |key: &str| match map.get(key) {
         None => Some(Vec::new()),
         Some(v) => v.as_array().and_then(|a| {
             a.iter()
@@ -277,7 +282,8 @@ pub fn parse(bytes: &[u8], reader: &Reader) -> DaemonJson {
     DaemonJson {
         error: Ok((!problems.is_empty()).then(|| problems.join("; "))),
         keys: Some(map.keys().cloned().collect()),
-        hosts,
+        hosts: strings("hosts"),
+        dns: strings("dns"),
         tlsverify: Some(map.get("tlsverify").and_then(Json::as_bool) == Some(true)),
     }
 }
