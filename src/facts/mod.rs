@@ -408,6 +408,9 @@ pub struct Context {
     /// the daemon about as much as `/info`, so only a run whose selected checks read that
     /// fact asks (`app` sets it from their fact keys).
     pub ask_min_api_version: bool,
+    /// Whether daemon.json may be handed to the installed `dockerd --validate` (a process
+    /// dockdoc starts); `--no-validate` turns it off.
+    pub dockerd_validate: bool,
 }
 
 impl Context {
@@ -418,6 +421,7 @@ impl Context {
             env,
             timeout,
             ask_min_api_version: false,
+            dockerd_validate: true,
         }
     }
 

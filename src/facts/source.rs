@@ -425,7 +425,9 @@ pub const SOURCES: &[(&str, Source)] = &[
     ),
     (
         "docker.daemon_json_checked_by",
-        Derived("docker.daemon_json_path, pacman.docker_version (dockerd --validate from 23.0)"),
+        Derived(
+            "docker.daemon_json_path, pacman.docker_version (dockerd --validate from 23.0), systemd.docker_service_active_state, systemd.docker_activation (and dockerd's pid file with its /proc/PID/stat start time)",
+        ),
     ),
     (
         "kvm.device_acl",
