@@ -795,16 +795,18 @@ fn containerd_unavailable(facts: &Facts) -> Fact {
             None => return Fact::known(Value::Null),
         },
     };
-    if let Some(line) = facts.text("journal.docker_last_error")
-        && says_containerd_unreachable(line)
-    {
-        return Fact::known(format!(
-            "dockerd cannot reach containerd at {socket}: {line}"
-        ));
-    }
+    // dockerd's last words count unless containerd.service is known to run now: after a
+    // repair, the journal still holds the failure it caused.
+    let journal = facts
+        .text("journal.docker_last_error")
+        .filter(|line| says_containerd_unreachable(line))
+        .map(|line| format!("dockerd cannot reach containerd at {socket}: {line}"));
     let load = facts.get("systemd.containerd_service_load_state");
     let active = facts.get("systemd.containerd_service_active_state");
     let (Some(load), Some(active)) = (load.as_text(), active.as_text()) else {
+        if let Some(said) = journal {
+            return Fact::known(said);
+        }
         let blocked = if load.as_text().is_none() {
             format!("systemd.containerd_service_load_state: {load}")
         } else {
@@ -843,8 +845,10 @@ fn containerd_unavailable(facts: &Facts) -> Fact {
         Some(format!(
             "containerd.service is {active} while docker.service is {docker}"
         ))
-    } else {
+    } else if matches!(active, "active" | "reloading" | "activating") {
         None
+    } else {
+        journal
     };
     Fact::known(verdict)
 }
@@ -1073,6 +1077,69 @@ mod tests {
         assert!(!says_containerd_unreachable(
             r#"Failed to connect to containerd: failed to dial "/var/run/docker/containerd/docker-containerd.sock": context deadline exceeded"#
         ));
+    }
+
+    #[test]
+    fn containerd_is_judged_by_its_unit_and_else_by_dockerd_last_words() {
+        let line = r#"failed to start daemon: failed to dial "/run/containerd/containerd.sock": context deadline exceeded"#;
+        let judge = |containerd: Option<&str>| {
+            let mut f = Facts::default();
+            f.set(
+                "systemd.docker_service_exec_start",
+                Fact::known(
+                    "/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock",
+                ),
+            );
+            f.set("systemd.docker_service_active_state", Fact::known("failed"));
+            f.set("journal.docker_last_error", Fact::known(line));
+            match containerd {
+                Some(state) => {
+                    f.set(
+                        "systemd.containerd_service_load_state",
+                        Fact::known("loaded"),
+                    );
+                    f.set(
+                        "systemd.containerd_service_active_state",
+                        Fact::known(state),
+                    );
+                }
+                None => {
+                    for key in [
+                        "systemd.containerd_service_load_state",
+                        "systemd.containerd_service_active_state",
+                    ] {
+                        f.set(key, Fact::skipped("systemd is not contacted (--root)"));
+                    }
+                }
+            }
+            containerd_unavailable(&f)
+        };
+        // Under --root the unit is not read: dockerd's words decide.
+        assert!(
+            judge(None)
+                .as_text()
+                .is_some_and(|t| t.contains("failed to dial"))
+        );
+        // containerd runs again (repaired): the old journal line no longer counts.
+        assert_eq!(
+            judge(Some("active")),
+            Fact::known(super::super::Value::Null)
+        );
+        // Stopped while docker.service failed: the unit says so first.
+        assert_eq!(
+            judge(Some("inactive")),
+            Fact::known("containerd.service is inactive while docker.service is failed")
+        );
+        // No --containerd: dockerd runs its own containerd, and containerd.service plays no part.
+        let mut f = Facts::default();
+        f.set(
+            "systemd.docker_service_exec_start",
+            Fact::known("/usr/bin/dockerd -H fd://"),
+        );
+        assert_eq!(
+            containerd_unavailable(&f),
+            Fact::known(super::super::Value::Null)
+        );
     }
 
     #[test]

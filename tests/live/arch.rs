@@ -585,9 +585,11 @@ async fn a_socket_unit_reloaded_with_a_new_address_holds_no_socket() {
 }
 
 /// containerd.service whose ExecStart names a program that does not exist: systemd 252 fails
-/// it with 203/EXEC. Arch's docker.service dials that containerd (`--containerd=`), so the
-/// failed unit is the cause before docker.service is even started (dockerd would wait 60 s for
-/// the socket, then exit). Then the unit is repaired and started, and the check passes.
+/// it with 203/EXEC. Arch's docker.service of today (moby v27.3.1's, `Wants=containerd.service`;
+/// tests/live/units/arch-containerd-missing/README.md) dials that containerd (`--containerd=`),
+/// so the failed unit is the cause before docker.service is even started, and while it hangs
+/// starting (dockerd waits 60 s for the socket, then exits). Then the unit is repaired and
+/// started, and the check passes.
 #[tokio::test]
 async fn a_containerd_whose_program_is_missing_is_the_cause() {
     let Some(booted) = boot("arch-containerd-missing").await else {
@@ -626,7 +628,36 @@ async fn a_containerd_whose_program_is_missing_is_the_cause() {
     );
     assert_eq!(doc["verdict"]["id"], "containerd-unavailable", "{doc:#}");
 
-    // 2. Repaired: the drop-in that names the missing program is removed, containerd started.
+    // 2. docker.service started anyway (Wants= does not stop it): dockerd waits for the socket
+    // (60 s, then it exits), so the unit hangs in `activating`; that is listed under the cause.
+    booted
+        .run_inside(&["systemctl", "start", "--no-block", "docker.service"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    booted
+        .wait_unit("docker.service", |s| s.active_state == "activating")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let run = inside(&booted, &["--timeout", "2s"]);
+    run.expect(&[
+        ("containerd-unavailable", "fail"),
+        ("docker-socket-without-service", "fail"),
+    ]);
+    assert_eq!(
+        run.check("docker-socket-without-service")["consequence_of"],
+        "containerd-unavailable",
+        "{}",
+        run.json
+    );
+    // dockerd does not end on SIGTERM while it dials; stop it at once.
+    for args in [
+        &["systemctl", "kill", "--signal=SIGKILL", "docker.service"][..],
+        &["systemctl", "stop", "docker.service"],
+    ] {
+        booted.run_inside(args).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    // 3. Repaired: the drop-in that names the missing program is removed, containerd started,
+    // and docker.socket listens again as before.
     std::fs::remove_file(format!(
         "/proc/{}/root/etc/systemd/system/containerd.service.d/dockdoc-missing.conf",
         booted.pid()
@@ -634,8 +665,13 @@ async fn a_containerd_whose_program_is_missing_is_the_cause() {
     .unwrap();
     for args in [
         &["systemctl", "daemon-reload"][..],
-        &["systemctl", "reset-failed", "containerd.service"],
-        &["systemctl", "start", "containerd.service"],
+        &[
+            "systemctl",
+            "reset-failed",
+            "containerd.service",
+            "docker.socket",
+        ],
+        &["systemctl", "start", "containerd.service", "docker.socket"],
     ] {
         booted.run_inside(args).unwrap_or_else(|e| panic!("{e}"));
     }
