@@ -65,6 +65,11 @@ fn inside(booted: &Booted, extra: &[&str]) -> Run {
     support::run(cmd)
 }
 
+/// Asserts that the failing check `id` is listed under `cause` (its `consequence_of`).
+fn listed_under(run: &Run, id: &str, cause: &str) {
+    assert_eq!(run.check(id)["consequence_of"], cause, "{}", run.json);
+}
+
 fn fact(run: &Run, id: &str, key: &str) -> serde_json::Value {
     run.evidence(id, key)["value"].clone()
 }
@@ -193,12 +198,7 @@ async fn a_daemon_json_typo_is_the_cause_under_the_shipped_restart_policy() {
         ("docker-socket-activation-broken", "pass"),
         ("docker-socket-without-service", "pass"),
     ]);
-    assert_eq!(
-        run.check("docker-service-failed")["consequence_of"],
-        "daemon-json-invalid",
-        "{}",
-        run.json
-    );
+    listed_under(&run, "docker-service-failed", "daemon-json-invalid");
     let failure = run.summary("docker-service-failed");
     assert!(
         failure.contains("this run's connection to docker.socket started it and the start failed"),
@@ -642,11 +642,10 @@ async fn a_containerd_whose_program_is_missing_is_the_cause() {
         ("containerd-unavailable", "fail"),
         ("docker-socket-without-service", "fail"),
     ]);
-    assert_eq!(
-        run.check("docker-socket-without-service")["consequence_of"],
+    listed_under(
+        &run,
+        "docker-socket-without-service",
         "containerd-unavailable",
-        "{}",
-        run.json
     );
     // dockerd does not end on SIGTERM while it dials; stop it at once.
     for args in [
