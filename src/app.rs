@@ -157,7 +157,9 @@ fn context(probe: &ProbeArgs) -> Context {
         None => crate::facts::user::invoker_env(&sysroot, Env::from_process()),
         Some(_) => Env::from_process(),
     };
-    Context::new(sysroot, endpoints, env, probe.timeout)
+    let mut ctx = Context::new(sysroot, endpoints, env, probe.timeout);
+    ctx.dockerd_validate = !probe.no_validate;
+    ctx
 }
 
 /// Gathers the facts on a current-thread runtime built for this one run. `wanted` are the

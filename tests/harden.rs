@@ -143,7 +143,7 @@ const EXPECTED_UNKNOWN: &[(&str, &str)] = &[
     ("network.uplink_forwarding", "/proc/net/route:1"),
     ("network.nftables_flush_ruleset", "/etc/nftables.conf"),
     (
-        "network.nameservers_loopback_only",
+        "network.resolv_conf_unusable",
         "/etc/resolv.conf: Too many levels of symbolic links",
     ),
 ];

@@ -1288,13 +1288,42 @@ fn dockerd_23_validates_the_file_the_unit_names() {
         let f = daemon_json_with(&ctx(), Some(&line));
         assert_eq!(f.get("docker.daemon_json_error"), null(), "{text:?}");
     }
-    // A file the key table accepts is not handed to dockerd (a spawn costs ten runs).
+    // A file the key table accepts is handed to dockerd only while no dockerd has accepted
+    // it: here the pid file the unit names does not exist, so no dockerd runs.
+    let pidfile = dir.path().join("docker.pid");
+    let with_pidfile = |line: &str| {
+        line.replace(
+            " ; ignore_errors=no }",
+            &format!(" --pidfile {} ; ignore_errors=no }}", pidfile.display()),
+        )
+    };
     std::fs::write(&file, r#"{"debug": true, "log-driver": "journald"}"#).unwrap();
-    let f = daemon_json_with(&ctx(), Some(&line));
+    let f = daemon_json_with(&ctx(), Some(&with_pidfile(&line)));
     assert_eq!(f.get("docker.daemon_json_error"), null());
     assert_eq!(
         f.get("docker.daemon_json_checked_by"),
-        Fact::known("dockdoc's key table (moby v28.5.2)")
+        Fact::known(format!(
+            "{} --validate (no dockerd runs ({}))",
+            new.display(),
+            pidfile.display()
+        ))
+    );
+    // Values dockerd reads without complaint, --validate included (26.1: "configuration OK"),
+    // but fails on as it starts: a `bip` without a prefix length.
+    std::fs::write(&file, r#"{"bip": "10.128.129.1"}"#).unwrap();
+    let out = std::process::Command::new(&new)
+        .args(["--validate", "--config-file"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_succeeded(&out);
+    let f = daemon_json_with(&ctx(), Some(&with_pidfile(&line)));
+    let error = f.get("docker.daemon_json_error");
+    assert!(
+        error
+            .as_text()
+            .is_some_and(|e| e.contains("invalid CIDR address: 10.128.129.1")),
+        "{error:?}"
     );
     // `runtimes` with --add-runtime merges: dockerd takes both, and dockdoc sees no conflict.
     std::fs::write(
@@ -1470,4 +1499,59 @@ fn a_hung_dockerd_validate_is_killed_at_the_timeout() {
     );
     std::thread::sleep(Duration::from_secs(6));
     assert!(!marker.exists(), "the hung dockerd was not killed");
+}
+
+/// A running dockerd (a private one, its pid file named by the unit's `--pidfile`) that started
+/// after daemon.json's last change has accepted the file: dockerd is not asked again. A change
+/// after its start makes the file worth asking about.
+#[test]
+fn dockerd_is_asked_only_about_a_file_the_running_daemon_has_not_read() {
+    let Some(new) = dockerd_23() else {
+        return;
+    };
+    if !common::prereq::ready(&[
+        common::prereq::Need::Root,
+        common::prereq::Need::Program("dockerd"),
+    ]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("daemon.json");
+    std::fs::write(&file, r#"{"debug": true}"#).unwrap();
+    // Edited a minute before the daemon starts.
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
+        .unwrap();
+    let daemon = dockerd::PrivateDockerd::start(Duration::from_secs(30)).unwrap();
+    let pidfile = daemon.dir.path().join("pid");
+    let line = format!(
+        "{{ path={new} ; argv[]={new} -H fd:// --containerd=/run/containerd/containerd.sock --config-file {file} --pidfile {pid} ; ignore_errors=no }}",
+        new = new.display(),
+        file = file.display(),
+        pid = pidfile.display()
+    );
+    let ctx = || ctx_at(Path::new("/"), Endpoints::default(), ALICE);
+    let pid = std::fs::read_to_string(&pidfile).unwrap().trim().to_owned();
+    let f = daemon_json_with(&ctx(), Some(&line));
+    assert_eq!(
+        f.get("docker.daemon_json_checked_by"),
+        Fact::known(format!(
+            "dockdoc's key table (moby v28.5.2); the running dockerd (pid {pid}) started after the file's last change and accepted it"
+        ))
+    );
+    // Edited now, after the daemon started: its next start reads a file nobody checked.
+    std::fs::write(&file, r#"{"debug": false}"#).unwrap();
+    let f = daemon_json_with(&ctx(), Some(&line));
+    assert_eq!(
+        f.get("docker.daemon_json_checked_by"),
+        Fact::known(format!(
+            "{} --validate (the file changed after the running dockerd (pid {pid}) started)",
+            new.display()
+        ))
+    );
+    assert_eq!(f.get("docker.daemon_json_error"), null());
+    drop(daemon);
 }

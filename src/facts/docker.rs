@@ -165,7 +165,7 @@ pub const SCHEMA: &[FactSpec] = &[
     spec(
         "docker.daemon_json_checked_by",
         Text,
-        "what judged daemon.json: the installed dockerd's --validate (23.0 and later, only when reading /), or dockdoc's key table and the version from pacman",
+        "what judged daemon.json: the installed dockerd's --validate (23.0 and later, only when reading /; asked when the key table finds fault, or while no dockerd has accepted the file: none runs, docker.service failed, or the file changed after the running dockerd started), or dockdoc's key table and the version from pacman, with why dockerd was not asked",
     ),
     spec(
         "docker.daemon_json_keys",
@@ -176,6 +176,11 @@ pub const SCHEMA: &[FactSpec] = &[
         "docker.daemon_json_hosts",
         List,
         "the `hosts` listed in daemon.json",
+    ),
+    spec(
+        "docker.daemon_json_dns",
+        List,
+        "the `dns` addresses listed in daemon.json, which replace the host's nameservers for containers; empty without the key",
     ),
     spec(
         "docker.flag_conflicts",
@@ -270,6 +275,112 @@ pub const SCHEMA: &[FactSpec] = &[
 ];
 
 const DAEMON_JSON: &str = "/etc/docker/daemon.json";
+/// dockerd's pid file unless `--pidfile` says otherwise (moby's default on Linux).
+const DOCKERD_PIDFILE: &str = "/run/docker.pid";
+/// How much of each of `dockerd --validate`'s output streams is read (its message is one line).
+const VALIDATE_OUTPUT_BYTES: u64 = 64 * 1024;
+
+/// The dockerd that runs now, as its pid file and /proc show it.
+#[derive(Debug, PartialEq)]
+enum RunningDockerd {
+    /// The pid, and when the process started.
+    Since(u32, std::time::SystemTime),
+    /// No pid file, or its pid is not a running dockerd.
+    None,
+}
+
+/// When the process `pid` started: `starttime` (clock ticks after boot, field 22 of
+/// /proc/PID/stat) added to the boot time (`btime` of /proc/stat, whole seconds).
+fn process_start(pid: u32) -> Result<Option<std::time::SystemTime>, String> {
+    let stat = match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("/proc/{pid}/stat: {e}")),
+    };
+    // The command name is in parentheses and may hold spaces and parentheses itself.
+    let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+        return Err(format!("/proc/{pid}/stat does not parse"));
+    };
+    if stat.get(open + 1..close) != Some("dockerd") {
+        return Ok(None);
+    }
+    let ticks: u64 = stat
+        .get(close + 1..)
+        .and_then(|rest| rest.split_whitespace().nth(19))
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| format!("/proc/{pid}/stat has no start time"))?;
+    let boot: u64 = std::fs::read_to_string("/proc/stat")
+        .map_err(|e| format!("/proc/stat: {e}"))?
+        .lines()
+        .find_map(|l| l.strip_prefix("btime ")?.trim().parse().ok())
+        .ok_or("/proc/stat has no btime")?;
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .filter(|hz| *hz > 0)
+        .and_then(|hz| u64::try_from(hz).ok())
+        .ok_or("sysconf(_SC_CLK_TCK) gave no value")?;
+    let after_boot = std::time::Duration::from_millis(ticks.saturating_mul(1000) / hz);
+    Ok(Some(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(boot) + after_boot,
+    ))
+}
+
+/// The running dockerd named by `pidfile` (on this machine: only read when judging `/`).
+fn running_dockerd(pidfile: &str) -> Result<RunningDockerd, String> {
+    let text = match std::fs::read_to_string(pidfile) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(RunningDockerd::None),
+        Err(e) => return Err(format!("{pidfile}: {e}")),
+    };
+    let Ok(pid) = text.trim().parse::<u32>() else {
+        return Ok(RunningDockerd::None);
+    };
+    Ok(match process_start(pid)? {
+        Some(start) => RunningDockerd::Since(pid, start),
+        None => RunningDockerd::None,
+    })
+}
+
+/// Whether a daemon.json the key table accepts is worth `dockerd --validate` (about 120 ms):
+/// `Ok(why)` when dockerd has not accepted this file yet (no dockerd runs, docker.service
+/// failed, or the file changed after the running dockerd started, or that cannot be told);
+/// `Err(why not)` when the running dockerd started after the file's last change and so
+/// accepted it.
+fn accepted_file_needs_dockerd(
+    facts: &Facts,
+    flags: &Result<Option<Vec<exec_start::Flag>>, Fact>,
+    modified: Option<std::time::SystemTime>,
+) -> Result<String, String> {
+    let failed = facts.text("systemd.docker_service_active_state") == Some("failed")
+        || facts.text("systemd.docker_activation") == Some("failed");
+    if failed {
+        return Ok("docker.service failed".into());
+    }
+    let pidfile = match flags {
+        Ok(Some(f)) => f
+            .iter()
+            .rev()
+            .find(|f| f.key == "pidfile")
+            .and_then(|f| f.value.clone()),
+        _ => None,
+    }
+    .unwrap_or_else(|| DOCKERD_PIDFILE.to_owned());
+    match running_dockerd(&pidfile) {
+        Ok(RunningDockerd::None) => Ok(format!("no dockerd runs ({pidfile})")),
+        Ok(RunningDockerd::Since(pid, start)) => match modified {
+            // btime has whole seconds: an edit within a second of the start counts as later.
+            Some(m) if m + std::time::Duration::from_secs(1) < start => Err(format!(
+                "the running dockerd (pid {pid}) started after the file's last change and accepted it"
+            )),
+            Some(_) => Ok(format!(
+                "the file changed after the running dockerd (pid {pid}) started"
+            )),
+            None => Ok("the file's modification time is unknown".into()),
+        },
+        Err(why) => Ok(format!("whether dockerd runs is unknown: {why}")),
+    }
+}
 
 /// The file facts: binaries, the endpoint and its socket. daemon.json comes later, from
 /// [`gather_daemon_json`].
@@ -365,12 +476,31 @@ async fn validate(dockerd: &str, file: &str, timeout: std::time::Duration) -> Va
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn();
-    let child = match child {
+    let mut child = match child {
         Ok(c) => c,
         Err(e) => return Validation::Failed(format!("{dockerd}: {e}")),
     };
-    let out = match tokio::time::timeout(timeout, child.wait_with_output()).await {
-        Ok(Ok(out)) => out,
+    // Each stream is read up to VALIDATE_OUTPUT_BYTES; a dockerd that writes more blocks on
+    // the full pipe and is killed at the timeout (kill_on_drop).
+    let (mut stdout, mut stderr) = (child.stdout.take(), child.stderr.take());
+    let run = async {
+        use tokio::io::AsyncReadExt;
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let read_out = async {
+            if let Some(s) = stdout.as_mut() {
+                let _ = s.take(VALIDATE_OUTPUT_BYTES).read_to_end(&mut out).await;
+            }
+        };
+        let read_err = async {
+            if let Some(s) = stderr.as_mut() {
+                let _ = s.take(VALIDATE_OUTPUT_BYTES).read_to_end(&mut err).await;
+            }
+        };
+        tokio::join!(read_out, read_err);
+        child.wait().await.map(|status| (status, out, err))
+    };
+    let (status, out, err) = match tokio::time::timeout(timeout, run).await {
+        Ok(Ok(done)) => done,
         Ok(Err(e)) => return Validation::Failed(format!("{dockerd}: {e}")),
         Err(_) => {
             return Validation::Failed(format!(
@@ -380,16 +510,16 @@ async fn validate(dockerd: &str, file: &str, timeout: std::time::Duration) -> Va
         }
     };
     let text = |b: &[u8]| String::from_utf8_lossy(b).trim().to_owned();
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    let (stdout, stderr) = (text(&out), text(&err));
     let said = if stderr.is_empty() { stdout } else { stderr };
-    if out.status.success() {
+    if status.success() {
         Validation::Valid
     } else if said.contains("unknown flag: --validate") {
         Validation::NoSuchFlag
     } else {
         match said.lines().rev().map(str::trim).find(|l| !l.is_empty()) {
             Some(line) => Validation::Invalid(line.to_owned()),
-            None => Validation::Failed(format!("{dockerd} --validate exited with {}", out.status)),
+            None => Validation::Failed(format!("{dockerd} --validate exited with {status}")),
         }
     }
 }
@@ -422,6 +552,7 @@ fn set_daemon_json_all(facts: &mut Facts, fact: &Fact) {
         "docker.daemon_json_error",
         "docker.daemon_json_keys",
         "docker.daemon_json_hosts",
+        "docker.daemon_json_dns",
         "docker.daemon_json_tlsverify",
         "docker.daemon_json_iptables",
         "docker.daemon_json_checked_by",
@@ -454,7 +585,7 @@ pub async fn gather_daemon_json(ctx: &Context, facts: &mut Facts) {
         None => DAEMON_JSON.to_owned(),
     };
     facts.set("docker.daemon_json_path", Fact::known(path.clone()));
-    let bytes = match ctx.sysroot.metadata_optional(&path) {
+    let (bytes, modified) = match ctx.sysroot.metadata_optional(&path) {
         Ok(None) => {
             facts.set("docker.daemon_json_exists", Fact::known(false));
             facts.set("docker.daemon_json_error", Fact::known(Value::Null));
@@ -463,6 +594,7 @@ pub async fn gather_daemon_json(ctx: &Context, facts: &mut Facts) {
                 "docker.daemon_json_hosts",
                 Fact::known(Vec::<String>::new()),
             );
+            facts.set("docker.daemon_json_dns", Fact::known(Vec::<String>::new()));
             facts.set("docker.daemon_json_tlsverify", Fact::known(false));
             facts.set("docker.daemon_json_iptables", Fact::known(true));
             facts.set("docker.daemon_json_checked_by", Fact::known(Value::Null));
@@ -470,8 +602,8 @@ pub async fn gather_daemon_json(ctx: &Context, facts: &mut Facts) {
         }
         // EACCES on the directory: whether the file exists is as unknown as what it says.
         Err(e) => return set_daemon_json_all(facts, &Fact::unknown(e.to_string())),
-        Ok(Some(_)) => match ctx.sysroot.read_bytes(&path) {
-            Ok(b) => b,
+        Ok(Some(meta)) => match ctx.sysroot.read_bytes(&path) {
+            Ok(b) => (b, meta.modified().ok()),
             Err(e) => {
                 set_daemon_json_all(facts, &Fact::unknown(e.to_string()));
                 facts.set("docker.daemon_json_exists", Fact::known(true));
@@ -486,24 +618,47 @@ pub async fn gather_daemon_json(ctx: &Context, facts: &mut Facts) {
     let mut checked_by = table.clone();
     let mut verdict = None;
     let mut parsed = daemon_json::parse(&bytes, &reader);
-    // dockerd is asked only when the table finds fault (or cannot judge without the version):
-    // a spawn of dockerd costs about 120 ms, ten times a whole run, so a file the table
-    // accepts is not checked again; dockerd's own message then replaces the table's.
-    if parsed.error != Ok(None)
-        && ctx.sysroot.is_live()
-        && reader != daemon_json::Reader::Before23
-        && let Some(dockerd) = dockerd_binary(ctx, &flags, facts)
-    {
+    // dockerd is asked when the table finds fault (or cannot judge without the version), and
+    // of a file the table accepts only while dockerd has not accepted it already: a spawn of
+    // dockerd costs about 120 ms, ten times a whole run. dockerd's own message then replaces
+    // the table's, and catches what only dockerd rejects (an unknown storage option, a
+    // malformed `bip`).
+    let dockerd = (ctx.sysroot.is_live() && reader != daemon_json::Reader::Before23)
+        .then(|| dockerd_binary(ctx, &flags, facts))
+        .flatten();
+    let dockerd = match dockerd {
+        Some(d) if !ctx.dockerd_validate => {
+            checked_by = format!("{table}; {d} --validate not run (--no-validate)");
+            None
+        }
+        other => other,
+    };
+    let ask = match &dockerd {
+        None => None,
+        Some(_) if parsed.error != Ok(None) => Some(None),
+        Some(_) => match accepted_file_needs_dockerd(facts, &flags, modified) {
+            Ok(why) => Some(Some(why)),
+            Err(why_not) => {
+                checked_by = format!("{table}; {why_not}");
+                None
+            }
+        },
+    };
+    if let (Some(dockerd), Some(why)) = (dockerd, ask) {
+        let asked = match why {
+            Some(why) => format!("{dockerd} --validate ({why})"),
+            None => format!("{dockerd} --validate"),
+        };
         match validate(&dockerd, &path, ctx.timeout).await {
             Validation::Valid => {
                 reader = daemon_json::Reader::Since23;
                 verdict = Some(None);
-                checked_by = format!("{dockerd} --validate");
+                checked_by = asked;
             }
             Validation::Invalid(message) => {
                 reader = daemon_json::Reader::Since23;
                 verdict = Some(Some(message));
-                checked_by = format!("{dockerd} --validate");
+                checked_by = asked;
             }
             Validation::NoSuchFlag => {
                 reader = daemon_json::Reader::Before23;
@@ -514,10 +669,17 @@ pub async fn gather_daemon_json(ctx: &Context, facts: &mut Facts) {
         parsed = daemon_json::parse(&bytes, &reader);
     }
     facts.set("docker.daemon_json_checked_by", Fact::known(checked_by));
+    // What dockerd accepts on reading but fails on at start, judged when nothing else is wrong.
+    let major = facts
+        .text("pacman.docker_version")
+        .and_then(|v| upstream_version(v).first().copied());
+    let at_start = daemon_json::start_failures(&bytes, major);
+    let at_start = (!at_start.is_empty()).then(|| at_start.join("; "));
     facts.set(
         "docker.daemon_json_error",
         match (verdict, parsed.error) {
-            (Some(said), _) => Fact::known(said),
+            (Some(Some(said)), _) => Fact::known(said),
+            (Some(None), _) | (None, Ok(None)) => Fact::known(at_start),
             (None, Ok(error)) => Fact::known(error),
             (None, Err(why)) => Fact::unknown(format!("{path}: {why}")),
         },
@@ -533,16 +695,19 @@ pub async fn gather_daemon_json(ctx: &Context, facts: &mut Facts) {
             .keys
             .map_or_else(|| unparsed("the keys"), Fact::known),
     );
-    facts.set(
-        "docker.daemon_json_hosts",
-        parsed.hosts.map_or_else(
+    // An array of strings, or why not: the file does not parse, or the key holds another type.
+    let strings = |list: Option<Vec<String>>, key: &str| {
+        list.map_or_else(
             || match facts.list("docker.daemon_json_keys") {
-                Some(_) => Fact::unknown(format!("{path}: `hosts` is not an array of strings")),
-                None => unparsed("`hosts`"),
+                Some(_) => Fact::unknown(format!("{path}: `{key}` is not an array of strings")),
+                None => unparsed(&format!("`{key}`")),
             },
             Fact::known,
-        ),
-    );
+        )
+    };
+    let (hosts, dns) = (strings(parsed.hosts, "hosts"), strings(parsed.dns, "dns"));
+    facts.set("docker.daemon_json_hosts", hosts);
+    facts.set("docker.daemon_json_dns", dns);
     facts.set(
         "docker.daemon_json_tlsverify",
         parsed

@@ -412,6 +412,9 @@ pub struct Context {
     /// the daemon about as much as `/info`, so only a run whose selected checks read that
     /// fact asks (`app` sets it from their fact keys).
     pub ask_min_api_version: Ask,
+    /// Whether daemon.json may be handed to the installed `dockerd --validate` (a process
+    /// dockdoc starts); `--no-validate` turns it off.
+    pub dockerd_validate: bool,
 }
 
 /// Whether an optional question is asked: known when the probes start, or decided by the
@@ -445,6 +448,7 @@ impl Context {
             env,
             timeout,
             ask_min_api_version: Ask::Now(false),
+            dockerd_validate: true,
         }
     }
 

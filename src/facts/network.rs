@@ -57,6 +57,26 @@ pub const SCHEMA: &[FactSpec] = &[
         "network.nameservers is not empty and every address in it is a loopback address (127.0.0.0/8, ::1)",
     ),
     spec(
+        "network.resolv_conf_unusable",
+        Text,
+        "why /etc/resolv.conf gives the Docker daemon no nameserver: it does not exist, it is a link whose target does not exist in the root (named, links followed inside the root), or it lists no nameserver address; null when it lists one",
+    ),
+    spec(
+        "network.container_dns_from",
+        Text,
+        "where the Docker daemon takes the nameservers of containers on the default bridge: daemon.json's `dns` key when it lists addresses, else network.resolv_conf",
+    ),
+    spec(
+        "network.container_dns",
+        List,
+        "the nameservers network.container_dns_from lists: docker.daemon_json_dns, else network.nameservers",
+    ),
+    spec(
+        "network.container_dns_loopback_only",
+        Bool,
+        "network.container_dns is not empty and every address in it is a loopback address (127.0.0.0/8, ::1), which a container on the default bridge cannot reach",
+    ),
+    spec(
         "network.iptables_legacy_tables",
         List,
         "tables of the legacy iptables backend the kernel holds (`ip nat`, `ip6 filter`), from /proc/net/ip_tables_names and ip6_tables_names; empty when those files are absent",
@@ -107,6 +127,7 @@ pub fn gather(ctx: &Context, facts: &mut Facts) {
     );
     gather_uplink(ctx, facts);
     gather_resolv_conf(ctx, facts);
+    facts.set("network.resolv_conf_unusable", resolv_conf_unusable(ctx));
     facts.set("network.iptables_legacy_tables", legacy_tables(ctx));
     facts.set(
         "network.iptables_pacsave_files",
@@ -175,6 +196,90 @@ pub fn derive(facts: &mut Facts) {
         )),
     };
     facts.set("network.iptables_both_backends", both);
+    derive_container_dns(facts);
+}
+
+/// The nameservers containers on the default bridge are given, before the daemon drops
+/// loopback ones: daemon.json's `dns` replaces the host's list when it names any address
+/// (moby's `OverrideNameServers`; `TransformForLegacyNw` then keeps the list as it is, loopback
+/// addresses included), else the host's resolv.conf as network.resolv_conf chose it.
+fn derive_container_dns(facts: &mut Facts) {
+    let keys = [
+        "network.container_dns_from",
+        "network.container_dns",
+        "network.container_dns_loopback_only",
+    ];
+    let dns = facts.get("docker.daemon_json_dns");
+    let chosen = match dns.as_list() {
+        Some(list) if !list.is_empty() => {
+            let path = facts
+                .text("docker.daemon_json_path")
+                .unwrap_or("/etc/docker/daemon.json");
+            Ok((format!("the `dns` key of {path}"), list.to_vec()))
+        }
+        Some(_) => match (
+            facts.text("network.resolv_conf"),
+            facts.list("network.nameservers"),
+        ) {
+            (Some(path), Some(ns)) => Ok((path.to_owned(), ns.to_vec())),
+            _ => Err(format!(
+                "network.resolv_conf: {}",
+                facts.get("network.resolv_conf")
+            )),
+        },
+        None => Err(format!("docker.daemon_json_dns: {dns}")),
+    };
+    match chosen {
+        Ok((from, list)) => {
+            let loopback_only = !list.is_empty()
+                && list.iter().all(|a| {
+                    a.split('%')
+                        .next()
+                        .and_then(|a| a.parse::<IpAddr>().ok())
+                        .is_some_and(|a| a.is_loopback())
+                });
+            facts.set("network.container_dns_from", Fact::known(from));
+            facts.set("network.container_dns", Fact::known(list));
+            facts.set(
+                "network.container_dns_loopback_only",
+                Fact::known(loopback_only),
+            );
+        }
+        Err(why) => {
+            for key in keys {
+                facts.set(key, Fact::unknown(why.clone()));
+            }
+        }
+    }
+}
+
+/// Why /etc/resolv.conf gives the daemon no nameserver, or null. A link is followed inside the
+/// root, so a link to systemd-resolved's stub file while resolved is not running (its /run
+/// files absent) is told apart from a missing /etc/resolv.conf.
+fn resolv_conf_unusable(ctx: &Context) -> Fact {
+    match ctx.sysroot.read_optional(RESOLV_CONF) {
+        Ok(Some(text)) if nameservers(&text).is_empty() => {
+            Fact::known(format!("{RESOLV_CONF} lists no nameserver address"))
+        }
+        Ok(Some(_)) => Fact::known(Value::Null),
+        Ok(None) => match ctx.sysroot.symlink_metadata(RESOLV_CONF) {
+            Ok(m) if m.file_type().is_symlink() => match ctx.sysroot.resolve(RESOLV_CONF) {
+                Ok(r) => Fact::known(format!(
+                    "{RESOLV_CONF} is a link to {}, which does not exist",
+                    r.path
+                )),
+                Err(e) => Fact::unknown(e.to_string()),
+            },
+            Ok(_) => Fact::unknown(format!("{RESOLV_CONF} exists but could not be read")),
+            Err(crate::error::ProbeError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                Fact::known(format!("{RESOLV_CONF} does not exist"))
+            }
+            Err(e) => Fact::unknown(e.to_string()),
+        },
+        Err(e) => Fact::unknown(e.to_string()),
+    }
 }
 
 /// The names in a directory, sorted; none when it does not exist.

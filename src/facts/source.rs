@@ -227,6 +227,15 @@ pub const SOURCES: &[(&str, Source)] = &[
     ("systemd.libvirt_daemon_states", Live(SYSTEM_BUS)),
     ("systemd.virtlogd_active", Live(SYSTEM_BUS)),
     ("systemd.libvirt_units_loaded", Live(SYSTEM_BUS)),
+    ("systemd.containerd_service_load_state", Live(SYSTEM_BUS)),
+    ("systemd.containerd_service_active_state", Live(SYSTEM_BUS)),
+    ("systemd.containerd_service_sub_state", Live(SYSTEM_BUS)),
+    ("systemd.containerd_service_result", Live(SYSTEM_BUS)),
+    ("systemd.containerd_service_exit_status", Live(SYSTEM_BUS)),
+    (
+        "systemd.containerd_service_unit_file_state",
+        Live(SYSTEM_BUS),
+    ),
     ("systemd.user_bus", Live(USER_BUS)),
     ("systemd.user_docker_service_active_state", Live(USER_BUS)),
     ("systemd.user_docker_service_result", Live(USER_BUS)),
@@ -272,6 +281,7 @@ pub const SOURCES: &[(&str, Source)] = &[
     ("docker.daemon_json_error", File("/etc/docker/daemon.json")),
     ("docker.daemon_json_keys", File("/etc/docker/daemon.json")),
     ("docker.daemon_json_hosts", File("/etc/docker/daemon.json")),
+    ("docker.daemon_json_dns", File("/etc/docker/daemon.json")),
     (
         "docker.flag_conflicts",
         Derived("docker.daemon_json_keys, systemd.docker_service_exec_start"),
@@ -422,6 +432,12 @@ pub const SOURCES: &[(&str, Source)] = &[
         ),
     ),
     (
+        "systemd.containerd_unavailable",
+        Derived(
+            "systemd.docker_service_exec_start, systemd.containerd_service_load_state, systemd.containerd_service_active_state, systemd.containerd_service_result, systemd.containerd_service_exit_status, systemd.docker_service_active_state, journal.docker_last_error",
+        ),
+    ),
+    (
         "systemd.docker_service_failure",
         Derived(
             "systemd.docker_service_*, systemd.docker_socket_*, systemd.docker_activation, journal.docker_last_error",
@@ -464,7 +480,9 @@ pub const SOURCES: &[(&str, Source)] = &[
     ),
     (
         "docker.daemon_json_checked_by",
-        Derived("docker.daemon_json_path, pacman.docker_version (dockerd --validate from 23.0)"),
+        Derived(
+            "docker.daemon_json_path, pacman.docker_version (dockerd --validate from 23.0), systemd.docker_service_active_state, systemd.docker_activation (and dockerd's pid file with its /proc/PID/stat start time)",
+        ),
     ),
     (
         "kvm.device_acl",
@@ -499,6 +517,22 @@ pub const SOURCES: &[(&str, Source)] = &[
     (
         "network.nameservers_loopback_only",
         Derived("network.nameservers"),
+    ),
+    (
+        "network.resolv_conf_unusable",
+        File("/etc/resolv.conf (a link followed inside the root)"),
+    ),
+    (
+        "network.container_dns_from",
+        Derived("docker.daemon_json_dns, docker.daemon_json_path, network.resolv_conf"),
+    ),
+    (
+        "network.container_dns",
+        Derived("docker.daemon_json_dns, network.nameservers"),
+    ),
+    (
+        "network.container_dns_loopback_only",
+        Derived("network.container_dns"),
     ),
     (
         "network.iptables_legacy_tables",

@@ -91,6 +91,36 @@ pub const SCHEMA: &[FactSpec] = &[
         Bool,
         "systemd knows libvirtd or virtqemud (a .service or .socket is loaded): libvirt is installed",
     ),
+    spec(
+        "systemd.containerd_service_load_state",
+        Text,
+        "containerd.service LoadState (loaded, not-found, masked, …)",
+    ),
+    spec(
+        "systemd.containerd_service_active_state",
+        Text,
+        "containerd.service ActiveState (active, inactive, failed, activating, …)",
+    ),
+    spec(
+        "systemd.containerd_service_sub_state",
+        Text,
+        "containerd.service SubState",
+    ),
+    spec(
+        "systemd.containerd_service_result",
+        Text,
+        "containerd.service Result (success, exit-code, …)",
+    ),
+    spec(
+        "systemd.containerd_service_exit_status",
+        Int,
+        "containerd.service ExecMainStatus of the last run (203: systemd could not execute the program, EXEC)",
+    ),
+    spec(
+        "systemd.containerd_service_unit_file_state",
+        Text,
+        "containerd.service UnitFileState (enabled, disabled, …)",
+    ),
     spec("systemd.user_bus", Bool, "the user bus answered"),
     spec(
         "systemd.user_docker_service_active_state",
@@ -124,6 +154,11 @@ pub const ACTIVATION_SCHEMA: &[FactSpec] = &[
         "docker.service as read again after this run's connection started it: ActiveState (SubState), Result and exit status; null when the run started nothing",
     ),
     spec(
+        "systemd.containerd_unavailable",
+        Text,
+        "why the containerd dockerd's `--containerd` flag names is not there: containerd.service failed (with its result and exit status; 203 means its program is missing), is not installed, or is stopped while docker.service runs, starts or failed; or dockerd's last error says it cannot dial containerd's socket. Null when containerd is there, or docker.service runs no external containerd",
+    ),
+    spec(
         "systemd.docker_service_failure",
         Text,
         "how docker.service failed, with dockerd's last error when the journal shows it: from the snapshot (failed, or docker.socket failed) or from this run's start; null when it did not fail",
@@ -152,6 +187,12 @@ pub const SYSTEM_KEYS: &[&str] = &[
     "systemd.libvirt_daemon_states",
     "systemd.libvirt_units_loaded",
     "systemd.virtlogd_active",
+    "systemd.containerd_service_load_state",
+    "systemd.containerd_service_active_state",
+    "systemd.containerd_service_sub_state",
+    "systemd.containerd_service_result",
+    "systemd.containerd_service_exit_status",
+    "systemd.containerd_service_unit_file_state",
 ];
 
 /// The facts the user bus gives: the last entries of [`SCHEMA`].
@@ -172,6 +213,9 @@ const LIBVIRT_UNITS: [&str; 4] = [
     "virtqemud.socket",
 ];
 const VIRTLOGD_UNITS: [&str; 2] = ["virtlogd.service", "virtlogd.socket"];
+/// The containerd dockerd dials when docker.service passes `--containerd` (Arch's unit:
+/// `--containerd=/run/containerd/containerd.sock`, `Wants=` and `After=containerd.service`).
+const CONTAINERD_SERVICE: &str = "containerd.service";
 
 /// One row of ListUnitsByNames: name, description, load, active and sub state, following,
 /// object path, job id, job type, job path.
@@ -566,6 +610,7 @@ fn set_unit_states(facts: &mut Facts, prefix: &str, unit: &UnitRead) {
 pub fn system_facts(
     docker_service: &UnitRead,
     docker_socket: &UnitRead,
+    containerd: &UnitRead,
     libvirt: &[(&str, &UnitRead)],
     virtlogd: &[(&str, &UnitRead)],
 ) -> Facts {
@@ -584,6 +629,14 @@ pub fn system_facts(
         text(docker_service, |s| s.exec_start.clone()),
     );
     set_unit_states(&mut facts, "systemd.docker_socket", docker_socket);
+    set_unit_states(&mut facts, "systemd.containerd_service", containerd);
+    facts.set(
+        "systemd.containerd_service_exit_status",
+        match containerd {
+            Ok(s) => Fact::known(s.exec_main_status.map(i64::from)),
+            Err(reason) => Fact::unknown(reason.clone()),
+        },
+    );
     facts.set("systemd.libvirt_daemon_active", any_active(libvirt));
     facts.set("systemd.libvirt_daemon_states", render_states(libvirt));
     facts.set("systemd.libvirt_units_loaded", any_loaded(libvirt));
@@ -633,10 +686,12 @@ pub async fn gather_system(ctx: &Context) -> (Facts, Option<Connection>) {
             return (facts, None);
         }
     };
-    // docker's units are read in full; of libvirt's, the states say all the checks ask.
+    // docker's units and containerd's are read in full; of libvirt's, the states say all the
+    // checks ask.
     let names = [
         "docker.service",
         "docker.socket",
+        CONTAINERD_SERVICE,
         LIBVIRT_UNITS[0],
         LIBVIRT_UNITS[1],
         LIBVIRT_UNITS[2],
@@ -644,8 +699,11 @@ pub async fn gather_system(ctx: &Context) -> (Facts, Option<Connection>) {
         VIRTLOGD_UNITS[0],
         VIRTLOGD_UNITS[1],
     ];
-    let reads = read_units(&conn, &names, ctx.timeout, |n| n.starts_with("docker.")).await;
-    let [svc, sock, lsvc, lsock, qsvc, qsock, vsvc, vsock] = <[UnitRead; 8]>::try_from(reads)
+    let reads = read_units(&conn, &names, ctx.timeout, |n| {
+        n.starts_with("docker.") || n == CONTAINERD_SERVICE
+    })
+    .await;
+    let [svc, sock, ctrd, lsvc, lsock, qsvc, qsock, vsvc, vsock] = <[UnitRead; 9]>::try_from(reads)
         .unwrap_or_else(|_| {
             std::array::from_fn(|_| Err("systemd's answer lost a unit".to_owned()))
         });
@@ -656,7 +714,10 @@ pub async fn gather_system(ctx: &Context) -> (Facts, Option<Connection>) {
         (LIBVIRT_UNITS[3], &qsock),
     ];
     let virtlogd = [(VIRTLOGD_UNITS[0], &vsvc), (VIRTLOGD_UNITS[1], &vsock)];
-    (system_facts(&svc, &sock, &libvirt, &virtlogd), Some(conn))
+    (
+        system_facts(&svc, &sock, &ctrd, &libvirt, &virtlogd),
+        Some(conn),
+    )
 }
 
 /// `ActiveState (SubState), result R, exit status N` of a unit read.
@@ -685,10 +746,111 @@ pub fn start_failed(state: &UnitState) -> bool {
             && state.result.as_deref().is_some_and(|r| r != "success"))
 }
 
-/// The derived facts of this module: `systemd.docker_service_failure`.
+/// The derived facts of this module: `systemd.containerd_unavailable` and
+/// `systemd.docker_service_failure`.
 pub fn derive(facts: &mut Facts) {
+    let containerd = containerd_unavailable(facts);
+    facts.set("systemd.containerd_unavailable", containerd);
     let failure = failure(facts);
     facts.set("systemd.docker_service_failure", failure);
+}
+
+/// Whether dockerd's last error says it could not reach containerd's socket: "failed to dial
+/// \"/run/containerd/containerd.sock\"" (dockerd gives up after 60 s) or the gRPC dialer's "dial
+/// unix /run/containerd/containerd.sock: connect: connection refused".
+pub fn says_containerd_unreachable(line: &str) -> bool {
+    let line = line.replace("/var/run/", "/run/");
+    line.contains("/run/containerd/containerd.sock")
+        && (line.contains("failed to dial")
+            || line.contains("connection refused")
+            || line.contains("no such file or directory"))
+}
+
+/// Why the external containerd docker.service uses is not there, or null; see the schema.
+fn containerd_unavailable(facts: &Facts) -> Fact {
+    use super::Value;
+    let exec = facts.get("systemd.docker_service_exec_start");
+    let Some(exec) = exec.value() else {
+        return Fact::unknown(format!("systemd.docker_service_exec_start: {exec}"));
+    };
+    let Value::Text(exec) = exec else {
+        // No docker.service: nothing to judge.
+        return Fact::known(Value::Null);
+    };
+    let socket = exec.split_whitespace().find_map(|w| {
+        w.strip_prefix("--containerd=")
+            .map(str::to_owned)
+            .filter(|s| !s.is_empty())
+    });
+    let socket = match socket {
+        Some(s) => s,
+        // `--containerd SOCKET` as two words.
+        None => match exec
+            .split_whitespace()
+            .skip_while(|w| *w != "--containerd")
+            .nth(1)
+        {
+            Some(s) => s.to_owned(),
+            // dockerd starts a containerd of its own: containerd.service plays no part.
+            None => return Fact::known(Value::Null),
+        },
+    };
+    // dockerd's last words count unless containerd.service is known to run now: after a
+    // repair, the journal still holds the failure it caused.
+    let journal = facts
+        .text("journal.docker_last_error")
+        .filter(|line| says_containerd_unreachable(line))
+        .map(|line| format!("dockerd cannot reach containerd at {socket}: {line}"));
+    let load = facts.get("systemd.containerd_service_load_state");
+    let active = facts.get("systemd.containerd_service_active_state");
+    let (Some(load), Some(active)) = (load.as_text(), active.as_text()) else {
+        if let Some(said) = journal {
+            return Fact::known(said);
+        }
+        let blocked = if load.as_text().is_none() {
+            format!("systemd.containerd_service_load_state: {load}")
+        } else {
+            format!("systemd.containerd_service_active_state: {active}")
+        };
+        return match load.clone() {
+            Fact::Skipped { reason } => Fact::skipped(reason),
+            _ => Fact::unknown(blocked),
+        };
+    };
+    let docker = facts
+        .text("systemd.docker_service_active_state")
+        .unwrap_or("unknown");
+    let docker_wants = matches!(docker, "active" | "activating" | "reloading" | "failed");
+    let verdict = if load != "loaded" {
+        Some(format!(
+            "containerd.service is {load}, and docker.service runs dockerd with --containerd={socket}"
+        ))
+    } else if active == "failed" {
+        let result = facts
+            .text("systemd.containerd_service_result")
+            .unwrap_or("unknown");
+        let status = facts.int("systemd.containerd_service_exit_status");
+        let status = match status {
+            Some(203) => {
+                ", exit status 203/EXEC: systemd could not execute the program its ExecStart names"
+                    .to_owned()
+            }
+            Some(n) => format!(", exit status {n}"),
+            None => String::new(),
+        };
+        Some(format!(
+            "containerd.service is failed (result {result}{status})"
+        ))
+    } else if matches!(active, "inactive" | "deactivating") && docker_wants {
+        Some(format!(
+            "containerd.service is {active} while docker.service is {docker}"
+        ))
+    } else if matches!(active, "active" | "reloading" | "activating") {
+        None
+    } else {
+        journal
+    };
+    Fact::known(verdict)
 }
 
 fn failure(facts: &Facts) -> Fact {
@@ -903,10 +1065,89 @@ mod tests {
     }
 
     #[test]
+    fn containerd_words_in_dockerd_last_error() {
+        // dockerd 20.10 with Arch's --containerd and nothing listening, after 60 s (seen here).
+        assert!(says_containerd_unreachable(
+            r#"failed to start daemon: failed to dial "/run/containerd/containerd.sock": failed to dial "/run/containerd/containerd.sock": context deadline exceeded"#
+        ));
+        assert!(says_containerd_unreachable(
+            r#"level=error msg="failed to get event" error="rpc error: code = Unavailable desc = all SubConns are in TransientFailure, latest connection error: connection error: desc = \"transport: Error while dialing dial unix /run/containerd/containerd.sock: connect: connection refused\"""#
+        ));
+        // Docker 18's own supervised containerd is another socket and another cause.
+        assert!(!says_containerd_unreachable(
+            r#"Failed to connect to containerd: failed to dial "/var/run/docker/containerd/docker-containerd.sock": context deadline exceeded"#
+        ));
+    }
+
+    #[test]
+    fn containerd_is_judged_by_its_unit_and_else_by_dockerd_last_words() {
+        let line = r#"failed to start daemon: failed to dial "/run/containerd/containerd.sock": context deadline exceeded"#;
+        let judge = |containerd: Option<&str>| {
+            let mut f = Facts::default();
+            f.set(
+                "systemd.docker_service_exec_start",
+                Fact::known(
+                    "/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock",
+                ),
+            );
+            f.set("systemd.docker_service_active_state", Fact::known("failed"));
+            f.set("journal.docker_last_error", Fact::known(line));
+            match containerd {
+                Some(state) => {
+                    f.set(
+                        "systemd.containerd_service_load_state",
+                        Fact::known("loaded"),
+                    );
+                    f.set(
+                        "systemd.containerd_service_active_state",
+                        Fact::known(state),
+                    );
+                }
+                None => {
+                    for key in [
+                        "systemd.containerd_service_load_state",
+                        "systemd.containerd_service_active_state",
+                    ] {
+                        f.set(key, Fact::skipped("systemd is not contacted (--root)"));
+                    }
+                }
+            }
+            containerd_unavailable(&f)
+        };
+        // Under --root the unit is not read: dockerd's words decide.
+        assert!(
+            judge(None)
+                .as_text()
+                .is_some_and(|t| t.contains("failed to dial"))
+        );
+        // containerd runs again (repaired): the old journal line no longer counts.
+        assert_eq!(
+            judge(Some("active")),
+            Fact::known(super::super::Value::Null)
+        );
+        // Stopped while docker.service failed: the unit says so first.
+        assert_eq!(
+            judge(Some("inactive")),
+            Fact::known("containerd.service is inactive while docker.service is failed")
+        );
+        // No --containerd: dockerd runs its own containerd, and containerd.service plays no part.
+        let mut f = Facts::default();
+        f.set(
+            "systemd.docker_service_exec_start",
+            Fact::known("/usr/bin/dockerd -H fd://"),
+        );
+        assert_eq!(
+            containerd_unavailable(&f),
+            Fact::known(super::super::Value::Null)
+        );
+    }
+
+    #[test]
     fn unit_errors_name_the_unit_and_stay_per_unit() {
         let svc: UnitRead = Err("docker.service: org.freedesktop.DBus.Error.AccessDenied".into());
         let sock = state("loaded", "active", "listening");
-        let facts = system_facts(&svc, &sock, &[], &[]);
+        let ctrd = state("loaded", "active", "running");
+        let facts = system_facts(&svc, &sock, &ctrd, &[], &[]);
         assert_eq!(facts.get("systemd.system_bus"), Fact::known(true));
         assert_eq!(
             facts.get("systemd.docker_service_active_state"),

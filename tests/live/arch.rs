@@ -65,6 +65,11 @@ fn inside(booted: &Booted, extra: &[&str]) -> Run {
     support::run(cmd)
 }
 
+/// Asserts that the failing check `id` is listed under `cause` (its `consequence_of`).
+fn listed_under(run: &Run, id: &str, cause: &str) {
+    assert_eq!(run.check(id)["consequence_of"], cause, "{}", run.json);
+}
+
 fn fact(run: &Run, id: &str, key: &str) -> serde_json::Value {
     run.evidence(id, key)["value"].clone()
 }
@@ -212,12 +217,7 @@ async fn a_daemon_json_typo_is_the_cause_under_the_shipped_restart_policy() {
         ("docker-socket-activation-broken", "pass"),
         ("docker-socket-without-service", "pass"),
     ]);
-    assert_eq!(
-        run.check("docker-service-failed")["consequence_of"],
-        "daemon-json-invalid",
-        "{}",
-        run.json
-    );
+    listed_under(&run, "docker-service-failed", "daemon-json-invalid");
     let failure = run.summary("docker-service-failed");
     assert!(
         failure.contains("this run's connection to docker.socket started it and the start failed"),
@@ -600,5 +600,104 @@ async fn a_socket_unit_reloaded_with_a_new_address_holds_no_socket() {
         ("docker-socket-not-functional", "pass"),
         ("docker-daemon-unreachable", "pass"),
     ]);
+    booted.shutdown();
+}
+
+/// containerd.service whose ExecStart names a program that does not exist: systemd 252 fails
+/// it with 203/EXEC. Arch's docker.service of today (moby v27.3.1's, `Wants=containerd.service`;
+/// tests/live/units/arch-containerd-missing/README.md) dials that containerd (`--containerd=`),
+/// so the failed unit is the cause before docker.service is even started, and while it hangs
+/// starting (dockerd waits 60 s for the socket, then exits). Then the unit is repaired and
+/// started, and the check passes.
+#[tokio::test]
+async fn a_containerd_whose_program_is_missing_is_the_cause() {
+    let Some(booted) = boot("arch-containerd-missing").await else {
+        return;
+    };
+    booted
+        .write_inside("/etc/docker/daemon.json", TEST_DAEMON_JSON)
+        .unwrap();
+    let unit = booted
+        .wait_unit("containerd.service", |s| s.active_state == "failed")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(unit.exec_main_status, Some(203), "{unit:?}");
+
+    // 1. As the user finds it: containerd failed, docker.socket listening, docker.service not
+    // started (and not started by this run).
+    let run = inside(&booted, &["--no-activate"]);
+    run.expect(&[("containerd-unavailable", "fail")]);
+    let summary = run.summary("containerd-unavailable");
+    assert!(
+        summary.contains("containerd.service is failed"),
+        "{summary}"
+    );
+    assert!(summary.contains("203/EXEC"), "{summary}");
+    // systemctl's words for containerd, pasted: the cause is named.
+    let status = systemctl(
+        &booted,
+        &["status", "--no-pager", "-n", "0", "containerd.service"],
+    );
+    assert!(status.contains("status=203/EXEC"), "{status}");
+    eprintln!("systemctl status containerd, program missing:\n{status}");
+    let doc = explain_inside(
+        &booted,
+        &format!("$ systemctl status containerd\n{status}"),
+        &["--no-activate"],
+    );
+    assert_eq!(doc["verdict"]["id"], "containerd-unavailable", "{doc:#}");
+
+    // 2. docker.service started anyway (Wants= does not stop it): dockerd waits for the socket
+    // (60 s, then it exits), so the unit hangs in `activating`; that is listed under the cause.
+    booted
+        .run_inside(&["systemctl", "start", "--no-block", "docker.service"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    booted
+        .wait_unit("docker.service", |s| s.active_state == "activating")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let run = inside(&booted, &["--timeout", "2s"]);
+    run.expect(&[
+        ("containerd-unavailable", "fail"),
+        ("docker-socket-without-service", "fail"),
+    ]);
+    listed_under(
+        &run,
+        "docker-socket-without-service",
+        "containerd-unavailable",
+    );
+    // dockerd does not end on SIGTERM while it dials; stop it at once.
+    for args in [
+        &["systemctl", "kill", "--signal=SIGKILL", "docker.service"][..],
+        &["systemctl", "stop", "docker.service"],
+    ] {
+        booted.run_inside(args).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    // 3. Repaired: the drop-in that names the missing program is removed, containerd started,
+    // and docker.socket listens again as before.
+    std::fs::remove_file(format!(
+        "/proc/{}/root/etc/systemd/system/containerd.service.d/dockdoc-missing.conf",
+        booted.pid()
+    ))
+    .unwrap();
+    for args in [
+        &["systemctl", "daemon-reload"][..],
+        &[
+            "systemctl",
+            "reset-failed",
+            "containerd.service",
+            "docker.socket",
+        ],
+        &["systemctl", "start", "containerd.service", "docker.socket"],
+    ] {
+        booted.run_inside(args).unwrap_or_else(|e| panic!("{e}"));
+    }
+    booted
+        .wait_unit("containerd.service", |s| s.active_state == "active")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let run = inside(&booted, &["--no-activate"]);
+    run.expect(&[("containerd-unavailable", "pass")]);
     booted.shutdown();
 }

@@ -53,6 +53,9 @@ pub struct DaemonJson {
     pub tlsverify: Option<bool>,
     /// `iptables` is not `false` (dockerd's default is true); `None` when the file does not parse.
     pub iptables: Option<bool>,
+    /// `dns`, the nameservers containers get; empty without the key, `None` when the file does
+    /// not parse or `dns` is not an array of strings.
+    pub dns: Option<Vec<String>>,
 }
 
 #[derive(Clone, Copy)]
@@ -185,6 +188,61 @@ fn after_bom(bytes: &[u8]) -> Option<String> {
     )
 }
 
+/// The first Docker Engine release without the `overlay2.override_kernel_check` storage option
+/// (docker/cli#4220: deprecated in 19.03, removed in 24.0.0).
+const OVERRIDE_KERNEL_CHECK_REMOVED: u64 = 24;
+
+/// Values dockerd accepts when it reads the file (and `dockerd --validate` passes: Debian 13's
+/// 26.1 says "configuration OK" to both) but that stop the daemon as it starts: a `bip` that is
+/// not an address with a prefix length (the network controller fails with "invalid CIDR
+/// address"), and `overlay2.override_kernel_check` in `storage-opts` from Docker 24.0 on
+/// (the graph driver fails with "overlay2: unknown option"). `docker_major` is the installed
+/// engine's major version, when known. Empty for a file that does not parse.
+pub fn start_failures(bytes: &[u8], docker_major: Option<u64>) -> Vec<String> {
+    let text = after_bom(bytes).unwrap_or_else(|| String::from_utf8_lossy(bytes).into_owned());
+    let Ok(Json::Object(map)) = serde_json::from_str::<Json>(&text) else {
+        return Vec::new();
+    };
+    let mut failures = Vec::new();
+    if let Some(bip) = map.get("bip").and_then(Json::as_str)
+        && !bip.is_empty()
+        && !is_cidr(bip)
+    {
+        failures.push(format!(
+            "`bip` {bip:?} is not an address with a prefix length such as \"172.18.0.1/16\"; dockerd fails to start with \"Error initializing network controller: invalid CIDR address: {bip}\""
+        ));
+    }
+    let removed = docker_major.is_some_and(|m| m >= OVERRIDE_KERNEL_CHECK_REMOVED);
+    if removed
+        && let Some(opts) = map.get("storage-opts").and_then(Json::as_array)
+        && let Some(opt) = opts.iter().filter_map(Json::as_str).find(|o| {
+            o.split('=').next().is_some_and(|k| {
+                k.trim()
+                    .eq_ignore_ascii_case("overlay2.override_kernel_check")
+            })
+        })
+    {
+        failures.push(format!(
+            "`storage-opts` has {opt:?}, an option Docker removed in 24.0; dockerd fails to start with \"error initializing graphdriver: overlay2: unknown option overlay2.override_kernel_check\""
+        ));
+    }
+    failures
+}
+
+/// An address and a prefix length no longer than the address (Go's `net.ParseCIDR`).
+fn is_cidr(text: &str) -> bool {
+    let Some((addr, len)) = text.split_once('/') else {
+        return false;
+    };
+    let Ok(addr) = addr.parse::<std::net::IpAddr>() else {
+        return false;
+    };
+    let bits = if addr.is_ipv4() { 32 } else { 128 };
+    !len.is_empty()
+        && len.bytes().all(|b| b.is_ascii_digit())
+        && len.parse::<u32>().is_ok_and(|n| n <= bits)
+}
+
 /// Parses the bytes of daemon.json as the dockerd that `reader` describes reads them.
 pub fn parse(bytes: &[u8], reader: &Reader) -> DaemonJson {
     let broken = |error: Result<String, String>| DaemonJson {
@@ -193,6 +251,7 @@ pub fn parse(bytes: &[u8], reader: &Reader) -> DaemonJson {
         hosts: None,
         tlsverify: None,
         iptables: None,
+        dns: None,
     };
     let (text, bom) = match after_bom(bytes) {
         Some(text) => (text, true),
@@ -231,6 +290,7 @@ pub fn parse(bytes: &[u8], reader: &Reader) -> DaemonJson {
             hosts: Some(Vec::new()),
             tlsverify: Some(false),
             iptables: Some(true),
+            dns: Some(Vec::new()),
         };
     }
     let value: Json = match serde_json::from_str(&text) {
@@ -270,7 +330,7 @@ pub fn parse(bytes: &[u8], reader: &Reader) -> DaemonJson {
             ));
         }
     }
-    let hosts = match map.get("hosts") {
+    let strings = |key: &str| match map.get(key) {
         None => Some(Vec::new()),
         Some(v) => v.as_array().and_then(|a| {
             a.iter()
@@ -281,7 +341,8 @@ pub fn parse(bytes: &[u8], reader: &Reader) -> DaemonJson {
     DaemonJson {
         error: Ok((!problems.is_empty()).then(|| problems.join("; "))),
         keys: Some(map.keys().cloned().collect()),
-        hosts,
+        hosts: strings("hosts"),
+        dns: strings("dns"),
         tlsverify: Some(map.get("tlsverify").and_then(Json::as_bool) == Some(true)),
         iptables: Some(map.get("iptables").and_then(Json::as_bool) != Some(false)),
     }
@@ -297,6 +358,41 @@ mod tests {
 
     fn error(d: &DaemonJson) -> Option<&str> {
         d.error.as_ref().ok().and_then(|e| e.as_deref())
+    }
+
+    #[test]
+    fn values_only_the_starting_daemon_rejects() {
+        let f = |text: &str, major| start_failures(text.as_bytes(), major);
+        assert_eq!(
+            f(r#"{"bip": "172.18.0.1/16"}"#, Some(28)),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            f(r#"{"bip": "fd00::1/64"}"#, Some(28)),
+            Vec::<String>::new()
+        );
+        // kubernetes/kubernetes#11167 (`--bip=true`) and docker/for-mac#7104 (no prefix).
+        for bad in [
+            "true",
+            "10.128.129.1",
+            "10.1.0.1/33",
+            "10.1.0.1/",
+            "10.1.0/16",
+        ] {
+            let got = f(&format!(r#"{{"bip": "{bad}"}}"#), Some(28));
+            assert_eq!(got.len(), 1, "{bad}");
+            assert!(
+                got[0].contains(&format!("invalid CIDR address: {bad}")),
+                "{got:?}"
+            );
+        }
+        let opt = r#"{"storage-driver": "overlay2", "storage-opts": ["overlay2.override_kernel_check=true"]}"#;
+        assert!(
+            f(opt, Some(24))[0].contains("overlay2: unknown option overlay2.override_kernel_check")
+        );
+        assert_eq!(f(opt, Some(23)), Vec::<String>::new());
+        assert_eq!(f(opt, None), Vec::<String>::new());
+        assert_eq!(f("{ broken", Some(28)), Vec::<String>::new());
     }
 
     #[test]
