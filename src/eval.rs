@@ -196,18 +196,41 @@ pub fn fill_command(text: &str, facts: &Facts) -> String {
 /// A check's fix steps with their placeholders filled from the facts. A step whose command
 /// needs a value the facts do not have (unknown, skipped, none, an empty list or text) is left
 /// out: a command is something to paste, and `sudo pacman -S '(unknown)'` is not.
+///
+/// A step is also left out when it is for other endpoint kinds than the one the CLI talks to
+/// (its `endpoints`), or when its `when` condition is false; an unknown kind or condition keeps
+/// it, so no advice is lost to a fact that could not be read.
 pub fn fill_fix(check: &Check, facts: &Facts) -> Vec<FixStep> {
+    let kind = facts.text(ENDPOINT_KIND);
     check
         .fix
         .iter()
         .filter(|f| {
             f.command
-                .as_deref()
-                .is_none_or(|c| placeholders(c).all(|key| has_value(facts, key)))
+                .iter()
+                .chain(&f.undo)
+                .chain(&f.writes)
+                .all(|c| placeholders(c).all(|key| has_value(facts, key)))
+        })
+        .filter(|f| match (&f.endpoints, kind) {
+            (Some(kinds), Some(kind)) => kinds.iter().any(|k| k == kind),
+            _ => true,
+        })
+        .filter(|f| {
+            f.when
+                .as_ref()
+                .is_none_or(|c| evaluate(c, facts) != Truth::False)
         })
         .map(|f| FixStep {
             step: fill(&f.step, facts),
             command: f.command.as_deref().map(|c| fill_command(c, facts)),
+            tier: f.tier,
+            changes: f.changes.as_deref().map(|c| fill(c, facts)),
+            undo: f.undo.as_deref().map(|c| fill_command(c, facts)),
+            // A path is one word in the journal, never a shell word: filled as it is.
+            writes: f.writes.iter().map(|w| fill(w, facts)).collect(),
+            endpoints: f.endpoints.clone(),
+            when: None,
         })
         .collect()
 }
