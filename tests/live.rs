@@ -29,6 +29,8 @@ mod daemon_json;
 mod endpoints;
 #[path = "live/faults.rs"]
 mod faults;
+#[path = "live/fix.rs"]
+mod fix;
 #[path = "live/fixture_host.rs"]
 mod fixture_host;
 #[path = "live/network_probe.rs"]

@@ -133,7 +133,7 @@ impl fmt::Display for Condition {
 }
 
 /// How far `dockdoc fix` may take a step on its own (README "Fixing").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
     /// Only reads (grep, cat, journalctl, `systemctl status`): shown in the plan for a person to

@@ -158,6 +158,8 @@ pub const PROGRAMS: &[Program] = &[
     program("gpasswd", "passwd"),
     program("setcap", "libcap2-bin"),
     program("strace", "strace"),
+    program("sysctl", "procps"),
+    program("chroot", "coreutils"),
     program("git", "git"),
     program("curl", "curl"),
     program("groff", "groff-base"),

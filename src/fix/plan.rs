@@ -1,0 +1,168 @@
+//! The plan: per failing cause, in the report's order, the steps of its fix with who runs
+//! them, their tier, what they change and how they are undone. Pure: findings in, plan out.
+
+use serde::Serialize;
+
+use crate::catalog::Tier;
+use crate::finding::{Finding, Status};
+
+/// Who runs a step's command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunsAs {
+    /// The user running dockdoc.
+    User,
+    /// root: through `sudo` for a user (sudo asks for the password, dockdoc never sees it),
+    /// directly when dockdoc runs as root.
+    Root,
+}
+
+impl RunsAs {
+    /// A command that calls `sudo` runs (that part) as root.
+    pub fn of(command: &str) -> RunsAs {
+        let words = command.split(|c: char| c.is_whitespace() || "&|;()".contains(c));
+        if words.into_iter().any(|w| w == "sudo") {
+            RunsAs::Root
+        } else {
+            RunsAs::User
+        }
+    }
+}
+
+/// A failing check that is a cause, with the failures listed under it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Cause {
+    pub check: String,
+    pub title: String,
+    pub severity: String,
+    pub summary: String,
+    /// Failing checks listed under this cause (fixing the cause fixes them).
+    pub consequences: Vec<String>,
+}
+
+/// One step of the plan.
+#[derive(Clone, Debug, Serialize)]
+pub struct Step {
+    /// The check whose fix this step is.
+    pub check: String,
+    /// The step's text, placeholders filled.
+    pub step: String,
+    pub command: Option<String>,
+    pub runs_as: RunsAs,
+    pub tier: Tier,
+    pub changes: Option<String>,
+    pub undo: Option<String>,
+    /// Files the command writes, backed up before it runs and restored by `--undo`.
+    pub writes: Vec<String>,
+    /// The 1-based number of an earlier manual step of the same check that this one follows:
+    /// it is not run, since it makes sense only once a person has done that one.
+    pub after_manual: Option<usize>,
+    /// The 1-based number of an earlier step with the same command: not run twice.
+    pub same_as: Option<usize>,
+}
+
+impl Step {
+    /// Whether `dockdoc fix --apply` may run it (with consent): safe or disruptive, with a
+    /// command, not waiting on a manual step and not a repeat.
+    pub fn automatable(&self) -> bool {
+        self.tier.automatable()
+            && self.command.is_some()
+            && self.after_manual.is_none()
+            && self.same_as.is_none()
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Plan {
+    pub causes: Vec<Cause>,
+    /// Every step in order; reboot steps come last, once.
+    pub steps: Vec<Step>,
+}
+
+/// The plan for these findings (in the report's order). Reboot steps are gathered at the end:
+/// the plan ends with the reboot.
+pub fn plan(findings: &[Finding]) -> Plan {
+    let mut causes = Vec::new();
+    let mut steps: Vec<Step> = Vec::new();
+    let mut reboots: Vec<Step> = Vec::new();
+    for f in findings.iter().filter(|f| f.is_problem()) {
+        causes.push(Cause {
+            check: f.id.clone(),
+            title: f.title.clone(),
+            severity: f.severity.as_str().to_owned(),
+            summary: f.summary.clone(),
+            consequences: findings
+                .iter()
+                .filter(|c| c.status == Status::Fail && c.consequence_of.as_deref() == Some(&f.id))
+                .map(|c| c.id.clone())
+                .collect(),
+        });
+        let mut manual_at: Option<usize> = None;
+        for fs in &f.fix {
+            let tier = fs.tier();
+            let mut step = Step {
+                check: f.id.clone(),
+                step: fs.step.clone(),
+                command: fs.command.clone(),
+                runs_as: fs.command.as_deref().map_or(RunsAs::User, RunsAs::of),
+                tier,
+                changes: fs.changes.clone(),
+                undo: fs.undo.clone(),
+                writes: fs.writes.clone(),
+                after_manual: None,
+                same_as: None,
+            };
+            if tier == Tier::Reboot {
+                if !reboots.iter().any(|r| r.command == step.command) {
+                    reboots.push(step);
+                }
+                continue;
+            }
+            step.after_manual = manual_at;
+            if tier == Tier::Manual && manual_at.is_none() {
+                manual_at = Some(steps.len() + 1);
+            }
+            if tier.automatable() {
+                step.same_as = steps
+                    .iter()
+                    .position(|s| s.tier.automatable() && s.command == step.command)
+                    .map(|i| i + 1);
+            }
+            steps.push(step);
+        }
+    }
+    steps.extend(reboots);
+    Plan { causes, steps }
+}
+
+impl Plan {
+    /// The steps `--apply` may run.
+    pub fn automatable(&self) -> impl Iterator<Item = (usize, &Step)> {
+        self.steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.automatable())
+            .map(|(i, s)| (i + 1, s))
+    }
+
+    /// How many steps of a tier the plan holds.
+    pub fn count(&self, tier: Tier) -> usize {
+        self.steps.iter().filter(|s| s.tier == tier).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sudo_anywhere_in_the_command_runs_as_root() {
+        assert_eq!(
+            RunsAs::of("sudo systemctl enable --now docker.socket"),
+            RunsAs::Root
+        );
+        assert_eq!(RunsAs::of("echo 1 | sudo tee /sys/x"), RunsAs::Root);
+        assert_eq!(RunsAs::of("loginctl enable-linger alice"), RunsAs::User);
+        assert_eq!(RunsAs::of("echo pseudo"), RunsAs::User);
+    }
+}
