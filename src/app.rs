@@ -304,7 +304,7 @@ fn fix(args: &crate::cli::FixArgs) -> Result<u8> {
         }
     }
     let (facts, before) = findings(args, &loaded.catalog)?;
-    let the_plan = plan::plan(&before);
+    let the_plan = plan::plan(&before, &facts);
     let mut text = Vec::new();
     if !args.apply {
         match args.format {

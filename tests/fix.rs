@@ -48,8 +48,9 @@ fn findings(facts: &Facts) -> Vec<dockdoc::finding::Finding> {
 #[test]
 fn joining_the_docker_group_waits_for_a_relogin() {
     let catalog = dockdoc::catalog::load_builtin().catalog;
-    let before = findings(&facts_of("not-in-docker-group"));
-    let the_plan = plan::plan(&before);
+    let before_facts = facts_of("not-in-docker-group");
+    let before = findings(&before_facts);
+    let the_plan = plan::plan(&before, &before_facts);
     let step = &the_plan.steps[0];
     assert_eq!(step.check, "user-not-in-docker-group");
     assert_eq!(

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::catalog::Tier;
+use crate::facts::{Fact, Facts, Value};
 use crate::finding::{Finding, Status};
 
 /// Who runs a step's command.
@@ -59,6 +60,9 @@ pub struct Step {
     pub after_manual: Option<usize>,
     /// The 1-based number of an earlier step with the same command: not run twice.
     pub same_as: Option<usize>,
+    /// For a step that stops or restarts the daemon: which containers it stops (or that
+    /// live-restore keeps them running).
+    pub containers: Option<String>,
 }
 
 impl Step {
@@ -81,7 +85,7 @@ pub struct Plan {
 
 /// The plan for these findings (in the report's order). Reboot steps are gathered at the end:
 /// the plan ends with the reboot.
-pub fn plan(findings: &[Finding]) -> Plan {
+pub fn plan(findings: &[Finding], facts: &Facts) -> Plan {
     let mut causes = Vec::new();
     let mut steps: Vec<Step> = Vec::new();
     let mut reboots: Vec<Step> = Vec::new();
@@ -111,6 +115,10 @@ pub fn plan(findings: &[Finding]) -> Plan {
                 writes: fs.writes.clone(),
                 after_manual: None,
                 same_as: None,
+                containers: fs
+                    .command
+                    .as_deref()
+                    .and_then(|c| containers_note(c, facts)),
             };
             if tier == Tier::Reboot {
                 if !reboots.iter().any(|r| r.command == step.command) {
@@ -135,6 +143,39 @@ pub fn plan(findings: &[Finding]) -> Plan {
     Plan { causes, steps }
 }
 
+/// What a command that stops or restarts the system daemon does to the running containers:
+/// they stop unless live-restore is on.
+fn containers_note(command: &str, facts: &Facts) -> Option<String> {
+    let stops = ["systemctl restart docker", "systemctl stop docker"]
+        .iter()
+        .any(|c| command.contains(c));
+    if !stops {
+        return None;
+    }
+    let running = match facts.get("docker.running_containers") {
+        Fact::Known {
+            value: Value::List(names),
+        } => names,
+        Fact::Known { .. } => Vec::new(),
+        Fact::Unknown { reason } | Fact::Skipped { reason } => {
+            return Some(format!("which containers run is not known: {reason}"));
+        }
+    };
+    if running.is_empty() {
+        return Some("no container is running".into());
+    }
+    let names = running.join(", ");
+    Some(match facts.get("docker.live_restore") {
+        Fact::Known {
+            value: Value::Bool(true),
+        } => format!("live-restore is on: the running containers keep running ({names})"),
+        Fact::Known { .. } => {
+            format!("these running containers stop (live-restore is off): {names}")
+        }
+        _ => format!("these running containers stop unless live-restore is on: {names}"),
+    })
+}
+
 impl Plan {
     /// The steps `--apply` may run.
     pub fn automatable(&self) -> impl Iterator<Item = (usize, &Step)> {
@@ -154,6 +195,35 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_restart_of_the_daemon_names_the_containers_it_stops() {
+        let mut facts = Facts::default();
+        let restart = "sudo systemctl restart docker.service";
+        assert_eq!(
+            containers_note("sudo systemctl enable --now docker.socket", &facts),
+            None
+        );
+        facts.set(
+            "docker.running_containers",
+            Fact::known(vec!["web".to_owned(), "db".to_owned()]),
+        );
+        facts.set("docker.live_restore", Fact::known(false));
+        assert_eq!(
+            containers_note(restart, &facts).as_deref(),
+            Some("these running containers stop (live-restore is off): web, db")
+        );
+        facts.set("docker.live_restore", Fact::known(true));
+        assert_eq!(
+            containers_note(restart, &facts).as_deref(),
+            Some("live-restore is on: the running containers keep running (web, db)")
+        );
+        facts.set("docker.running_containers", Fact::unknown("no answer"));
+        assert_eq!(
+            containers_note(restart, &facts).as_deref(),
+            Some("which containers run is not known: no answer")
+        );
+    }
 
     #[test]
     fn sudo_anywhere_in_the_command_runs_as_root() {

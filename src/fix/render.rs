@@ -83,6 +83,9 @@ pub fn text(plan: &Plan, as_root: bool, out: &mut dyn Write) -> io::Result<()> {
         if let Some(changes) = &step.changes {
             writeln!(out, "     changes {}", visible(changes))?;
         }
+        if let Some(containers) = &step.containers {
+            writeln!(out, "     containers {}", visible(containers))?;
+        }
         if step.tier.automatable() {
             let mut undo = Vec::new();
             if !step.writes.is_empty() {
@@ -192,6 +195,9 @@ pub fn shell(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
         let mut about = format!("tier {}", step.tier);
         if let Some(c) = &step.changes {
             about.push_str(&format!("; changes {c}"));
+        }
+        if let Some(c) = &step.containers {
+            about.push_str(&format!("; {c}"));
         }
         writeln!(out, "{}", comment(&about))?;
         if let Some(u) = &step.undo {

@@ -466,6 +466,11 @@ fn ip_forwarding_is_turned_on_in_a_file_of_its_own_and_undone() {
         let tiers: Vec<&str> = steps.iter().map(|s| s["tier"].as_str().unwrap()).collect();
         assert_eq!(tiers, ["inspect", "safe", "disruptive"], "{plan:#}");
         assert_eq!(steps[1]["writes"][0], file, "{plan:#}");
+        // The restart stops what runs: here, nothing.
+        assert_eq!(
+            steps[2]["containers"], "no container is running",
+            "{plan:#}"
+        );
 
         let out = output(ns.dockdoc(&daemon.uri(), &["fix", "--apply", "--yes"]));
         let shown = text(&out);
