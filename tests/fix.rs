@@ -145,3 +145,114 @@ fn apply_and_undo_refuse_root_and_yes_needs_them() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
     }
 }
+
+/// A user step, run by a user: its journal is in `$XDG_STATE_HOME/dockdoc/fix/RUN/`, the file
+/// it overwrites is backed up there, and `--undo` puts it back byte for byte with its mode. The
+/// check is a user's own (`--checks-dir`), failing on any machine that is not Arch-based or is
+/// (`os.arch_based` is known either way), so the test needs no particular machine. As root the
+/// test runs dockdoc as uid 65534, since root's steps are journaled in /var/lib/dockdoc/fix.
+#[test]
+fn a_user_step_is_journaled_in_the_state_dir_and_undone_byte_for_byte() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = nix::unistd::geteuid().is_root();
+    if root && !common::prereq::ready(&[common::prereq::Need::Program("setpriv")]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let marker = home.join("dockdoc-marker");
+    let state = home.join("state");
+    let checks = home.join("checks");
+    std::fs::create_dir(&checks).unwrap();
+    std::fs::write(&marker, b"old\x00bytes\n").unwrap();
+    std::fs::set_permissions(&marker, std::fs::Permissions::from_mode(0o640)).unwrap();
+    if root {
+        std::os::unix::fs::chown(&marker, Some(65534), Some(65534)).unwrap();
+    }
+    let marker_s = marker.to_str().unwrap();
+    std::fs::write(
+        checks.join("site.toml"),
+        format!(
+            r#"schema = 1
+area = "site"
+title = "Site"
+
+[[check]]
+id = "site-marker-stale"
+title = "The site marker is stale"
+severity = "info"
+profiles = ["docker"]
+fails_if = {{ any = [{{ fact = "os.arch_based", is = true }}, {{ fact = "os.arch_based", is = false }}] }}
+summary = "the marker is stale"
+why = "A test check: it fails on every machine, and its fix rewrites a file of dockdoc's own name."
+fix = [{{ step = "Rewrite the marker", command = "printf 'new\\n' > {marker_s}", tier = "safe", changes = "{marker_s}: rewritten", writes = ["{marker_s}"] }}]
+"#
+        ),
+    )
+    .unwrap();
+    let dockdoc = |args: &[&str]| {
+        let mut cmd = if root {
+            let mut c = std::process::Command::new("setpriv");
+            c.args([
+                "--reuid",
+                "65534",
+                "--regid",
+                "65534",
+                "--clear-groups",
+                "--",
+            ])
+            .arg(env!("CARGO_BIN_EXE_dockdoc"));
+            c
+        } else {
+            std::process::Command::new(env!("CARGO_BIN_EXE_dockdoc"))
+        };
+        cmd.args(args)
+            .args(["--only", "site-marker-stale", "--checks-dir"])
+            .arg(&checks)
+            .env("XDG_STATE_HOME", &state)
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .env("HOME", home)
+            .stdin(std::process::Stdio::null());
+        let out = cmd.output().unwrap();
+        let text = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    let (code, text) = dockdoc(&[
+        "fix",
+        "--apply",
+        "--yes",
+        "--system-bus",
+        "unix:path=/nonexistent",
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("still failing"), "{text}");
+    assert_eq!(std::fs::read(&marker).unwrap(), b"new\n");
+    let runs: Vec<_> = std::fs::read_dir(state.join("dockdoc/fix"))
+        .unwrap_or_else(|e| panic!("no user journal ({e}):\n{text}"))
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let journal: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(runs[0].join("run.json")).unwrap()).unwrap();
+    assert_eq!(journal["entries"][0]["runs_as"], "user", "{journal:#}");
+    assert_eq!(
+        journal["entries"][0]["saved"][0]["existed"], true,
+        "{journal:#}"
+    );
+    assert!(
+        !std::path::Path::new("/var/lib/dockdoc/fix")
+            .join(runs[0].file_name().unwrap())
+            .exists()
+    );
+
+    let (code, text) = dockdoc(&["fix", "--undo", "--yes"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(std::fs::read(&marker).unwrap(), b"old\x00bytes\n", "{text}");
+    let mode = std::fs::metadata(&marker).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o640, "{text}");
+}
