@@ -256,3 +256,34 @@ fix = [{{ step = "Rewrite the marker", command = "printf 'new\\n' > {marker_s}",
     let mode = std::fs::metadata(&marker).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o640, "{text}");
 }
+
+/// A fix step fits the endpoint it is for: with a rootless DOCKER_HOST and no dockerd, the
+/// system socket is not advised, the rootless setup is; with the system daemon, the reverse.
+#[test]
+fn docker_not_installed_advises_the_daemon_the_cli_talks_to() {
+    use dockdoc::facts::Fact;
+    let catalog = dockdoc::catalog::load_builtin().catalog;
+    let check = catalog.get("docker-not-installed").unwrap();
+    let commands = |kind: &str| {
+        let mut facts = Facts::default();
+        facts.set("docker.endpoint_kind", Fact::known(kind));
+        eval::fill_fix(check, &facts)
+            .into_iter()
+            .filter_map(|s| s.command)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        commands("rootless"),
+        [
+            "sudo pacman -S docker",
+            "dockerd-rootless-setuptool.sh install"
+        ]
+    );
+    assert_eq!(
+        commands("system"),
+        [
+            "sudo pacman -S docker",
+            "sudo systemctl enable --now docker.socket"
+        ]
+    );
+}

@@ -160,6 +160,7 @@ pub const PROGRAMS: &[Program] = &[
     program("strace", "strace"),
     program("sysctl", "procps"),
     program("chroot", "coreutils"),
+    program("script", "bsdutils"),
     program("git", "git"),
     program("curl", "curl"),
     program("groff", "groff-base"),

@@ -507,6 +507,49 @@ fn ip_forwarding_is_turned_on_in_a_file_of_its_own_and_undone() {
             }
         }
     }
+    // Asked on a terminal (script(1) gives dockdoc one): yes to the safe step, no to the
+    // restart. Then the run is undone by its name.
+    if ready(&[Need::Program("script")]) {
+        let line = format!(
+            "nsenter -t {} -n -m -r -w -- /usr/local/libexec/dockdoc-test/dockdoc fix --apply --only ip-forwarding-disabled --docker-host {} --system-bus {}",
+            ns.holder.id(),
+            daemon.uri(),
+            support::NO_BUS
+        );
+        let mut script = Command::new("script");
+        script
+            .args(["-q", "-e", "-c", &line, "/dev/null"])
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped());
+        let mut child = script.spawn().unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"y\nn\n").unwrap();
+        let out = child.wait_with_output().unwrap();
+        let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+        eprintln!("{shown}");
+        assert!(
+            shown.contains("Run it (safe, as root (dockdoc runs as root))? [y/N]"),
+            "{shown}"
+        );
+        assert!(shown.contains("not run: you said no"), "{shown}");
+        assert!(shown.contains("failed → fixed"), "{shown}");
+        assert_eq!(ns.ip_forward(), "1");
+        let listed = text(&output(ns.dockdoc(&daemon.uri(), &["fix", "--list-runs"])));
+        let name = listed
+            .lines()
+            .find(|l| l.contains("can be undone"))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap_or_else(|| panic!("{listed}"))
+            .to_owned();
+        let out = output(ns.dockdoc(&daemon.uri(), &["fix", "--undo", &name, "--yes"]));
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert_eq!(ns.ip_forward(), "0");
+        // The file the second round left (the one kept by hand) is back.
+        assert_eq!(
+            std::fs::read_to_string(ns.path(file)).unwrap(),
+            "# kept by hand\nnet.ipv4.ip_forward = 0\n"
+        );
+    }
     // The host's own forwarding and sysctl.d were never touched.
     assert!(!Path::new(file).exists());
 }
