@@ -231,7 +231,7 @@ pub struct FixArgs {
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub format: FixFormat,
     /// Run the plan: asks for each step on the terminal, backs up the files a step writes,
-    /// journals the run, then checks again and shows each check before → after
+    /// journals the run, then checks again and shows each check before and after
     #[arg(long, conflicts_with_all = ["undo", "list_runs", "root"])]
     pub apply: bool,
     /// With --apply or --undo: do not ask; accept the safe steps only (never disruptive,

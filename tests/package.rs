@@ -262,6 +262,7 @@ fn man_page_documents_every_subcommand_and_its_options() {
         ("DOCKDOC EXPLAIN", "\\fB\\-\\-error\\fR"),
         ("DOCKDOC FACTS", "\\fB\\-\\-list\\fR"),
         ("DOCKDOC HOOK", "kernel\\-upgrade"),
+        ("DOCKDOC FIX", "\\fB\\-\\-apply\\fR"),
     ] {
         let heading = format!(".SH \"{section}\"\n");
         let start = page
@@ -296,7 +297,7 @@ fn completions_know_the_subcommands() {
         let out = run(common::bin().args(["generate", "completions", shell]));
         let script = String::from_utf8(out.stdout).unwrap();
         assert!(script.contains(needle), "{shell}");
-        for sub in ["check", "list", "explain", "facts", "hook"] {
+        for sub in ["check", "list", "explain", "facts", "hook", "fix"] {
             assert!(script.contains(sub), "{shell} lacks {sub}");
         }
     }

@@ -55,7 +55,9 @@ pub fn compare(
             return Verdict::Undecided("not evaluated after the fix".into());
         };
         match now.status {
-            Status::Pass | Status::NotApplicable | Status::Waived => Verdict::Fixed,
+            Status::Pass | Status::Waived => Verdict::Fixed,
+            // No longer judged (the daemon it needs went away, say) is not "fixed".
+            Status::NotApplicable => Verdict::Undecided(now.summary.clone()),
             Status::Fail if ran && waits_relogin(id) => {
                 Verdict::WaitingForRelogin(now.summary.clone())
             }
