@@ -622,3 +622,101 @@ fn an_upgraded_kernel_plan_ends_with_the_reboot_and_runs_nothing() {
         "{script}"
     );
 }
+
+/// A user's root step goes through the real sudo (passwordless here, for a user made inside the
+/// namespace's overlay, so the host's /etc is untouched), and so does the root journal: it is
+/// written to /var/lib/dockdoc/fix through sudo, and `--undo` by the same user restores the
+/// file and the value through sudo too.
+#[test]
+fn a_users_root_step_and_its_journal_go_through_sudo() {
+    if !ready(&[
+        Need::Root,
+        Need::Program("unshare"),
+        Need::Program("nsenter"),
+        Need::Program("sysctl"),
+        Need::Program("chroot"),
+        Need::Program("sudo"),
+        Need::Program("useradd"),
+        Need::Program("setpriv"),
+    ]) {
+        return;
+    }
+    let Some(daemon) = support::private_dockerd(&Default::default()) else {
+        return;
+    };
+    let ns = NetNs::start();
+    let user = "dockdoc-fixer";
+    let made = ns
+        .command("useradd")
+        .args(["-M", "-U", "-G", "docker", user])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::fs::write(
+        ns.path(&format!("/etc/sudoers.d/{user}")),
+        format!("{user} ALL=(root) NOPASSWD: ALL\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        ns.path(&format!("/etc/sudoers.d/{user}")),
+        std::os::unix::fs::PermissionsExt::from_mode(0o440),
+    )
+    .unwrap();
+    let state = "/var/lib/dockdoc-fixer-state";
+    std::fs::create_dir(ns.path(state)).unwrap();
+    let chowned = ns
+        .command("chown")
+        .args([&format!("{user}:{user}"), state])
+        .status()
+        .unwrap();
+    assert!(chowned.success());
+    let as_user = |args: &[&str]| {
+        let mut c = ns.command("setpriv");
+        c.args(["--reuid", user, "--regid", user, "--init-groups", "--"])
+            .arg("/usr/local/libexec/dockdoc-test/dockdoc")
+            .args(args)
+            .args([
+                "--only",
+                "ip-forwarding-disabled",
+                "--docker-host",
+                &daemon.uri(),
+            ])
+            .args(["--system-bus", support::NO_BUS])
+            .env("XDG_STATE_HOME", state)
+            .env("HOME", state)
+            .env("XDG_CONFIG_HOME", "/nonexistent");
+        output(c)
+    };
+    let file = "/etc/sysctl.d/99-dockdoc-ip-forward.conf";
+    let out = as_user(&["fix", "--apply", "--yes"]);
+    let shown = text(&out);
+    eprintln!("{shown}");
+    assert!(shown.contains("runs as root, through sudo"), "{shown}");
+    assert!(shown.contains("failed → fixed"), "{shown}");
+    assert_eq!(ns.ip_forward(), "1");
+    assert!(Path::new(&ns.path(file)).exists());
+    // The root journal, written through sudo: root's, readable by all, backups 0700.
+    let runs: Vec<_> = std::fs::read_dir(ns.path("/var/lib/dockdoc/fix"))
+        .unwrap_or_else(|e| panic!("no root journal ({e}): {shown}"))
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let meta = std::fs::metadata(runs[0].join("run.json")).unwrap();
+    assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), 0);
+    let journal: Value =
+        serde_json::from_slice(&std::fs::read(runs[0].join("run.json")).unwrap()).unwrap();
+    assert_eq!(journal["user"], user, "{journal:#}");
+    assert_eq!(journal["entries"][0]["runs_as"], "root", "{journal:#}");
+    let backup = std::fs::metadata(runs[0].join("backup")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&backup.permissions()) & 0o777,
+        0o700
+    );
+
+    let out = as_user(&["fix", "--undo", "--yes"]);
+    let shown = text(&out);
+    eprintln!("{shown}");
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert_eq!(ns.ip_forward(), "0");
+    assert!(!Path::new(&ns.path(file)).exists(), "{shown}");
+}
