@@ -287,3 +287,49 @@ fn docker_not_installed_advises_the_daemon_the_cli_talks_to() {
         ]
     );
 }
+
+/// Every plan of the fixture roots is valid against schema/fix-plan.schema.json
+/// (python-jsonschema, Draft 2020-12).
+#[test]
+fn plans_match_their_json_schema() {
+    use common::prereq::{Need, ready};
+    if !ready(&[Need::Program("python3"), Need::PythonModule("jsonschema")]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sysroots = common::fixtures().join("sysroots");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&sysroots).unwrap() {
+        let root = entry.unwrap().path();
+        let out = common::bin()
+            .args(["fix", "--format", "json", "--profile", "all", "--root"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+        std::fs::write(dir.path().join(format!("{n}.json")), &out.stdout).unwrap();
+        n += 1;
+    }
+    let script = r#"
+import json, pathlib, sys, jsonschema
+schema = json.loads(pathlib.Path(sys.argv[1]).read_text())
+jsonschema.Draft202012Validator.check_schema(schema)
+v = jsonschema.Draft202012Validator(schema)
+bad = [f"{p.name}: {e.message}" for p in sorted(pathlib.Path(sys.argv[2]).glob("*.json"))
+       for e in v.iter_errors(json.loads(p.read_text()))]
+print("\n".join(bad)); sys.exit(1 if bad else 0)
+"#;
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", script])
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/fix-plan.schema.json"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(n > 10, "{n} plans");
+}

@@ -571,6 +571,7 @@ fn package_builds_installs_runs_and_removes() {
             "usr/lib/systemd/system/dockdoc-textfile.timer",
             "usr/share/bash-completion/completions/dockdoc",
             "usr/share/doc/dockdoc/README.md",
+            "usr/share/dockdoc/fix-plan.schema.json",
             "usr/share/dockdoc/report.schema.json",
             "usr/share/fish/vendor_completions.d/dockdoc.fish",
             "usr/share/libalpm/hooks/dockdoc-kernel-upgrade.hook",
