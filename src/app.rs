@@ -28,7 +28,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Some(Command::List(args)) => list(args),
         Some(Command::Explain(args)) => explain(&args),
         Some(Command::Facts(args)) => facts_command(args),
-        Some(Command::Fix(args)) => fix(&args),
+        Some(Command::Fix(args)) => crate::fix::run(&args),
         Some(Command::Generate(args)) => generate(args),
         Some(Command::Hook(args)) => {
             let mut out = std::io::stdout().lock();
@@ -75,7 +75,7 @@ fn broken_pipe(err: &anyhow::Error) -> bool {
 /// The outcome of printing to standard output. A reader that closed early (`dockdoc | head -1`)
 /// ends the printing, not the command: it is not an error, and the exit status stays the one
 /// the command computed, whether the reader closed before the first write or after the last.
-fn printed(result: Result<()>) -> Result<()> {
+pub(crate) fn printed(result: Result<()>) -> Result<()> {
     match result {
         Err(e) if broken_pipe(&e) => Ok(()),
         other => other,
@@ -83,7 +83,7 @@ fn printed(result: Result<()>) -> Result<()> {
 }
 
 /// Writes a rendered output to standard output in one go, under [`printed`]'s rule.
-fn print(out: &mut dyn Write, bytes: &[u8]) -> Result<()> {
+pub(crate) fn print(out: &mut dyn Write, bytes: &[u8]) -> Result<()> {
     printed(
         out.write_all(bytes)
             .and_then(|()| out.flush())
@@ -91,7 +91,7 @@ fn print(out: &mut dyn Write, bytes: &[u8]) -> Result<()> {
     )
 }
 
-fn stdout(color: ColorChoice) -> anstream::AutoStream<std::io::Stdout> {
+pub(crate) fn stdout(color: ColorChoice) -> anstream::AutoStream<std::io::Stdout> {
     let choice = match color {
         ColorChoice::Auto => anstream::ColorChoice::Auto,
         ColorChoice::Always => anstream::ColorChoice::Always,
@@ -229,133 +229,6 @@ fn check(args: CheckArgs) -> Result<u8> {
     })
 }
 
-/// The fact keys the selected checks read: optional questions are asked only for them.
-fn wanted_facts<'c>(
-    catalog: &'c catalog::Catalog,
-    profile: &[String],
-    only: &[String],
-    skip: &[String],
-) -> Vec<&'c str> {
-    let selection = Selection {
-        profiles: if profile.is_empty() {
-            vec!["docker".to_owned()]
-        } else {
-            profile.to_vec()
-        },
-        only: only.to_vec(),
-        skip: skip.to_vec(),
-    };
-    catalog
-        .checks
-        .iter()
-        .filter(|c| selection.includes(c) && !selection.skip.contains(&c.id))
-        .flat_map(|c| c.fact_keys())
-        .collect()
-}
-
-/// Gathers and evaluates as `check` does (no waivers, no active probe), for `fix`.
-fn findings(
-    args: &crate::cli::FixArgs,
-    catalog: &catalog::Catalog,
-) -> Result<(Facts, Vec<crate::finding::Finding>)> {
-    let wanted = wanted_facts(catalog, &args.profile, &args.only, &args.skip);
-    let facts = gather(&args.probe, &wanted)?;
-    let selection = Selection {
-        profiles: crate::eval::profiles(&args.profile, Some(&facts)),
-        only: args.only.clone(),
-        skip: args.skip.clone(),
-    };
-    let findings = eval::run(catalog, &facts, &selection);
-    Ok((facts, findings))
-}
-
-/// `dockdoc fix`: plan (changes nothing), `--apply`, `--undo`, `--list-runs`.
-fn fix(args: &crate::cli::FixArgs) -> Result<u8> {
-    use crate::cli::FixFormat;
-    use crate::fix::{apply, plan, render, verify};
-    let as_root = apply::as_root();
-    let stdin = std::io::stdin();
-    let terminal = std::io::IsTerminal::is_terminal(&stdin);
-    let mut lock = stdin.lock();
-    let mut consent = apply::Consent {
-        yes: args.yes,
-        answers: terminal.then_some(&mut lock as &mut dyn std::io::BufRead),
-    };
-    let mut out = stdout(args.color);
-    if args.yes && !args.apply && args.undo.is_none() {
-        anyhow::bail!("--yes goes with --apply or --undo");
-    }
-    if args.list_runs {
-        let mut text = Vec::new();
-        apply::list_runs(as_root, &mut text)?;
-        print(&mut out, &text)?;
-        return Ok(0);
-    }
-    if let Some(run) = &args.undo {
-        apply::refuse_without_consent(&consent, "dockdoc fix --undo")?;
-        let wanted = Some(run.as_str()).filter(|r| !r.is_empty());
-        let ok = apply::undo(wanted, &mut consent, as_root, &mut out)?;
-        return Ok(if ok { 0 } else { 1 });
-    }
-    let loaded = load_catalog(&args.catalog);
-    for id in args.only.iter().chain(&args.skip) {
-        if loaded.catalog.get(id).is_none() {
-            anyhow::bail!("no check has the id `{id}` (see `dockdoc list`)");
-        }
-    }
-    let (facts, before) = findings(args, &loaded.catalog)?;
-    let the_plan = plan::plan(&before, &facts);
-    let mut text = Vec::new();
-    if !args.apply {
-        match args.format {
-            FixFormat::Text => render::text(&the_plan, as_root, &mut text)?,
-            FixFormat::Json => render::json(&the_plan, &mut text)?,
-            FixFormat::Shell => render::shell(&the_plan, &mut text)?,
-        }
-        print(&mut out, &text)?;
-        let failing = the_plan.causes.iter().any(|c| c.severity == "error");
-        return Ok(if !loaded.errors.is_empty() {
-            2
-        } else {
-            u8::from(failing)
-        });
-    }
-    if args.format != FixFormat::Text {
-        anyhow::bail!("--apply reports in text only");
-    }
-    if the_plan.automatable().next().is_some() {
-        apply::refuse_without_consent(&consent, "dockdoc fix --apply")?;
-    }
-    render::text(&the_plan, as_root, &mut text)?;
-    print(&mut out, &text)?;
-    writeln!(
-        out,
-        "
-Applying:"
-    )?;
-    let user = facts.text("user.name").unwrap_or_default().to_owned();
-    let applied = apply::apply(&the_plan, &mut consent, as_root, &user, &mut out)?;
-    let (_, after) = findings(args, &loaded.catalog)?;
-    let lines = verify::compare(
-        &loaded.catalog,
-        &the_plan,
-        &before,
-        &after,
-        !applied.ran.is_empty(),
-    );
-    let mut text = Vec::new();
-    verify::render(&lines, &after, &mut text)?;
-    print(&mut out, &text)?;
-    let failing = after
-        .iter()
-        .any(|f| f.status == crate::finding::Status::Fail && f.severity >= Severity::Error);
-    Ok(if !loaded.errors.is_empty() {
-        2
-    } else {
-        u8::from(failing || !applied.failed.is_empty())
-    })
-}
-
 /// Loads /etc/dockdoc/waivers.toml (when it exists) and every `--waivers FILE`; each load
 /// error is printed to stderr with its file:line:col.
 fn load_waivers(files: &[PathBuf], catalog: &catalog::Catalog) -> waiver::Loaded {
@@ -382,7 +255,25 @@ fn check_report(args: &CheckArgs) -> Result<u8> {
             anyhow::bail!("no check has the id `{id}` (see `dockdoc list`)");
         }
     }
-    let wanted = wanted_facts(&loaded.catalog, &args.profile, &args.only, &args.skip);
+    let asked = if args.profile.is_empty() {
+        vec!["docker".to_owned()]
+    } else {
+        args.profile.clone()
+    };
+    let wanted: Vec<&str> = {
+        let selection = Selection {
+            profiles: asked.clone(),
+            only: args.only.clone(),
+            skip: args.skip.clone(),
+        };
+        loaded
+            .catalog
+            .checks
+            .iter()
+            .filter(|c| selection.includes(c) && !selection.skip.contains(&c.id))
+            .flat_map(|c| c.fact_keys())
+            .collect()
+    };
     let waivers = load_waivers(&args.waivers, &loaded.catalog);
     let mut facts = match &args.facts {
         Some(path) => read_facts(path),
