@@ -137,6 +137,14 @@ pub fn render(lines: &[Line], after: &[Finding], out: &mut dyn Write) -> io::Res
                 "      group membership reaches a session at its next login: for a new session now, {newgrp}`su - $USER`, or log out and back in"
             )?;
         }
+        // Still failing: the evidence read after the fix, so what changed (or did not) shows.
+        if let Verdict::StillFailing(_) = l.verdict
+            && let Some(now) = after.iter().find(|f| f.id == l.check)
+        {
+            for e in &now.evidence {
+                writeln!(out, "      {} = {}", visible(&e.fact), e.state.visible())?;
+            }
+        }
         for c in &l.cleared {
             writeln!(out, "      then {c}: cleared with its cause")?;
         }

@@ -319,6 +319,8 @@ async fn a_broken_daemon_json_is_left_to_a_person() {
         shown.contains("✗ daemon-json-invalid  failed → still failing"),
         "{shown}"
     );
+    // With the evidence read after the fix.
+    assert!(shown.contains("docker.daemon_json_error = "), "{shown}");
     assert_eq!(out.status.code(), Some(1), "{shown}");
     let inside = |p: &str| format!("/proc/{}/root{p}", booted.pid());
     assert!(!Path::new(&inside("/var/lib/dockdoc")).exists());
