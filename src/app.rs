@@ -28,6 +28,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Some(Command::List(args)) => list(args),
         Some(Command::Explain(args)) => explain(&args),
         Some(Command::Facts(args)) => facts_command(args),
+        Some(Command::Fix(args)) => crate::fix::run(&args),
         Some(Command::Generate(args)) => generate(args),
         Some(Command::Hook(args)) => {
             let mut out = std::io::stdout().lock();
@@ -77,7 +78,7 @@ fn broken_pipe(err: &anyhow::Error) -> bool {
 /// The outcome of printing to standard output. A reader that closed early (`dockdoc | head -1`)
 /// ends the printing, not the command: it is not an error, and the exit status stays the one
 /// the command computed, whether the reader closed before the first write or after the last.
-fn printed(result: Result<()>) -> Result<()> {
+pub(crate) fn printed(result: Result<()>) -> Result<()> {
     match result {
         Err(e) if broken_pipe(&e) => Ok(()),
         other => other,
@@ -85,7 +86,7 @@ fn printed(result: Result<()>) -> Result<()> {
 }
 
 /// Writes a rendered output to standard output in one go, under [`printed`]'s rule.
-fn print(out: &mut dyn Write, bytes: &[u8]) -> Result<()> {
+pub(crate) fn print(out: &mut dyn Write, bytes: &[u8]) -> Result<()> {
     printed(
         out.write_all(bytes)
             .and_then(|()| out.flush())
@@ -93,7 +94,7 @@ fn print(out: &mut dyn Write, bytes: &[u8]) -> Result<()> {
     )
 }
 
-fn stdout(color: ColorChoice) -> anstream::AutoStream<std::io::Stdout> {
+pub(crate) fn stdout(color: ColorChoice) -> anstream::AutoStream<std::io::Stdout> {
     let choice = match color {
         ColorChoice::Auto => anstream::ColorChoice::Auto,
         ColorChoice::Always => anstream::ColorChoice::Always,

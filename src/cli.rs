@@ -31,6 +31,9 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Gather the facts the checks read and print them
     Facts(FactsArgs),
+    /// Plan the fixes of the failing checks (changes nothing); `--apply` runs them with your
+    /// consent and checks again, `--undo` reverts a run
+    Fix(FixArgs),
     /// Print the man page or shell completions (used to build the package)
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -202,6 +205,53 @@ pub struct CheckArgs {
     pub probes: Vec<String>,
     #[command(flatten)]
     pub display: OutputArgs,
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FixFormat {
+    Text,
+    /// The plan as data: `causes[]` and `steps[]` (check, command, runs_as, tier, changes, undo)
+    Json,
+    /// A POSIX shell script of the steps dockdoc may automate (safe and disruptive)
+    Shell,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct FixArgs {
+    /// Profile whose failing checks to fix, as for `check`; repeatable
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(crate::catalog::PROFILES))]
+    pub profile: Vec<String>,
+    /// Fix only this check; repeatable
+    #[arg(long, value_name = "ID")]
+    pub only: Vec<String>,
+    /// Leave this check alone; repeatable
+    #[arg(long, value_name = "ID")]
+    pub skip: Vec<String>,
+    /// Output format of the plan
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub format: FixFormat,
+    /// Run the plan: asks for each step on the terminal, backs up the files a step writes,
+    /// journals the run, then checks again and shows each check before and after
+    #[arg(long, conflicts_with_all = ["undo", "list_runs", "root"])]
+    pub apply: bool,
+    /// With --apply or --undo: do not ask; accept the safe steps only (never disruptive,
+    /// manual or reboot ones)
+    #[arg(long)]
+    pub yes: bool,
+    /// Revert a run: the last one not undone yet, or RUN (see --list-runs); files are restored
+    /// from their backups, then the undo commands run, in reverse order
+    #[arg(long, value_name = "RUN", num_args = 0..=1, default_missing_value = "", conflicts_with_all = ["list_runs", "root"])]
+    pub undo: Option<String>,
+    /// List the runs in the journal and whether they can be undone
+    #[arg(long)]
+    pub list_runs: bool,
+    /// When to use colour (NO_COLOR is honoured under auto)
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
     #[command(flatten)]
     pub probe: ProbeArgs,
     #[command(flatten)]

@@ -198,19 +198,43 @@ pub fn fill_command(text: &str, facts: &Facts) -> String {
 /// is left out: a command is something to paste, and `sudo pacman -S '(unknown)'` is not; nor
 /// is "restore the rule files pacman set aside ((none))" advice. A step that still has
 /// something to say without the value says it in a step of its own.
+///
+/// A step is also left out when it is for other endpoint kinds than the one the CLI talks to
+/// (its `endpoints`), or when its `when` condition is false; an unknown kind or condition keeps
+/// it, so no advice is lost to a fact that could not be read.
 pub fn fill_fix(check: &Check, facts: &Facts) -> Vec<FixStep> {
+    let kind = facts.text(ENDPOINT_KIND);
     check
         .fix
         .iter()
         .filter(|f| {
             placeholders(&f.step).all(|key| has_value(facts, key))
                 && f.command
-                    .as_deref()
-                    .is_none_or(|c| placeholders(c).all(|key| has_value(facts, key)))
+                    .iter()
+                    .chain(&f.undo)
+                    .chain(&f.changes)
+                    .chain(&f.writes)
+                    .all(|c| placeholders(c).all(|key| has_value(facts, key)))
+        })
+        .filter(|f| match (&f.endpoints, kind) {
+            (Some(kinds), Some(kind)) => kinds.iter().any(|k| k == kind),
+            _ => true,
+        })
+        .filter(|f| {
+            f.when
+                .as_ref()
+                .is_none_or(|c| evaluate(c, facts) != Truth::False)
         })
         .map(|f| FixStep {
             step: fill(&f.step, facts),
             command: f.command.as_deref().map(|c| fill_command(c, facts)),
+            tier: f.tier,
+            changes: f.changes.as_deref().map(|c| fill(c, facts)),
+            undo: f.undo.as_deref().map(|c| fill_command(c, facts)),
+            // A path is one word in the journal, never a shell word: filled as it is.
+            writes: f.writes.iter().map(|w| fill(w, facts)).collect(),
+            endpoints: f.endpoints.clone(),
+            when: None,
         })
         .collect()
 }

@@ -104,6 +104,10 @@ impl Finding {
                 .map(|f| FixStep {
                     step: shown(&f.step),
                     command: f.command.as_deref().map(shown),
+                    changes: f.changes.as_deref().map(shown),
+                    undo: f.undo.as_deref().map(shown),
+                    writes: f.writes.iter().map(|w| shown(w)).collect(),
+                    ..f.clone()
                 })
                 .collect(),
             consequence_of: self.consequence_of.as_deref().map(shown),

@@ -12,6 +12,7 @@ pub mod eval;
 pub mod explain;
 pub mod facts;
 pub mod finding;
+pub mod fix;
 pub mod gather;
 pub mod hook;
 pub mod manpage;

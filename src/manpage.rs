@@ -83,4 +83,10 @@ silent otherwise. Silence it with
 .TP
 \fI/etc/dockdoc/checks.d/*.toml\fR, \fI$XDG_CONFIG_HOME/dockdoc/checks.d/*.toml\fR
 Extra check files, loaded after the built\-in checks; a check with a built\-in id replaces it.
+.TP
+\fI/var/lib/dockdoc/fix/RUN/\fR, \fI$XDG_STATE_HOME/dockdoc/fix/RUN/\fR
+The undo journal of \fBdockdoc fix \-\-apply\fR: \fIrun.json\fR (the steps run) and
+\fIbackup/\fR (a copy of each file a step wrote), for root steps and for user steps
+(default \fI~/.local/state\fR). \fBdockdoc fix \-\-undo\fR reads them; \fBdockdoc fix
+\-\-list\-runs\fR lists them. dockdoc writes nowhere else, except \fB\-\-output\fR.
 "#;

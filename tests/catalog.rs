@@ -344,3 +344,177 @@ fn no_fix_step_renders_a_value_the_facts_do_not_have() {
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
     assert!(rendered > 50, "only {rendered} commands rendered");
 }
+
+/// `dockdoc fix` acts on the tiers (README "Fixing"): every step says how far it may be taken.
+#[test]
+fn every_fix_step_has_a_tier_and_what_changes_can_be_undone() {
+    use dockdoc::catalog::Tier;
+    let loaded = catalog::load_builtin();
+    let mut problems = Vec::new();
+    for c in &loaded.catalog.checks {
+        for (n, f) in c.fix.iter().enumerate() {
+            let at = format!("{} step {}", c.id, n + 1);
+            let Some(tier) = f.tier else {
+                problems.push(format!(
+                    "{at}: no tier (safe, disruptive, reboot, manual or inspect)"
+                ));
+                continue;
+            };
+            let command = f.command.as_deref().unwrap_or("");
+            if command.is_empty() && tier != Tier::Manual {
+                problems.push(format!(
+                    "{at}: a step without a command is for a person: manual"
+                ));
+            }
+            if tier == Tier::Reboot && command != "systemctl reboot" {
+                problems.push(format!(
+                    "{at}: a reboot step's command is `systemctl reboot`"
+                ));
+            }
+            if tier.automatable() {
+                if f.changes.is_none() {
+                    problems.push(format!("{at}: a {tier} step says what it `changes`"));
+                }
+                if writes_a_file(command) && f.undo.is_none() && f.writes.is_empty() {
+                    problems.push(format!(
+                        "{at}: `{command}` writes a file but has no `undo` and no `writes`"
+                    ));
+                }
+                for path in &f.writes {
+                    if !path.starts_with('/') || !command.contains(path.as_str()) {
+                        problems.push(format!(
+                            "{at}: writes {path}: an absolute path the command names"
+                        ));
+                    }
+                    // Editing a person's configuration is theirs to do: dockdoc only adds
+                    // files of its own name.
+                    let name = path.rsplit('/').next().unwrap_or_default();
+                    if !name.contains("dockdoc") {
+                        problems.push(format!(
+                            "{at}: writes {path}, which is not a file of dockdoc's own name"
+                        ));
+                    }
+                }
+                for never in NEVER_AUTOMATED {
+                    if command.contains(never) {
+                        problems.push(format!(
+                            "{at}: `{never}` is never automated; the step is manual"
+                        ));
+                    }
+                }
+            } else if f.undo.is_some() || !f.writes.is_empty() {
+                problems.push(format!(
+                    "{at}: a {tier} step is never run, so it has no `undo` or `writes`"
+                ));
+            }
+            if tier == Tier::Inspect {
+                for part in command.split([';', '|', '&']).map(str::trim) {
+                    let part = part.strip_prefix("sudo ").unwrap_or(part);
+                    if !part.is_empty() && !READ_ONLY.iter().any(|p| part.starts_with(p)) {
+                        problems.push(format!(
+                            "{at}: an inspect step runs only programs that read; `{part}` is not one of them"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// Commands that write files: a step that runs one needs an `undo` or the `writes` to restore.
+fn writes_a_file(command: &str) -> bool {
+    [
+        "tee ",
+        "> ",
+        "cp ",
+        "mv ",
+        "mkdir",
+        "install ",
+        "sed -i",
+        "usermod",
+        "gpasswd",
+        "systemctl enable",
+        "systemctl disable",
+        "systemctl mask",
+        "systemctl unmask",
+        "systemctl edit",
+        "systemctl --user enable",
+        "pacman -S",
+        "pacman -R",
+        "pacman -U",
+        "loginctl enable-linger",
+        "setcap",
+        "chmod",
+        "chown",
+    ]
+    .iter()
+    .any(|w| command.contains(w))
+}
+
+/// What no tier but manual may run, whatever the flags (README "Fixing").
+const NEVER_AUTOMATED: &[&str] = &[
+    "chmod 666",
+    "chmod a+rw",
+    "xhost +",
+    "setenforce 0",
+    "sudoedit",
+    "systemctl edit",
+    "unprivileged_userns_clone",
+    "max_user_namespaces",
+    "setcap",
+    "docker system prune",
+    "docker rm",
+];
+
+/// The programs (with their reading subcommands) an inspect step may run.
+const READ_ONLY: &[&str] = &[
+    "grep ",
+    "cat ",
+    "journalctl ",
+    "tail ",
+    "ls ",
+    "systemctl status ",
+    "systemctl cat ",
+    "docker ps ",
+    "docker inspect ",
+    "docker info",
+    "docker version",
+    "docker system df",
+    "docker context ls",
+    "dockerd --validate ",
+    "free ",
+    "pacman -Q ",
+    "iptables -V",
+    "getcap ",
+    "networkctl status ",
+    "echo \"$DISPLAY\"",
+    "ps -o ",
+    "command -v ",
+];
+
+/// A tier or fix-step field a user's check file gets wrong is an error at its place.
+#[test]
+fn an_unknown_tier_is_a_located_error() {
+    let text = r#"schema = 1
+area = "site"
+title = "Site"
+
+[[check]]
+id = "site-thing-missing"
+title = "t"
+severity = "error"
+profiles = ["docker"]
+fails_if = { fact = "kernel.ip_forward", is = false }
+summary = "s"
+why = "w"
+fix = [{ step = "s", command = "true", tier = "sometimes" }]
+"#;
+    let l = catalog::load_str(Path::new("t.toml"), text);
+    assert!(
+        l.errors[0].to_string().starts_with("t.toml:13:")
+            && l.errors[0].to_string().contains("unknown tier `sometimes`"),
+        "{:?}",
+        l.errors
+    );
+}

@@ -31,6 +31,8 @@ mod endpoints;
 mod faults;
 #[path = "live/firewall.rs"]
 mod firewall;
+#[path = "live/fix.rs"]
+mod fix;
 #[path = "live/fixture_host.rs"]
 mod fixture_host;
 #[path = "live/network_probe.rs"]

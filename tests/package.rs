@@ -262,6 +262,7 @@ fn man_page_documents_every_subcommand_and_its_options() {
         ("DOCKDOC EXPLAIN", "\\fB\\-\\-error\\fR"),
         ("DOCKDOC FACTS", "\\fB\\-\\-list\\fR"),
         ("DOCKDOC HOOK", "kernel\\-upgrade"),
+        ("DOCKDOC FIX", "\\fB\\-\\-apply\\fR"),
     ] {
         let heading = format!(".SH \"{section}\"\n");
         let start = page
@@ -296,7 +297,7 @@ fn completions_know_the_subcommands() {
         let out = run(common::bin().args(["generate", "completions", shell]));
         let script = String::from_utf8(out.stdout).unwrap();
         assert!(script.contains(needle), "{shell}");
-        for sub in ["check", "list", "explain", "facts", "hook"] {
+        for sub in ["check", "list", "explain", "facts", "hook", "fix"] {
             assert!(script.contains(sub), "{shell} lacks {sub}");
         }
     }
@@ -570,6 +571,7 @@ fn package_builds_installs_runs_and_removes() {
             "usr/lib/systemd/system/dockdoc-textfile.timer",
             "usr/share/bash-completion/completions/dockdoc",
             "usr/share/doc/dockdoc/README.md",
+            "usr/share/dockdoc/fix-plan.schema.json",
             "usr/share/dockdoc/report.schema.json",
             "usr/share/fish/vendor_completions.d/dockdoc.fish",
             "usr/share/libalpm/hooks/dockdoc-kernel-upgrade.hook",

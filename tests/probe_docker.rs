@@ -467,6 +467,8 @@ const LIVE_KEYS: &[&str] = &[
     "docker.osx_containers",
     "docker.min_api_version",
     "docker.published_host_ports",
+    "docker.running_containers",
+    "docker.live_restore",
 ];
 
 #[tokio::test]

@@ -96,6 +96,11 @@ fn check_explain_list_and_facts_never_write() {
         &["facts"],
         &["facts", "--format", "json", "--root", root],
         &["hook", "kernel-upgrade"],
+        // The plan of `fix` changes nothing; only --apply and --undo do.
+        &["fix", "--profile", "all"],
+        &["fix", "--format", "json", "--root", root],
+        &["fix", "--format", "shell", "--profile", "all"],
+        &["fix", "--list-runs"],
     ];
     let dir = tempfile::tempdir().unwrap();
     let mut opens = 0;

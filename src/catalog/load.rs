@@ -8,7 +8,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    Catalog, Check, Condition, FixStep, Origin, PROFILES, Pattern, Severity, Test, placeholders,
+    Catalog, Check, Condition, FixStep, Origin, PROFILES, Pattern, Severity, Test, Tier,
+    placeholders,
 };
 use crate::error::{CatalogError, ProbeError};
 use crate::facts::{self, FactKind, Value};
@@ -330,6 +331,8 @@ struct RawCheck {
     /// Checks whose failure, in the same run, is taken as this one's cause.
     #[serde(default)]
     consequence_of: Vec<Spanned<String>>,
+    /// What a failure of this check right after `dockdoc fix` ran waits for: `relogin`.
+    waits_for: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -345,6 +348,13 @@ enum Severity2 {
 struct RawFix {
     step: String,
     command: Option<String>,
+    tier: Option<Spanned<String>>,
+    changes: Option<String>,
+    undo: Option<String>,
+    #[serde(default)]
+    writes: Vec<String>,
+    endpoints: Option<Spanned<Vec<String>>>,
+    when: Option<Spanned<RawCondition>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -455,18 +465,11 @@ fn build_check(
     let fails_if = build_condition(rc.fails_if, source)?;
     let summary_at = rc.summary.span().start;
     let summary = rc.summary.into_inner();
-    let fix: Vec<FixStep> = rc
-        .fix
-        .into_iter()
-        .map(|f| FixStep {
-            step: f.step,
-            command: f.command,
-        })
-        .collect();
-    for text in std::iter::once(&summary).chain(
-        fix.iter()
-            .flat_map(|f| std::iter::once(&f.step).chain(f.command.as_ref())),
-    ) {
+    let mut fix: Vec<FixStep> = Vec::with_capacity(rc.fix.len());
+    for f in rc.fix {
+        fix.push(build_fix_step(f, source)?);
+    }
+    for text in std::iter::once(&summary).chain(fix.iter().flat_map(FixStep::texts)) {
         for key in placeholders(text) {
             if facts::spec_of(key).is_none() {
                 return Err((
@@ -506,27 +509,19 @@ fn build_check(
         };
         explains.push(re);
     }
-    let endpoints = match rc.endpoints {
+    let endpoints = rc.endpoints.map(endpoint_kinds).transpose()?;
+    let waits_for = match rc.waits_for {
         None => None,
-        Some(list) => {
-            let at = list.span().start;
-            let list = list.into_inner();
-            if let Some(bad) = list
-                .iter()
-                .find(|k| !crate::facts::docker::endpoint::KINDS.contains(&k.as_str()))
-            {
-                return Err((
-                    at,
-                    format!(
-                        "unknown endpoint kind `{bad}` (known: {})",
-                        crate::facts::docker::endpoint::KINDS.join(", ")
-                    ),
-                ));
-            }
-            if list.is_empty() {
-                return Err((at, "`endpoints` needs at least one kind".into()));
-            }
-            Some(list)
+        Some(w) if WAITS_FOR.contains(&w.get_ref().as_str()) => Some(w.into_inner()),
+        Some(w) => {
+            return Err((
+                w.span().start,
+                format!(
+                    "unknown `waits_for` `{}` (known: {})",
+                    w.get_ref(),
+                    WAITS_FOR.join(", ")
+                ),
+            ));
         }
     };
     let mut consequence_of = Vec::new();
@@ -545,6 +540,7 @@ fn build_check(
     Ok(Check {
         endpoints,
         consequence_of,
+        waits_for,
         id,
         area: area.to_owned(),
         title: rc.title,
@@ -568,6 +564,65 @@ fn build_check(
             line,
             column,
         },
+    })
+}
+
+/// What a check may wait for after a fix (`waits_for`).
+const WAITS_FOR: &[&str] = &["relogin"];
+
+/// An `endpoints` list: known kinds, at least one.
+fn endpoint_kinds(list: Spanned<Vec<String>>) -> Located<Vec<String>> {
+    let at = list.span().start;
+    let list = list.into_inner();
+    if let Some(bad) = list
+        .iter()
+        .find(|k| !crate::facts::docker::endpoint::KINDS.contains(&k.as_str()))
+    {
+        return Err((
+            at,
+            format!(
+                "unknown endpoint kind `{bad}` (known: {})",
+                crate::facts::docker::endpoint::KINDS.join(", ")
+            ),
+        ));
+    }
+    if list.is_empty() {
+        return Err((at, "`endpoints` needs at least one kind".into()));
+    }
+    Ok(list)
+}
+
+/// One fix step: its tier (when given) must be a known one, its `when` a valid condition.
+fn build_fix_step(f: RawFix, source: Source) -> Located<FixStep> {
+    let tier = match f.tier {
+        None => None,
+        Some(t) => match Tier::parse(t.get_ref()) {
+            Some(tier) => Some(tier),
+            None => {
+                return Err((
+                    t.span().start,
+                    format!(
+                        "unknown tier `{}` (known: {})",
+                        t.get_ref(),
+                        Tier::ALL
+                            .iter()
+                            .map(|t| t.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+        },
+    };
+    Ok(FixStep {
+        step: f.step,
+        command: f.command,
+        tier,
+        changes: f.changes,
+        undo: f.undo,
+        writes: f.writes,
+        endpoints: f.endpoints.map(endpoint_kinds).transpose()?,
+        when: f.when.map(|c| build_condition(c, source)).transpose()?,
     })
 }
 

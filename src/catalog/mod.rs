@@ -132,11 +132,115 @@ impl fmt::Display for Condition {
     }
 }
 
+/// How far `dockdoc fix` may take a step on its own (README "Fixing").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// Only reads (grep, cat, journalctl, `systemctl status`): shown in the plan for a person to
+    /// read, never run, since it changes nothing.
+    Inspect,
+    /// Idempotent and reversible, with no effect on running containers: run with `--yes`.
+    Safe,
+    /// Reversible, but it stops or restarts something people use: run only when asked for.
+    Disruptive,
+    /// The fix is a reboot: never run; the plan ends with it.
+    Reboot,
+    /// A person decides (an edit, a choice, anything that relaxes security): never run.
+    Manual,
+}
+
+impl Tier {
+    pub const ALL: &[Tier] = &[
+        Tier::Inspect,
+        Tier::Safe,
+        Tier::Disruptive,
+        Tier::Reboot,
+        Tier::Manual,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Inspect => "inspect",
+            Tier::Safe => "safe",
+            Tier::Disruptive => "disruptive",
+            Tier::Reboot => "reboot",
+            Tier::Manual => "manual",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Tier> {
+        Tier::ALL.iter().copied().find(|t| t.as_str() == text)
+    }
+
+    /// Whether `dockdoc fix --apply` may run a step of this tier (with consent).
+    pub fn automatable(self) -> bool {
+        matches!(self, Tier::Safe | Tier::Disruptive)
+    }
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One step of a check's fix. The report shows `step` and `command`; the other fields are
+/// for `dockdoc fix` (its plan, the undo journal) and are not part of the report's JSON.
 #[derive(Clone, Debug, Serialize)]
 pub struct FixStep {
     pub step: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
+    /// `None` only in a user's check file that does not say: `dockdoc fix` treats it as manual.
+    #[serde(skip)]
+    pub tier: Option<Tier>,
+    /// What the step changes, in a few words (`docker.socket: enabled and started`).
+    #[serde(skip)]
+    pub changes: Option<String>,
+    /// The command that reverts it, run by `dockdoc fix --undo` after the files in `writes`
+    /// are restored.
+    #[serde(skip)]
+    pub undo: Option<String>,
+    /// The files the command writes: backed up before it runs, restored byte for byte (or
+    /// removed, when they did not exist) by `--undo`.
+    #[serde(skip)]
+    pub writes: Vec<String>,
+    /// The endpoint kinds this step is for (as a check's `endpoints`); `None`: every kind.
+    #[serde(skip)]
+    pub endpoints: Option<Vec<String>>,
+    /// A precondition: when it is false the step is left out of the fix.
+    #[serde(skip)]
+    pub when: Option<Condition>,
+}
+
+impl FixStep {
+    /// A step with only the text a person reads (the other fields unset).
+    pub fn text(step: String, command: Option<String>) -> FixStep {
+        FixStep {
+            step,
+            command,
+            tier: None,
+            changes: None,
+            undo: None,
+            writes: Vec::new(),
+            endpoints: None,
+            when: None,
+        }
+    }
+
+    /// The tier `dockdoc fix` acts on: a step without one is manual.
+    pub fn tier(&self) -> Tier {
+        self.tier.unwrap_or(Tier::Manual)
+    }
+
+    /// The texts that may hold `{area.key}` placeholders.
+    pub fn texts(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.step)
+            .chain(self.command.as_ref())
+            .chain(self.changes.as_ref())
+            .chain(self.undo.as_ref())
+            .chain(self.writes.iter())
+    }
 }
 
 /// Where a check was defined, for error messages and `dockdoc list -v`.
@@ -255,6 +359,9 @@ pub struct Check {
     /// Checks that, when they fail in the same run, are this check's cause: this check is then
     /// listed under that cause as its consequence, not as a problem of its own.
     pub consequence_of: Vec<String>,
+    /// What a failure right after `dockdoc fix` ran waits for (`relogin`: group membership
+    /// reaches a session only at its next login), instead of being "still failing".
+    pub waits_for: Option<String>,
     pub origin: Origin,
 }
 
@@ -271,11 +378,7 @@ impl Check {
         {
             keys.push(key);
         }
-        for text in std::iter::once(&self.summary).chain(
-            self.fix
-                .iter()
-                .flat_map(|f| std::iter::once(&f.step).chain(f.command.as_ref())),
-        ) {
+        for text in std::iter::once(&self.summary).chain(self.fix.iter().flat_map(FixStep::texts)) {
             for key in placeholders(text) {
                 if !keys.contains(&key) {
                     keys.push(key);

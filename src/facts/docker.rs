@@ -123,6 +123,16 @@ pub const SCHEMA: &[FactSpec] = &[
         "the daemon's data root (/info DockerRootDir)",
     ),
     spec(
+        "docker.live_restore",
+        Bool,
+        "the daemon keeps containers running while it restarts (/info LiveRestoreEnabled)",
+    ),
+    spec(
+        "docker.running_containers",
+        List,
+        "the names of the running (or paused) containers (GET /containers/json); a restart of the daemon stops them unless live-restore is on",
+    ),
+    spec(
         "docker.osx_stopped_containers",
         List,
         "stopped containers created from a docker-osx image (sickcodes/docker-osx*)",

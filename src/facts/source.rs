@@ -271,6 +271,8 @@ pub const SOURCES: &[(&str, Source)] = &[
     ("docker.server_version", Live(DOCKER_API)),
     ("docker.api_version", Live(DOCKER_API)),
     ("docker.storage_driver", Live(DOCKER_API)),
+    ("docker.live_restore", Live(DOCKER_API)),
+    ("docker.running_containers", Live(DOCKER_API)),
     ("docker.data_root", Live(DOCKER_API)),
     ("docker.osx_stopped_containers", Live(DOCKER_CONTAINERS)),
     (

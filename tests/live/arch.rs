@@ -11,7 +11,7 @@ use crate::support::{self, Run};
 /// The namespace's own daemon.json: the real dockerd keeps its data in the namespace's private
 /// /run and leaves the host's iptables and bridges alone. Not Arch's default (Arch ships no
 /// daemon.json); it changes where dockerd keeps state, not how systemd runs it.
-const TEST_DAEMON_JSON: &str = r#"{
+pub(crate) const TEST_DAEMON_JSON: &str = r#"{
   "data-root": "/run/docker-data",
   "iptables": false,
   "ip-masq": false,

@@ -37,6 +37,8 @@ pub const KEYS: &[&str] = &[
     "docker.osx_containers",
     "docker.min_api_version",
     "docker.published_host_ports",
+    "docker.running_containers",
+    "docker.live_restore",
 ];
 
 /// Why `docker.published_host_ports` was not asked.
@@ -147,6 +149,7 @@ struct Info {
     server_version: Option<String>,
     driver: Option<String>,
     docker_root_dir: Option<String>,
+    live_restore_enabled: Option<bool>,
 }
 
 /// The field of `/version` the facts read.
@@ -272,6 +275,29 @@ pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
     facts.set("docker.api_version", Fact::known(pong.api_version.clone()));
     facts.set("docker.storage_driver", Fact::known(info.driver));
     facts.set("docker.data_root", Fact::known(info.docker_root_dir));
+    facts.set(
+        "docker.live_restore",
+        Fact::known(info.live_restore_enabled.unwrap_or(false)),
+    );
+    facts.set(
+        "docker.running_containers",
+        match &containers {
+            Ok(list) => Fact::known(
+                list.iter()
+                    .filter(|c| ports::holds_ports(c))
+                    .map(|c| {
+                        c.names
+                            .as_ref()
+                            .and_then(|n| n.first())
+                            .map(|n| n.trim_start_matches('/').to_owned())
+                            .or_else(|| c.id.as_ref().map(|id| id.chars().take(12).collect()))
+                            .unwrap_or_default()
+                    })
+                    .collect::<Vec<String>>(),
+            ),
+            Err(reason) => Fact::unknown(reason.clone()),
+        },
+    );
     // `/version` costs the daemon about as much as `/info` (it runs runc and docker-init to
     // ask their versions), so it is asked only when a selected check reads MinAPIVersion and
     // the daemon is recent enough to have raised it.
