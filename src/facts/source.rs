@@ -136,6 +136,10 @@ pub const SOURCES: &[(&str, Source)] = &[
     ),
     ("kernel.ip_forward", File("/proc/sys/net/ipv4/ip_forward")),
     (
+        "kernel.config_missing_ipset",
+        File("/proc/config.gz, /boot/config-<release>, /usr/lib/modules/<release>/config"),
+    ),
+    (
         "kernel.config_missing_prerequisites",
         File("/proc/config.gz (else /boot/config-*, /usr/lib/modules/*/config)"),
     ),
@@ -250,6 +254,12 @@ pub const SOURCES: &[(&str, Source)] = &[
     ("docker.api_version", Live(DOCKER_API)),
     ("docker.storage_driver", Live(DOCKER_API)),
     ("docker.data_root", Live(DOCKER_API)),
+    ("docker.operating_system", Live(DOCKER_API)),
+    ("docker.kernel_version", Live(DOCKER_API)),
+    (
+        "docker.desktop_daemon",
+        Derived("docker.endpoint_kind, docker.operating_system, docker.kernel_version"),
+    ),
     ("docker.osx_stopped_containers", Live(DOCKER_CONTAINERS)),
     (
         "docker.rootless_socket_exists",
