@@ -311,7 +311,12 @@ mod tests {
             .unwrap()
             .iter()
             .filter(|e| e.expired_on(today))
-            .map(|e| format!("{} {} (expired {}, {})", e.package, e.from, e.expires, e.thread))
+            .map(|e| {
+                format!(
+                    "{} {} (expired {}, {})",
+                    e.package, e.from, e.expires, e.thread
+                )
+            })
             .collect();
         assert!(expired.is_empty(), "expired entries in {FILE}: {expired:?}");
     }
