@@ -694,7 +694,7 @@ pub async fn gather(ctx: &Context) -> Facts {
 }
 
 /// Carries an unknown or skipped input through to a derived fact.
-fn blocked(facts: &Facts, key: &str) -> Option<Fact> {
+pub(crate) fn blocked(facts: &Facts, key: &str) -> Option<Fact> {
     match facts.get(key) {
         Fact::Known { .. } => None,
         Fact::Unknown { reason } => Some(Fact::unknown(format!("{key}: {reason}"))),

@@ -887,7 +887,7 @@ fn proc_table<'a>(file: &str, bytes: &'a [u8], fields: usize) -> Result<Vec<Vec<
 }
 
 /// A /proc/mounts field with the kernel's octal escapes (`\040` for a space) decoded.
-fn unmangle(field: &str) -> String {
+pub(crate) fn unmangle(field: &str) -> String {
     let mut out = Vec::with_capacity(field.len());
     let bytes = field.as_bytes();
     let mut i = 0;

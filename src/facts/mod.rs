@@ -16,6 +16,7 @@ pub mod os;
 pub mod pacman;
 pub mod rootless;
 pub mod source;
+pub mod storage;
 pub mod sysroot;
 pub mod systemd;
 pub mod units;
@@ -271,6 +272,7 @@ pub fn schema() -> impl Iterator<Item = &'static FactSpec> {
         kvm::SCHEMA,
         display::SCHEMA,
         host::SCHEMA,
+        storage::SCHEMA,
         network::SCHEMA,
         rootless::SCHEMA,
     ]
@@ -447,6 +449,8 @@ pub fn derive(facts: &mut Facts) {
     kvm::derive(facts);
     display::derive(facts);
     host::derive(facts);
+    // After host: the data root is final there.
+    storage::derive(facts);
     network::derive(facts);
     rootless::derive(facts);
 }
@@ -466,6 +470,7 @@ pub fn gather_files(ctx: &Context) -> Facts {
     pacman::gather(ctx, &mut facts);
     kvm::gather(ctx, &mut facts);
     host::gather(ctx, &mut facts);
+    storage::gather(ctx, &mut facts);
     network::gather(ctx, &mut facts);
     docker::gather_files(ctx, &mut facts);
     display::gather_files(ctx, &mut facts);

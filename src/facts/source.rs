@@ -426,6 +426,30 @@ pub const SOURCES: &[(&str, Source)] = &[
         File("/dev/kvm (its system.posix_acl_access xattr)"),
     ),
     (
+        "storage.mounts",
+        File("/proc/self/mountinfo (else /proc/mounts)"),
+    ),
+    ("storage.configured_driver", File("/etc/docker/daemon.json")),
+    (
+        "storage.backing_fs",
+        Derived("host.data_root, storage.mounts"),
+    ),
+    (
+        "storage.backing_mount",
+        Derived("host.data_root, storage.mounts"),
+    ),
+    ("storage.driver", Derived("storage.configured_driver")),
+    (
+        "storage.driver_unsupported",
+        Derived(
+            "storage.driver, storage.backing_fs, pacman.docker_version (else docker.server_version), checks/data/storage-backing-fs.toml",
+        ),
+    ),
+    (
+        "storage.suitable_driver",
+        Derived("storage.backing_fs, checks/data/storage-backing-fs.toml"),
+    ),
+    (
         "network.nftables_enabled",
         File("/etc/systemd/system/*.wants/nftables.service"),
     ),
