@@ -12,6 +12,7 @@ pub mod journal;
 pub mod kernel;
 pub mod kvm;
 pub mod network;
+pub mod nvidia;
 pub mod os;
 pub mod pacman;
 pub mod rootless;
@@ -273,6 +274,7 @@ pub fn schema() -> impl Iterator<Item = &'static FactSpec> {
         display::SCHEMA,
         host::SCHEMA,
         storage::SCHEMA,
+        nvidia::SCHEMA,
         network::SCHEMA,
         rootless::SCHEMA,
     ]
@@ -451,6 +453,7 @@ pub fn derive(facts: &mut Facts) {
     host::derive(facts);
     // After host: the data root is final there.
     storage::derive(facts);
+    nvidia::derive(facts);
     network::derive(facts);
     rootless::derive(facts);
 }
@@ -471,6 +474,7 @@ pub fn gather_files(ctx: &Context) -> Facts {
     kvm::gather(ctx, &mut facts);
     host::gather(ctx, &mut facts);
     storage::gather(ctx, &mut facts);
+    nvidia::gather(ctx, &mut facts);
     network::gather(ctx, &mut facts);
     docker::gather_files(ctx, &mut facts);
     display::gather_files(ctx, &mut facts);

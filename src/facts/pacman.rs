@@ -60,6 +60,11 @@ pub const SCHEMA: &[FactSpec] = &[
     ),
     spec("pacman.xhost_installed", Bool, "xorg-xhost is installed"),
     spec(
+        "pacman.nvidia_utils_version",
+        Text,
+        "the installed nvidia-utils (or a package providing it), the user-space half of the NVIDIA driver; null when none is installed",
+    ),
+    spec(
         "pacman.docker_buildx_installed",
         Bool,
         "docker-buildx (or a package providing it) is installed: the BuildKit builder `docker build` uses",
@@ -144,6 +149,8 @@ const PREFIXES: &[&str] = &[
     "edk2-ovmf",
     // The systemd version decides the name of systemd-networkd's forwarding setting.
     "systemd",
+    // The NVIDIA driver's user-space half, against the loaded module.
+    "nvidia-utils",
 ];
 
 pub fn gather(ctx: &Context, facts: &mut Facts) {
@@ -168,6 +175,15 @@ pub fn gather(ctx: &Context, facts: &mut Facts) {
     facts.set(
         "pacman.docker_version",
         match db.provider("docker", "docker") {
+            Ok(Some(p)) => Fact::known(p.version),
+            Ok(None) => Fact::known(None::<String>),
+            Err(e) => Fact::unknown(e),
+        },
+    );
+
+    facts.set(
+        "pacman.nvidia_utils_version",
+        match db.provider("nvidia-utils", "nvidia-utils") {
             Ok(Some(p)) => Fact::known(p.version),
             Ok(None) => Fact::known(None::<String>),
             Err(e) => Fact::unknown(e),

@@ -183,6 +183,7 @@ pub const SOURCES: &[(&str, Source)] = &[
         Derived("pacman.osx_packages_missing"),
     ),
     ("pacman.xhost_installed", File(LOCAL_DB)),
+    ("pacman.nvidia_utils_version", File(LOCAL_DB)),
     ("pacman.iptables_package", File(LOCAL_DB)),
     ("pacman.iptables_backend", File(LOCAL_DB)),
     ("pacman.docker_buildx_installed", File(LOCAL_DB)),
@@ -448,6 +449,14 @@ pub const SOURCES: &[(&str, Source)] = &[
     (
         "storage.suitable_driver",
         Derived("storage.backing_fs, checks/data/storage-backing-fs.toml"),
+    ),
+    (
+        "nvidia.module_version",
+        File("/sys/module/nvidia/version (else /proc/driver/nvidia/version)"),
+    ),
+    (
+        "nvidia.driver_mismatch",
+        Derived("nvidia.module_version, pacman.nvidia_utils_version"),
     ),
     (
         "network.nftables_enabled",
