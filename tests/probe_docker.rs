@@ -463,6 +463,8 @@ const LIVE_KEYS: &[&str] = &[
     "docker.api_version",
     "docker.storage_driver",
     "docker.data_root",
+    "docker.operating_system",
+    "docker.kernel_version",
     "docker.osx_stopped_containers",
     "docker.osx_containers",
     "docker.min_api_version",
