@@ -465,6 +465,7 @@ const LIVE_KEYS: &[&str] = &[
     "docker.data_root",
     "docker.operating_system",
     "docker.kernel_version",
+    "docker.runtimes",
     "docker.osx_stopped_containers",
     "docker.osx_containers",
     "docker.min_api_version",

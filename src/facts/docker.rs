@@ -122,6 +122,11 @@ pub const SCHEMA: &[FactSpec] = &[
         "the kernel the daemon runs on (/info KernelVersion): one ending in -linuxkit is Docker Desktop's VM",
     ),
     spec(
+        "docker.runtimes",
+        List,
+        "the OCI runtimes the daemon offers (/info Runtimes), e.g. io.containerd.runc.v2, runc, nvidia",
+    ),
+    spec(
         "docker.desktop_daemon",
         Bool,
         "the CLI talks to Docker Desktop, whose VM needs /dev/kvm: the endpoint is Desktop's (docker.endpoint_kind desktop), or the daemon says so in /info (OperatingSystem \"Docker Desktop\", a KernelVersion ending in -linuxkit); by the endpoint alone when the daemon did not answer or was not asked",

@@ -17,10 +17,29 @@ pub const SCHEMA: &[FactSpec] = &[
         Bool,
         "the loaded module's version differs from the installed nvidia-utils (pkgver, without epoch and pkgrel); null when either is absent",
     ),
+    spec(
+        "nvidia.cdi_specs",
+        List,
+        "CDI specifications Docker reads: /etc/cdi/*.yaml and *.json, /var/run/cdi/*",
+    ),
+    spec(
+        "nvidia.daemon_json_runtimes",
+        List,
+        "the runtimes daemon.json declares (its `runtimes` keys)",
+    ),
+    spec(
+        "nvidia.runtime_configured",
+        Bool,
+        "Docker can hand a container NVIDIA GPUs by name: an nvidia runtime (daemon.json, or /info Runtimes), or a CDI spec on Docker 28.2 or later (CDI on by default)",
+    ),
 ];
 
 const SYS_VERSION: &str = "/sys/module/nvidia/version";
 const PROC_VERSION: &str = "/proc/driver/nvidia/version";
+/// Docker's CDI spec directories (`cdi.DefaultSpecDirs`), read by default from Docker 28.2
+/// (`cdiEnabled` in cmd/dockerd/daemon.go at v28.2.0; before, only with features.cdi).
+const CDI_DIRS: &[(&str, bool)] = &[("/etc/cdi", true), ("/var/run/cdi", false)];
+const CDI_DEFAULT_FROM: (u64, u64) = (28, 2);
 
 /// The module version in /proc/driver/nvidia/version: `NVRM version: NVIDIA UNIX x86_64 Kernel
 /// Module  550.90.07  Fri May 31 09:35:42 UTC 2024`; the open modules say `Open Kernel Module for
@@ -47,6 +66,82 @@ pub fn gather(ctx: &Context, facts: &mut Facts) {
         Err(e) => Fact::unknown(e.to_string()),
     };
     facts.set("nvidia.module_version", version);
+
+    let mut specs = Ok(Vec::new());
+    for (dir, only_yaml_json) in CDI_DIRS {
+        match (&mut specs, ctx.sysroot.read_dir_names(dir)) {
+            (Ok(list), Ok(names)) => list.extend(
+                names
+                    .into_iter()
+                    .filter(|n| !only_yaml_json || n.ends_with(".yaml") || n.ends_with(".json"))
+                    .map(|n| format!("{dir}/{n}")),
+            ),
+            (Ok(_), Err(crate::error::ProbeError::Io { source, .. }))
+                if source.kind() == std::io::ErrorKind::NotFound => {}
+            (Ok(_), Err(e)) => specs = Err(e.to_string()),
+            (Err(_), _) => {}
+        }
+    }
+    facts.set(
+        "nvidia.cdi_specs",
+        match specs {
+            Ok(list) => Fact::known(list),
+            Err(e) => Fact::unknown(e),
+        },
+    );
+    facts.set(
+        "nvidia.daemon_json_runtimes",
+        super::storage::daemon_json_fact(ctx, "runtimes", Vec::<String>::new(), runtimes),
+    );
+}
+
+/// The keys of daemon.json's `runtimes`.
+fn runtimes(text: &str) -> Result<Vec<String>, String> {
+    match super::storage::daemon_json_key(text, "runtimes")?.as_ref() {
+        None => Ok(Vec::new()),
+        Some(serde_json::Value::Object(map)) => Ok(map.keys().cloned().collect()),
+        Some(other) => Err(format!("runtimes is {other}, not an object")),
+    }
+}
+
+/// `1:28.2.0-1` → (28, 2).
+fn major_minor(v: &str) -> Option<(u64, u64)> {
+    let v = v.split_once(':').map_or(v, |(_, rest)| rest);
+    let mut parts = v.split(['.', '-']);
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+/// Whether Docker can give containers NVIDIA GPUs by name.
+fn runtime_configured(facts: &Facts) -> Fact {
+    let has_nvidia = |key: &str| facts.list(key).map(|l| l.iter().any(|r| r == "nvidia"));
+    if has_nvidia("nvidia.daemon_json_runtimes") == Some(true)
+        || has_nvidia("docker.runtimes") == Some(true)
+    {
+        return Fact::known(true);
+    }
+    let cdi_default = facts
+        .text("pacman.docker_version")
+        .or(facts.text("docker.server_version"))
+        .and_then(major_minor)
+        .map(|v| v >= CDI_DEFAULT_FROM);
+    if cdi_default == Some(true)
+        && facts
+            .list("nvidia.cdi_specs")
+            .is_some_and(|l| !l.is_empty())
+    {
+        return Fact::known(true);
+    }
+    for key in [
+        "nvidia.daemon_json_runtimes",
+        "nvidia.cdi_specs",
+        "docker.runtimes",
+    ] {
+        match facts.get(key) {
+            Fact::Known { .. } => {}
+            other => return carried(key, other),
+        }
+    }
+    Fact::known(false)
 }
 
 /// `1:570.169-2` → `570.169`.
@@ -68,6 +163,8 @@ pub fn derive(facts: &mut Facts) {
         (other, _) => carried("nvidia.module_version", other),
     };
     facts.set("nvidia.driver_mismatch", mismatch);
+    let configured = runtime_configured(facts);
+    facts.set("nvidia.runtime_configured", configured);
 }
 
 fn carried(key: &str, fact: Fact) -> Fact {

@@ -65,6 +65,11 @@ pub const SCHEMA: &[FactSpec] = &[
         "the installed nvidia-utils (or a package providing it), the user-space half of the NVIDIA driver; null when none is installed",
     ),
     spec(
+        "pacman.nvidia_container_toolkit_installed",
+        Bool,
+        "nvidia-container-toolkit (or a package providing it) is installed: nvidia-ctk, the nvidia runtime and the --gpus hook",
+    ),
+    spec(
         "pacman.docker_buildx_installed",
         Bool,
         "docker-buildx (or a package providing it) is installed: the BuildKit builder `docker build` uses",
@@ -149,8 +154,9 @@ const PREFIXES: &[&str] = &[
     "edk2-ovmf",
     // The systemd version decides the name of systemd-networkd's forwarding setting.
     "systemd",
-    // The NVIDIA driver's user-space half, against the loaded module.
+    // The NVIDIA driver's user-space half, against the loaded module; the container toolkit.
     "nvidia-utils",
+    "nvidia-container-toolkit",
 ];
 
 pub fn gather(ctx: &Context, facts: &mut Facts) {
@@ -223,6 +229,10 @@ pub fn gather(ctx: &Context, facts: &mut Facts) {
     for (key, name) in [
         ("pacman.docker_buildx_installed", "docker-buildx"),
         ("pacman.docker_compose_installed", "docker-compose"),
+        (
+            "pacman.nvidia_container_toolkit_installed",
+            "nvidia-container-toolkit",
+        ),
     ] {
         facts.set(key, Fact::from(db.satisfied(name, name)));
     }

@@ -184,6 +184,7 @@ pub const SOURCES: &[(&str, Source)] = &[
     ),
     ("pacman.xhost_installed", File(LOCAL_DB)),
     ("pacman.nvidia_utils_version", File(LOCAL_DB)),
+    ("pacman.nvidia_container_toolkit_installed", File(LOCAL_DB)),
     ("pacman.iptables_package", File(LOCAL_DB)),
     ("pacman.iptables_backend", File(LOCAL_DB)),
     ("pacman.docker_buildx_installed", File(LOCAL_DB)),
@@ -257,6 +258,7 @@ pub const SOURCES: &[(&str, Source)] = &[
     ("docker.data_root", Live(DOCKER_API)),
     ("docker.operating_system", Live(DOCKER_API)),
     ("docker.kernel_version", Live(DOCKER_API)),
+    ("docker.runtimes", Live(DOCKER_API)),
     (
         "docker.desktop_daemon",
         Derived("docker.endpoint_kind, docker.operating_system, docker.kernel_version"),
@@ -457,6 +459,20 @@ pub const SOURCES: &[(&str, Source)] = &[
     (
         "nvidia.driver_mismatch",
         Derived("nvidia.module_version, pacman.nvidia_utils_version"),
+    ),
+    (
+        "nvidia.cdi_specs",
+        File("/etc/cdi/*.{yaml,json}, /var/run/cdi/*"),
+    ),
+    (
+        "nvidia.daemon_json_runtimes",
+        File("/etc/docker/daemon.json"),
+    ),
+    (
+        "nvidia.runtime_configured",
+        Derived(
+            "nvidia.daemon_json_runtimes, docker.runtimes, nvidia.cdi_specs, pacman.docker_version",
+        ),
     ),
     (
         "network.nftables_enabled",

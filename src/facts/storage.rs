@@ -150,26 +150,40 @@ pub fn gather(ctx: &Context, facts: &mut Facts) {
     );
     facts.set(
         "storage.configured_driver",
-        match ctx.sysroot.read_optional(DAEMON_JSON) {
-            Ok(None) => Fact::known(Value::Null),
-            Ok(Some(text)) => match configured_driver(&text) {
-                Ok(d) => Fact::known(d),
-                Err(e) => Fact::unknown(format!(
-                    "{DAEMON_JSON}: {e}, so its storage-driver cannot be read"
-                )),
-            },
-            Err(e) => Fact::unknown(e.to_string()),
-        },
+        daemon_json_fact(ctx, "storage-driver", Value::Null, configured_driver),
     );
+}
+
+/// A fact read from one key of /etc/docker/daemon.json: `absent` when there is no file, the
+/// parsed value otherwise, unknown (naming the file and the key) when it does not parse.
+pub(crate) fn daemon_json_fact<T: Into<Value>>(
+    ctx: &Context,
+    key: &str,
+    absent: impl Into<Value>,
+    parse: fn(&str) -> Result<T, String>,
+) -> Fact {
+    match ctx.sysroot.read_optional(DAEMON_JSON) {
+        Ok(None) => Fact::known(absent),
+        Ok(Some(text)) => match parse(&text) {
+            Ok(v) => Fact::known(v),
+            Err(e) => Fact::unknown(format!("{DAEMON_JSON}: {e}, so its {key} cannot be read")),
+        },
+        Err(e) => Fact::unknown(e.to_string()),
+    }
+}
+
+/// One key of a daemon.json text; `None` when the key is absent.
+pub(crate) fn daemon_json_key(text: &str, key: &str) -> Result<Option<serde_json::Value>, String> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let serde_json::Value::Object(mut object) = value else {
+        return Err("not a JSON object".into());
+    };
+    Ok(object.remove(key))
 }
 
 /// `storage-driver` from a daemon.json text; `None` when the key is absent.
 fn configured_driver(text: &str) -> Result<Option<String>, String> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let Some(object) = value.as_object() else {
-        return Err("not a JSON object".into());
-    };
-    match object.get("storage-driver") {
+    match daemon_json_key(text, "storage-driver")?.as_ref() {
         None => Ok(None),
         Some(serde_json::Value::String(s)) if s.is_empty() => Ok(None),
         Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),

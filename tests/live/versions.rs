@@ -287,3 +287,23 @@ fn a_daemon_that_says_docker_desktop_brings_the_kvm_checks() {
         ("kvm-device-missing", "not_applicable"),
     ]);
 }
+
+/// nvidia-container-toolkit installed (the fixture's pacman database) while the daemon offers no
+/// nvidia runtime: Docker 29.0's `/info` lists none, daemon.json declares none and there is no
+/// CDI spec, so `--runtime=nvidia` would fail.
+#[test]
+fn a_daemon_without_an_nvidia_runtime_beside_the_container_toolkit() {
+    let (_dir, uri, _seen) = fake(&DOCKER_29_0);
+    let root = crate::common::fixtures()
+        .join("sysroots/nvidia-driver-upgraded")
+        .display()
+        .to_string();
+    let run = support::dockdoc(
+        support::NO_BUS,
+        &uri,
+        &["--root", &root, "--only", "nvidia-runtime-not-configured"],
+    );
+    run.expect(&[("nvidia-runtime-not-configured", "fail")]);
+    let runtimes = run.evidence("nvidia-runtime-not-configured", "docker.runtimes");
+    assert_eq!(runtimes["state"], "known", "{runtimes}");
+}

@@ -34,6 +34,7 @@ pub const KEYS: &[&str] = &[
     "docker.data_root",
     "docker.operating_system",
     "docker.kernel_version",
+    "docker.runtimes",
     "docker.osx_stopped_containers",
     "docker.osx_containers",
     "docker.min_api_version",
@@ -140,7 +141,7 @@ fn all(facts: &mut Facts, fact: &Fact) {
 }
 
 /// The fields of `/info` the facts read. The models' `SystemInfo` reads every one of its
-/// hundred-odd fields; this reads five and skips the rest, in less time and with far less code
+/// hundred-odd fields; this reads six and skips the rest, in less time and with far less code
 /// paged in.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -150,6 +151,7 @@ struct Info {
     docker_root_dir: Option<String>,
     operating_system: Option<String>,
     kernel_version: Option<String>,
+    runtimes: Option<std::collections::BTreeMap<String, serde::de::IgnoredAny>>,
 }
 
 /// The field of `/version` the facts read.
@@ -280,6 +282,15 @@ pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
         Fact::known(info.operating_system),
     );
     facts.set("docker.kernel_version", Fact::known(info.kernel_version));
+    facts.set(
+        "docker.runtimes",
+        Fact::known(
+            info.runtimes
+                .unwrap_or_default()
+                .into_keys()
+                .collect::<Vec<String>>(),
+        ),
+    );
     // `/version` costs the daemon about as much as `/info` (it runs runc and docker-init to
     // ask their versions), so it is asked only when a selected check reads MinAPIVersion and
     // the daemon is recent enough to have raised it.
