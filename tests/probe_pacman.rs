@@ -513,7 +513,7 @@ fn plugins_and_watched_versions_come_from_the_database() {
     );
     assert_eq!(
         healthy.get("pacman.watched_versions"),
-        list(&["systemd 256.7-1"])
+        list(&["systemd 256.7-1", "docker 1:27.3.1-1"])
     );
     let bare = gather("docker-without-plugins");
     assert_eq!(
@@ -527,6 +527,10 @@ fn plugins_and_watched_versions_come_from_the_database() {
     let bad = gather("known-bad-versions");
     assert_eq!(
         bad.get("pacman.watched_versions"),
-        list(&["iptables-nft 1:1.8.11-1", "systemd 256.7-1"])
+        list(&[
+            "iptables-nft 1:1.8.11-1",
+            "systemd 256.7-1",
+            "docker 1:27.3.1-1"
+        ])
     );
 }

@@ -40,6 +40,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "checks/storage.toml",
         include_str!("../../checks/storage.toml"),
     ),
+    (
+        "checks/nvidia.toml",
+        include_str!("../../checks/nvidia.toml"),
+    ),
     ("checks/kvm.toml", include_str!("../../checks/kvm.toml")),
     (
         "checks/libvirt.toml",

@@ -133,6 +133,26 @@ pub const SCHEMA: &[FactSpec] = &[
         "the names of the running (or paused) containers (GET /containers/json); a restart of the daemon stops them unless live-restore is on",
     ),
     spec(
+        "docker.operating_system",
+        Text,
+        "the operating system the daemon runs on (/info OperatingSystem): \"Docker Desktop\" for Docker Desktop's VM",
+    ),
+    spec(
+        "docker.kernel_version",
+        Text,
+        "the kernel the daemon runs on (/info KernelVersion): one ending in -linuxkit is Docker Desktop's VM",
+    ),
+    spec(
+        "docker.runtimes",
+        List,
+        "the OCI runtimes the daemon offers (/info Runtimes), e.g. io.containerd.runc.v2, runc, nvidia",
+    ),
+    spec(
+        "docker.desktop_daemon",
+        Bool,
+        "the CLI talks to Docker Desktop, whose VM needs /dev/kvm: the endpoint is Desktop's (docker.endpoint_kind desktop), or the daemon says so in /info (OperatingSystem \"Docker Desktop\", a KernelVersion ending in -linuxkit); by the endpoint alone when the daemon did not answer or was not asked",
+    ),
+    spec(
         "docker.osx_stopped_containers",
         List,
         "stopped containers created from a docker-osx image (sickcodes/docker-osx*)",
@@ -1037,7 +1057,7 @@ pub async fn gather(ctx: &Context) -> Facts {
 }
 
 /// Carries an unknown or skipped input through to a derived fact.
-fn blocked(facts: &Facts, key: &str) -> Option<Fact> {
+pub(crate) fn blocked(facts: &Facts, key: &str) -> Option<Fact> {
     match facts.get(key) {
         Fact::Known { .. } => None,
         Fact::Unknown { reason } => Some(Fact::unknown(format!("{key}: {reason}"))),
@@ -1117,6 +1137,9 @@ pub fn derive(facts: &mut Facts) {
     let stale = daemon_stale(facts);
     facts.set("docker.daemon_stale", stale);
 
+    let desktop = desktop_daemon(facts);
+    facts.set("docker.desktop_daemon", desktop);
+
     osx::derive(facts);
 }
 
@@ -1171,6 +1194,21 @@ fn upstream_version(v: &str) -> Vec<u64> {
         .collect()
 }
 
+/// Docker Desktop, by its endpoint or by what its daemon answers in `/info`. Desktop's VM runs
+/// LinuxKit, whose kernels end in `-linuxkit`, and calls itself "Docker Desktop". A daemon that
+/// did not answer (or was not asked) says nothing: the endpoint alone decides then.
+fn desktop_daemon(facts: &Facts) -> Fact {
+    if let Some(f) = blocked(facts, "docker.endpoint_kind") {
+        return f;
+    }
+    let by_endpoint = facts.text("docker.endpoint_kind") == Some("desktop");
+    let by_info = facts.text("docker.operating_system") == Some("Docker Desktop")
+        || facts
+            .text("docker.kernel_version")
+            .is_some_and(|k| k.trim_end().ends_with("-linuxkit"));
+    Fact::known(by_endpoint || by_info)
+}
+
 fn daemon_stale(facts: &Facts) -> Fact {
     for key in ["docker.server_version", "pacman.docker_version"] {
         if let Some(f) = blocked(facts, key) {
@@ -1206,6 +1244,40 @@ mod tests {
             f.set(k, v.clone());
         }
         f
+    }
+
+    #[test]
+    fn desktop_by_endpoint_or_by_info() {
+        let kind = |k: &str| ("docker.endpoint_kind", Fact::known(k));
+        let os = |o: &str| ("docker.operating_system", Fact::known(o));
+        let kernel = |k: &str| ("docker.kernel_version", Fact::known(k));
+        let desktop = |pairs: &[(&str, Fact)]| desktop_daemon(&with(pairs));
+        assert_eq!(desktop(&[kind("desktop")]), Fact::known(true));
+        assert_eq!(
+            desktop(&[kind("other"), os("Docker Desktop")]),
+            Fact::known(true)
+        );
+        assert_eq!(
+            desktop(&[kind("system"), kernel("6.10.14-linuxkit")]),
+            Fact::known(true)
+        );
+        assert_eq!(
+            desktop(&[kind("system"), os("Arch Linux"), kernel("6.12.1-arch1-1")]),
+            Fact::known(false)
+        );
+        let silent = Fact::unknown("the daemon did not answer");
+        assert_eq!(
+            desktop(&[
+                kind("system"),
+                ("docker.operating_system", silent.clone()),
+                ("docker.kernel_version", silent)
+            ]),
+            Fact::known(false)
+        );
+        assert!(matches!(
+            desktop(&[("docker.endpoint_kind", Fact::unknown("no HOME"))]),
+            Fact::Unknown { .. }
+        ));
     }
 
     #[test]

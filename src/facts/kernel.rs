@@ -81,6 +81,11 @@ pub const SCHEMA: &[FactSpec] = &[
         "the kernel config has every check-config.sh essential (config_missing_features is empty)",
     ),
     spec(
+        "kernel.config_missing_ipset",
+        List,
+        "the ipset options Docker 28.0.0's bridge driver needed that the running kernel's config lacks: CONFIG_IP_SET, CONFIG_IP_SET_HASH_NET, CONFIG_NETFILTER_XT_SET",
+    ),
+    spec(
         "kernel.config_missing_prerequisites",
         List,
         "for each missing essential whose Kconfig dependency is off too: `CONFIG_X needs CONFIG_Y` (e.g. CGROUP_BPF needs BPF_SYSCALL)",
@@ -209,6 +214,12 @@ const STOCK_KERNELS: &[(&str, &str)] = &[
 /// Decompressed kernel configs larger than this are refused (real ones are about 300 KiB).
 const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 
+/// What Docker 28.0.0's bridge driver needed: at v28.0.0 it creates `hash:net` ipsets
+/// (`libnetwork/drivers/bridge/bridge_linux.go`, setupHashNetIpset) and matches them with
+/// `-m set`; moby/moby#49510 added these options to `contrib/check-config.sh` after the release,
+/// and 28.0.1 dropped ipset again (moby/moby#49530) and reverted that.
+const IPSET_OPTIONS: &[&str] = &["IP_SET", "IP_SET_HASH_NET", "NETFILTER_XT_SET"];
+
 /// Files visited at most when a module tree has no modules.dep and must be walked.
 const MAX_WALK_ENTRIES: usize = 200_000;
 
@@ -276,11 +287,16 @@ pub fn gather(ctx: &Context, facts: &mut Facts) {
             );
             facts.set("kernel.config_complete", Fact::known(missing.is_empty()));
             facts.set("kernel.config_missing_features", Fact::known(missing));
+            facts.set(
+                "kernel.config_missing_ipset",
+                Fact::known(c.missing_of(IPSET_OPTIONS)),
+            );
         }
         Ok(None) => {
             facts.set("kernel.config_source", Fact::known(Value::Null));
             let why = config_absent_reason(release.as_deref());
             facts.set("kernel.config_missing_features", Fact::unknown(why.clone()));
+            facts.set("kernel.config_missing_ipset", Fact::unknown(why.clone()));
             facts.set(
                 "kernel.config_missing_prerequisites",
                 Fact::unknown(why.clone()),
@@ -291,6 +307,7 @@ pub fn gather(ctx: &Context, facts: &mut Facts) {
             for key in [
                 "kernel.config_source",
                 "kernel.config_missing_features",
+                "kernel.config_missing_ipset",
                 "kernel.config_missing_prerequisites",
                 "kernel.config_complete",
             ] {
@@ -733,6 +750,15 @@ impl KernelConfig {
         matches!(self.get(option), Some("y" | "m"))
     }
 
+    /// `CONFIG_X` for each of `options` that is not enabled.
+    pub fn missing_of(&self, options: &[&str]) -> Vec<String> {
+        options
+            .iter()
+            .filter(|o| !self.enabled(o))
+            .map(|o| format!("CONFIG_{o}"))
+            .collect()
+    }
+
     /// `CONFIG_X needs CONFIG_Y` for each essential X that is not enabled while its
     /// prerequisite Y is not enabled either (see [`PREREQUISITES`]).
     pub fn missing_prerequisites(&self) -> Vec<String> {
@@ -881,7 +907,7 @@ fn proc_table<'a>(file: &str, bytes: &'a [u8], fields: usize) -> Result<Vec<Vec<
 }
 
 /// A /proc/mounts field with the kernel's octal escapes (`\040` for a space) decoded.
-fn unmangle(field: &str) -> String {
+pub(crate) fn unmangle(field: &str) -> String {
     let mut out = Vec::with_capacity(field.len());
     let bytes = field.as_bytes();
     let mut i = 0;

@@ -13,10 +13,12 @@ pub mod kernel;
 pub mod kvm;
 pub mod netfilter;
 pub mod network;
+pub mod nvidia;
 pub mod os;
 pub mod pacman;
 pub mod rootless;
 pub mod source;
+pub mod storage;
 pub mod sysroot;
 pub mod systemd;
 pub mod units;
@@ -272,6 +274,8 @@ pub fn schema() -> impl Iterator<Item = &'static FactSpec> {
         kvm::SCHEMA,
         display::SCHEMA,
         host::SCHEMA,
+        storage::SCHEMA,
+        nvidia::SCHEMA,
         network::SCHEMA,
         netfilter::SCHEMA,
         rootless::SCHEMA,
@@ -489,6 +493,9 @@ pub fn derive(facts: &mut Facts) {
     kvm::derive(facts);
     display::derive(facts);
     host::derive(facts);
+    // After host: the data root is final there.
+    storage::derive(facts);
+    nvidia::derive(facts);
     network::derive(facts);
     rootless::derive(facts);
 }
@@ -508,6 +515,8 @@ pub fn gather_files(ctx: &Context) -> Facts {
     pacman::gather(ctx, &mut facts);
     kvm::gather(ctx, &mut facts);
     host::gather(ctx, &mut facts);
+    storage::gather(ctx, &mut facts);
+    nvidia::gather(ctx, &mut facts);
     network::gather(ctx, &mut facts);
     docker::gather_files(ctx, &mut facts);
     display::gather_files(ctx, &mut facts);

@@ -60,6 +60,16 @@ pub const SCHEMA: &[FactSpec] = &[
     ),
     spec("pacman.xhost_installed", Bool, "xorg-xhost is installed"),
     spec(
+        "pacman.nvidia_utils_version",
+        Text,
+        "the installed nvidia-utils (or a package providing it), the user-space half of the NVIDIA driver; null when none is installed",
+    ),
+    spec(
+        "pacman.nvidia_container_toolkit_installed",
+        Bool,
+        "nvidia-container-toolkit (or a package providing it) is installed: nvidia-ctk, the nvidia runtime and the --gpus hook",
+    ),
+    spec(
         "pacman.docker_buildx_installed",
         Bool,
         "docker-buildx (or a package providing it) is installed: the BuildKit builder `docker build` uses",
@@ -144,6 +154,9 @@ const PREFIXES: &[&str] = &[
     "edk2-ovmf",
     // The systemd version decides the name of systemd-networkd's forwarding setting.
     "systemd",
+    // The NVIDIA driver's user-space half, against the loaded module; the container toolkit.
+    "nvidia-utils",
+    "nvidia-container-toolkit",
 ];
 
 pub fn gather(ctx: &Context, facts: &mut Facts) {
@@ -168,6 +181,15 @@ pub fn gather(ctx: &Context, facts: &mut Facts) {
     facts.set(
         "pacman.docker_version",
         match db.provider("docker", "docker") {
+            Ok(Some(p)) => Fact::known(p.version),
+            Ok(None) => Fact::known(None::<String>),
+            Err(e) => Fact::unknown(e),
+        },
+    );
+
+    facts.set(
+        "pacman.nvidia_utils_version",
+        match db.provider("nvidia-utils", "nvidia-utils") {
             Ok(Some(p)) => Fact::known(p.version),
             Ok(None) => Fact::known(None::<String>),
             Err(e) => Fact::unknown(e),
@@ -207,6 +229,10 @@ pub fn gather(ctx: &Context, facts: &mut Facts) {
     for (key, name) in [
         ("pacman.docker_buildx_installed", "docker-buildx"),
         ("pacman.docker_compose_installed", "docker-compose"),
+        (
+            "pacman.nvidia_container_toolkit_installed",
+            "nvidia-container-toolkit",
+        ),
     ] {
         facts.set(key, Fact::from(db.satisfied(name, name)));
     }

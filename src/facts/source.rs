@@ -138,6 +138,10 @@ pub const SOURCES: &[(&str, Source)] = &[
     ),
     ("kernel.ip_forward", File("/proc/sys/net/ipv4/ip_forward")),
     (
+        "kernel.config_missing_ipset",
+        File("/proc/config.gz, /boot/config-<release>, /usr/lib/modules/<release>/config"),
+    ),
+    (
         "kernel.config_missing_prerequisites",
         File("/proc/config.gz (else /boot/config-*, /usr/lib/modules/*/config)"),
     ),
@@ -191,6 +195,8 @@ pub const SOURCES: &[(&str, Source)] = &[
         Derived("pacman.osx_packages_missing"),
     ),
     ("pacman.xhost_installed", File(LOCAL_DB)),
+    ("pacman.nvidia_utils_version", File(LOCAL_DB)),
+    ("pacman.nvidia_container_toolkit_installed", File(LOCAL_DB)),
     ("pacman.iptables_package", File(LOCAL_DB)),
     ("pacman.iptables_backend", File(LOCAL_DB)),
     ("pacman.docker_buildx_installed", File(LOCAL_DB)),
@@ -274,6 +280,13 @@ pub const SOURCES: &[(&str, Source)] = &[
     ("docker.live_restore", Live(DOCKER_API)),
     ("docker.running_containers", Live(DOCKER_API)),
     ("docker.data_root", Live(DOCKER_API)),
+    ("docker.operating_system", Live(DOCKER_API)),
+    ("docker.kernel_version", Live(DOCKER_API)),
+    ("docker.runtimes", Live(DOCKER_API)),
+    (
+        "docker.desktop_daemon",
+        Derived("docker.endpoint_kind, docker.operating_system, docker.kernel_version"),
+    ),
     ("docker.osx_stopped_containers", Live(DOCKER_CONTAINERS)),
     (
         "docker.rootless_socket_exists",
@@ -489,6 +502,52 @@ pub const SOURCES: &[(&str, Source)] = &[
     (
         "kvm.device_acl",
         File("/dev/kvm (its system.posix_acl_access xattr)"),
+    ),
+    (
+        "storage.mounts",
+        File("/proc/self/mountinfo (else /proc/mounts)"),
+    ),
+    ("storage.configured_driver", File("/etc/docker/daemon.json")),
+    (
+        "storage.backing_fs",
+        Derived("host.data_root, storage.mounts"),
+    ),
+    (
+        "storage.backing_mount",
+        Derived("host.data_root, storage.mounts"),
+    ),
+    ("storage.driver", Derived("storage.configured_driver")),
+    (
+        "storage.driver_unsupported",
+        Derived(
+            "storage.driver, storage.backing_fs, pacman.docker_version (else docker.server_version), checks/data/storage-backing-fs.toml",
+        ),
+    ),
+    (
+        "storage.suitable_driver",
+        Derived("storage.backing_fs, checks/data/storage-backing-fs.toml"),
+    ),
+    (
+        "nvidia.module_version",
+        File("/sys/module/nvidia/version (else /proc/driver/nvidia/version)"),
+    ),
+    (
+        "nvidia.driver_mismatch",
+        Derived("nvidia.module_version, pacman.nvidia_utils_version"),
+    ),
+    (
+        "nvidia.cdi_specs",
+        File("/etc/cdi/*.{yaml,json}, /var/run/cdi/*"),
+    ),
+    (
+        "nvidia.daemon_json_runtimes",
+        File("/etc/docker/daemon.json"),
+    ),
+    (
+        "nvidia.runtime_configured",
+        Derived(
+            "nvidia.daemon_json_runtimes, docker.runtimes, nvidia.cdi_specs, pacman.docker_version",
+        ),
     ),
     (
         "network.nftables_enabled",

@@ -2,7 +2,8 @@
 //! (`engine-too-old-for-cgroup-v2`) and a daemon whose minimum API version was raised
 //! (`client-api-version-too-old`). The pass cases use the real dockerd 20.10 (API 1.41, too old
 //! to have raised its minimum, so it is not asked); the engines a real dockerd here cannot be (19.03, 29.0) answer from fake sockets
-//! whose answers are shaped like theirs (sources at each constant).
+//! whose answers are shaped like theirs (sources at each constant). Docker Desktop's engine,
+//! recognised by its `/info`, answers from such a socket too.
 
 use std::io::Write;
 use std::os::unix::net::UnixStream;
@@ -53,6 +54,19 @@ const DOCKER_29_0: Engine = Engine {
     max_api: (1, 52),
     info: r#"{"ID":"c2a6f0b4-9d0e-4a57-9f41-0d6f3f0b2a11","Containers":0,"ContainersRunning":0,"ContainersPaused":0,"ContainersStopped":0,"Images":0,"Driver":"overlayfs","DockerRootDir":"/var/lib/docker","CgroupDriver":"systemd","CgroupVersion":"2","KernelVersion":"6.17.7-arch1-1","OperatingSystem":"Arch Linux","OSType":"linux","Architecture":"x86_64","ServerVersion":"29.0.0"}"#,
     version: r#"{"Platform":{"Name":"Docker Engine - Community"},"Components":[{"Name":"Engine","Version":"29.0.0","Details":{"ApiVersion":"1.52","Arch":"amd64","BuildTime":"2025-11-10T21:46:31.000000000+00:00","Experimental":"false","GitCommit":"d105562","GoVersion":"go1.25.4","KernelVersion":"6.17.7-arch1-1","MinAPIVersion":"1.44","Os":"linux"}},{"Name":"containerd","Version":"v2.1.5","Details":{"GitCommit":"fcd43222d6b07379a4be9786bda52438f0dd16a1"}},{"Name":"runc","Version":"1.3.3","Details":{"GitCommit":"v1.3.3-0-gd842d771"}},{"Name":"docker-init","Version":"0.19.0","Details":{"GitCommit":"de40ad0"}}],"Version":"29.0.0","ApiVersion":"1.52","MinAPIVersion":"1.44","GitCommit":"d105562","GoVersion":"go1.25.4","Os":"linux","Arch":"amd64","KernelVersion":"6.17.7-arch1-1","BuildTime":"2025-11-10T21:46:31.000000000+00:00"}"#,
+};
+
+/// Docker Desktop's engine, reached on a socket that is not Desktop's own path: its `/info`
+/// says `OperatingSystem` "Docker Desktop" (what quarkusio/quarkus#37364 detects Desktop by) and
+/// a LinuxKit kernel; the values are those `docker version` and `uname -a` printed for Docker
+/// Desktop 4.33.0 in https://github.com/docker/for-mac/issues/7402 (Engine 27.1.1, API 1.46,
+/// minimum 1.24, kernel 6.10.0-linuxkit).
+const DOCKER_DESKTOP: Engine = Engine {
+    server: "Docker/27.1.1 (linux)",
+    api_version: "1.46",
+    max_api: (1, 46),
+    info: r#"{"ID":"5b0f3d62-9a44-4d1e-8c2a-3f7e0d1c9b21","Containers":0,"ContainersRunning":0,"ContainersPaused":0,"ContainersStopped":0,"Images":0,"Driver":"overlay2","DockerRootDir":"/var/lib/docker","CgroupDriver":"cgroupfs","CgroupVersion":"2","KernelVersion":"6.10.0-linuxkit","OperatingSystem":"Docker Desktop","OSType":"linux","Architecture":"x86_64","ServerVersion":"27.1.1"}"#,
+    version: r#"{"Version":"27.1.1","ApiVersion":"1.46","MinAPIVersion":"1.24","GitCommit":"cc13f95","GoVersion":"go1.21.12","Os":"linux","Arch":"amd64","KernelVersion":"6.10.0-linuxkit"}"#,
 };
 
 fn respond(s: &mut UnixStream, status: &str, kind: &str, extra: &str, body: &str) -> bool {
@@ -228,4 +242,68 @@ fn docker_29_with_the_minimum_lowered_again_passes() {
     let min = run.evidence("client-api-version-too-old", "docker.min_api_version");
     assert_eq!(min["value"], "1.24", "{min}");
     assert!(seen.lock().unwrap().iter().any(|p| p.ends_with("/version")));
+}
+
+/// Docker Desktop's VM needs /dev/kvm: a daemon whose `/info` says it is Docker Desktop brings
+/// the KVM checks into the default profile, though its socket is not Desktop's path (endpoint
+/// kind `other`); the fixture host has a VT-x CPU and the kvm modules, but no /dev/kvm. Docker
+/// 29.0's engine on Arch leaves them out.
+#[test]
+fn a_daemon_that_says_docker_desktop_brings_the_kvm_checks() {
+    let kvm = [
+        "--only",
+        "cpu-virtualization-missing",
+        "--only",
+        "kvm-module-not-loaded",
+        "--only",
+        "kvm-device-missing",
+    ];
+    // The default profile, not the other tests' `all`, which holds the KVM checks anyway.
+    let default_profile = |uri: &str| {
+        let root = cgroup_v2_root();
+        let mut args = support::check_args(support::NO_BUS, uri);
+        for a in args.iter_mut().filter(|a| *a == "all") {
+            *a = "docker".to_owned();
+        }
+        let mut cmd = crate::common::bin();
+        cmd.args(args).args(["--root", root.as_str()]).args(kvm);
+        support::run(cmd)
+    };
+    let (_dir, uri, _seen) = fake(&DOCKER_DESKTOP);
+    let run = default_profile(&uri);
+    run.expect(&[
+        ("cpu-virtualization-missing", "pass"),
+        ("kvm-module-not-loaded", "pass"),
+        ("kvm-device-missing", "fail"),
+    ]);
+    let desktop = run.evidence("kvm-device-missing", "docker.desktop_daemon");
+    assert_eq!(desktop["value"], true, "{desktop}");
+
+    let (_dir, uri, _seen) = fake(&DOCKER_29_0);
+    let run = default_profile(&uri);
+    run.expect(&[
+        ("cpu-virtualization-missing", "not_applicable"),
+        ("kvm-module-not-loaded", "not_applicable"),
+        ("kvm-device-missing", "not_applicable"),
+    ]);
+}
+
+/// nvidia-container-toolkit installed (the fixture's pacman database) while the daemon offers no
+/// nvidia runtime: Docker 29.0's `/info` lists none, daemon.json declares none and there is no
+/// CDI spec, so `--runtime=nvidia` would fail.
+#[test]
+fn a_daemon_without_an_nvidia_runtime_beside_the_container_toolkit() {
+    let (_dir, uri, _seen) = fake(&DOCKER_29_0);
+    let root = crate::common::fixtures()
+        .join("sysroots/nvidia-driver-upgraded")
+        .display()
+        .to_string();
+    let run = support::dockdoc(
+        support::NO_BUS,
+        &uri,
+        &["--root", &root, "--only", "nvidia-runtime-not-configured"],
+    );
+    run.expect(&[("nvidia-runtime-not-configured", "fail")]);
+    let runtimes = run.evidence("nvidia-runtime-not-configured", "docker.runtimes");
+    assert_eq!(runtimes["state"], "known", "{runtimes}");
 }
