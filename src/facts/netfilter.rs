@@ -108,6 +108,11 @@ fn not_read(facts: &Facts) -> Option<Fact> {
             "the Docker daemon did not answer, and its chains are judged only while it runs",
         ));
     }
+    if facts.bool("os.in_container") == Some(true) {
+        return Some(Fact::skipped(
+            "dockdoc runs inside a container, whose network namespace is not the daemon's host's",
+        ));
+    }
     match facts.text("docker.endpoint_kind") {
         Some("system" | "other") => {}
         Some(kind) => {

@@ -449,7 +449,7 @@ pub const SOURCES: &[(&str, Source)] = &[
     (
         "systemd.containerd_unavailable",
         Derived(
-            "systemd.docker_service_exec_start, systemd.containerd_service_load_state, systemd.containerd_service_active_state, systemd.containerd_service_result, systemd.containerd_service_exit_status, systemd.docker_service_active_state, journal.docker_last_error",
+            "systemd.docker_service_exec_start, systemd.containerd_service_load_state, systemd.containerd_service_active_state, systemd.containerd_service_result, systemd.containerd_service_exit_status, systemd.docker_service_active_state, journal.docker_last_error, docker.reachable",
         ),
     ),
     (

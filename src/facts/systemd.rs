@@ -821,7 +821,12 @@ fn containerd_unavailable(facts: &Facts) -> Fact {
         .text("systemd.docker_service_active_state")
         .unwrap_or("unknown");
     let docker_wants = matches!(docker, "active" | "activating" | "reloading" | "failed");
-    let verdict = if load != "loaded" {
+    // A daemon that answers has its containerd: dockerd dials it before it serves the API. A
+    // containerd.service that is not installed then only means another one runs it.
+    let answers = facts.bool("docker.reachable") == Some(true);
+    let verdict = if load != "loaded" && answers {
+        None
+    } else if load != "loaded" {
         Some(format!(
             "containerd.service is {load}, and docker.service runs dockerd with --containerd={socket}"
         ))
