@@ -484,5 +484,5 @@ fn daemon_and_libvirt_checks_explain_their_error_samples() {
         );
         seen += 1;
     }
-    assert_eq!(seen, 14);
+    assert_eq!(seen, 15);
 }
