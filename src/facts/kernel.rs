@@ -690,9 +690,18 @@ fn files_section(text: &str) -> impl Iterator<Item = &str> {
 pub struct KernelConfig {
     pub source: String,
     text: String,
-    /// (name, value) byte ranges into `text`, sorted by name, stable; a value of `None` is
-    /// an option that is not set.
-    index: Vec<(Range<usize>, Option<Range<usize>>)>,
+    /// (hash of the name, name, value): byte ranges into `text`, sorted by the hash, stable
+    /// (so of two lines for one option the later comes later); a value of `None` is an option
+    /// that is not set. Sorting 10,000 integers costs a tenth of sorting as many names.
+    index: Vec<(u64, Range<usize>, Option<Range<usize>>)>,
+}
+
+/// FNV-1a over an option's name: cheap, and names differ enough that equal hashes are rare
+/// (a lookup compares the names of equal hashes anyway).
+fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 impl KernelConfig {
@@ -707,7 +716,7 @@ impl KernelConfig {
             if let Some(rest) = line.strip_prefix("# CONFIG_") {
                 if let Some(name) = rest.strip_suffix(" is not set") {
                     let name_at = at + "# CONFIG_".len();
-                    index.push((name_at..name_at + name.len(), None));
+                    index.push((name_hash(name), name_at..name_at + name.len(), None));
                 }
             } else if let Some(rest) = line.strip_prefix("CONFIG_")
                 && let Some((name, value)) = rest.split_once('=')
@@ -715,6 +724,7 @@ impl KernelConfig {
                 let name_at = at + "CONFIG_".len();
                 let value_at = name_at + name.len() + 1;
                 index.push((
+                    name_hash(name),
                     name_at..name_at + name.len(),
                     Some(value_at..value_at + value.len()),
                 ));
@@ -723,7 +733,7 @@ impl KernelConfig {
         if index.is_empty() {
             return Err(format!("{source}: no CONFIG_ options in it"));
         }
-        index.sort_by(|(a, _), (b, _)| text.get(a.clone()).cmp(&text.get(b.clone())));
+        index.sort_by_key(|(hash, _, _)| *hash);
         Ok(KernelConfig {
             source: source.to_owned(),
             text: text.to_owned(),
@@ -733,12 +743,16 @@ impl KernelConfig {
 
     /// The option's value; when a config sets an option twice, the later line wins.
     pub fn get(&self, option: &str) -> Option<&str> {
-        let name = |r: &Range<usize>| self.text.get(r.clone()).unwrap_or_default();
-        let after = self.index.partition_point(|(n, _)| name(n) <= option);
-        let (n, value) = self.index.get(after.checked_sub(1)?)?;
-        if name(n) != option {
-            return None;
-        }
+        let hash = name_hash(option);
+        let from = self.index.partition_point(|(h, _, _)| *h < hash);
+        let to = self.index.partition_point(|(h, _, _)| *h <= hash);
+        // The last line that names it: equal hashes keep their order in the file.
+        let (_, _, value) = self
+            .index
+            .get(from..to)?
+            .iter()
+            .rev()
+            .find(|(_, n, _)| self.text.get(n.clone()).unwrap_or_default() == option)?;
         Some(match value {
             Some(v) => self.text.get(v.clone()).unwrap_or_default(),
             None => "n",
