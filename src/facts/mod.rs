@@ -498,6 +498,7 @@ pub fn derive(facts: &mut Facts) {
     nvidia::derive(facts);
     network::derive(facts);
     rootless::derive(facts);
+    netfilter::derive(facts);
 }
 
 /// The facts read from files (through the sysroot), in module order. The live probes and the

@@ -64,11 +64,26 @@ pub struct Chain {
     pub name: String,
 }
 
-/// Sets both facts to the same fact (a skip or an unknown reason).
+/// Sets the chains fact to a skip or an unknown reason, and derives the other from it.
 pub fn set_all(facts: &mut Facts, fact: &Fact) {
-    for s in SCHEMA {
-        facts.set(s.key, fact.clone());
+    facts.set("netfilter.docker_chains_missing", fact.clone());
+    derive(facts);
+}
+
+/// `netfilter.docker_chains_gone` from `netfilter.docker_chains_missing` (its reason when that
+/// is not known); nothing before the chains are read.
+pub fn derive(facts: &mut Facts) {
+    if !facts.facts.contains_key("netfilter.docker_chains_missing") {
+        return;
     }
+    let gone = match facts.get("netfilter.docker_chains_missing") {
+        Fact::Known {
+            value: Value::List(missing),
+        } => Fact::known(!missing.is_empty()),
+        Fact::Known { .. } => Fact::unknown("netfilter.docker_chains_missing is not a list"),
+        other => other,
+    };
+    facts.set("netfilter.docker_chains_gone", gone);
 }
 
 /// Reads the ruleset when the facts gathered so far say it can matter; otherwise both facts
@@ -88,11 +103,8 @@ pub fn gather(ctx: &Context, facts: &mut Facts) {
     match read_chains(ctx.timeout) {
         Ok(chains) => {
             let missing = missing_docker_chains(&chains);
-            facts.set(
-                "netfilter.docker_chains_gone",
-                Fact::known(!missing.is_empty()),
-            );
             facts.set("netfilter.docker_chains_missing", Fact::known(missing));
+            derive(facts);
         }
         Err(e) => set_all(
             facts,

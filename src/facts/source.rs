@@ -608,7 +608,10 @@ pub const SOURCES: &[(&str, Source)] = &[
         Derived("network.iptables_legacy_tables, kernel.iptables_backend, kernel.modules_loaded"),
     ),
     ("netfilter.docker_chains_missing", Live(NFT_RULESET)),
-    ("netfilter.docker_chains_gone", Live(NFT_RULESET)),
+    (
+        "netfilter.docker_chains_gone",
+        Derived("netfilter.docker_chains_missing"),
+    ),
     ("rootless.subuid_count", File("/etc/subuid")),
     ("rootless.subgid_count", File("/etc/subgid")),
     ("rootless.subid_overlaps", File("/etc/subuid, /etc/subgid")),
