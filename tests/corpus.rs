@@ -14,7 +14,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use common::bin;
+use common::{bin, offered};
 use serde_json::Value as Json;
 
 const CLIENTS: &[&str] = &[
@@ -199,17 +199,6 @@ fn the_corpus_is_well_formed_names_real_checks_and_is_apart_from_the_samples() {
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
     assert!(entries.len() >= 300, "{} entries", entries.len());
-}
-
-/// The candidates explain offers for a paste, in its order.
-fn offered(doc: &Json) -> Vec<String> {
-    doc["matches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["status"] != "other_endpoint")
-        .map(|m| m["id"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[derive(Default)]

@@ -19,8 +19,8 @@ mod samples;
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use common::bin;
 use common::prereq::Need;
+use common::{bin, offered};
 use dockdoc::catalog::load::load_builtin;
 use samples::{Sample, all_samples, samples_dir};
 use serde_json::Value as Json;
@@ -70,17 +70,6 @@ fn explained_samples() -> &'static [(Sample, Json)] {
         });
         samples.into_iter().zip(docs).collect()
     })
-}
-
-/// The candidates explain offers for a paste, in its order: the matches it did not rule out.
-fn offered(doc: &Json) -> Vec<String> {
-    doc["matches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["status"] != "other_endpoint")
-        .map(|m| m["id"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[test]

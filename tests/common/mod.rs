@@ -208,6 +208,18 @@ pub fn explain_stdin(mut cmd: Command, args: &[&str], input: &[u8]) -> (i32, Str
     )
 }
 
+/// The candidates `explain --format json` offers for a paste, in its order: the matches it did
+/// not rule out by the endpoint.
+pub fn offered(doc: &serde_json::Value) -> Vec<String> {
+    doc["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["status"] != "other_endpoint")
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// `cmd explain --format json <args> -` with `paste` on standard input ([`explain_stdin`]),
 /// which must succeed: its JSON answer.
 pub fn explain_json(cmd: Command, args: &[&str], paste: &str) -> serde_json::Value {
