@@ -191,19 +191,20 @@ fn explain(args: &crate::cli::ExplainArgs) -> Result<u8> {
             0
         }
         Some(input) => {
-            let matches = explain::recognise(&loaded.catalog, input)?;
-            // The matched checks say which optional questions the probes ask.
-            let wanted: Vec<&str> = matches
-                .iter()
-                .filter_map(|m| loaded.catalog.checks.get(m.check))
+            let recognised = explain::recognise(&loaded.catalog, input)?;
+            // The checks the paste points at say which optional questions the probes ask.
+            let wanted: Vec<&str> = recognised
+                .checks(&loaded.catalog)
+                .into_iter()
+                .filter_map(|i| loaded.catalog.checks.get(i))
                 .flat_map(|c| c.fact_keys())
                 .collect();
             let facts = match &args.facts {
-                _ if args.offline || matches.is_empty() => None,
+                _ if args.offline || recognised.is_empty(&loaded.catalog) => None,
                 Some(path) => Some(read_facts(path)?),
                 None => Some(gather(&args.probe, &wanted)?),
             };
-            printed(explain::report(&loaded.catalog, args, matches, facts.as_ref()).map(drop))?;
+            printed(explain::report(&loaded.catalog, args, recognised, facts.as_ref()).map(drop))?;
             0
         }
     };

@@ -276,6 +276,12 @@ fn offline_accuracy_on_both_halves() {
         if e.out_of_scope() {
             tally.out_of_scope += 1;
             tally.abstained += usize::from(ids.is_empty());
+            if e.half() == "train" && !ids.is_empty() {
+                misses.push(format!(
+                    "{}:{} {}: out of scope, offered {ids:?}",
+                    e.file, e.line, e.thread
+                ));
+            }
             continue;
         }
         let at = ids.iter().position(|id| e.expect.contains(id));
@@ -295,7 +301,7 @@ fn offline_accuracy_on_both_halves() {
         eprintln!("{}", tally.line(half));
     }
     for m in &misses {
-        eprintln!("  train, not in the first two: {m}");
+        eprintln!("  train miss: {m}");
     }
     let total: usize = halves.values().map(|t| t.in_scope + t.out_of_scope).sum();
     assert_eq!(total, entries.len());

@@ -36,8 +36,9 @@ fn offline_json(input: &[u8]) -> Json {
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
 
+/// The checks whose `explains` patterns matched (before ranking decides what is offered).
 fn matched_ids(doc: &Json) -> Vec<String> {
-    doc["matches"]
+    doc["recognised"]
         .as_array()
         .unwrap()
         .iter()
@@ -327,13 +328,13 @@ fn the_socket_path_and_the_specific_message_decide_the_ranking() {
             .map(|m| m["status"].as_str().unwrap().to_owned())
             .unwrap_or_default()
     };
-    // docker/desktop-linux#20: a Desktop socket. The Desktop check comes first, and only the
-    // check that holds for any endpoint (nothing answers) comes with it.
+    // docker/desktop-linux#20: a Desktop socket. The Desktop check comes first, then the check
+    // that holds for any endpoint (nothing answers); no check of the system daemon is offered.
     let desktop = offline_json(
         b"docker: Cannot connect to the Docker daemon at unix:///home/me/.docker/desktop/docker.sock. Is the docker daemon running?.\n",
     );
     assert_eq!(
-        offered(&desktop),
+        offered(&desktop)[..2],
         ["docker-desktop-context", "docker-daemon-unreachable"],
         "{desktop:#}"
     );
@@ -366,7 +367,7 @@ fn the_socket_path_and_the_specific_message_decide_the_ranking() {
     // moby/moby#22339: the directives set twice rank the conflict above the invalid file.
     let both = offline_json(b"dockerd[5375]: unable to configure the Docker daemon with file /etc/docker/daemon.json: the following directives are specified both as a flag and in the configuration file: hosts: (from flag: [fd://],\n");
     assert_eq!(
-        offered(&both),
+        offered(&both)[..2],
         ["daemon-json-conflicts-with-flags", "daemon-json-invalid"],
         "{both:#}"
     );
@@ -440,14 +441,25 @@ fn json_follows_the_documented_schema() {
         .collect();
     assert_eq!(
         keys,
-        BTreeSet::from(["schema_version", "matches", "verdict"])
+        BTreeSet::from(["schema_version", "recognised", "matches", "verdict"])
     );
     assert_eq!(doc["schema_version"], 1);
+    for m in doc["recognised"].as_array().unwrap() {
+        let keys: BTreeSet<&str> = m.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, BTreeSet::from(["id", "line"]));
+    }
     for m in doc["matches"].as_array().unwrap() {
         let keys: BTreeSet<&str> = m.as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(
-            keys,
-            BTreeSet::from(["id", "title", "line", "text", "status"])
+        let required = BTreeSet::from(["id", "title", "line", "text", "status", "via"]);
+        let optional = BTreeSet::from(["signals", "score", "consequence_of"]);
+        assert!(keys.is_superset(&required), "{keys:?}");
+        assert!(
+            keys.difference(&required).all(|k| optional.contains(k)),
+            "{keys:?}"
+        );
+        assert!(
+            ["pattern", "signals"].contains(&m["via"].as_str().unwrap()),
+            "{m}"
         );
         assert!(m["line"].as_u64().unwrap() >= 1);
         assert_eq!(m["status"], "not_run", "--offline runs nothing");

@@ -328,6 +328,9 @@ struct RawCheck {
     fix: Vec<RawFix>,
     #[serde(default)]
     explains: Vec<Spanned<String>>,
+    /// Signals of the vocabulary (`checks/data/signals.toml`) that tie a paste to the check.
+    #[serde(default)]
+    signals: Vec<Spanned<String>>,
     #[serde(default)]
     references: Vec<String>,
     /// The kinds of daemon endpoint the check judges; absent: every kind.
@@ -513,6 +516,25 @@ fn build_check(
         };
         explains.push(re);
     }
+    let mut signals = Vec::new();
+    for name in rc.signals {
+        // A built-in check's names are held to the vocabulary by the catalog test; a user's
+        // are checked here, so a misspelt one is reported with its place.
+        if source == Source::User
+            && super::signals::Vocabulary::builtin()
+                .index(name.get_ref())
+                .is_none()
+        {
+            return Err((
+                name.span().start,
+                format!(
+                    "`signals` names `{}`, which checks/data/signals.toml does not define",
+                    name.get_ref()
+                ),
+            ));
+        }
+        signals.push(name.into_inner());
+    }
     let endpoints = rc.endpoints.map(endpoint_kinds).transpose()?;
     let waits_for = match rc.waits_for {
         None => None,
@@ -562,6 +584,7 @@ fn build_check(
         why: rc.why.trim().to_owned(),
         fix,
         explains,
+        signals,
         references: rc.references,
         origin: Origin {
             file: file.to_owned(),

@@ -2,6 +2,7 @@
 //! and from the user's check directories.
 
 pub mod load;
+pub mod signals;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -351,6 +352,8 @@ pub struct Check {
     pub why: String,
     pub fix: Vec<FixStep>,
     pub explains: Vec<Pattern>,
+    /// Signals of the vocabulary ([`signals::Vocabulary`]) that tie a pasted error to the check.
+    pub signals: Vec<String>,
     pub references: Vec<String>,
     /// The kinds of Docker endpoint the check judges (`docker.endpoint_kind`): system,
     /// rootless, desktop, remote, other. `None`: every kind. Where the CLI talks to another

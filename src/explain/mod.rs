@@ -19,6 +19,7 @@ mod endpoint;
 mod matcher;
 mod paste;
 mod prefilter;
+mod signals;
 mod systemctl;
 mod verdict;
 
@@ -38,6 +39,7 @@ use crate::facts::Facts;
 pub use doc::render_text;
 pub use matcher::{Match, Matcher, Scan};
 pub use paste::{logical_lines, normalise, readings};
+pub use signals::{Read, Reader, Tie};
 
 const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
@@ -89,21 +91,74 @@ pub fn document(catalog: &Catalog, args: &ExplainArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// Matches the text against every check's `explains` patterns: one entry per matched check, in
-/// order of first match. A paste (up to 64 KiB) is also matched with its hard-wrapped lines
-/// rejoined; a longer log is read from standard input in blocks, never whole.
+/// What explain recognised in a text: the checks whose `explains` patterns matched, and the
+/// signals it holds ([`signals`]).
+pub struct Recognised {
+    pub matches: Vec<Match>,
+    pub signals: Read,
+}
+
+impl Recognised {
+    /// The checks a verdict evaluates: those matched or tied by signals, and the checks
+    /// they name as their causes (`consequence_of`), by catalog index.
+    pub fn checks(&self, catalog: &Catalog) -> Vec<usize> {
+        let vocabulary = crate::catalog::signals::Vocabulary::builtin();
+        let mut out: Vec<usize> = self.matches.iter().map(|m| m.check).collect();
+        out.extend(
+            self.signals
+                .ties(vocabulary, catalog)
+                .into_iter()
+                .map(|(i, _)| i),
+        );
+        let mut k = 0;
+        while let Some(&i) = out.get(k) {
+            for cause in catalog.checks.get(i).map_or(&[][..], |c| &c.consequence_of) {
+                if let Some(j) = catalog.checks.iter().position(|c| &c.id == cause)
+                    && !out.contains(&j)
+                {
+                    out.push(j);
+                }
+            }
+            k += 1;
+        }
+        out
+    }
+
+    /// Nothing to judge: no pattern matched and no signal ties a check.
+    pub fn is_empty(&self, catalog: &Catalog) -> bool {
+        self.matches.is_empty() && self.checks(catalog).is_empty()
+    }
+}
+
+/// Matches the text against every check's `explains` patterns (one entry per matched check, in
+/// order of first match) and reads its signals. A paste (up to 64 KiB) is also matched with its
+/// hard-wrapped lines rejoined; a longer log is read from standard input in blocks, never whole,
+/// and its signals are read from its last 64 KiB and the lines the patterns matched.
 ///
 /// # Errors
 /// Standard input cannot be read, or is larger than 64 MiB.
-pub fn recognise(catalog: &Catalog, input: Input<'_>) -> Result<Vec<Match>> {
+pub fn recognise(catalog: &Catalog, input: Input<'_>) -> Result<Recognised> {
     let matcher = Matcher::new(catalog)?;
-    Ok(match input {
+    let reader = Reader::new(crate::catalog::signals::Vocabulary::builtin());
+    let (matches, mut signals) = match input {
         Input::Text(text) if text.len() <= paste::PASTE_BYTES => {
-            matcher.scan_paste(&paste::normalised(text))
+            let text = paste::normalised(text);
+            (matcher.scan_paste(&text), reader.read(&text, 1))
         }
-        Input::Text(text) => matcher.scan(&paste::normalised(text)),
-        Input::Stdin => paste::scan_stdin(&matcher, std::io::stdin().lock())?,
-    })
+        Input::Text(text) => {
+            let text = paste::normalised(text);
+            let (tail, first) = paste::tail(&text);
+            (matcher.scan(&text), reader.read(tail, first))
+        }
+        Input::Stdin => {
+            let (matches, tail, first) = paste::scan_stdin(&matcher, std::io::stdin().lock())?;
+            (matches, reader.read(&tail, first))
+        }
+    };
+    for m in &matches {
+        signals.merge(reader.read(&m.text, m.line));
+    }
+    Ok(Recognised { matches, signals })
 }
 
 /// Prints what the matches mean on this machine: each matched check evaluated on `facts`
@@ -116,7 +171,7 @@ pub fn recognise(catalog: &Catalog, input: Input<'_>) -> Result<Vec<Match>> {
 pub fn report(
     catalog: &Catalog,
     args: &ExplainArgs,
-    matches: Vec<Match>,
+    recognised: Recognised,
     facts: Option<&Facts>,
 ) -> Result<u8> {
     let mut out = stream(args.color);
@@ -126,13 +181,30 @@ pub fn report(
         only: Vec::new(),
         skip: Vec::new(),
     };
-    let (candidates, reading) = verdict::candidates(catalog, matches, facts, &selection);
-    let v = verdict::verdict(&candidates, args.offline);
+    let vocabulary = crate::catalog::signals::Vocabulary::builtin();
+    let (candidates, reading, context) = verdict::candidates(
+        catalog,
+        vocabulary,
+        recognised,
+        facts,
+        &selection,
+        args.offline,
+    );
+    let v = verdict::verdict(&candidates, &context, args.offline, facts);
     let elsewhere = facts.and_then(|f| endpoint::elsewhere(reading, f));
     match args.format {
-        ListFormat::Json => verdict::render_json(&candidates, v, elsewhere.as_deref(), &mut out)?,
+        ListFormat::Json => {
+            verdict::render_json(&candidates, &context, v, elsewhere.as_deref(), &mut out)?
+        }
         ListFormat::Text => {
-            verdict::render_explanation(&candidates, reading, &v, args.offline, &mut out)?;
+            verdict::render_explanation(
+                &candidates,
+                reading,
+                &context,
+                &v,
+                args.offline,
+                &mut out,
+            )?;
             if let Some(note) = &elsewhere {
                 writeln!(
                     out,

@@ -187,7 +187,10 @@ pub(super) fn joined_pairs(text: &str, sep: &str) -> String {
 ///
 /// # Errors
 /// The input cannot be read, or is larger than 64 MiB.
-pub(super) fn scan_stdin(matcher: &Matcher, mut input: impl Read) -> Result<Vec<Match>> {
+pub(super) fn scan_stdin(
+    matcher: &Matcher,
+    mut input: impl Read,
+) -> Result<(Vec<Match>, String, usize)> {
     let mut head = Vec::new();
     (&mut input)
         .take(PASTE_BYTES as u64 + 1)
@@ -195,9 +198,53 @@ pub(super) fn scan_stdin(matcher: &Matcher, mut input: impl Read) -> Result<Vec<
         .context("cannot read standard input")?;
     if head.len() <= PASTE_BYTES {
         let text = lossy(&head);
-        return Ok(matcher.scan_paste(&normalised(&text)));
+        let text = normalised(&text);
+        return Ok((matcher.scan_paste(&text), text.into_owned(), 1));
     }
     scan_input(matcher, std::io::Cursor::new(head).chain(input))
+}
+
+/// The last [`PASTE_BYTES`] of a long normalised text, from a line's start, and the number of
+/// that line: where a log's signals are read.
+pub(super) fn tail(text: &str) -> (&str, usize) {
+    if text.len() <= PASTE_BYTES {
+        return (text, 1);
+    }
+    let mut cut = text.len() - PASTE_BYTES;
+    while !text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    let before = text.get(..cut).unwrap_or_default();
+    let start = memchr::memrchr(b'\n', before.as_bytes()).map_or(0, |i| i + 1);
+    let lines_before =
+        memchr::memchr_iter(b'\n', before.as_bytes().get(..start).unwrap_or_default()).count();
+    (text.get(start..).unwrap_or_default(), lines_before + 1)
+}
+
+/// The last lines of a log as it is read, at most [`PASTE_BYTES`] of them and never cut inside
+/// one, with the number of the first.
+#[derive(Default)]
+struct Tail {
+    text: String,
+    /// Lines dropped from its front so far.
+    dropped: usize,
+}
+
+impl Tail {
+    fn push(&mut self, lines: &str) {
+        self.text.push_str(lines);
+        if self.text.len() > 2 * PASTE_BYTES {
+            let (kept, first) = tail(&self.text);
+            let kept = kept.to_owned();
+            self.dropped += first - 1;
+            self.text = kept;
+        }
+    }
+
+    fn finish(self) -> (String, usize) {
+        let (kept, first) = tail(&self.text);
+        (kept.to_owned(), self.dropped + first)
+    }
 }
 
 /// Reads and scans `input` as [`Matcher::scan`] scans its whole text, normalised.
@@ -205,8 +252,12 @@ pub(super) fn scan_stdin(matcher: &Matcher, mut input: impl Read) -> Result<Vec<
 /// Normalising is local to lines, apart from `\` continuations (a run of lines is never cut
 /// inside one) and escape sequences (an OSC title runs to its terminator, lines away): from the
 /// first escape byte on, the rest is read and normalised in one piece.
-pub(super) fn scan_input(matcher: &Matcher, mut input: impl Read) -> Result<Vec<Match>> {
+pub(super) fn scan_input(
+    matcher: &Matcher,
+    mut input: impl Read,
+) -> Result<(Vec<Match>, String, usize)> {
     let mut scan = Scan::new(matcher);
+    let mut kept = Tail::default();
     let mut buf = vec![0u8; READ_BLOCK];
     let mut filled = 0;
     let mut total: u64 = 0;
@@ -242,13 +293,18 @@ pub(super) fn scan_input(matcher: &Matcher, mut input: impl Read) -> Result<Vec<
             whole = true;
             continue;
         }
-        scan.feed(&normalised(&lines));
+        let lines = normalised(&lines);
+        scan.feed(&lines);
+        kept.push(&lines);
         buf.copy_within(cut..filled, 0);
         filled -= cut;
     }
     let rest = lossy(buf.get(..filled).unwrap_or_default());
-    scan.feed(&normalised(&rest));
-    Ok(scan.finish())
+    let rest = normalised(&rest);
+    scan.feed(&rest);
+    kept.push(&rest);
+    let (tail, first) = kept.finish();
+    Ok((scan.finish(), tail, first))
 }
 
 /// [`String::from_utf8_lossy`], quicker on valid UTF-8 (nearly every log).

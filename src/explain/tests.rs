@@ -316,7 +316,7 @@ fn patterns_without_a_usable_literal_fall_back_to_matching_every_line() {
         rng: Lcg(3),
         most: 7,
     };
-    let streamed = scan_input(&m, reader).unwrap();
+    let streamed = scan_input(&m, reader).unwrap().0;
     assert_eq!(streamed, m.scan_every_line(&raw));
     assert_eq!(
         streamed.iter().map(|f| f.count).collect::<Vec<_>>(),
@@ -352,7 +352,7 @@ fn assert_streams_like_whole(raw: &[u8], most: usize, seed: u64) {
         rng: Lcg(seed),
         most,
     };
-    let streamed = scan_input(m, reader).unwrap();
+    let streamed = scan_input(m, reader).unwrap().0;
     assert_eq!(streamed, whole, "{:?}", String::from_utf8_lossy(raw));
 }
 

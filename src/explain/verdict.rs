@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use super::endpoint::{Bearing, Reading};
 use super::matcher::Match;
+use super::signals::Tie;
 use super::{BOLD, DIM, GREEN, RED, YELLOW};
+use crate::catalog::signals::{Kind, Signal, Vocabulary};
 use crate::catalog::{Catalog, Check, Severity};
 use crate::eval::{self, Selection};
 use crate::facts::{Fact, Facts};
@@ -16,7 +18,15 @@ use crate::terminal::visible;
 /// A matched check with its status on this machine (None: not evaluated, `--offline`).
 pub(super) struct Candidate<'a> {
     check: &'a Check,
+    /// Where the paste ties to it: the matched line, or the line its signals stand on.
     matched: Match,
+    /// An `explains` pattern matched (else its signals tied it, or it is related).
+    pattern: bool,
+    /// How the paste's signals tie to it (also for a pattern match: it ranks by them too).
+    tie: Option<Tie>,
+    /// Another candidate is this check's cause (`consequence_of`): one cause, one fix, so
+    /// that one ranks first.
+    follows: bool,
     finding: Option<Finding>,
     /// How the endpoint the paste names bears on the check.
     bearing: Bearing,
@@ -26,9 +36,29 @@ pub(super) struct Candidate<'a> {
     related: bool,
     /// The failing candidate this one follows from (one cause, one fix): it ranks after it.
     cause: Option<String>,
+    /// Related as the cause of a matched one (not only by its area).
+    cause_of_matched: bool,
 }
 
 impl Candidate<'_> {
+    /// How the candidate came to be: `pattern`, `signals`, `area` (fails here in a matched
+    /// one's area), `cause` (a matched one's cause that fails here).
+    fn via(&self) -> &'static str {
+        if self.pattern {
+            "pattern"
+        } else if !self.related {
+            "signals"
+        } else if self.cause_of_matched {
+            "cause"
+        } else {
+            "area"
+        }
+    }
+
+    fn score(&self) -> u32 {
+        self.tie.as_ref().map_or(0, |t| t.score)
+    }
+
     fn status(&self) -> &'static str {
         if self.bearing == Bearing::Other {
             return "other_endpoint";
@@ -54,11 +84,27 @@ impl Candidate<'_> {
     }
 
     /// Lower ranks first: not ruled out by the endpoint; failing here, then undecided, then
-    /// ruled out; matched by the paste before failing in its area; judging the named endpoint; the message printed first (a cause comes
-    /// before its consequences); on the same line, the more specific message; the more severe
-    /// check.
+    /// ruled out; tied to the paste before failing in its area; matched by a pattern before
+    /// tied by signals; not the consequence of another candidate; judging the named endpoint;
+    /// the message printed first (a cause comes before its consequences); on the same line, the
+    /// more specific message; the higher signal score; the cause settled in more public
+    /// threads; the more severe check.
     #[allow(clippy::type_complexity)]
-    fn rank(&self) -> (bool, u8, bool, Bearing, usize, std::cmp::Reverse<usize>, u8) {
+    fn rank(
+        &self,
+    ) -> (
+        bool,
+        u8,
+        bool,
+        bool,
+        bool,
+        Bearing,
+        usize,
+        std::cmp::Reverse<usize>,
+        std::cmp::Reverse<u32>,
+        std::cmp::Reverse<u32>,
+        u8,
+    ) {
         let sev = match self.check.severity {
             Severity::Error => 0,
             Severity::Warning => 1,
@@ -76,9 +122,13 @@ impl Candidate<'_> {
             !self.offered(),
             st,
             self.related,
+            !self.pattern,
+            self.follows,
             self.bearing,
-            self.matched.line,
+            if self.pattern { self.matched.line } else { 0 },
             std::cmp::Reverse(self.matched.specificity),
+            std::cmp::Reverse(self.score()),
+            std::cmp::Reverse(crate::catalog::signals::prevalence(&self.check.id)),
             sev,
         )
     }
@@ -94,12 +144,56 @@ struct JsonMatch<'a> {
     /// The failing check this one follows from on this machine (one cause, one fix).
     #[serde(skip_serializing_if = "Option::is_none")]
     consequence_of: Option<&'a str>,
+    /// How it came to be a candidate: `pattern`, `signals`, `cause` or `area`.
+    via: &'static str,
+    /// The signals that tie the paste to it, most specific first, and their score.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    signals: &'a [String],
+    #[serde(skip_serializing_if = "is_zero")]
+    score: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+#[derive(Serialize)]
+struct JsonRecognised<'a> {
+    id: &'a str,
+    line: usize,
+}
+
+/// A context or elsewhere signal of the paste, and what it means.
+#[derive(Serialize)]
+struct JsonNote<'a> {
+    signal: &'a str,
+    line: usize,
+    note: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<&'a str>,
+}
+
+impl<'a> JsonNote<'a> {
+    fn of((s, line): &(&'a Signal, usize)) -> JsonNote<'a> {
+        JsonNote {
+            signal: &s.name,
+            line: *line,
+            note: s.note.as_deref().unwrap_or_default(),
+            fix: s.fix.as_deref(),
+        }
+    }
 }
 
 #[derive(Serialize)]
 pub(super) struct JsonVerdict<'a> {
     id: Option<&'a str>,
     reason: String,
+    /// On a machine where nothing the paste points at fails: what passes here.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ruled_out: Vec<&'a str>,
+    /// Then, where to look next.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    look: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -109,46 +203,75 @@ struct JsonExplain<'a> {
     /// [`super::endpoint::elsewhere`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     endpoint_note: Option<&'a str>,
+    /// Lines around the error that bear on its cause.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    context: Vec<JsonNote<'a>>,
+    /// The paste is about something no check covers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    elsewhere: Option<JsonNote<'a>>,
+    /// Every check whose `explains` patterns matched, with the line, in order of first match.
+    recognised: Vec<JsonRecognised<'a>>,
+    /// The candidates, ranked (offline, at most three are offered).
     matches: Vec<JsonMatch<'a>>,
     verdict: JsonVerdict<'a>,
 }
 
-/// The verdict over ranked candidates: the first failing check, or why there is none.
-pub(super) fn verdict<'a>(ranked: &[Candidate<'a>], offline: bool) -> JsonVerdict<'a> {
+/// The verdict over ranked candidates: the first failing check, or why there is none (and,
+/// on a machine, what was ruled out and where to look next).
+pub(super) fn verdict<'a>(
+    ranked: &[Candidate<'a>],
+    context: &Context<'_>,
+    offline: bool,
+    facts: Option<&Facts>,
+) -> JsonVerdict<'a> {
     let offered = ranked.iter().filter(|c| c.offered()).count();
+    let plain = |id: Option<&'a str>, reason: String| JsonVerdict {
+        id,
+        reason,
+        ruled_out: Vec::new(),
+        look: Vec::new(),
+    };
     match ranked.first().filter(|c| c.offered()) {
-        None => JsonVerdict {
-            id: None,
-            reason:
+        None => match context.elsewhere {
+            Some((s, _)) => plain(
+                None,
+                format!(
+                    "the paste is about {}, which no check covers; dockdoc names no cause",
+                    s.note.as_deref().unwrap_or("something else")
+                ),
+            ),
+            None => plain(
+                None,
                 "no check recognises this text; run `dockdoc check` to look for problems anyway"
                     .into(),
+            ),
         },
-        Some(_) if offline => JsonVerdict {
-            id: ranked
+        Some(_) if offline => plain(
+            ranked
                 .first()
                 .map(|c| c.check.id.as_str())
                 .filter(|_| offered == 1),
-            reason: if offered == 1 {
+            if offered == 1 {
                 "one check recognises this text (not confirmed on this machine: --offline)".into()
             } else {
                 format!(
-                    "{offered} checks recognise this text; run without --offline to let this machine decide"
+                    "{offered} checks could explain this text, the likeliest first; run without --offline to let this machine decide"
                 )
             },
-        },
+        ),
         Some(first)
             if first
                 .finding
                 .as_ref()
                 .is_some_and(|f| f.status == Status::Fail) =>
         {
-            JsonVerdict {
-                id: Some(first.check.id.as_str()),
-                reason: first
+            plain(
+                Some(first.check.id.as_str()),
+                first
                     .finding
                     .as_ref()
                     .map_or_else(String::new, |f| f.summary.clone()),
-            }
+            )
         }
         Some(_) => {
             let undecided = ranked
@@ -160,15 +283,27 @@ pub(super) fn verdict<'a>(ranked: &[Candidate<'a>], offline: bool) -> JsonVerdic
                     )
                 })
                 .count();
+            let ruled_out: Vec<&str> = ranked
+                .iter()
+                .filter(|c| c.offered() && c.ruled_out_here())
+                .map(|c| c.check.id.as_str())
+                .collect();
+            let mut look: Vec<String> = Vec::new();
+            if let Some(line) = facts.and_then(|f| f.text("journal.docker_last_error")) {
+                look.push(format!("dockerd's last error this boot: {line}"));
+            }
+            look.extend(context.looks.iter().map(|l| (*l).to_owned()));
             JsonVerdict {
                 id: None,
                 reason: if undecided > 0 {
                     format!(
-                        "no matching check fails on this machine, but {undecided} could not be decided here (listed above)"
+                        "no check the paste points at fails on this machine, but {undecided} could not be decided here (listed above)"
                     )
                 } else {
-                    "every matching check passes on this machine: the cause is elsewhere, or the error came from another machine".into()
+                    "nothing the paste points at fails on this machine: the cause is elsewhere, or the error came from another machine".into()
                 },
+                ruled_out,
+                look,
             }
         }
     }
@@ -177,11 +312,33 @@ pub(super) fn verdict<'a>(ranked: &[Candidate<'a>], offline: bool) -> JsonVerdic
 pub(super) fn render_explanation(
     candidates: &[Candidate<'_>],
     reading: Reading,
+    context: &Context<'_>,
     v: &JsonVerdict<'_>,
     offline: bool,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
+    for (s, line) in &context.notes {
+        writeln!(
+            out,
+            "{YELLOW}Note{YELLOW:#} (line {line}): {}",
+            s.note.as_deref().unwrap_or_default()
+        )?;
+        if let Some(fix) = &s.fix {
+            writeln!(out, "  first, {fix}")?;
+        }
+    }
+    if !context.notes.is_empty() {
+        writeln!(out)?;
+    }
     if candidates.is_empty() {
+        if let Some((s, line)) = context.elsewhere {
+            writeln!(
+                out,
+                "Line {line} is about {}: no check covers that, so dockdoc names no cause.",
+                s.note.as_deref().unwrap_or("something else")
+            )?;
+            return Ok(());
+        }
         writeln!(out, "No check recognises this text.")?;
         writeln!(
             out,
@@ -224,7 +381,9 @@ pub(super) fn render_explanation(
         )?;
     }
     writeln!(out)?;
-    for c in candidates {
+    // Checks only the signals tied to the paste that pass here are named on one line.
+    let quiet = |c: &Candidate<'_>| !offline && !c.pattern && !c.related && c.ruled_out_here();
+    for c in candidates.iter().filter(|c| !quiet(c)) {
         if !c.offered() {
             let named = reading.why_ruled_out(c.check);
             writeln!(
@@ -272,25 +431,119 @@ pub(super) fn render_explanation(
                 }
             }
         }
+        if !c.pattern
+            && !c.related
+            && let Some(t) = &c.tie
+        {
+            writeln!(
+                out,
+                "    {DIM}tied to the paste by{DIM:#} {}",
+                t.signals.join(", ")
+            )?;
+        }
         writeln!(out, "    {DIM}more{DIM:#} dockdoc explain {}", c.check.id)?;
+    }
+    let passed: Vec<&str> = candidates
+        .iter()
+        .filter(|c| quiet(c))
+        .map(|c| c.check.id.as_str())
+        .collect();
+    if !passed.is_empty() {
+        writeln!(
+            out,
+            "{GREEN}✓{GREEN:#} also ruled out here: {}",
+            passed.join(", ")
+        )?;
     }
     writeln!(out)?;
     match v.id {
-        Some(id) => writeln!(out, "{BOLD}Verdict:{BOLD:#} {id}: {}", visible(&v.reason)),
-        None => writeln!(out, "{BOLD}Verdict:{BOLD:#} {}", visible(&v.reason)),
+        Some(id) => writeln!(out, "{BOLD}Verdict:{BOLD:#} {id}: {}", visible(&v.reason))?,
+        None => writeln!(out, "{BOLD}Verdict:{BOLD:#} {}", visible(&v.reason))?,
     }
+    for l in &v.look {
+        writeln!(out, "  look next at {}", visible(l))?;
+    }
+    Ok(())
 }
 
-/// The matched checks, each evaluated on `facts` (when given) with the thresholds of
-/// `selection`'s profiles, as `dockdoc check` evaluates them; then the checks of `selection`
-/// that fail here in the area of a matched one; ranked, the likely cause first.
-pub(super) fn candidates<'a>(
+/// What the paste's other signals say beside the candidates.
+#[derive(Default)]
+pub(super) struct Context<'v> {
+    /// Context lines that bear on the verdict, with their line: shown first, with their fix.
+    pub notes: Vec<(&'v Signal, usize)>,
+    /// The paste is about something no check covers (its first such line).
+    pub elsewhere: Option<(&'v Signal, usize)>,
+    /// Where to look next, from the components the paste names.
+    pub looks: Vec<&'v str>,
+    /// Every check an `explains` pattern matched, and the line: what the words recognise,
+    /// before the ranking (and an elsewhere signal) decides what is offered.
+    pub recognised: Vec<(String, usize)>,
+}
+
+/// At most this many candidates are offered without a machine to decide between them.
+pub(super) const OFFLINE_CANDIDATES: usize = 3;
+
+/// The checks the paste points at: those its `explains` patterns matched and those its signals
+/// tie it to ([`super::signals`]; none when it is about something no check covers). Each is
+/// evaluated on `facts` (when given) with the thresholds of `selection`'s profiles, as
+/// `dockdoc check` evaluates them; then the checks of `selection` that fail here as the cause of
+/// one of them or in the area of a matched one are added; ranked, the likely cause first.
+/// Offline, at most [`OFFLINE_CANDIDATES`] are offered.
+pub(super) fn candidates<'a, 'v>(
     catalog: &'a Catalog,
-    matches: Vec<Match>,
+    vocabulary: &'v Vocabulary,
+    recognised: super::Recognised,
     facts: Option<&Facts>,
     selection: &Selection,
-) -> (Vec<Candidate<'a>>, Reading) {
-    let mut by_line: Vec<&Match> = matches.iter().collect();
+    offline: bool,
+) -> (Vec<Candidate<'a>>, Reading, Context<'v>) {
+    let super::Recognised { matches, signals } = recognised;
+    let context = Context {
+        recognised: matches
+            .iter()
+            .filter_map(|m| Some((catalog.checks.get(m.check)?.id.clone(), m.line)))
+            .collect(),
+        notes: signals
+            .of_kind(vocabulary, Kind::Context)
+            .into_iter()
+            .filter(|(s, _)| s.note.is_some())
+            .collect(),
+        elsewhere: signals
+            .of_kind(vocabulary, Kind::Elsewhere)
+            .into_iter()
+            .next(),
+        looks: signals
+            .of_kind(vocabulary, Kind::Component)
+            .into_iter()
+            .filter_map(|(s, _)| s.look.as_deref())
+            .fold(Vec::new(), |mut v, l| {
+                if !v.contains(&l) {
+                    v.push(l);
+                }
+                v
+            }),
+    };
+    // A decisive elsewhere signal sets even the matched patterns aside.
+    let mut tied: Vec<Match> = if context.elsewhere.is_some_and(|(s, _)| s.decisive) {
+        Vec::new()
+    } else {
+        matches
+    };
+    let patterned = tied.len();
+    if context.elsewhere.is_none() {
+        for (check, tie) in signals.ties(vocabulary, catalog) {
+            if !tied.iter().any(|m| m.check == check) {
+                tied.push(Match {
+                    check,
+                    line: tie.line,
+                    text: signals.text(tie.line).to_owned(),
+                    count: 1,
+                    specificity: 0,
+                });
+            }
+        }
+    }
+    let mut by_line: Vec<&Match> = tied.iter().collect();
     by_line.sort_by_key(|m| m.line);
     let reading = Reading::of(by_line.iter().map(|m| m.text.as_str()));
     let bearing = |check: &Check| reading.bearing(check);
@@ -303,9 +556,10 @@ pub(super) fn candidates<'a>(
         }
         f
     });
-    let mut candidates: Vec<Candidate<'_>> = matches
+    let mut candidates: Vec<Candidate<'_>> = tied
         .into_iter()
-        .filter_map(|m| {
+        .enumerate()
+        .filter_map(|(k, m)| {
             let check = catalog.checks.get(m.check)?;
             let finding = facts
                 .as_ref()
@@ -313,10 +567,14 @@ pub(super) fn candidates<'a>(
             Some(Candidate {
                 check,
                 bearing: bearing(check),
+                pattern: k < patterned,
+                tie: signals.tie(vocabulary, check),
+                follows: false,
                 matched: m,
                 finding,
                 related: false,
                 cause: None,
+                cause_of_matched: false,
             })
         })
         .collect();
@@ -327,9 +585,22 @@ pub(super) fn candidates<'a>(
             .iter()
             .filter_map(|c| c.finding.clone())
             .collect();
+        let selected = eval::run(catalog, facts, selection);
+        // The causes the candidates name are judged even outside the selected profiles.
+        let causes: Vec<Finding> = candidates
+            .iter()
+            .flat_map(|c| c.check.consequence_of.iter())
+            .filter(|id| {
+                !candidates.iter().any(|c| &c.check.id == *id)
+                    && !selected.iter().any(|f| &f.id == *id)
+            })
+            .filter_map(|id| catalog.get(id))
+            .map(|check| eval::evaluate_check(check, facts, false))
+            .collect();
         findings.extend(
-            eval::run(catalog, facts, selection)
+            selected
                 .into_iter()
+                .chain(causes)
                 .filter(|f| !candidates.iter().any(|c| c.check.id == f.id)),
         );
         eval::link_consequences(catalog, facts, &mut findings);
@@ -347,20 +618,33 @@ pub(super) fn candidates<'a>(
                 let check = catalog
                     .get(&f.id)
                     .filter(|c| bearing(c) != Bearing::Other)?;
-                let near = candidates.iter().find(|c| {
-                    c.offered()
-                        && ((c.check.area == check.area
-                            && f.severity != Severity::Info
-                            && !c.ruled_out_here())
-                            || cause_of(&c.check.id).as_deref() == Some(f.id.as_str()))
-                })?;
+                let is_cause = |c: &Candidate<'_>| {
+                    cause_of(&c.check.id).as_deref() == Some(f.id.as_str())
+                        || c.check.consequence_of.contains(&f.id)
+                };
+                let near = candidates
+                    .iter()
+                    .find(|c| c.offered() && is_cause(c))
+                    .or_else(|| {
+                        candidates.iter().find(|c| {
+                            c.offered()
+                                && c.pattern
+                                && c.check.area == check.area
+                                && f.severity != Severity::Info
+                                && !c.ruled_out_here()
+                        })
+                    })?;
                 Some(Candidate {
                     check,
                     matched: near.matched.clone(),
                     bearing: bearing(check),
+                    pattern: false,
+                    tie: signals.tie(vocabulary, check),
+                    follows: false,
                     finding: Some(f.clone()),
                     related: true,
                     cause: None,
+                    cause_of_matched: is_cause(near),
                 })
             })
             .collect();
@@ -370,8 +654,23 @@ pub(super) fn candidates<'a>(
             c.cause = cause_of(&c.check.id).filter(|cause| listed.contains(cause));
         }
     }
+    let ids: Vec<String> = candidates.iter().map(|c| c.check.id.clone()).collect();
+    for c in &mut candidates {
+        c.follows = c.check.consequence_of.iter().any(|id| ids.contains(id));
+    }
     candidates.sort_by_key(|c| c.rank());
-    (follow_causes(candidates), reading)
+    let mut ranked = follow_causes(candidates);
+    if offline {
+        let mut offered = 0;
+        ranked.retain(|c| {
+            if !c.offered() {
+                return true;
+            }
+            offered += 1;
+            offered <= OFFLINE_CANDIDATES
+        });
+    }
+    (ranked, reading, context)
 }
 
 /// The host ports the matched lines say a rootless daemon could not expose: rootlesskit's
@@ -421,6 +720,7 @@ fn follow_causes(ranked: Vec<Candidate<'_>>) -> Vec<Candidate<'_>> {
 /// The candidates and the verdict as JSON (`schema_version` 1).
 pub(super) fn render_json(
     candidates: &[Candidate<'_>],
+    context: &Context<'_>,
     v: JsonVerdict<'_>,
     elsewhere: Option<&str>,
     out: &mut dyn Write,
@@ -428,6 +728,13 @@ pub(super) fn render_json(
     let doc = JsonExplain {
         schema_version: 1,
         endpoint_note: elsewhere,
+        context: context.notes.iter().map(JsonNote::of).collect(),
+        elsewhere: context.elsewhere.as_ref().map(JsonNote::of),
+        recognised: context
+            .recognised
+            .iter()
+            .map(|(id, line)| JsonRecognised { id, line: *line })
+            .collect(),
         matches: candidates
             .iter()
             .map(|c| JsonMatch {
@@ -437,6 +744,9 @@ pub(super) fn render_json(
                 text: &c.matched.text,
                 status: c.status(),
                 consequence_of: c.cause.as_deref(),
+                via: c.via(),
+                signals: c.tie.as_ref().map_or(&[][..], |t| &t.signals),
+                score: c.score(),
             })
             .collect(),
         verdict: v,
