@@ -96,36 +96,117 @@ fn readme_output_is_a_real_report() {
     );
 }
 
+/// One code block the manual marks with an HTML comment: `<!-- MARK SPEC -->`, then the block.
+struct Marked {
+    file: String,
+    spec: String,
+    /// The block's lines, without its fences.
+    body: String,
+    /// The text after the block.
+    after: String,
+}
+
+/// Every block marked with `mark` in README.md, CONTRIBUTING.md and docs/ (at least one).
+fn marked(mark: &str) -> Vec<Marked> {
+    let mut out = Vec::new();
+    for file in manual() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(mark) {
+            rest = &rest[at + mark.len()..];
+            let (spec, after) = rest.split_once(" -->").unwrap();
+            let fenced = after.trim_start_matches('\n');
+            assert!(
+                fenced.starts_with("```"),
+                "{}: no code block after {mark}{spec}",
+                file.display()
+            );
+            let block = &fenced[fenced.find('\n').unwrap() + 1..];
+            let (body, after) = block.split_once("```").unwrap();
+            out.push(Marked {
+                file: file.display().to_string(),
+                spec: spec.to_owned(),
+                body: body.to_owned(),
+                after: after.to_owned(),
+            });
+        }
+    }
+    assert!(!out.is_empty(), "no block marked {mark}");
+    out
+}
+
 /// A block after `<!-- output: tests/snapshots/NAME.txt -->` is a part of that scenario's report,
 /// line for line: the walk-through shows what dockdoc printed, not what someone typed.
 #[test]
 fn quoted_reports_are_real_reports() {
-    const MARK: &str = "<!-- output: ";
+    let problems: Vec<String> = marked("<!-- output: ")
+        .into_iter()
+        .filter(|m| !read(&m.spec).contains(&m.body))
+        .map(|m| format!("{}: the block after {} is not a part of it", m.file, m.spec))
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A block after `<!-- replayed by tests/readme.rs: ARGS (exit N) -->` holds what `dockdoc ARGS`,
+/// run in the repository, prints now, and the run exits N.
+#[test]
+fn replayed_examples_are_what_dockdoc_prints() {
     let mut problems = Vec::new();
-    let mut quoted = 0;
-    for file in manual() {
-        let text = std::fs::read_to_string(&file).unwrap();
-        let mut rest = text.as_str();
-        while let Some(at) = rest.find(MARK) {
-            rest = &rest[at + MARK.len()..];
-            let (source, after) = rest.split_once(" -->").unwrap();
-            let body = after
-                .trim_start_matches('\n')
-                .strip_prefix("```\n")
-                .unwrap_or_else(|| panic!("{}: no code block after {source}", file.display()));
-            let body = &body[..body.find("```").unwrap()];
-            let report = read(source);
-            quoted += 1;
-            if !report.contains(body) {
-                problems.push(format!(
-                    "{}: the block after {source} is not a part of it",
-                    file.display()
-                ));
-            }
+    for m in marked("<!-- replayed by tests/readme.rs: ") {
+        let (args, exit) = m.spec.rsplit_once(" (exit ").unwrap();
+        let exit: i32 = exit.trim_end_matches(')').parse().unwrap();
+        let out = common::bin()
+            .current_dir(root())
+            .args(args.split_whitespace())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        if !m.body.contains(&stdout) || out.status.code() != Some(exit) {
+            problems.push(format!(
+                "{}: `dockdoc {args}` now prints (exit {:?}):\n{stdout}",
+                m.file,
+                out.status.code()
+            ));
         }
     }
-    assert!(quoted > 0, "no quoted report found");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Whether every value of `part` is in `whole`: an object's keys with values that are parts of
+/// the whole's, an array's elements parts of the whole's elements, in order.
+fn is_part_of(part: &serde_json::Value, whole: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (part, whole) {
+        (Value::Object(p), Value::Object(w)) => p
+            .iter()
+            .all(|(k, v)| w.get(k).is_some_and(|wv| is_part_of(v, wv))),
+        (Value::Array(p), Value::Array(w)) => {
+            let mut rest = w.iter();
+            p.iter().all(|v| rest.any(|wv| is_part_of(v, wv)))
+        }
+        _ => part == whole,
+    }
+}
+
+/// A JSON block after `<!-- abridged from: FILE -->` holds only what FILE holds, and the count of
+/// checks said after it (`one check of N`) is FILE's.
+#[test]
+fn abridged_json_is_a_part_of_its_snapshot() {
+    for m in marked("<!-- abridged from: ") {
+        let example: serde_json::Value = serde_json::from_str(&m.body).unwrap();
+        let whole: serde_json::Value = serde_json::from_str(&read(&m.spec)).unwrap();
+        assert!(
+            is_part_of(&example, &whole),
+            "{}: the JSON after {} holds what it does not",
+            m.file,
+            m.spec
+        );
+        let total = whole["checks"].as_array().map_or(0, Vec::len);
+        if let Some(n) = m.after.split("one check of ").nth(1) {
+            let said: String = n.chars().take_while(char::is_ascii_digit).collect();
+            assert_eq!(said, total.to_string(), "{}: checks in {}", m.file, m.spec);
+        }
+    }
 }
 
 #[test]
