@@ -110,10 +110,12 @@ struct Marked {
 fn marked(mark: &str) -> Vec<Marked> {
     let mut out = Vec::new();
     for file in manual() {
-        let text = std::fs::read_to_string(&file).unwrap();
+        // A marker starts a line (the manual also quotes markers in the middle of a line).
+        let text = format!("\n{}", std::fs::read_to_string(&file).unwrap());
+        let line_mark = format!("\n{mark}");
         let mut rest = text.as_str();
-        while let Some(at) = rest.find(mark) {
-            rest = &rest[at + mark.len()..];
+        while let Some(at) = rest.find(&line_mark) {
+            rest = &rest[at + line_mark.len()..];
             let (spec, after) = rest.split_once(" -->").unwrap();
             let fenced = after.trim_start_matches('\n');
             assert!(
