@@ -115,7 +115,7 @@ pub enum ListFormat {
 pub enum CatalogFormat {
     Text,
     Json,
-    /// A Markdown table (the README's check list is generated with it)
+    /// A Markdown table (the index of docs/checks.md is generated from it)
     Markdown,
 }
 

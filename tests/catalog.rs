@@ -345,7 +345,7 @@ fn no_fix_step_renders_a_value_the_facts_do_not_have() {
     assert!(rendered > 50, "only {rendered} commands rendered");
 }
 
-/// `dockdoc fix` acts on the tiers (README "Fixing"): every step says how far it may be taken.
+/// `dockdoc fix` acts on the tiers (docs/usage.md, "Fixing"): every step says how far it may be taken.
 #[test]
 fn every_fix_step_has_a_tier_and_what_changes_can_be_undone() {
     use dockdoc::catalog::Tier;
@@ -452,7 +452,7 @@ fn writes_a_file(command: &str) -> bool {
     .any(|w| command.contains(w))
 }
 
-/// What no tier but manual may run, whatever the flags (README "Fixing").
+/// What no tier but manual may run, whatever the flags (docs/usage.md, "Fixing").
 const NEVER_AUTOMATED: &[&str] = &[
     "chmod 666",
     "chmod a+rw",

@@ -238,7 +238,7 @@ impl Tally {
 
 /// Explains every paste offline and reports each half: is a settled cause first, among the
 /// first two; how many candidates; and, for the out-of-scope pastes, whether explain named
-/// nothing. The figures are printed (`-- --nocapture`) and copied into the README.
+/// nothing. The figures are printed (`-- --nocapture`) and copied into docs/explain.md.
 #[test]
 fn offline_accuracy_on_both_halves() {
     let entries = parse().unwrap_or_else(|p| panic!("\n{}", p.join("\n")));

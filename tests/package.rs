@@ -563,8 +563,14 @@ fn package_builds_installs_runs_and_removes() {
         .map(|f| f.strip_prefix(&root_str).unwrap_or(f))
         .collect();
     files.sort_unstable();
-    assert_eq!(
-        files,
+    // The manual beside the README, as in the repository.
+    let mut expected: Vec<String> = std::fs::read_dir(repo().join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".md"))
+        .map(|n| format!("usr/share/doc/dockdoc/docs/{n}"))
+        .collect();
+    expected.extend(
         [
             "usr/bin/dockdoc",
             "usr/lib/systemd/system/dockdoc-textfile.service",
@@ -578,8 +584,12 @@ fn package_builds_installs_runs_and_removes() {
             "usr/share/licenses/dockdoc/LICENSE",
             "usr/share/man/man1/dockdoc.1.gz",
             "usr/share/zsh/site-functions/_dockdoc",
+            "usr/share/doc/dockdoc/CONTRIBUTING.md",
         ]
+        .map(str::to_owned),
     );
+    expected.sort_unstable();
+    assert_eq!(files, expected);
     let gz = std::fs::File::open(root.join("usr/share/man/man1/dockdoc.1.gz")).unwrap();
     let mut page = String::new();
     std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(gz), &mut page).unwrap();

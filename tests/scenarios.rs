@@ -854,11 +854,12 @@ fn check_ids() -> Vec<String> {
         .collect()
 }
 
-const README_START: &str = "<!-- evidence table: generated, see tests/common/evidence.rs -->\n";
-const README_END: &str = "<!-- end of evidence table -->";
+const DOC_START: &str = "<!-- evidence table: generated, see tests/common/evidence.rs -->\n";
+const DOC_END: &str = "<!-- end of evidence table -->";
 
 /// Coverage as evidence: every check EVALUATED to fail in one run and to pass in another, and
-/// the committed table (tests/snapshots/evidence.md, shown in the README) says which run and
+/// the committed table (tests/snapshots/evidence.md, shown in docs/testing.md and in each entry of
+/// docs/checks.md) says which run and
 /// which part. Scenario rows are recomputed here; live rows are checked by the live runs that
 /// they name (tests/live/support.rs), so no test binary depends on another having run.
 #[test]
@@ -866,8 +867,8 @@ fn every_check_evaluated_to_fail_and_to_pass_and_the_evidence_table_is_current()
     let ids = check_ids();
     let fresh: Vec<evidence::RunEvidence> =
         scenario_runs().iter().map(|r| r.evidence.clone()).collect();
-    let readme_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
-    let readme = std::fs::read_to_string(&readme_path).unwrap();
+    let doc_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/testing.md");
+    let doc = std::fs::read_to_string(&doc_path).unwrap();
     if std::env::var_os("DOCKDOC_BLESS").is_some() {
         let mut all: Vec<evidence::RunEvidence> = evidence::recorded()
             .into_iter()
@@ -876,10 +877,17 @@ fn every_check_evaluated_to_fail_and_to_pass_and_the_evidence_table_is_current()
         all.extend(fresh);
         let table = evidence::render(&evidence::best(&all, &ids));
         std::fs::write(evidence::table_path(), &table).unwrap();
-        if let (Some(a), Some(b)) = (readme.find(README_START), readme.find(README_END)) {
-            let updated = format!("{}{README_START}{table}{}", &readme[..a], &readme[b..]);
-            std::fs::write(&readme_path, updated).unwrap();
+        if let (Some(a), Some(b)) = (doc.find(DOC_START), doc.find(DOC_END)) {
+            let updated = format!("{}{DOC_START}{table}{}", &doc[..a], &doc[b..]);
+            std::fs::write(&doc_path, updated).unwrap();
         }
+        // docs/checks.md names each check's runs too.
+        let checks = std::fs::read_to_string(common::docs::checks_md_path()).unwrap();
+        std::fs::write(
+            common::docs::checks_md_path(),
+            common::docs::checks_md(&checks),
+        )
+        .unwrap();
         return;
     }
     let unfaithful: Vec<&str> = scenario_runs()
@@ -931,10 +939,11 @@ fn every_check_evaluated_to_fail_and_to_pass_and_the_evidence_table_is_current()
         }
     }
     let table = std::fs::read_to_string(evidence::table_path()).unwrap_or_default();
-    match (readme.find(README_START), readme.find(README_END)) {
-        (Some(a), Some(b)) if readme[a + README_START.len()..b] == table => {}
-        _ => problems
-            .push("README.md's evidence table differs from tests/snapshots/evidence.md".into()),
+    match (doc.find(DOC_START), doc.find(DOC_END)) {
+        (Some(a), Some(b)) if doc[a + DOC_START.len()..b] == table => {}
+        _ => problems.push(
+            "docs/testing.md's evidence table differs from tests/snapshots/evidence.md".into(),
+        ),
     }
     assert!(
         problems.is_empty(),

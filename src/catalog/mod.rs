@@ -133,7 +133,7 @@ impl fmt::Display for Condition {
     }
 }
 
-/// How far `dockdoc fix` may take a step on its own (README "Fixing").
+/// How far `dockdoc fix` may take a step on its own (docs/usage.md, "Fixing").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {

@@ -3,7 +3,7 @@
 //! before → after), `--undo` (reverts a run from its journal) and `--list-runs`.
 //!
 //! Data flows one way: facts → checks → findings → [`plan::plan`] → render or apply. Only
-//! `--apply` and `--undo` change anything (README "Fixing").
+//! `--apply` and `--undo` change anything (docs/usage.md, "Fixing").
 
 pub mod apply;
 pub mod journal;

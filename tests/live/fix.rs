@@ -94,8 +94,8 @@ fn changes_in_trace(trace: &str) -> Vec<String> {
     trace
         .lines()
         .filter(|l| {
-            // `dockerd --validate` reads daemon.json and changes nothing (README, What a run may
-            // start); what it might write would still show as a write below.
+            // `dockerd --validate` reads daemon.json and changes nothing (docs/usage.md, What a
+            // run may start); what it might write would still show as a write below.
             let validate = l.contains("dockerd\", [") && l.contains("\"--validate\"");
             let exec = l.contains("execve(")
                 && !l.contains("dockdoc\"")
