@@ -14,149 +14,9 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use common::corpus::parse;
 use common::{bin, offered};
 use serde_json::Value as Json;
-
-const CLIENTS: &[&str] = &[
-    "docker-cli",
-    "compose-v2",
-    "compose-v1",
-    "docker-py",
-    "dockerode",
-    "go-sdk",
-    "testcontainers",
-    "buildx",
-    "ansible",
-    "systemctl",
-    "journalctl",
-    "dockerd-log",
-];
-const DISTROS: &[&str] = &[
-    "arch",
-    "manjaro",
-    "endeavouros",
-    "debian",
-    "ubuntu",
-    "fedora",
-    "rhel",
-    "opensuse",
-    "nixos",
-    "other",
-    "unknown",
-];
-const FIELDS: [&str; 5] = ["expect", "cause", "settled-by", "client", "distro"];
-
-#[derive(Debug)]
-struct Entry {
-    file: String,
-    line: usize,
-    thread: String,
-    expect: Vec<String>,
-    paste: String,
-}
-
-impl Entry {
-    fn out_of_scope(&self) -> bool {
-        self.expect == ["out-of-scope"]
-    }
-
-    /// `test` or `train`: the 64-bit FNV-1a hash of the thread's address, divisible by 3.
-    fn half(&self) -> &'static str {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in self.thread.bytes() {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        if hash.is_multiple_of(3) {
-            "test"
-        } else {
-            "train"
-        }
-    }
-}
-
-fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/error-corpus")
-}
-
-/// Every entry of every corpus file, or the list of what is malformed.
-fn parse() -> Result<Vec<Entry>, Vec<String>> {
-    let mut entries = Vec::new();
-    let mut problems = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .collect();
-    files.sort();
-    for path in files {
-        let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(&path).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        let starts: Vec<usize> = (0..lines.len())
-            .filter(|&i| lines[i].starts_with("=== "))
-            .collect();
-        if let Some(&first) = starts.first()
-            && let Some(stray) = lines[..first]
-                .iter()
-                .position(|l| !l.is_empty() && !l.starts_with('#'))
-        {
-            problems.push(format!("{file}:{}: text before the first entry", stray + 1));
-        }
-        for (k, &start) in starts.iter().enumerate() {
-            let end = starts.get(k + 1).copied().unwrap_or(lines.len());
-            let at = format!("{file}:{}", start + 1);
-            let thread = lines[start].trim_start_matches("=== ").trim().to_owned();
-            if !thread.starts_with("https://") {
-                problems.push(format!("{at}: the source is not an https address"));
-            }
-            let mut fields = BTreeMap::new();
-            let mut i = start + 1;
-            for name in FIELDS {
-                match lines.get(i).and_then(|l| l.split_once(": ")) {
-                    Some((key, value)) if key == name && !value.trim().is_empty() => {
-                        fields.insert(name, value.trim().to_owned());
-                    }
-                    _ => problems.push(format!("{at}: line {} should be `{name}: …`", i + 1)),
-                }
-                i += 1;
-            }
-            if lines.get(i) != Some(&"---") {
-                problems.push(format!("{at}: line {} should be `---`", i + 1));
-            }
-            let paste = lines[(i + 1).min(end)..end]
-                .join("\n")
-                .trim_end()
-                .to_owned();
-            if paste.trim().is_empty() {
-                problems.push(format!("{at}: no paste"));
-            }
-            let client = fields.get("client").map_or("", String::as_str);
-            if !client.is_empty() && !CLIENTS.contains(&client) && !client.starts_with("other:") {
-                problems.push(format!("{at}: unknown client {client}"));
-            }
-            let distro = fields.get("distro").map_or("", String::as_str);
-            if !distro.is_empty() && !DISTROS.contains(&distro) {
-                problems.push(format!("{at}: unknown distro {distro}"));
-            }
-            entries.push(Entry {
-                file: file.clone(),
-                line: start + 1,
-                thread,
-                expect: fields
-                    .get("expect")
-                    .map(|e| e.split_whitespace().map(str::to_owned).collect())
-                    .unwrap_or_default(),
-                paste,
-            });
-        }
-    }
-    if problems.is_empty() {
-        Ok(entries)
-    } else {
-        Err(problems)
-    }
-}
 
 #[test]
 fn the_corpus_is_well_formed_names_real_checks_and_is_apart_from_the_samples() {
@@ -200,6 +60,10 @@ fn the_corpus_is_well_formed_names_real_checks_and_is_apart_from_the_samples() {
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
     assert!(entries.len() >= 300, "{} entries", entries.len());
 }
+
+/// The least share of the test half's pastes with a cause whose cause explain offers among the
+/// first two, offline.
+const OFFLINE_FLOOR: f64 = 63.0;
 
 #[derive(Default)]
 struct Tally {
@@ -303,6 +167,14 @@ fn offline_accuracy_on_both_halves() {
     for m in &misses {
         eprintln!("  train miss: {m}");
     }
+    // What this measurement holds explain to: no worse than it was measured at (the goals it is
+    // short of are in docs/explain.md).
+    let held = halves.get("test").unwrap();
+    assert!(
+        100.0 * held.two as f64 / held.in_scope as f64 >= OFFLINE_FLOOR,
+        "{}",
+        held.line("test")
+    );
     let total: usize = halves.values().map(|t| t.in_scope + t.out_of_scope).sum();
     assert_eq!(total, entries.len());
     let test = halves
@@ -312,5 +184,60 @@ fn offline_accuracy_on_both_halves() {
         (entries.len() / 4..=entries.len() * 2 / 5).contains(&test),
         "the test half has {test} of {} entries",
         entries.len()
+    );
+}
+
+/// The prevalence table explain ranks by (checks/data/prevalence.toml) is the count of public
+/// threads per settled cause: each error sample of a check's file, and each expected check of
+/// an entry of the corpus's training half (the test half is never counted). Regenerate with
+/// `DOCKDOC_BLESS=1 cargo test --test corpus prevalence`.
+#[test]
+fn prevalence_table_counts_the_samples_and_the_training_half() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut threads: BTreeMap<String, usize> = BTreeMap::new();
+    for entry in std::fs::read_dir(root.join("tests/error-samples")).unwrap() {
+        let path = entry.unwrap().path();
+        let Some(id) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".txt"))
+        else {
+            continue;
+        };
+        if id == "look-alikes" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let n = text
+            .lines()
+            .filter(|l| l.starts_with("=== https://"))
+            .count();
+        *threads.entry(id.to_owned()).or_default() += n;
+    }
+    for e in parse().unwrap_or_else(|p| panic!("\n{}", p.join("\n"))) {
+        if e.half() == "train" && !e.out_of_scope() {
+            for id in &e.expect {
+                *threads.entry(id.clone()).or_default() += 1;
+            }
+        }
+    }
+    let mut want = String::from(
+        "# How many public threads each check's cause was settled in: the error samples (tests/error-samples,\n\
+         # one per sample of the check's file) and the training half of the error corpus (tests/error-corpus,\n\
+         # one per expected check). `dockdoc explain` ranks candidates of the same specificity by it.\n\
+         # Generated; regenerate with `DOCKDOC_BLESS=1 cargo test --test corpus prevalence`.\n\
+         schema = 1\n\n[threads]\n",
+    );
+    for (id, n) in threads.iter().filter(|(_, n)| **n > 0) {
+        want.push_str(&format!("{id} = {n}\n"));
+    }
+    let path = root.join("checks/data/prevalence.toml");
+    if std::env::var_os("DOCKDOC_BLESS").is_some() {
+        std::fs::write(&path, &want).unwrap();
+    }
+    let got = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        got == want,
+        "checks/data/prevalence.toml is stale; regenerate it with `DOCKDOC_BLESS=1 cargo test --test corpus prevalence`"
     );
 }

@@ -21,6 +21,9 @@ pub(super) const WINDOW: usize = 3;
 /// The least score that ties a paste to a check by its signals alone.
 pub(super) const THRESHOLD: u32 = 4;
 
+/// The least score with which signals anywhere in a paste have a check evaluated on a machine.
+pub(super) const LOOSE_THRESHOLD: u32 = 5;
+
 /// Lines kept per signal: where it first stands is what is shown, the rest only decides windows.
 const LINES_PER_SIGNAL: usize = 64;
 
@@ -229,6 +232,51 @@ impl Read {
                 .iter()
                 .filter_map(|i| Some(vocabulary.signals.get(*i)?.name.clone()))
                 .collect(),
+            line,
+        })
+    }
+
+    /// How the paste touches `check` anywhere in it, for a machine to decide: the check's
+    /// signals that stand anywhere in the paste, if one of them names what failed precisely
+    /// (an endpoint or an object) and their score reaches [`LOOSE_THRESHOLD`]. Such a check is
+    /// evaluated on a machine, and offered only when it fails there.
+    pub fn touch(&self, vocabulary: &Vocabulary, check: &crate::catalog::Check) -> Option<Tie> {
+        let present: Vec<(usize, &crate::catalog::signals::Signal, usize)> = check
+            .signals
+            .iter()
+            .filter_map(|name| {
+                let i = vocabulary.index(name)?;
+                let s = vocabulary.signals.get(i)?;
+                let hit = self.hit(i)?;
+                Some((i, s, hit.lines.first().copied().unwrap_or(0)))
+            })
+            .filter(|(_, s, _)| s.kind != Kind::Elsewhere)
+            .collect();
+        let precise = present
+            .iter()
+            .find(|(_, s, _)| matches!(s.kind, Kind::Endpoint | Kind::Object))?;
+        // As for a tie: a paste that says how it failed in words this cause does not produce
+        // is not about it.
+        let specific =
+            |s: &crate::catalog::signals::Signal| s.kind == Kind::Condition && s.weight() >= 2;
+        let said = self
+            .hits
+            .iter()
+            .any(|h| vocabulary.signals.get(h.signal).is_some_and(specific));
+        if said && !present.iter().any(|(_, s, _)| specific(s)) {
+            return None;
+        }
+        let score: u32 = present.iter().map(|(_, s, _)| s.weight()).sum();
+        if score < LOOSE_THRESHOLD {
+            return None;
+        }
+        let line = precise.2;
+        let mut named: Vec<&crate::catalog::signals::Signal> =
+            present.iter().map(|(_, s, _)| *s).collect();
+        named.sort_by_key(|s| std::cmp::Reverse(s.weight()));
+        Some(Tie {
+            score,
+            signals: named.iter().map(|s| s.name.clone()).collect(),
             line,
         })
     }

@@ -578,6 +578,41 @@ pub(super) fn candidates<'a, 'v>(
             })
         })
         .collect();
+    if let Some(facts) = &facts
+        && context.elsewhere.is_none()
+    {
+        // On a machine, evidence decides: a check the paste only touches (its signals stand
+        // apart, or say too little to offer it offline) is offered when it fails here.
+        let touched: Vec<Candidate<'a>> = catalog
+            .checks
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !candidates.iter().any(|k| k.check.id == c.id))
+            .filter_map(|(index, check)| {
+                let tie = signals.touch(vocabulary, check)?;
+                let finding = eval::evaluate_check(check, facts, false);
+                (finding.status == Status::Fail).then(|| Candidate {
+                    check,
+                    bearing: bearing(check),
+                    pattern: false,
+                    matched: Match {
+                        check: index,
+                        line: tie.line,
+                        text: signals.text(tie.line).to_owned(),
+                        count: 1,
+                        specificity: 0,
+                    },
+                    tie: Some(tie),
+                    follows: false,
+                    finding: Some(finding),
+                    related: false,
+                    cause: None,
+                    cause_of_matched: false,
+                })
+            })
+            .collect();
+        candidates.extend(touched);
+    }
     if let Some(facts) = &facts {
         // The matched checks beside the selected ones, as one run: which failure follows from
         // which is decided over both, as `check` decides it.

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod acl;
+pub mod corpus;
 pub mod docs;
 pub mod evidence;
 pub mod prereq;
