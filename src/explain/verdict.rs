@@ -24,9 +24,6 @@ pub(super) struct Candidate<'a> {
     pattern: bool,
     /// How the paste's signals tie to it (also for a pattern match: it ranks by them too).
     tie: Option<Tie>,
-    /// Another candidate is this check's cause (`consequence_of`): one cause, one fix, so
-    /// that one ranks first.
-    follows: bool,
     finding: Option<Finding>,
     /// How the endpoint the paste names bears on the check.
     bearing: Bearing,
@@ -85,7 +82,7 @@ impl Candidate<'_> {
 
     /// Lower ranks first: not ruled out by the endpoint; failing here, then undecided, then
     /// ruled out; tied to the paste before failing in its area; matched by a pattern before
-    /// tied by signals; not the consequence of another candidate; judging the named endpoint;
+    /// tied by signals; judging the named endpoint;
     /// the message printed first (a cause comes before its consequences); on the same line, the
     /// more specific message; the higher signal score; the cause settled in more public
     /// threads; the more severe check.
@@ -95,7 +92,6 @@ impl Candidate<'_> {
     ) -> (
         bool,
         u8,
-        bool,
         bool,
         bool,
         Bearing,
@@ -123,7 +119,6 @@ impl Candidate<'_> {
             st,
             self.related,
             !self.pattern,
-            self.follows,
             self.bearing,
             if self.pattern { self.matched.line } else { 0 },
             std::cmp::Reverse(self.matched.specificity),
@@ -569,7 +564,6 @@ pub(super) fn candidates<'a, 'v>(
                 bearing: bearing(check),
                 pattern: k < patterned,
                 tie: signals.tie(vocabulary, check),
-                follows: false,
                 matched: m,
                 finding,
                 related: false,
@@ -603,7 +597,6 @@ pub(super) fn candidates<'a, 'v>(
                         specificity: 0,
                     },
                     tie: Some(tie),
-                    follows: false,
                     finding: Some(finding),
                     related: false,
                     cause: None,
@@ -675,7 +668,6 @@ pub(super) fn candidates<'a, 'v>(
                     bearing: bearing(check),
                     pattern: false,
                     tie: signals.tie(vocabulary, check),
-                    follows: false,
                     finding: Some(f.clone()),
                     related: true,
                     cause: None,
@@ -689,12 +681,14 @@ pub(super) fn candidates<'a, 'v>(
             c.cause = cause_of(&c.check.id).filter(|cause| listed.contains(cause));
         }
     }
-    let ids: Vec<String> = candidates.iter().map(|c| c.check.id.clone()).collect();
-    for c in &mut candidates {
-        c.follows = c.check.consequence_of.iter().any(|id| ids.contains(id));
-    }
     candidates.sort_by_key(|c| c.rank());
-    let mut ranked = follow_causes(candidates);
+    // Offline, a candidate's possible causes come before it; on a machine its status decides,
+    // and a cause that fails here is placed by `follow_causes`.
+    let mut ranked = follow_causes(if offline {
+        causes_first(candidates)
+    } else {
+        candidates
+    });
     if offline {
         let mut offered = 0;
         ranked.retain(|c| {
@@ -725,6 +719,30 @@ fn pasted_ports<'a>(lines: impl Iterator<Item = &'a str>) -> Vec<u16> {
     ports.sort_unstable();
     ports.dedup();
     ports
+}
+
+/// Ranked candidates with each one's possible causes (`consequence_of`) among them moved right
+/// before it: one cause, one fix, so a user outside the docker group is offered first for
+/// "permission denied" on the socket, before the socket's mode. Only the candidates' own order
+/// moves; a cause found failing here is placed by [`follow_causes`].
+fn causes_first(ranked: Vec<Candidate<'_>>) -> Vec<Candidate<'_>> {
+    let mut out: Vec<Candidate<'_>> = Vec::with_capacity(ranked.len());
+    let mut rest: Vec<Option<Candidate<'_>>> = ranked.into_iter().map(Some).collect();
+    for k in 0..rest.len() {
+        let Some(c) = rest.get_mut(k).and_then(Option::take) else {
+            continue;
+        };
+        for slot in rest.iter_mut().skip(k + 1) {
+            if slot.as_ref().is_some_and(|d| {
+                d.offered() && c.offered() && c.check.consequence_of.contains(&d.check.id)
+            }) && let Some(d) = slot.take()
+            {
+                out.push(d);
+            }
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Ranked candidates with every consequence moved right after its cause (one cause, one fix:
