@@ -518,3 +518,77 @@ fix = [{ step = "s", command = "true", tier = "sometimes" }]
         l.errors
     );
 }
+
+/// The signal vocabulary parses, every pattern compiles as explain compiles it (one set, bytes,
+/// no Unicode classes), and every built-in check lists signals that exist: a check brings its own
+/// (docs/explain.md, "Signals").
+#[test]
+fn every_check_lists_signals_the_vocabulary_defines() {
+    use dockdoc::catalog::signals::{BUILTIN, Kind, Vocabulary};
+    let vocabulary = Vocabulary::parse(BUILTIN.0, BUILTIN.1).unwrap();
+    let patterns: Vec<String> = vocabulary.signals.iter().map(|s| s.pattern()).collect();
+    regex::bytes::RegexSetBuilder::new(&patterns)
+        .unicode(false)
+        .build()
+        .unwrap();
+    for s in &vocabulary.signals {
+        assert!(
+            s.note.is_none() || matches!(s.kind, Kind::Context | Kind::Elsewhere),
+            "{}: a note belongs to context and elsewhere signals",
+            s.name
+        );
+        assert!(
+            s.note.is_some() || s.kind != Kind::Elsewhere,
+            "{}: an elsewhere signal says what the paste is about",
+            s.name
+        );
+        assert!(
+            s.look.is_none() || s.kind == Kind::Component,
+            "{}: only a component says where to look next",
+            s.name
+        );
+    }
+    let loaded = catalog::load_builtin();
+    let mut problems = Vec::new();
+    for c in &loaded.catalog.checks {
+        if c.signals.is_empty() {
+            problems.push(format!("{}: no signals", c.id));
+        }
+        for name in &c.signals {
+            if vocabulary.index(name).is_none() {
+                problems.push(format!("{}: unknown signal {name}", c.id));
+            }
+        }
+        let kinds: Vec<Kind> = c
+            .signals
+            .iter()
+            .filter_map(|n| Some(vocabulary.signals.get(vocabulary.index(n)?)?.kind))
+            .collect();
+        if !kinds.contains(&Kind::Condition)
+            || !kinds
+                .iter()
+                .any(|k| matches!(k, Kind::Endpoint | Kind::Component | Kind::Object))
+        {
+            problems.push(format!(
+                "{}: signals name no condition, or nothing that fails",
+                c.id
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_user_check_file_names_an_unknown_signal_with_its_place() {
+    let text = std::fs::read_to_string("checks/storage.toml").unwrap();
+    let broken = text.replacen("signals = [", "signals = [\"no-such-signal\", ", 1);
+    assert_ne!(broken, text);
+    let loaded = catalog::load_str(Path::new("user.toml"), &broken);
+    let errors: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("user.toml:") && e.contains("`signals` names `no-such-signal`")),
+        "{errors:#?}"
+    );
+}

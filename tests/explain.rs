@@ -654,3 +654,85 @@ fn a_paste_from_another_endpoint_is_pointed_out() {
     let doc: Json = serde_json::from_str(&out).unwrap();
     assert!(doc.get("endpoint_note").is_none(), "{doc:#}");
 }
+
+// ---- signals: what a paste is about (docs/explain.md, "Signals")
+
+/// Words no pattern knows tie the paste to the checks whose cause makes them: the issue's
+/// examples, each unlike every sample.
+#[test]
+fn signals_tie_a_paste_no_pattern_knows_to_its_causes() {
+    let mtu = offline_json(
+        b"Error response from daemon: failed to set MTU on host interface veth1a2b3c: invalid argument\n",
+    );
+    assert!(matched_ids(&mtu).is_empty(), "{mtu:#}");
+    let ids = offered(&mtu);
+    assert!(
+        ids.contains(&"running-kernel-modules-missing".to_owned()),
+        "{mtu:#}"
+    );
+    assert_eq!(mtu["matches"][0]["via"], "signals", "{mtu:#}");
+    assert!(
+        mtu["matches"][0]["signals"]
+            .as_array()
+            .unwrap()
+            .contains(&Json::from("veth")),
+        "{mtu:#}"
+    );
+    let compose = offline_json(
+        b"Starting containers\nunknown shorthand flag: 'd' in -d\nSee 'docker --help'.\n",
+    );
+    assert_eq!(
+        offered(&compose).first().map(String::as_str),
+        Some("docker-compose-missing"),
+        "{compose:#}"
+    );
+    // The same words far apart say nothing about each other.
+    let apart = format!(
+        "veth1a2b3c created\n{}the value is an invalid argument\n",
+        "unrelated line\n".repeat(10)
+    );
+    assert!(offered(&offline_json(apart.as_bytes())).is_empty());
+    // A paste whose errno the cause does not produce is not tied to it: /dev/kvm missing gives
+    // ENOENT, not EACCES.
+    let denied = offline_json(b"qemu: /dev/kvm: Permission denied\n");
+    assert!(
+        !offered(&denied).contains(&"kvm-device-missing".to_owned()),
+        "{denied:#}"
+    );
+}
+
+/// A paste about something no check covers names nothing, and says what it is about.
+#[test]
+fn a_paste_about_something_else_names_nothing() {
+    let doc = offline_json(
+        b"$ docker run --rm myimage\nexec /usr/local/bin/entrypoint.sh: exec format error\n",
+    );
+    assert!(offered(&doc).is_empty(), "{doc:#}");
+    assert_eq!(doc["elsewhere"]["signal"], "image-format", "{doc:#}");
+    assert_eq!(doc["verdict"]["id"], Json::Null);
+    let (_, text) = explain_stdin(
+        &["--offline", "--color", "never"],
+        b"exec /usr/local/bin/entrypoint.sh: exec format error\n",
+    );
+    assert!(text.contains("no check covers that"), "{text}");
+}
+
+/// A refused user bus is said first, with its fix, before any `systemctl --user` advice.
+#[test]
+fn a_refused_user_bus_is_said_first_with_its_fix() {
+    let paste = b"$ su - bob\n$ systemctl --user start docker\nFailed to connect to bus: No medium found\n$ docker ps\nCannot connect to the Docker daemon at unix:///run/user/1000/docker.sock. Is the docker daemon running?\n";
+    let doc = offline_json(paste);
+    let signals: Vec<&str> = doc["context"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["signal"].as_str().unwrap())
+        .collect();
+    assert!(signals.contains(&"user-bus-refused"), "{doc:#}");
+    assert!(signals.contains(&"switched-user"), "{doc:#}");
+    let (_, text) = explain_stdin(&["--offline", "--color", "never"], paste);
+    let note = text.find("no user bus").unwrap();
+    let first_candidate = text.find("rootless-daemon-not-running").unwrap();
+    assert!(note < first_candidate, "{text}");
+    assert!(text.contains("first, open a real login session"), "{text}");
+}

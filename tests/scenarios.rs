@@ -1362,6 +1362,76 @@ fn explain_over_the_corpus_on_a_machine_with_the_cause() {
 /// The least share of the test half's verdicts, on a machine with the cause, that must be right.
 const FLOOR_ON_MACHINE: f64 = 65.0;
 
+/// `dockdoc explain --facts` of one scenario run, as JSON.
+fn explain_json_on(run: &ScenarioRun, text: &str) -> Json {
+    let work = tempfile::tempdir().unwrap();
+    let facts = work.path().join("facts.json");
+    std::fs::write(&facts, serde_json::to_string(&run.facts).unwrap()).unwrap();
+    let facts = facts.to_string_lossy();
+    let mut args = vec!["--facts", facts.as_ref()];
+    for p in &run.profiles {
+        args.extend(["--profile", p.as_str()]);
+    }
+    common::explain_json(bin(), &args, text)
+}
+
+/// On a machine, evidence decides: words no pattern knows, tied by signals, and the check that
+/// fails here is the verdict; where nothing the paste points at fails, the verdict says what was
+/// ruled out and where to look next.
+#[test]
+fn on_a_machine_a_failing_check_the_signals_tie_is_the_verdict() {
+    let runs = scenario_runs();
+    let find = |name: &str| runs.iter().find(|r| r.name == name).unwrap();
+    let (upgraded, healthy) = (
+        find("kernel-upgraded-no-reboot"),
+        find("healthy-docker-host"),
+    );
+    for run in [upgraded, healthy] {
+        if !run.unfaithful.is_empty() {
+            return common::prereq::skip(
+                "test on_a_machine_a_failing_check_the_signals_tie_is_the_verdict",
+                &run.unfaithful.reason(),
+                &[],
+            );
+        }
+    }
+    let mtu = "Error response from daemon: failed to set MTU on host interface veth1a2b3c: invalid argument\n";
+    let doc = explain_json_on(upgraded, mtu);
+    assert_eq!(doc["recognised"], Json::Array(Vec::new()), "{doc:#}");
+    assert_eq!(
+        doc["verdict"]["id"], "running-kernel-modules-missing",
+        "{doc:#}"
+    );
+    assert_eq!(doc["matches"][0]["via"], "signals", "{doc:#}");
+    let doc = explain_json_on(healthy, mtu);
+    assert_eq!(doc["verdict"]["id"], Json::Null, "{doc:#}");
+    let ruled_out: Vec<&str> = doc["verdict"]["ruled_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        ruled_out.contains(&"running-kernel-modules-missing"),
+        "{doc:#}"
+    );
+    let containerd = explain_json_on(
+        healthy,
+        "failed to start daemon: error while dialing: dial unix /run/containerd/containerd.sock: connect: connection refused\n",
+    );
+    let look: Vec<&str> = containerd["verdict"]["look"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        look.iter()
+            .any(|l| l.contains("journalctl -b -u containerd.service")),
+        "{containerd:#}"
+    );
+}
+
 /// A failure in the area of a matched check is brought up only when this machine leaves that
 /// check possible. On docker-osx-ignore-msrs-lost, /dev/kvm opens for alice (the permission
 /// checks pass) while ignore_msrs is off: "Permission denied" from KVM is then no ignore_msrs
