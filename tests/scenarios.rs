@@ -1405,28 +1405,25 @@ fn on_a_machine_a_failing_check_the_signals_tie_is_the_verdict() {
     assert_eq!(doc["matches"][0]["via"], "signals", "{doc:#}");
     let doc = explain_json_on(healthy, mtu);
     assert_eq!(doc["verdict"]["id"], Json::Null, "{doc:#}");
-    let ruled_out: Vec<&str> = doc["verdict"]["ruled_out"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
+    let strings = |v: &Json| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_owned())
+            .collect()
+    };
     assert!(
-        ruled_out.contains(&"running-kernel-modules-missing"),
+        strings(&doc["verdict"]["ruled_out"])
+            .contains(&"running-kernel-modules-missing".to_owned()),
         "{doc:#}"
     );
     let containerd = explain_json_on(
         healthy,
         "failed to start daemon: error while dialing: dial unix /run/containerd/containerd.sock: connect: connection refused\n",
     );
-    let look: Vec<&str> = containerd["verdict"]["look"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
     assert!(
-        look.iter()
+        strings(&containerd["verdict"]["look"])
+            .iter()
             .any(|l| l.contains("journalctl -b -u containerd.service")),
         "{containerd:#}"
     );
