@@ -265,8 +265,9 @@ fn unknown_ids(loaded: &Loaded, args: &CheckArgs) -> Result<()> {
     Ok(())
 }
 
-/// Whether the checks `args` select read `docker.min_api_version` (so `/version` is asked).
-fn selection_asks_min_api_version(loaded: &Loaded, args: &CheckArgs) -> bool {
+/// The checks `args` select, by the profiles asked for (a rootless endpoint may add its own
+/// profile's checks once the facts are in).
+fn selected<'a>(loaded: &'a Loaded, args: &CheckArgs) -> impl Iterator<Item = &'a catalog::Check> {
     let selection = Selection {
         profiles: if args.profile.is_empty() {
             vec!["docker".to_owned()]
@@ -276,14 +277,16 @@ fn selection_asks_min_api_version(loaded: &Loaded, args: &CheckArgs) -> bool {
         only: args.only.clone(),
         skip: args.skip.clone(),
     };
-    crate::facts::asks_min_api_version(
-        loaded
-            .catalog
-            .checks
-            .iter()
-            .filter(|c| selection.includes(c) && !selection.skip.contains(&c.id))
-            .flat_map(|c| c.fact_keys()),
-    )
+    loaded
+        .catalog
+        .checks
+        .iter()
+        .filter(move |c| selection.includes(c) && !selection.skip.contains(&c.id))
+}
+
+/// Whether the checks `args` select read `docker.min_api_version` (so `/version` is asked).
+fn selection_asks_min_api_version(loaded: &Loaded, args: &CheckArgs) -> bool {
+    crate::facts::asks_min_api_version(selected(loaded, args).flat_map(|c| c.fact_keys()))
 }
 
 /// Loads the checks and gathers the facts at once: the checks load on a blocking thread
@@ -308,6 +311,8 @@ fn load_and_gather(args: &CheckArgs) -> Result<(Loaded, Facts)> {
             if checked.is_ok() {
                 // Nobody waiting is fine: the probes may have finished without asking.
                 let _ = decide.send(Some(selection_asks_min_api_version(&loaded, &owned)));
+                // While the daemon is asked: evaluation then finds the regexes compiled.
+                selected(&loaded, &owned).for_each(catalog::Check::compile_patterns);
             }
             (loaded, checked)
         });
@@ -367,16 +372,18 @@ fn check_report(args: &CheckArgs) -> Result<u8> {
     let mut plugin_state = None;
     // JSON escapes control characters itself; every other format shows the report's texts
     // with them made visible.
-    let shown = report.visible();
+    let shown = || report.visible();
     match args.format {
-        ReportFormat::Text => report::human::render(&shown, args.display.verbose, &mut rendered)?,
+        ReportFormat::Text => {
+            report::human::render(&shown(), args.display.verbose, &mut rendered)?;
+        }
         ReportFormat::Json => report::json::render(&report, &mut rendered)?,
-        ReportFormat::Markdown => report::markdown::render(&shown, &mut rendered)?,
-        ReportFormat::Prometheus => report::prometheus::render(&shown, &mut rendered)?,
-        ReportFormat::Junit => report::junit::render(&shown, &mut rendered)?,
+        ReportFormat::Markdown => report::markdown::render(&shown(), &mut rendered)?,
+        ReportFormat::Prometheus => report::prometheus::render(&shown(), &mut rendered)?,
+        ReportFormat::Junit => report::junit::render(&shown(), &mut rendered)?,
         ReportFormat::Nagios => {
             plugin_state = Some(report::nagios::render(
-                &shown,
+                &shown(),
                 trouble.as_deref(),
                 &mut rendered,
             )?);
@@ -409,6 +416,9 @@ fn check_report(args: &CheckArgs) -> Result<u8> {
         FailOn::Warning => report.fails_at(Severity::Warning) || probe_failed,
         FailOn::Never => false,
     };
+    // The run ends here: freeing the catalog, the facts and the report one allocation at a
+    // time would cost about as much as evaluating them; the process exit returns the memory.
+    std::mem::forget((loaded, facts, report, rendered));
     Ok(if load_errors > 0 {
         2
     } else if failed {

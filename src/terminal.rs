@@ -85,6 +85,10 @@ impl serde_json::ser::Formatter for Escaping {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        // Printable ASCII, most of any report, holds nothing to escape.
+        if fragment.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            return writer.write_all(fragment.as_bytes());
+        }
         let mut rest = fragment;
         while let Some((at, c)) = rest.char_indices().find(|(_, c)| acts_on_terminal(*c)) {
             writer.write_all(rest.get(..at).unwrap_or_default().as_bytes())?;
