@@ -305,18 +305,23 @@ fn load_and_gather(args: &CheckArgs) -> Result<(Loaded, Facts)> {
     };
     let owned = args.clone();
     let (loaded, facts) = runtime.block_on(async {
-        let load = tokio::task::spawn_blocking(move || {
-            let loaded = load_catalog(&owned.catalog);
-            let checked = unknown_ids(&loaded, &owned);
-            if checked.is_ok() {
-                // Nobody waiting is fine: the probes may have finished without asking.
-                let _ = decide.send(Some(selection_asks_min_api_version(&loaded, &owned)));
-                // While the daemon is asked: evaluation then finds the regexes compiled.
-                selected(&loaded, &owned).for_each(catalog::Check::compile_patterns);
-            }
-            (loaded, checked)
-        });
-        tokio::join!(load, crate::gather::gather(&ctx, options))
+        // Started once the probes have sent their first questions.
+        let load = async {
+            tokio::task::spawn_blocking(move || {
+                let loaded = load_catalog(&owned.catalog);
+                let checked = unknown_ids(&loaded, &owned);
+                if checked.is_ok() {
+                    // Nobody waiting is fine: the probes may have finished without asking.
+                    let _ = decide.send(Some(selection_asks_min_api_version(&loaded, &owned)));
+                    // While the daemon is asked: evaluation then finds the regexes compiled.
+                    selected(&loaded, &owned).for_each(catalog::Check::compile_patterns);
+                }
+                (loaded, checked)
+            })
+            .await
+        };
+        let (facts, loaded) = tokio::join!(crate::gather::gather(&ctx, options), load);
+        (loaded, facts)
     });
     // A probe that timed out may still hold a connection; do not wait for it.
     runtime.shutdown_background();
