@@ -265,9 +265,8 @@ fn unknown_ids(loaded: &Loaded, args: &CheckArgs) -> Result<()> {
     Ok(())
 }
 
-/// The checks `args` select, by the profiles asked for (a rootless endpoint may add its own
-/// profile's checks once the facts are in).
-fn selected<'a>(loaded: &'a Loaded, args: &CheckArgs) -> impl Iterator<Item = &'a catalog::Check> {
+/// Whether the checks `args` select read `docker.min_api_version` (so `/version` is asked).
+fn selection_asks_min_api_version(loaded: &Loaded, args: &CheckArgs) -> bool {
     let selection = Selection {
         profiles: if args.profile.is_empty() {
             vec!["docker".to_owned()]
@@ -277,16 +276,14 @@ fn selected<'a>(loaded: &'a Loaded, args: &CheckArgs) -> impl Iterator<Item = &'
         only: args.only.clone(),
         skip: args.skip.clone(),
     };
-    loaded
-        .catalog
-        .checks
-        .iter()
-        .filter(move |c| selection.includes(c) && !selection.skip.contains(&c.id))
-}
-
-/// Whether the checks `args` select read `docker.min_api_version` (so `/version` is asked).
-fn selection_asks_min_api_version(loaded: &Loaded, args: &CheckArgs) -> bool {
-    crate::facts::asks_min_api_version(selected(loaded, args).flat_map(|c| c.fact_keys()))
+    crate::facts::asks_min_api_version(
+        loaded
+            .catalog
+            .checks
+            .iter()
+            .filter(|c| selection.includes(c) && !selection.skip.contains(&c.id))
+            .flat_map(|c| c.fact_keys()),
+    )
 }
 
 /// Loads the checks and gathers the facts at once: the checks load on a blocking thread
@@ -313,8 +310,6 @@ fn load_and_gather(args: &CheckArgs) -> Result<(Loaded, Facts)> {
                 if checked.is_ok() {
                     // Nobody waiting is fine: the probes may have finished without asking.
                     let _ = decide.send(Some(selection_asks_min_api_version(&loaded, &owned)));
-                    // While the daemon is asked: evaluation then finds the regexes compiled.
-                    selected(&loaded, &owned).for_each(catalog::Check::compile_patterns);
                 }
                 (loaded, checked)
             })

@@ -101,25 +101,6 @@ impl Condition {
     }
 }
 
-impl Condition {
-    /// Compiles the condition's `matches` regexes now, instead of when first evaluated.
-    pub fn compile_patterns(&self) {
-        match self {
-            Condition::All(cs) | Condition::Any(cs) => {
-                cs.iter().for_each(Condition::compile_patterns)
-            }
-            Condition::Not(c) => c.compile_patterns(),
-            Condition::Fact {
-                test: Test::Matches(p),
-                ..
-            } => {
-                p.regex();
-            }
-            Condition::Fact { .. } => {}
-        }
-    }
-}
-
 impl fmt::Display for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let join = |f: &mut fmt::Formatter<'_>, cs: &[Condition], op: &str| {
@@ -385,15 +366,6 @@ pub struct Check {
 }
 
 impl Check {
-    /// Compiles the regexes the check's conditions match with, so that evaluating it later
-    /// does not (a run does this while it waits for the daemon).
-    pub fn compile_patterns(&self) {
-        let steps = self.fix.iter().filter_map(|f| f.when.as_ref());
-        for c in self.applies_if.iter().chain([&self.fails_if]).chain(steps) {
-            c.compile_patterns();
-        }
-    }
-
     /// Every fact key the check reads: conditions first, then placeholders.
     pub fn fact_keys(&self) -> Vec<&str> {
         let mut keys = Vec::new();
