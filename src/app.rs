@@ -303,16 +303,21 @@ fn load_and_gather(args: &CheckArgs) -> Result<(Loaded, Facts)> {
     };
     let owned = args.clone();
     let (loaded, facts) = runtime.block_on(async {
-        let load = tokio::task::spawn_blocking(move || {
-            let loaded = load_catalog(&owned.catalog);
-            let checked = unknown_ids(&loaded, &owned);
-            if checked.is_ok() {
-                // Nobody waiting is fine: the probes may have finished without asking.
-                let _ = decide.send(Some(selection_asks_min_api_version(&loaded, &owned)));
-            }
-            (loaded, checked)
-        });
-        tokio::join!(load, crate::gather::gather(&ctx, options))
+        // Started once the probes have sent their first questions.
+        let load = async {
+            tokio::task::spawn_blocking(move || {
+                let loaded = load_catalog(&owned.catalog);
+                let checked = unknown_ids(&loaded, &owned);
+                if checked.is_ok() {
+                    // Nobody waiting is fine: the probes may have finished without asking.
+                    let _ = decide.send(Some(selection_asks_min_api_version(&loaded, &owned)));
+                }
+                (loaded, checked)
+            })
+            .await
+        };
+        let (facts, loaded) = tokio::join!(crate::gather::gather(&ctx, options), load);
+        (loaded, facts)
     });
     // A probe that timed out may still hold a connection; do not wait for it.
     runtime.shutdown_background();
@@ -368,16 +373,18 @@ fn check_report(args: &CheckArgs) -> Result<u8> {
     let mut plugin_state = None;
     // JSON escapes control characters itself; every other format shows the report's texts
     // with them made visible.
-    let shown = report.visible();
+    let shown = || report.visible();
     match args.format {
-        ReportFormat::Text => report::human::render(&shown, args.display.verbose, &mut rendered)?,
+        ReportFormat::Text => {
+            report::human::render(&shown(), args.display.verbose, &mut rendered)?;
+        }
         ReportFormat::Json => report::json::render(&report, &mut rendered)?,
-        ReportFormat::Markdown => report::markdown::render(&shown, &mut rendered)?,
-        ReportFormat::Prometheus => report::prometheus::render(&shown, &mut rendered)?,
-        ReportFormat::Junit => report::junit::render(&shown, &mut rendered)?,
+        ReportFormat::Markdown => report::markdown::render(&shown(), &mut rendered)?,
+        ReportFormat::Prometheus => report::prometheus::render(&shown(), &mut rendered)?,
+        ReportFormat::Junit => report::junit::render(&shown(), &mut rendered)?,
         ReportFormat::Nagios => {
             plugin_state = Some(report::nagios::render(
-                &shown,
+                &shown(),
                 trouble.as_deref(),
                 &mut rendered,
             )?);
@@ -410,6 +417,9 @@ fn check_report(args: &CheckArgs) -> Result<u8> {
         FailOn::Warning => report.fails_at(Severity::Warning) || probe_failed,
         FailOn::Never => false,
     };
+    // The run ends here: freeing the catalog, the facts and the report one allocation at a
+    // time would cost about as much as evaluating them; the process exit returns the memory.
+    std::mem::forget((loaded, facts, report, rendered));
     Ok(if load_errors > 0 {
         2
     } else if failed {

@@ -143,7 +143,10 @@ pub async fn gather(ctx: &Context, options: Options) -> Facts {
             false => None,
         }
     };
-    let (files, system, user, display, early_docker) = tokio::join!(
+    // The daemon first: its `/info` is the slowest answer of the run, so its questions go out
+    // before the threads and the bus connections are set up.
+    let (early_docker, files, system, user, display) = tokio::join!(
+        early,
         files,
         tokio::time::timeout(ctx.timeout, systemd::gather_system(ctx)),
         bounded(
@@ -158,7 +161,6 @@ pub async fn gather(ctx: &Context, options: Options) -> Facts {
             display::LIVE_SCHEMA,
             display::gather(ctx)
         ),
-        early,
     );
     // When the files were not all read (in time, or a bug stopped it), every fact they give is
     // unknown for that reason, and nothing more is read from them in this run (the unit files,

@@ -5,6 +5,7 @@
 //! Markdown, Prometheus, Nagios or JUnit, on standard output or atomically into `--output FILE`.
 
 pub mod app;
+mod builtin;
 pub mod catalog;
 pub mod cli;
 pub mod error;

@@ -150,7 +150,15 @@ fn cycle_from<'a>(catalog: &'a Catalog, start: &'a Check) -> Option<Vec<&'a str>
     None
 }
 
+/// The built-in checks, in the form build.rs embedded them (checked with this loader when
+/// dockdoc was built; see [`load_builtin_toml`]).
 pub fn load_builtin() -> Loaded {
+    crate::builtin::load()
+}
+
+/// The built-in check files parsed from their TOML: what build.rs runs, so that any load error
+/// fails the build, before it writes the checks out for [`load_builtin`].
+pub fn load_builtin_toml() -> Loaded {
     let mut loaded = Loaded::default();
     for (name, text) in BUILTIN {
         let one = load_source(Path::new(name), text, Source::Builtin);

@@ -50,6 +50,10 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         checks: report.findings().collect(),
         summary: report.counts,
     };
-    crate::terminal::write_json(&mut *out, &doc)?;
-    writeln!(out)
+    // Serialised into a buffer of its own: serde_json writes a few bytes at a time, which
+    // through `dyn Write` is a call each.
+    let mut json = Vec::with_capacity(64 * 1024);
+    crate::terminal::write_json(&mut json, &doc)?;
+    json.push(b'\n');
+    out.write_all(&json)
 }

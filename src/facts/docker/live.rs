@@ -1,11 +1,12 @@
-//! The live daemon: a plain connect first (so EACCES, ENOENT and ECONNREFUSED are told apart
-//! as the CLI's messages do), then all at once: `GET /_ping` on that connection (its headers
-//! name the API version and the release, see `ping`), `/info` and the container list, each on
-//! a connection of its own. `/info` alone takes the daemon several milliseconds, and asking in
-//! turn would add up every answer's wait. Every answer's body is read up to a cap
-//! (`api::MAX_ANSWER_BYTES`), so parsing it takes a bounded time, and every call has its own
-//! timeout; all of them share a deadline a little shorter than the context's timeout so this
-//! probe always reports its own reason before the orchestrator's bound gives up on it.
+//! The live daemon: a plain connect (so EACCES, ENOENT and ECONNREFUSED are told apart as the
+//! CLI's messages do) and, at the same time, `/info` and the container list, each on a
+//! connection of its own; `GET /_ping` follows on the first connection as soon as it is made
+//! (its headers name the API version and the release, see `ping`). `/info` alone takes the
+//! daemon several milliseconds, and asking in turn would add up every answer's wait. Every
+//! answer's body is read up to a cap (`api::MAX_ANSWER_BYTES`), so parsing it takes a bounded
+//! time, and every call has its own timeout; all of them share a deadline a little shorter than
+//! the context's timeout so this probe always reports its own reason before the orchestrator's
+//! bound gives up on it.
 //!
 //! The first questions go out before the ping has named the daemon's API version, so they use
 //! the unversioned paths, which every daemon serves at its own version. Should a daemon refuse
@@ -207,9 +208,9 @@ pub struct Asks {
     pub published_ports: bool,
 }
 
-/// Probes the daemon at `uri`: dial, then at once the ping by hand (the API version and
-/// release) on that connection, the info and the container list. When `asks.min_api_version`
-/// and the ping shows API 1.52 or later, `/version` follows (for `MinAPIVersion`, the oldest API
+/// Probes the daemon at `uri`: dial and, at once, the info and the container list, then the
+/// ping by hand (the API version and release) on the dialled connection. When
+/// `asks.min_api_version` and the ping shows API 1.52 or later, `/version` follows (for `MinAPIVersion`, the oldest API
 /// version the daemon accepts); with `asks.published_ports`, the containers that are not running
 /// are inspected for the ports they ask for.
 pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
@@ -230,18 +231,22 @@ pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
         facts.set("docker.connect_error", Fact::known("none"));
     };
 
-    let stream = match dial(&target, &budget).await {
-        Ok(s) => s,
+    // The questions go out with the dial, each on its own connection, and the ping as soon as
+    // the dial is through: /info is the slow one. When the dial fails, their answers (the
+    // same failure) are not read.
+    let dialled = async {
+        let stream = dial(&target, &budget).await?;
+        Ok(ping_on(stream, &target, &budget).await)
+    };
+    let (dialled, mut answers) = tokio::join!(dialled, ask(&target, &budget, ""));
+    let pinged = match dialled {
+        Ok(pinged) => pinged,
         Err((kind, text)) => {
             unreachable(&mut facts, format!("connect {uri}: {text}"));
             facts.set("docker.connect_error", Fact::known(kind));
             return facts;
         }
     };
-    // The ping and the questions go out together: the answers wait on the ping only when it
-    // fails, and /info is the slow one.
-    let (pinged, mut answers) =
-        tokio::join!(ping_on(stream, &target, &budget), ask(&target, &budget, ""));
     let pong = match pinged {
         Ok(p) => p,
         Err(reason) => {
