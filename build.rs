@@ -317,7 +317,7 @@ fn write_check(out: &mut String, c: &Check) {
         "    CheckDef {{\n        id: {:?},\n        area: {:?},\n        title: {:?},\n        \
          severity: Severity::{:?},\n        severity_from: {},\n        profiles: {},\n        \
          since: {},\n        applies_if: {},\n        fails_if: {},\n        summary: {:?},\n        \
-         why: {:?},\n        fix: &[{}],\n        explains: &[{}],\n        references: {},\n        \
+         why: {:?},\n        fix: &[{}],\n        explains: &[{}],\n        signals: {},\n        references: {},\n        \
          endpoints: {},\n        consequence_of: {},\n        waits_for: {},\n        file: {:?},\n        \
          line: {},\n        column: {},\n    }},",
         c.id,
@@ -333,6 +333,7 @@ fn write_check(out: &mut String, c: &Check) {
         c.why,
         fix.join(", "),
         explains.join(", "),
+        string_list(&c.signals),
         string_list(&c.references),
         c.endpoints.as_ref().map_or_else(
             || "None".to_owned(),
