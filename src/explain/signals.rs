@@ -8,7 +8,6 @@
 //! and their weights add up to [`THRESHOLD`]. A context signal counts wherever it stands. The
 //! tie's score ranks it.
 
-use regex::bytes::{RegexSet, RegexSetBuilder};
 use serde::Serialize;
 
 use super::paste::{line_head, logical_lines};
@@ -56,40 +55,103 @@ pub struct Tie {
     pub line: usize,
 }
 
-/// The vocabulary compiled into one set, one pattern per signal.
+/// The vocabulary, ready to read a paste: the literals every match of each signal holds, in one
+/// automaton, and each signal's pattern, compiled the first time a line holds one of its
+/// literals. Most signals never occur in a paste, so most are never compiled (one set of all of
+/// them took some 50 ms and 10 MiB to build on every run).
 pub struct Reader {
-    set: Option<RegexSet>,
+    patterns: Vec<String>,
+    /// Literals (ASCII case ignored), each with its signal; `None` when none could be drawn.
+    literals: Option<aho_corasick::AhoCorasick>,
+    owner: Vec<usize>,
+    /// Signals with no literal every match holds: tried on every line.
+    always: Vec<usize>,
+    compiled: Vec<std::sync::OnceLock<Option<regex::bytes::Regex>>>,
 }
 
 impl Reader {
     pub fn new(vocabulary: &Vocabulary) -> Reader {
         let patterns: Vec<String> = vocabulary.signals.iter().map(|s| s.pattern()).collect();
-        let limit = REGEX_SIZE_LIMIT.saturating_mul(patterns.len().max(1));
-        // Signals are words; matched as bytes without Unicode classes, the set stays small and
-        // quick, and a line that is not UTF-8 is read as far as it is text.
-        let set = RegexSetBuilder::new(&patterns)
-            .unicode(false)
-            .size_limit(limit)
-            .build()
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut owner = Vec::new();
+        let mut always = Vec::new();
+        for (i, signal) in vocabulary.signals.iter().enumerate() {
+            let required = crate::catalog::signals::signal_parser()
+                .parse(&signal.alternation())
+                .ok()
+                .and_then(|hir| super::prefilter::required_literals(&hir));
+            match required {
+                Some(set) => {
+                    for lit in set {
+                        literals.push(lit);
+                        owner.push(i);
+                    }
+                }
+                None => always.push(i),
+            }
+        }
+        // A paste is short: the automaton that is quickest to build serves it best.
+        let literals = aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
+            .ascii_case_insensitive(true)
+            .build(&literals)
             .ok();
-        Reader { set }
+        if literals.is_none() {
+            always = (0..patterns.len()).collect();
+        }
+        Reader {
+            compiled: patterns
+                .iter()
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
+            patterns,
+            literals,
+            owner,
+            always,
+        }
+    }
+
+    fn matches(&self, signal: usize, line: &[u8]) -> bool {
+        let (Some(slot), Some(pattern)) = (self.compiled.get(signal), self.patterns.get(signal))
+        else {
+            return false;
+        };
+        slot.get_or_init(|| {
+            // Signals are words: matched as bytes without Unicode classes, each stays small and
+            // quick, and a line that is not UTF-8 is read as far as it is text.
+            regex::bytes::RegexBuilder::new(pattern)
+                .unicode(false)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .build()
+                .ok()
+        })
+        .as_ref()
+        .is_some_and(|re| re.is_match(line))
     }
 
     /// The signals of `text` (normalised), its lines numbered from `first_line`.
     pub fn read(&self, text: &str, first_line: usize) -> Read {
         let mut read = Read::default();
-        let Some(set) = &self.set else {
-            return read;
-        };
+        let mut wanted: Vec<usize> = Vec::new();
         for (n, line) in logical_lines(text) {
-            let line = line_head(&line);
+            let line = line_head(&line).as_bytes();
             let at = first_line + n - 1;
-            let matched = set.matches(line.as_bytes());
-            if matched.matched_any() && read.texts.len() < TEXTS {
-                read.texts
-                    .push((at, line.trim().chars().take(300).collect()));
+            wanted.clear();
+            wanted.extend(&self.always);
+            if let Some(ac) = &self.literals {
+                wanted.extend(
+                    ac.find_overlapping_iter(line)
+                        .filter_map(|m| self.owner.get(m.pattern().as_usize())),
+                );
             }
-            for signal in matched.iter() {
+            wanted.sort_unstable();
+            wanted.dedup();
+            let mut any = false;
+            for &signal in &wanted {
+                if !self.matches(signal, line) {
+                    continue;
+                }
+                any = true;
                 match read.hits.iter_mut().find(|h| h.signal == signal) {
                     Some(h) if h.lines.len() < LINES_PER_SIGNAL => h.lines.push(at),
                     Some(_) => {}
@@ -98,6 +160,11 @@ impl Reader {
                         lines: vec![at],
                     }),
                 }
+            }
+            if any && read.texts.len() < TEXTS {
+                let text = String::from_utf8_lossy(line);
+                read.texts
+                    .push((at, text.trim().chars().take(300).collect()));
             }
         }
         read
