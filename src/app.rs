@@ -199,9 +199,11 @@ fn explain(args: &crate::cli::ExplainArgs) -> Result<u8> {
                 .filter_map(|i| loaded.catalog.checks.get(i))
                 .flat_map(|c| c.fact_keys())
                 .collect();
+            // A facts file given is read (and a broken one reported) whatever the paste holds.
             let facts = match &args.facts {
-                _ if args.offline || recognised.is_empty(&loaded.catalog) => None,
+                _ if args.offline => None,
                 Some(path) => Some(read_facts(path)?),
+                None if recognised.is_empty(&loaded.catalog) => None,
                 None => Some(gather(&args.probe, &wanted)?),
             };
             printed(explain::report(&loaded.catalog, args, recognised, facts.as_ref()).map(drop))?;

@@ -363,6 +363,20 @@ fn the_socket_path_and_the_specific_message_decide_the_ranking() {
         !ids.contains(&"docker-service-inactive".to_owned()),
         "{ids:?}"
     );
+    // A daemon over the network rules out the local socket's and the units' checks.
+    let tcp = offline_json(
+        b"Cannot connect to the Docker daemon at tcp://10.0.0.5:2375. Is the docker daemon running?\n",
+    );
+    assert_eq!(
+        offered(&tcp).first().map(String::as_str),
+        Some("docker-host-unreachable"),
+        "{tcp:#}"
+    );
+    assert_eq!(
+        status_of(&tcp, "docker-socket-missing"),
+        "other_endpoint",
+        "{tcp:#}"
+    );
     // The system socket rules out the Desktop and rootless checks.
     let system = offline_json(
         b"Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",

@@ -1421,6 +1421,28 @@ fn on_a_machine_a_failing_check_the_signals_tie_is_the_verdict() {
         healthy,
         "failed to start daemon: error while dialing: dial unix /run/containerd/containerd.sock: connect: connection refused\n",
     );
+    // The causes a check names are not brought up when this machine rules that check out: a
+    // `DOCKER_HOST` built from an unset XDG_RUNTIME_DIR, on a machine without rootless Docker.
+    let broken = find("daemon-json-broken");
+    if broken.unfaithful.is_empty() {
+        let doc = explain_json_on(
+            broken,
+            "Cannot connect to the Docker daemon at unix:///docker.sock. Is the docker daemon running?\n",
+        );
+        let offered: Vec<&str> = doc["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["status"] == "fail")
+            .map(|m| m["id"].as_str().unwrap())
+            .collect();
+        assert!(
+            !offered
+                .iter()
+                .any(|id| id.starts_with("rootless-") && *id != "rootless-daemon-not-running"),
+            "{doc:#}"
+        );
+    }
     assert!(
         strings(&containerd["verdict"]["look"])
             .iter()

@@ -25,6 +25,9 @@ pub enum Endpoint {
     RuntimeDirUnset,
     /// `~/.docker/desktop/docker.sock`: Docker Desktop's VM (context `desktop-linux`).
     Desktop,
+    /// A daemon over the network: `… at tcp://`, `ssh://` (the `remote` kind of a check's
+    /// `endpoints`).
+    Remote,
 }
 
 /// Checks that judge which endpoint the CLI was pointed at, not a daemon: they apply to every
@@ -61,6 +64,24 @@ impl Endpoint {
         let re = SOCKET
             .get_or_init(|| Regex::new(r"(?:unix://)?(/[^\s'`()\[\]]*?)?/docker\.sock\b").ok())
             .as_ref()?;
+        static REMOTE: OnceLock<Option<Regex>> = OnceLock::new();
+        let remote = REMOTE
+            .get_or_init(|| {
+                Regex::new(r"(?i)(?:daemon|docker API|docker) at (?:tcp|ssh|https?)://").ok()
+            })
+            .as_ref()?;
+        if remote.is_match(text) {
+            return Some(Endpoint::Remote);
+        }
+        static USER_UNIT: OnceLock<Option<Regex>> = OnceLock::new();
+        let user_unit = USER_UNIT
+            .get_or_init(|| {
+                Regex::new(r"Container Engine \(Rootless\)|/systemd/user/docker\.service|systemctl --user \S+ docker\b").ok()
+            })
+            .as_ref()?;
+        if user_unit.is_match(text) {
+            return Some(Endpoint::Rootless);
+        }
         let Some(found) = re.captures(text) else {
             let linuxkit = LINUXKIT
                 .get_or_init(|| Regex::new(r"\b\d+\.\d+\.\d+-linuxkit\b").ok())
@@ -88,6 +109,7 @@ impl Endpoint {
             Endpoint::System => "system",
             Endpoint::Rootless | Endpoint::RuntimeDirUnset => "rootless",
             Endpoint::Desktop => "desktop",
+            Endpoint::Remote => "remote",
         }
     }
 
@@ -121,6 +143,7 @@ impl Endpoint {
                 "/docker.sock: a DOCKER_HOST built from an unset XDG_RUNTIME_DIR"
             }
             Endpoint::Desktop => "Docker Desktop's socket",
+            Endpoint::Remote => "a daemon over the network (tcp:// or ssh://)",
         }
     }
 }
@@ -171,7 +194,7 @@ impl Failure {
             .get_or_init(|| {
                 Some([
                     Regex::new(r"(?i)\bENOENT\b|FileNotFoundError\(2\b|connect: no such file or directory").ok()?,
-                    Regex::new(r"(?i)\bEACCES\b|PermissionError\(13\b|\berror\(13\b|connect: permission denied").ok()?,
+                    Regex::new(r"(?i)\bEACCES\b|PermissionError\(13\b|\berror\(13\b|connect: permission denied|permission denied while trying to connect").ok()?,
                     Regex::new(r"(?i)\bECONNREFUSED\b|ConnectionRefusedError\(111\b|connect: connection refused|docker\.sock: Connection refused").ok()?,
                 ])
             })
@@ -309,7 +332,7 @@ mod tests {
             ),
             (
                 "Cannot connect to the Docker daemon at tcp://10.0.0.2:2375.",
-                None,
+                Some(Endpoint::Remote),
             ),
             ("unix:///srv/my/docker.sock", None),
             (

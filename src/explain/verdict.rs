@@ -241,13 +241,14 @@ pub(super) fn verdict<'a>(
                     .into(),
             ),
         },
-        Some(_) if offline => plain(
-            ranked
-                .first()
-                .map(|c| c.check.id.as_str())
-                .filter(|_| offered == 1),
-            if offered == 1 {
+        Some(first) if offline => plain(
+            // Offline, a verdict only for the one check a pattern matched: signals alone say
+            // what a paste is about, not which cause it has.
+            Some(first.check.id.as_str()).filter(|_| offered == 1 && first.pattern),
+            if offered == 1 && first.pattern {
                 "one check recognises this text (not confirmed on this machine: --offline)".into()
+            } else if offered == 1 {
+                "one check could explain this text (its signals, no pattern; not confirmed on this machine: --offline)".into()
             } else {
                 format!(
                     "{offered} checks could explain this text, the likeliest first; run without --offline to let this machine decide"
@@ -341,11 +342,16 @@ pub(super) fn render_explanation(
         )?;
         return Ok(());
     }
-    writeln!(out, "{BOLD}Recognised{BOLD:#}")?;
     let offered: Vec<&Candidate<'_>> = candidates
         .iter()
         .filter(|c| c.offered() && !c.related)
         .collect();
+    // As JSON's `recognised`: the lines a pattern matched; lines only signals tie say so.
+    if offered.iter().any(|c| c.pattern) || offered.is_empty() {
+        writeln!(out, "{BOLD}Recognised{BOLD:#}")?;
+    } else {
+        writeln!(out, "{BOLD}Tied to the paste by its signals{BOLD:#}")?;
+    }
     let mut lines: Vec<(usize, &str)> = offered
         .iter()
         .map(|c| (c.matched.line, c.matched.text.as_str()))
@@ -398,6 +404,11 @@ pub(super) fn render_explanation(
                 );
                 ("✗", RED, follows.as_str())
             }
+            Some(Status::Fail) if c.related && c.cause_of_matched => (
+                "✗",
+                RED,
+                "fails here, and is a cause of a check the paste points at",
+            ),
             Some(Status::Fail) if c.related => ("✗", RED, "fails here, in the same area"),
             Some(Status::Fail) => ("✗", RED, "likely cause"),
             Some(Status::Pass) => ("✓", GREEN, "ruled out"),
@@ -540,7 +551,14 @@ pub(super) fn candidates<'a, 'v>(
     }
     let mut by_line: Vec<&Match> = tied.iter().collect();
     by_line.sort_by_key(|m| m.line);
-    let reading = Reading::of(by_line.iter().map(|m| m.text.as_str()));
+    let mut reading = Reading::of(by_line.iter().map(|m| m.text.as_str()));
+    // The endpoint may be named on a line of its own (a rootless unit's status block).
+    if reading.endpoint.is_none() {
+        reading.endpoint = signals
+            .texts
+            .iter()
+            .find_map(|(_, t)| super::endpoint::Endpoint::named_in(t));
+    }
     let bearing = |check: &Check| reading.bearing(check);
     let pasted = pasted_ports(by_line.iter().map(|m| m.text.as_str()));
     let facts = facts.map(|f| {
@@ -646,9 +664,12 @@ pub(super) fn candidates<'a, 'v>(
                 let check = catalog
                     .get(&f.id)
                     .filter(|c| bearing(c) != Bearing::Other)?;
+                // Its cause as this run links them, or a cause it names (`consequence_of`), when
+                // this machine leaves it possible: the causes of a check ruled out here are not
+                // the paste's.
                 let is_cause = |c: &Candidate<'_>| {
                     cause_of(&c.check.id).as_deref() == Some(f.id.as_str())
-                        || c.check.consequence_of.contains(&f.id)
+                        || (c.check.consequence_of.contains(&f.id) && !c.ruled_out_here())
                 };
                 let near = candidates
                     .iter()
