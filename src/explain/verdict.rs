@@ -574,6 +574,11 @@ pub(super) fn candidates<'a, 'v>(
         .enumerate()
         .filter_map(|(k, m)| {
             let check = catalog.checks.get(m.check)?;
+            // A check only signals tie, of another kind of daemon than the paste names, is not
+            // listed at all: no words of the paste recognised it.
+            if k >= patterned && bearing(check) == Bearing::Other {
+                return None;
+            }
             let finding = facts
                 .as_ref()
                 .map(|f| eval::evaluate_check(check, f, false));
@@ -600,6 +605,7 @@ pub(super) fn candidates<'a, 'v>(
             .iter()
             .enumerate()
             .filter(|(_, c)| !candidates.iter().any(|k| k.check.id == c.id))
+            .filter(|(_, check)| bearing(check) != Bearing::Other)
             .filter_map(|(index, check)| {
                 let tie = signals.touch(vocabulary, check)?;
                 let finding = eval::evaluate_check(check, facts, false);
