@@ -17,12 +17,16 @@ fn acts_on_terminal(c: char) -> bool {
         || matches!(
             c,
             '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+            // Line and paragraph separators end a line in some viewers; a zero-width space and
+            // a byte-order mark hide in plain sight.
+            | '\u{2028}' | '\u{2029}' | '\u{200b}' | '\u{feff}'
         )
 }
 
 /// `value` with every character that would act on the terminal shown as an escape: `\n`,
-/// `\r`, `\t`, `\x1b` for the other C0 controls and DEL, `\u{9b}` for C1 controls and
-/// bidirectional formatting characters. Borrowed when there is nothing to escape.
+/// `\r`, `\t`, `\x1b` for the other C0 controls and DEL, `\u{9b}` for C1 controls,
+/// bidirectional formatting characters, the Unicode line and paragraph separators, the
+/// zero-width space and the byte-order mark. Borrowed when there is nothing to escape.
 pub fn visible(value: &str) -> Cow<'_, str> {
     if !value.chars().any(acts_on_terminal) {
         return Cow::Borrowed(value);
@@ -200,6 +204,11 @@ mod tests {
             "a\\x1bc\\x1b7\\x08\\x07\\u{9b}2J\\r\\n\\t\\x7f\\u{202e}z"
         );
         assert_eq!(visible("café 'x' \\ ✓"), "café 'x' \\ ✓");
+        // Characters that break a line or hide in some viewers.
+        assert_eq!(
+            visible("a\u{2028}b\u{2029}c\u{200b}d\u{feff}e"),
+            "a\\u{2028}b\\u{2029}c\\u{200b}d\\u{feff}e"
+        );
     }
 
     #[test]
