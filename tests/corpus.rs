@@ -106,31 +106,14 @@ impl Tally {
 #[test]
 fn offline_accuracy_on_both_halves() {
     let entries = parse().unwrap_or_else(|p| panic!("\n{}", p.join("\n")));
-    let docs: Vec<Json> = std::thread::scope(|scope| {
-        let handles: Vec<_> = entries
-            .chunks(entries.len().div_ceil(8))
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|e| {
-                            let (code, out) = common::explain_stdin(
-                                bin(),
-                                &["--offline", "--format", "json"],
-                                e.paste.as_bytes(),
-                            );
-                            assert_eq!(code, 0, "{}:{}: {out}", e.file, e.line);
-                            serde_json::from_str::<Json>(&out)
-                                .unwrap_or_else(|err| panic!("{err}: {out}"))
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
+    let docs: Vec<Json> = common::parallel_map(&entries, |e| {
+        let (code, out) = common::explain_stdin(
+            bin(),
+            &["--offline", "--format", "json"],
+            e.paste.as_bytes(),
+        );
+        assert_eq!(code, 0, "{}:{}: {out}", e.file, e.line);
+        serde_json::from_str::<Json>(&out).unwrap_or_else(|err| panic!("{err}: {out}"))
     });
     let mut halves: BTreeMap<&str, Tally> = BTreeMap::new();
     let mut misses = Vec::new();

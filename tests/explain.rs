@@ -52,23 +52,7 @@ fn explained_samples() -> &'static [(Sample, Json)] {
     static EXPLAINED: std::sync::OnceLock<Vec<(Sample, Json)>> = std::sync::OnceLock::new();
     EXPLAINED.get_or_init(|| {
         let samples = all_samples();
-        let docs: Vec<Json> = std::thread::scope(|scope| {
-            let handles: Vec<_> = samples
-                .chunks(samples.len().div_ceil(8))
-                .map(|chunk| {
-                    scope.spawn(move || {
-                        chunk
-                            .iter()
-                            .map(|s| offline_json(s.text.as_bytes()))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap())
-                .collect()
-        });
+        let docs: Vec<Json> = common::parallel_map(&samples, |s| offline_json(s.text.as_bytes()));
         samples.into_iter().zip(docs).collect()
     })
 }

@@ -1039,19 +1039,7 @@ fn explain_on(facts_file: &Path, profiles: &[String], text: &str) -> Vec<String>
     for p in profiles {
         args.extend(["--profile", p.as_str()]);
     }
-    let doc = common::explain_json(bin(), &args, text);
-    doc["matches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| {
-            !matches!(
-                m["status"].as_str(),
-                Some("other_endpoint" | "pass" | "not_applicable")
-            )
-        })
-        .map(|m| m["id"].as_str().unwrap().to_owned())
-        .collect()
+    common::offered_here(&common::explain_json(bin(), &args, text))
 }
 
 /// Explain as a user meets it: each real sample (tests/error-samples) pasted on a machine that
@@ -1069,22 +1057,8 @@ fn explain_on_a_machine_with_the_cause() {
         .collect();
     // Per scenario: each failing check and the cause it follows from, if any.
     type Failing = Vec<(String, Option<String>)>;
-    let failing = |run: &ScenarioRun| -> Failing {
-        let report: Json = serde_json::from_str(&run.json).unwrap();
-        report["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["status"] == "fail")
-            .map(|c| {
-                (
-                    c["id"].as_str().unwrap().to_owned(),
-                    c["consequence_of"].as_str().map(str::to_owned),
-                )
-            })
-            .collect()
-    };
-    let failing: Vec<(&ScenarioRun, Failing)> = runs.iter().map(|r| (*r, failing(r))).collect();
+    let failing: Vec<(&ScenarioRun, Failing)> =
+        runs.iter().map(|r| (*r, failing_checks(r))).collect();
     let work = tempfile::tempdir().unwrap();
     let samples: Vec<samples::Sample> = samples::all_samples()
         .into_iter()
@@ -1247,48 +1221,19 @@ fn explain_over_the_corpus_on_a_machine_with_the_cause() {
         })
         .collect();
     let jobs: Vec<(usize, &common::corpus::Entry)> = entries.iter().enumerate().collect();
-    let results: Vec<Option<(Option<String>, Vec<String>)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = jobs
-            .chunks(jobs.len().div_ceil(8))
-            .map(|chunk| {
-                let plan = &plan;
-                let work = work.path();
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|(k, e)| {
-                            let (run, _) = plan[*k].as_ref()?;
-                            let facts = work.join(format!("{}.json", run.name));
-                            let facts = facts.to_string_lossy();
-                            let mut args = vec!["--facts", facts.as_ref()];
-                            for p in &run.profiles {
-                                args.extend(["--profile", p.as_str()]);
-                            }
-                            let doc = common::explain_json(bin(), &args, &e.paste);
-                            let verdict = doc["verdict"]["id"].as_str().map(str::to_owned);
-                            let offered: Vec<String> = doc["matches"]
-                                .as_array()
-                                .unwrap()
-                                .iter()
-                                .filter(|m| {
-                                    !matches!(
-                                        m["status"].as_str(),
-                                        Some("other_endpoint" | "pass" | "not_applicable")
-                                    )
-                                })
-                                .map(|m| m["id"].as_str().unwrap().to_owned())
-                                .collect();
-                            Some((verdict, offered))
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
-    });
+    let results: Vec<Option<(Option<String>, Vec<String>)>> =
+        common::parallel_map(&jobs, |(k, e)| {
+            let (run, _) = plan[*k].as_ref()?;
+            let facts = work.path().join(format!("{}.json", run.name));
+            let facts = facts.to_string_lossy();
+            let mut args = vec!["--facts", facts.as_ref()];
+            for p in &run.profiles {
+                args.extend(["--profile", p.as_str()]);
+            }
+            let doc = common::explain_json(bin(), &args, &e.paste);
+            let verdict = doc["verdict"]["id"].as_str().map(str::to_owned);
+            Some((verdict, common::offered_here(&doc)))
+        });
     let mut halves: BTreeMap<&str, MachineTally> = BTreeMap::new();
     let mut misses = Vec::new();
     for ((e, planned), result) in entries.iter().zip(&plan).zip(&results) {

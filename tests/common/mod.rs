@@ -210,6 +210,39 @@ pub fn explain_stdin(mut cmd: Command, args: &[&str], input: &[u8]) -> (i32, Str
     )
 }
 
+/// `f` over `items`, a few at a time on scoped threads, the results in the items' order (each
+/// explain of a corpus or the samples is a process of its own).
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(items.len().div_ceil(8).max(1))
+            .map(|chunk| scope.spawn(move || chunk.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    })
+}
+
+/// The candidates explain offers on a machine, in its order: neither ruled out by the endpoint
+/// the paste names nor by the machine (passing, not applicable).
+pub fn offered_here(doc: &serde_json::Value) -> Vec<String> {
+    doc["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| {
+            !matches!(
+                m["status"].as_str(),
+                Some("other_endpoint" | "pass" | "not_applicable")
+            )
+        })
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// The candidates `explain --format json` offers for a paste, in its order: the matches it did
 /// not rule out by the endpoint.
 pub fn offered(doc: &serde_json::Value) -> Vec<String> {
