@@ -1320,6 +1320,17 @@ fn explain_json_on(run: &ScenarioRun, text: &str) -> Json {
     common::explain_json(bin(), &args, text)
 }
 
+/// The candidates of an `explain --format json` answer that fail on its machine.
+fn failing_matches(doc: &Json) -> Vec<&str> {
+    doc["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["status"] == "fail")
+        .map(|m| m["id"].as_str().unwrap())
+        .collect()
+}
+
 /// On a machine, evidence decides: words no pattern knows, tied by signals, and the check that
 /// fails here is the verdict; where nothing the paste points at fails, the verdict says what was
 /// ruled out and where to look next.
@@ -1374,13 +1385,7 @@ fn on_a_machine_a_failing_check_the_signals_tie_is_the_verdict() {
             broken,
             "Cannot connect to the Docker daemon at unix:///docker.sock. Is the docker daemon running?\n",
         );
-        let offered: Vec<&str> = doc["matches"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|m| m["status"] == "fail")
-            .map(|m| m["id"].as_str().unwrap())
-            .collect();
+        let offered = failing_matches(&doc);
         assert!(
             !offered
                 .iter()
@@ -1393,6 +1398,36 @@ fn on_a_machine_a_failing_check_the_signals_tie_is_the_verdict() {
             .iter()
             .any(|l| l.contains("journalctl -b -u containerd.service")),
         "{containerd:#}"
+    );
+}
+
+/// A check the paste only touches is the verdict when the paste singles it out: a paste that
+/// names rootless Docker and nothing more, on a machine where several rootless prerequisites
+/// fail, lists them (rootless Docker's component touches them all) and names none.
+#[test]
+fn on_a_machine_a_check_the_paste_only_touches_is_named_only_when_the_paste_singles_it_out() {
+    let runs = scenario_runs();
+    let find = |name: &str| runs.iter().find(|r| r.name == name).unwrap();
+    let broken = find("rootless-broken");
+    if !broken.unfaithful.is_empty() {
+        return common::prereq::skip(
+            "test on_a_machine_a_check_the_paste_only_touches_is_named_only_when_the_paste_singles_it_out",
+            &broken.unfaithful.reason(),
+            &[],
+        );
+    }
+    let doc = explain_json_on(
+        broken,
+        "Docker rootless will fail randomly after some time.\n",
+    );
+    assert!(failing_matches(&doc).len() >= 2, "{doc:#}");
+    assert_eq!(doc["verdict"]["id"], Json::Null, "{doc:#}");
+    assert!(
+        doc["verdict"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("do not say which one"),
+        "{doc:#}"
     );
 }
 

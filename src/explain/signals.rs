@@ -21,7 +21,7 @@ pub(super) const WINDOW: usize = 3;
 pub(super) const THRESHOLD: u32 = 4;
 
 /// The least score with which signals anywhere in a paste have a check evaluated on a machine.
-pub(super) const LOOSE_THRESHOLD: u32 = 5;
+pub(super) const LOOSE_THRESHOLD: u32 = 3;
 
 /// Lines kept per signal: where it first stands is what is shown, the rest only decides windows.
 const LINES_PER_SIGNAL: usize = 64;
@@ -304,8 +304,9 @@ impl Read {
     }
 
     /// How the paste touches `check` anywhere in it, for a machine to decide: the check's
-    /// signals that stand anywhere in the paste, if one of them names what failed precisely
-    /// (an endpoint or an object) and their score reaches [`LOOSE_THRESHOLD`]. Such a check is
+    /// signals that stand anywhere in the paste, if one of them names what failed
+    /// (an endpoint, a component or an object) and their score reaches [`LOOSE_THRESHOLD`] (an
+    /// object alone, or a component or endpoint and one more word). Such a check is
     /// evaluated on a machine, and offered only when it fails there.
     pub fn touch(&self, vocabulary: &Vocabulary, check: &crate::catalog::Check) -> Option<Tie> {
         let present: Vec<(usize, &crate::catalog::signals::Signal, usize)> = check
@@ -321,7 +322,7 @@ impl Read {
             .collect();
         let precise = present
             .iter()
-            .find(|(_, s, _)| matches!(s.kind, Kind::Endpoint | Kind::Object))?;
+            .find(|(_, s, _)| matches!(s.kind, Kind::Endpoint | Kind::Component | Kind::Object))?;
         // As for a tie: a paste that says how it failed in words this cause does not produce
         // is not about it.
         let specific =

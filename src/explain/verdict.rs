@@ -35,6 +35,8 @@ pub(super) struct Candidate<'a> {
     cause: Option<String>,
     /// Related as the cause of a matched one (not only by its area).
     cause_of_matched: bool,
+    /// Only touched by the paste (its signals anywhere, not tied): offered because it fails here.
+    touched: bool,
 }
 
 impl Candidate<'_> {
@@ -255,6 +257,16 @@ pub(super) fn verdict<'a>(
                 )
             },
         ),
+        // A check the paste only touches is the verdict when its words single it out: when
+        // another that it touches as closely fails here too (not as its consequence), the
+        // paste does not say which of them it is about, and the machine cannot either.
+        Some(first) if first.touched && touched_alike(ranked, first) > 0 => plain(
+            None,
+            format!(
+                "{} checks the paste only touches fail on this machine, and its words do not say which one it is about (listed above)",
+                touched_alike(ranked, first) + 1
+            ),
+        ),
         Some(first)
             if first
                 .finding
@@ -303,6 +315,18 @@ pub(super) fn verdict<'a>(
             }
         }
     }
+}
+
+/// The other failing candidates the paste touches as closely as `first` (the same signal score
+/// or more), that do not follow from it.
+fn touched_alike(ranked: &[Candidate<'_>], first: &Candidate<'_>) -> usize {
+    ranked
+        .iter()
+        .skip(1)
+        .filter(|c| c.offered() && c.touched && c.score() >= first.score())
+        .filter(|c| c.finding.as_ref().is_some_and(|f| f.status == Status::Fail))
+        .filter(|c| c.cause.as_deref() != Some(first.check.id.as_str()))
+        .count()
 }
 
 pub(super) fn render_explanation(
@@ -592,6 +616,7 @@ pub(super) fn candidates<'a, 'v>(
                 related: false,
                 cause: None,
                 cause_of_matched: false,
+                touched: false,
             })
         })
         .collect();
@@ -625,6 +650,7 @@ pub(super) fn candidates<'a, 'v>(
                     related: false,
                     cause: None,
                     cause_of_matched: false,
+                    touched: true,
                 })
             })
             .collect();
@@ -699,6 +725,7 @@ pub(super) fn candidates<'a, 'v>(
                     related: true,
                     cause: None,
                     cause_of_matched: is_cause(near),
+                    touched: false,
                 })
             })
             .collect();
