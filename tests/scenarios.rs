@@ -1421,6 +1421,7 @@ fn on_a_machine_a_check_the_paste_only_touches_is_named_only_when_the_paste_sing
         "Docker rootless will fail randomly after some time.\n",
     );
     assert!(failing_matches(&doc).len() >= 2, "{doc:#}");
+    assert_eq!(doc["matches"][0]["via"], "touch", "{doc:#}");
     assert_eq!(doc["verdict"]["id"], Json::Null, "{doc:#}");
     assert!(
         doc["verdict"]["reason"]

@@ -40,11 +40,14 @@ pub(super) struct Candidate<'a> {
 }
 
 impl Candidate<'_> {
-    /// How the candidate came to be: `pattern`, `signals`, `area` (fails here in a matched
-    /// one's area), `cause` (a matched one's cause that fails here).
+    /// How the candidate came to be: `pattern`, `signals`, `touch` (the paste only touches it,
+    /// and it fails here), `area` (fails here in a matched one's area), `cause` (a matched one's
+    /// cause that fails here).
     fn via(&self) -> &'static str {
         if self.pattern {
             "pattern"
+        } else if self.touched {
+            "touch"
         } else if !self.related {
             "signals"
         } else if self.cause_of_matched {
@@ -141,7 +144,7 @@ struct JsonMatch<'a> {
     /// The failing check this one follows from on this machine (one cause, one fix).
     #[serde(skip_serializing_if = "Option::is_none")]
     consequence_of: Option<&'a str>,
-    /// How it came to be a candidate: `pattern`, `signals`, `cause` or `area`.
+    /// How it came to be a candidate: `pattern`, `signals`, `touch`, `cause` or `area`.
     via: &'static str,
     /// The signals that tie the paste to it, most specific first, and their score.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
@@ -373,6 +376,11 @@ pub(super) fn render_explanation(
     // As JSON's `recognised`: the lines a pattern matched; lines only signals tie say so.
     if offered.iter().any(|c| c.pattern) || offered.is_empty() {
         writeln!(out, "{BOLD}Recognised{BOLD:#}")?;
+    } else if offered.iter().all(|c| c.touched) {
+        writeln!(
+            out,
+            "{BOLD}Touched by the paste's signals (no check is tied to it){BOLD:#}"
+        )?;
     } else {
         writeln!(out, "{BOLD}Tied to the paste by its signals{BOLD:#}")?;
     }
@@ -388,7 +396,13 @@ pub(super) fn render_explanation(
         writeln!(out, "  {DIM}line {n}:{DIM:#} {}", visible(text))?;
     }
     let same_line = lines.len() < offered.len();
-    if offered.len() > 1 {
+    if offered.len() > 1 && offered.iter().all(|c| c.touched) {
+        writeln!(
+            out,
+            "\n{} checks the paste touches fail here:",
+            offered.len()
+        )?;
+    } else if offered.len() > 1 {
         writeln!(
             out,
             "\n{} checks match{}; {}",
@@ -434,6 +448,7 @@ pub(super) fn render_explanation(
                 "fails here, and is a cause of a check the paste points at",
             ),
             Some(Status::Fail) if c.related => ("✗", RED, "fails here, in the same area"),
+            Some(Status::Fail) if c.touched => ("✗", RED, "fails here, and the paste touches it"),
             Some(Status::Fail) => ("✗", RED, "likely cause"),
             Some(Status::Pass) => ("✓", GREEN, "ruled out"),
             Some(Status::NotApplicable) => ("·", DIM, "ruled out (does not apply here)"),
@@ -467,7 +482,12 @@ pub(super) fn render_explanation(
         {
             writeln!(
                 out,
-                "    {DIM}tied to the paste by{DIM:#} {}",
+                "    {DIM}{} by{DIM:#} {}",
+                if c.touched {
+                    "the paste touches it"
+                } else {
+                    "tied to the paste"
+                },
                 t.signals.join(", ")
             )?;
         }
