@@ -306,7 +306,7 @@ fn load_and_gather(args: &CheckArgs) -> Result<(Loaded, Facts)> {
     let owned = args.clone();
     let (loaded, facts) = runtime.block_on(async {
         // Started once the probes have sent their first questions.
-        let load = async {
+        let load = crate::gather::after_first_turn(async {
             tokio::task::spawn_blocking(move || {
                 let loaded = load_catalog(&owned.catalog);
                 let checked = unknown_ids(&loaded, &owned);
@@ -317,8 +317,8 @@ fn load_and_gather(args: &CheckArgs) -> Result<(Loaded, Facts)> {
                 (loaded, checked)
             })
             .await
-        };
-        let (facts, loaded) = tokio::join!(crate::gather::gather(&ctx, options), load);
+        });
+        let (facts, loaded) = tokio::join!(biased; crate::gather::gather(&ctx, options), load);
         (loaded, facts)
     });
     // A probe that timed out may still hold a connection; do not wait for it.

@@ -54,6 +54,15 @@ where
     }
 }
 
+/// Runs `work` from the runtime's second turn on. The Docker probe's first poll only dials
+/// (a socket's readiness is known once the runtime has turned), so its requests are written
+/// on the second turn: work started on the first would set up threads and bus connections
+/// before `/info` is asked. One turn is a poll of the reactor that does not wait.
+pub async fn after_first_turn<F: Future>(work: F) -> F::Output {
+    tokio::task::yield_now().await;
+    work.await
+}
+
 /// Why blocking work gave no result.
 #[derive(Debug)]
 enum Unfinished {
@@ -144,23 +153,27 @@ pub async fn gather(ctx: &Context, options: Options) -> Facts {
         }
     };
     // The daemon first: its `/info` is the slowest answer of the run, so its questions go out
-    // before the threads and the bus connections are set up.
+    // before the threads and the bus connections are set up (`biased`: polled in this order).
     let (early_docker, files, system, user, display) = tokio::join!(
+        biased;
         early,
-        files,
-        tokio::time::timeout(ctx.timeout, systemd::gather_system(ctx)),
-        bounded(
+        after_first_turn(files),
+        after_first_turn(tokio::time::timeout(
+            ctx.timeout,
+            systemd::gather_system(ctx)
+        )),
+        after_first_turn(bounded(
             ctx,
             "the user's systemd",
             systemd::USER_SCHEMA,
             systemd::gather_user(ctx)
-        ),
-        bounded(
+        )),
+        after_first_turn(bounded(
             ctx,
             "the X server",
             display::LIVE_SCHEMA,
             display::gather(ctx)
-        ),
+        )),
     );
     // When the files were not all read (in time, or a bug stopped it), every fact they give is
     // unknown for that reason, and nothing more is read from them in this run (the unit files,

@@ -311,16 +311,22 @@ fn set_from(facts: &mut Facts, read: impl Fn(&str) -> Result<OnDisk, Reason>) {
         ("docker.service", "systemd.docker_service"),
         ("docker.socket", "systemd.docker_socket"),
     ] {
-        let read = read(unit);
         let mut keys = vec!["load_state", "unit_file_state"];
         if unit == "docker.service" {
             keys.push("exec_start");
         }
-        for key in keys {
-            let full = format!("{prefix}_{key}");
-            if !bus_skipped(facts, &full) {
-                continue;
-            }
+        let keys: Vec<(&str, String)> = keys
+            .into_iter()
+            .map(|key| (key, format!("{prefix}_{key}")))
+            .filter(|(_, full)| bus_skipped(facts, full))
+            .collect();
+        // The unit is read only for keys the bus did not give: after a bus that answered, not
+        // at all (this runs once the daemon has answered, on the way to the report).
+        if keys.is_empty() {
+            continue;
+        }
+        let read = read(unit);
+        for (key, full) in keys {
             let fact = match &read {
                 Ok(d) => Fact::known(match key {
                     "load_state" => Value::from(d.load_state.clone()),

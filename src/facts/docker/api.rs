@@ -213,10 +213,13 @@ where
         }
         Ok(Answer { headers, body })
     };
-    // The connection is driven beside the exchange and dropped (closed) with it.
+    // The connection is driven beside the exchange and dropped (closed) with it. The exchange
+    // is polled first (`biased`): it queues the request, so the connection's first poll writes
+    // it, rather than finding nothing to send and leaving the request to the runtime's next turn.
     tokio::pin!(connection);
     tokio::pin!(exchange);
     tokio::select! {
+        biased;
         answer = &mut exchange => answer,
         ended = &mut connection => match ended {
             Ok(()) => exchange.await,
