@@ -699,6 +699,46 @@ fn signals_tie_a_paste_no_pattern_knows_to_its_causes() {
     );
 }
 
+/// Two objects tie a paste only when each stands on words of its own: `-H fd://` is one word
+/// that both the daemon's flags and socket activation read, and ties nothing; `ExecStart=` and
+/// `fd://` on one line are two (a user's check listing both signals, so the built-in ranking
+/// does not hide what the tie does).
+#[test]
+fn two_signals_that_read_the_same_words_are_one_object() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("site.toml"),
+        r#"schema = 1
+area = "site"
+title = "Site rules"
+
+[[check]]
+id = "site-activation-flags"
+title = "The unit's flags and its activation disagree"
+severity = "error"
+profiles = ["docker"]
+fails_if = { fact = "kernel.ip_forward", is = false }
+summary = "flags and activation disagree"
+why = "A site rule."
+fix = [{ step = "Look at the unit", command = "systemctl cat docker.service" }]
+signals = ["daemon-flags", "socket-activation"]
+"#,
+    )
+    .unwrap();
+    let d = dir.path().to_str().unwrap();
+    let tied = |paste: &str| {
+        let (code, out) = explain_stdin(
+            &["--offline", "--format", "json", "--checks-dir", d],
+            paste.as_bytes(),
+        );
+        assert_eq!(code, 0, "{out}");
+        let doc: Json = serde_json::from_str(&out).unwrap();
+        offered(&doc).contains(&"site-activation-flags".to_owned())
+    };
+    assert!(!tied("dockerd[812]: started as dockerd -H fd://\n"));
+    assert!(tied("ExecStart=/usr/bin/dockerd -H fd://\n"));
+}
+
 /// A paste about something no check covers names nothing, and says what it is about.
 #[test]
 fn a_paste_about_something_else_names_nothing() {

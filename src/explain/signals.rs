@@ -26,11 +26,35 @@ pub(super) const LOOSE_THRESHOLD: u32 = 3;
 /// Lines kept per signal: where it first stands is what is shown, the rest only decides windows.
 const LINES_PER_SIGNAL: usize = 64;
 
-/// A signal found in the paste: the lines it stands on (the first [`LINES_PER_SIGNAL`]).
+/// A signal found in the paste: the lines it stands on (the first [`LINES_PER_SIGNAL`]), and
+/// on each the bytes of its first match there.
 #[derive(Clone, Debug)]
 pub struct Hit {
     pub signal: usize,
     pub lines: Vec<usize>,
+    pub spans: Vec<(usize, usize)>,
+}
+
+impl Hit {
+    /// Whether this hit and `other` stand on text of their own near `centre`: on different
+    /// lines, or apart on one line (two signals that match the same words are one word read
+    /// twice).
+    fn apart(&self, other: &Hit, centre: usize) -> bool {
+        let near = |h: &Hit| {
+            h.lines
+                .iter()
+                .zip(&h.spans)
+                .filter(|(l, _)| l.abs_diff(centre) <= WINDOW)
+                .map(|(l, s)| (*l, *s))
+                .collect::<Vec<_>>()
+        };
+        let theirs = near(other);
+        near(self).iter().any(|(l, (a, b))| {
+            theirs
+                .iter()
+                .any(|(m, (c, d))| l != m || *b <= *c || *d <= *a)
+        })
+    }
 }
 
 /// The signals of a paste.
@@ -111,10 +135,11 @@ impl Reader {
         }
     }
 
-    fn matches(&self, signal: usize, line: &[u8]) -> bool {
+    /// Where `signal` first matches in `line`, if it does.
+    fn matches(&self, signal: usize, line: &[u8]) -> Option<(usize, usize)> {
         let (Some(slot), Some(pattern)) = (self.compiled.get(signal), self.patterns.get(signal))
         else {
-            return false;
+            return None;
         };
         slot.get_or_init(|| {
             // Signals are words: matched as bytes without Unicode classes, each stays small and
@@ -126,7 +151,8 @@ impl Reader {
                 .ok()
         })
         .as_ref()
-        .is_some_and(|re| re.is_match(line))
+        .and_then(|re| re.find(line))
+        .map(|m| (m.start(), m.end()))
     }
 
     /// The signals of `text` (normalised), its lines numbered from `first_line`.
@@ -148,16 +174,20 @@ impl Reader {
             wanted.dedup();
             let mut any = false;
             for &signal in &wanted {
-                if !self.matches(signal, line) {
+                let Some(span) = self.matches(signal, line) else {
                     continue;
-                }
+                };
                 any = true;
                 match read.hits.iter_mut().find(|h| h.signal == signal) {
-                    Some(h) if h.lines.len() < LINES_PER_SIGNAL => h.lines.push(at),
+                    Some(h) if h.lines.len() < LINES_PER_SIGNAL => {
+                        h.lines.push(at);
+                        h.spans.push(span);
+                    }
                     Some(_) => {}
                     None => read.hits.push(Hit {
                         signal,
                         lines: vec![at],
+                        spans: vec![span],
                     }),
                 }
             }
@@ -182,12 +212,19 @@ impl Read {
         for hit in other.hits {
             match self.hits.iter_mut().find(|h| h.signal == hit.signal) {
                 Some(h) => {
-                    for l in hit.lines {
-                        if h.lines.len() < LINES_PER_SIGNAL && !h.lines.contains(&l) {
-                            h.lines.push(l);
+                    let mut both: Vec<(usize, (usize, usize))> = h
+                        .lines
+                        .iter()
+                        .copied()
+                        .zip(h.spans.iter().copied())
+                        .collect();
+                    for (l, span) in hit.lines.into_iter().zip(hit.spans) {
+                        if both.len() < LINES_PER_SIGNAL && !both.iter().any(|(m, _)| *m == l) {
+                            both.push((l, span));
                         }
                     }
-                    h.lines.sort_unstable();
+                    both.sort_unstable();
+                    (h.lines, h.spans) = both.into_iter().unzip();
                 }
                 None => self.hits.push(hit),
             }
@@ -275,8 +312,17 @@ impl Read {
                 }
                 // Two objects name what failed precisely enough without a failure word (`docker
                 // info`'s "Storage Driver: vfs" under its data root).
-                let objects = within.iter().filter(|(_, k)| *k == Kind::Object).count();
-                if !(what && how || objects >= 2) {
+                // The two objects must stand on words of their own.
+                let objects: Vec<&Hit> = near
+                    .iter()
+                    .filter(|(i, k, _)| *k == Kind::Object && within.iter().any(|(j, _)| j == i))
+                    .map(|(_, _, h)| *h)
+                    .collect();
+                let two_objects = objects
+                    .iter()
+                    .enumerate()
+                    .any(|(a, h)| objects.iter().skip(a + 1).any(|o| h.apart(o, centre)));
+                if !(what && how || two_objects) {
                     continue;
                 }
                 let score: u32 = within
