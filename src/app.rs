@@ -279,14 +279,16 @@ fn selection_asks_min_api_version(loaded: &Loaded, args: &CheckArgs) -> bool {
         only: args.only.clone(),
         skip: args.skip.clone(),
     };
-    crate::facts::asks_min_api_version(
-        loaded
-            .catalog
-            .checks
-            .iter()
-            .filter(|c| selection.includes(c) && !selection.skip.contains(&c.id))
-            .flat_map(|c| c.fact_keys()),
-    )
+    // Every selected check's keys, worked out here while the daemon is asked rather than when
+    // its answers are in (`Check::fact_keys` keeps them).
+    let keys: Vec<&str> = loaded
+        .catalog
+        .checks
+        .iter()
+        .filter(|c| selection.includes(c) && !selection.skip.contains(&c.id))
+        .flat_map(|c| c.fact_keys())
+        .collect();
+    crate::facts::asks_min_api_version(keys)
 }
 
 /// Loads the checks and gathers the facts at once: the checks load on a blocking thread
@@ -352,6 +354,8 @@ fn check_report(args: &CheckArgs) -> Result<u8> {
         only: args.only.clone(),
         skip: args.skip.clone(),
     };
+    // Set here, so that evaluating does not copy the facts to add them.
+    facts.set("run.profiles", facts::Fact::known(profiles.clone()));
     let mut findings = eval::run(&loaded.catalog, &facts, &selection);
     if !waivers.waivers.is_empty() {
         let hostname = nix::unistd::gethostname()

@@ -144,6 +144,7 @@ impl CheckDef {
                 line: self.line,
                 column: self.column,
             },
+            reads: Default::default(),
         }
     }
 }

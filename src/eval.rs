@@ -98,11 +98,19 @@ fn evaluate(cond: &Condition, facts: &Facts) -> Truth {
             Truth::False,
         ),
         Condition::Not(c) => evaluate(c, facts).not(),
-        Condition::Fact { key, test } => match facts.get(key) {
+        Condition::Fact { key, test } => match &*lookup(facts, key) {
             Fact::Unknown { reason } => Truth::Unknown(vec![format!("{key}: {reason}")]),
-            Fact::Skipped { reason } => Truth::Skipped(vec![reason]),
-            Fact::Known { value } => test_value(test, &value),
+            Fact::Skipped { reason } => Truth::Skipped(vec![reason.clone()]),
+            Fact::Known { value } => test_value(test, value),
         },
+    }
+}
+
+/// The fact, borrowed where it was gathered: a condition reads it without copying it.
+fn lookup<'a>(facts: &'a Facts, key: &str) -> std::borrow::Cow<'a, Fact> {
+    match facts.facts.get(key) {
+        Some(fact) => std::borrow::Cow::Borrowed(fact),
+        None => std::borrow::Cow::Owned(facts.get(key)),
     }
 }
 
@@ -143,7 +151,7 @@ pub fn fill(text: &str, facts: &Facts) -> String {
 }
 
 fn shown(facts: &Facts, key: &str) -> String {
-    match facts.get(key) {
+    match &*lookup(facts, key) {
         Fact::Known { value } => value.to_string(),
         _ => "(unknown)".to_owned(),
     }
@@ -241,7 +249,7 @@ pub fn fill_fix(check: &Check, facts: &Facts) -> Vec<FixStep> {
 
 /// Whether the fact holds something to put in a command.
 fn has_value(facts: &Facts, key: &str) -> bool {
-    match facts.get(key) {
+    match &*lookup(facts, key) {
         Fact::Known { value } => match value {
             Value::Null => false,
             Value::Text(t) => !t.is_empty(),
@@ -279,26 +287,50 @@ pub fn evaluate_check(check: &Check, facts: &Facts, skipped_by_user: bool) -> Fi
             state: facts.get(key),
         })
         .collect();
-    let finding = |status: Status, summary: String, fix: Vec<FixStep>| Finding {
+    let Verdict {
+        status,
+        summary,
+        fix,
+        severity,
+    } = judge(check, facts, skipped_by_user);
+    Finding {
         id: check.id.clone(),
         area: check.area.clone(),
         title: check.title.clone(),
-        severity: check.severity,
+        severity: severity.unwrap_or(check.severity),
         status,
         summary,
-        evidence: evidence.clone(),
+        evidence,
         fix,
         consequence_of: None,
         waiver: None,
+    }
+}
+
+/// What a check says of the facts, before its evidence is attached.
+struct Verdict {
+    status: Status,
+    summary: String,
+    fix: Vec<FixStep>,
+    /// The severity a failure takes from its `severity_from` fact, when it names one.
+    severity: Option<Severity>,
+}
+
+fn judge(check: &Check, facts: &Facts, skipped_by_user: bool) -> Verdict {
+    let finding = |status: Status, summary: String, fix: Vec<FixStep>| Verdict {
+        status,
+        summary,
+        fix,
+        severity: None,
     };
     if skipped_by_user {
         return finding(Status::Skipped, "skipped with --skip".into(), Vec::new());
     }
     if let Some(kinds) = &check.endpoints {
-        match facts.get(ENDPOINT_KIND) {
+        match &*lookup(facts, ENDPOINT_KIND) {
             Fact::Known {
                 value: Value::Text(kind),
-            } if !kinds.contains(&kind) => {
+            } if !kinds.contains(kind) => {
                 return finding(
                     Status::NotApplicable,
                     format!(
@@ -353,14 +385,11 @@ pub fn evaluate_check(check: &Check, facts: &Facts, skipped_by_user: bool) -> Fi
         Truth::True => {
             let fix = fill_fix(check, facts);
             let mut found = finding(Status::Fail, fill(&check.summary, facts), fix);
-            if let Some(severity) = check
+            found.severity = check
                 .severity_from
                 .as_deref()
                 .and_then(|key| facts.text(key))
-                .and_then(Severity::parse)
-            {
-                found.severity = severity;
-            }
+                .and_then(Severity::parse);
             found
         }
         Truth::False => finding(
@@ -475,8 +504,17 @@ pub fn link_consequences(catalog: &Catalog, facts: &Facts, findings: &mut [Findi
 }
 
 fn evaluate_all(catalog: &Catalog, facts: &Facts, selection: &Selection) -> Vec<Finding> {
-    let mut facts = facts.clone();
-    facts.set("run.profiles", Fact::known(selection.profiles.clone()));
+    // The checks read the selected profiles as `run.profiles`. Facts that already hold them are
+    // read as they are: a copy of every fact costs more than evaluating the checks.
+    let copy;
+    let facts = if facts.list("run.profiles") == Some(selection.profiles.as_slice()) {
+        facts
+    } else {
+        let mut with = facts.clone();
+        with.set("run.profiles", Fact::known(selection.profiles.clone()));
+        copy = with;
+        &copy
+    };
     catalog
         .checks
         .iter()
@@ -486,7 +524,7 @@ fn evaluate_all(catalog: &Catalog, facts: &Facts, selection: &Selection) -> Vec<
             catch_unwind(AssertUnwindSafe(|| {
                 #[cfg(debug_assertions)]
                 test_panic_hook(&check.id);
-                evaluate_check(check, &facts, skipped)
+                evaluate_check(check, facts, skipped)
             }))
             .unwrap_or_else(|payload| {
                 let what = payload

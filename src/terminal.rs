@@ -131,6 +131,23 @@ impl Escaping {
     }
 }
 
+/// Whether every byte is printable ASCII (0x20 to 0x7e), eight bytes at a time: a report's
+/// JSON is some 60 KB of strings, each looked at here.
+fn printable_ascii(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let words = bytes.chunks_exact(8);
+    let tail = words.remainder();
+    // A byte of 0x80 or more sets its high bit itself; below 0x20, subtracting 0x20 borrows
+    // into it; 0x7f plus one carries into it. A borrow or carry can only cross into the next
+    // byte from a byte that is itself caught, so the test is exact.
+    let clean = |w: u64| (w | w.wrapping_sub(0x20 * ONES) | w.wrapping_add(ONES)) & HIGH == 0;
+    words
+        .map(|w| u64::from_ne_bytes(w.try_into().unwrap_or([0; 8])))
+        .all(clean)
+        && tail.iter().all(|b| (0x20..0x7f).contains(b))
+}
+
 impl serde_json::ser::Formatter for Escaping {
     fn write_string_fragment<W: io::Write + ?Sized>(
         &mut self,
@@ -138,7 +155,7 @@ impl serde_json::ser::Formatter for Escaping {
         fragment: &str,
     ) -> io::Result<()> {
         // Printable ASCII, most of any report, holds nothing to escape.
-        if fragment.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        if printable_ascii(fragment.as_bytes()) {
             return writer.write_all(fragment.as_bytes());
         }
         let mut rest = fragment;
@@ -195,6 +212,27 @@ impl serde_json::ser::Formatter for Escaping {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_ascii_agrees_with_a_byte_by_byte_test_for_every_byte_in_every_place() {
+        let naive = |bytes: &[u8]| bytes.iter().all(|b| (0x20..0x7f).contains(b));
+        for len in 0..20 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = b;
+                    assert_eq!(printable_ascii(&bytes), naive(&bytes), "{bytes:?}");
+                    // Neighbours at the edges of the range, where a borrow or carry could cross.
+                    for n in [0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xff] {
+                        if at + 1 < len {
+                            bytes[at + 1] = n;
+                            assert_eq!(printable_ascii(&bytes), naive(&bytes), "{bytes:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn controls_become_visible_escapes() {

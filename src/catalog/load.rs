@@ -599,6 +599,7 @@ fn build_check(
             line,
             column,
         },
+        reads: Default::default(),
     })
 }
 

@@ -398,11 +398,34 @@ pub struct Check {
     /// reaches a session only at its next login), instead of being "still failing".
     pub waits_for: Option<String>,
     pub origin: Origin,
+    /// [`Check::fact_keys`], worked out once: the catalog's loader asks for them while the
+    /// probes are out, so evaluating does not parse the texts' placeholders again.
+    pub reads: Reads,
+}
+
+/// The fact keys a check reads, worked out on first use. Shown as nothing in `{:?}`: it
+/// follows from the check's other fields.
+#[derive(Clone, Default)]
+pub struct Reads(std::sync::OnceLock<Vec<String>>);
+
+impl fmt::Debug for Reads {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Reads")
+    }
 }
 
 impl Check {
     /// Every fact key the check reads: conditions first, then placeholders.
     pub fn fact_keys(&self) -> Vec<&str> {
+        self.reads
+            .0
+            .get_or_init(|| self.read_keys().into_iter().map(str::to_owned).collect())
+            .iter()
+            .map(String::as_str)
+            .collect()
+    }
+
+    fn read_keys(&self) -> Vec<&str> {
         let mut keys = Vec::new();
         if let Some(c) = &self.applies_if {
             c.fact_keys(&mut keys);

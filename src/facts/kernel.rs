@@ -772,7 +772,9 @@ fn option_line(raw: &str, at: usize) -> Option<(Range<usize>, Option<Range<usize
 }
 
 impl KernelConfig {
-    pub fn parse(source: &str, text: &str) -> Result<KernelConfig, String> {
+    /// Takes the text whole: a config is some 250 KB, not to be copied.
+    pub fn parse(source: &str, text: impl Into<String>) -> Result<KernelConfig, String> {
+        let text = text.into();
         let mut asked: Vec<u64> = asked_options().map(name_hash).collect();
         asked.sort_unstable();
         // The lengths of the asked names (bit n: a name of n bytes, 63 and longer in bit 63):
@@ -780,7 +782,7 @@ impl KernelConfig {
         let lengths = asked_options().fold(0_u64, |bits, o| bits | 1 << o.len().min(63));
         let mut index = Vec::with_capacity(asked.len());
         let mut options = 0_usize;
-        for (name, value) in option_lines(text) {
+        for (name, value) in option_lines(&text) {
             options += 1;
             if lengths & 1 << name.len().min(63) == 0 {
                 continue;
@@ -796,7 +798,7 @@ impl KernelConfig {
         index.sort_by_key(|(hash, _, _)| *hash);
         Ok(KernelConfig {
             source: source.to_owned(),
-            text: text.to_owned(),
+            text,
             asked,
             index,
         })
@@ -879,7 +881,7 @@ fn read_config(ctx: &Context, release: Option<&str>) -> Result<Option<KernelConf
     const GZ: &str = "/proc/config.gz";
     match ctx.sysroot.read_bytes(GZ) {
         Ok(bytes) => match gunzip(&bytes) {
-            Ok(text) => match KernelConfig::parse(GZ, &text) {
+            Ok(text) => match KernelConfig::parse(GZ, text) {
                 Ok(c) => return Ok(Some(c)),
                 Err(e) => errors.push(e),
             },
@@ -891,7 +893,7 @@ fn read_config(ctx: &Context, release: Option<&str>) -> Result<Option<KernelConf
     if let Some(r) = release {
         let file = format!("/boot/config-{r}");
         match ctx.sysroot.read_optional(&file) {
-            Ok(Some(text)) => match KernelConfig::parse(&file, &text) {
+            Ok(Some(text)) => match KernelConfig::parse(&file, text) {
                 Ok(c) => return Ok(Some(c)),
                 Err(e) => errors.push(e),
             },

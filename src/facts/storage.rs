@@ -82,8 +82,18 @@ struct Table {
     suits: std::collections::BTreeMap<String, String>,
 }
 
+/// The data table, parsed once a run: first by [`gather`], on the file-reading thread while
+/// the daemon is asked, so that [`derive`], once it has answered, finds it parsed.
+fn table() -> Result<&'static Table, &'static str> {
+    static TABLE: std::sync::OnceLock<Result<Table, String>> = std::sync::OnceLock::new();
+    TABLE
+        .get_or_init(parse_table)
+        .as_ref()
+        .map_err(String::as_str)
+}
+
 /// The data table, parsed. The error names the file.
-fn table() -> Result<Table, String> {
+fn parse_table() -> Result<Table, String> {
     let t: Table = toml::from_str(TEXT).map_err(|e| format!("{FILE}: {e}"))?;
     if t.schema != 1 {
         return Err(format!("{FILE}: schema {} is not 1", t.schema));
@@ -127,6 +137,8 @@ fn parse_mounts(text: &str) -> Vec<(String, String)> {
 }
 
 pub fn gather(ctx: &Context, facts: &mut Facts) {
+    // Its errors are reported by derive.
+    let _ = table();
     let mounts = match ctx.sysroot.read_optional(MOUNTINFO) {
         Ok(Some(text)) => Ok(parse_mountinfo(&text)),
         Ok(None) => match ctx.sysroot.read_optional(MOUNTS) {
@@ -310,7 +322,7 @@ pub fn derive(facts: &mut Facts) {
     let table = match table() {
         Ok(t) => t,
         Err(e) => {
-            facts.set("storage.driver_unsupported", Fact::unknown(e.clone()));
+            facts.set("storage.driver_unsupported", Fact::unknown(e));
             facts.set("storage.suitable_driver", Fact::unknown(e));
             return;
         }
