@@ -753,6 +753,38 @@ fn a_paste_about_something_else_names_nothing() {
         b"exec /usr/local/bin/entrypoint.sh: exec format error\n",
     );
     assert!(text.contains("no check covers that"), "{text}");
+    // Each class in the words of the program that prints it (moby, docker-cli, go-yaml).
+    for (paste, signal) in [
+        (
+            "docker: invalid reference format: repository name must be lowercase.",
+            "image-reference",
+        ),
+        (
+            "docker: Error response from daemon: invalid mount config for type \"bind\": bind source path does not exist: /srv/data.",
+            "mount-spec",
+        ),
+        ("the input device is not a TTY", "terminal-options"),
+        (
+            "yaml: line 4: mapping values are not allowed in this context",
+            "compose-file",
+        ),
+        (
+            "Error response from daemon: This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.",
+            "swarm",
+        ),
+        (
+            "failed to start daemon: pid file found, ensure docker is not running or delete /var/run/docker.pid",
+            "second-daemon",
+        ),
+        (
+            "Error response from daemon: No such container: web",
+            "missing-object",
+        ),
+    ] {
+        let doc = offline_json(paste.as_bytes());
+        assert!(offered(&doc).is_empty(), "{paste}: {doc:#}");
+        assert_eq!(doc["elsewhere"]["signal"], signal, "{paste}: {doc:#}");
+    }
 }
 
 /// A refused user bus is said first, with its fix, before any `systemctl --user` advice.
