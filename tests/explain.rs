@@ -787,6 +787,25 @@ fn a_paste_about_something_else_names_nothing() {
     }
 }
 
+/// A log line its program marks informational reports no failure: dockerd's banner names its
+/// graph driver, and ties no storage or kernel check; the error beside it still does.
+#[test]
+fn an_informational_log_line_is_not_read_for_signals() {
+    let banner = "INFO[0000] Docker daemon                                 commit=4d60db4 graphdriver=overlay2 version=18.09.0\n";
+    let doc = offline_json(banner.as_bytes());
+    assert!(offered(&doc).is_empty(), "{doc:#}");
+    let logfmt = "time=\"2024-01-01T00:00:00Z\" level=info msg=\"Docker daemon\" commit=4d60db4 graphdriver=overlay2 version=26.1.0\n";
+    let doc = offline_json(logfmt.as_bytes());
+    assert!(offered(&doc).is_empty(), "{doc:#}");
+    let doc = offline_json(
+        format!(
+            "{banner}ERRO[0000] failed to mount overlay: no such device storage-driver=overlay2\n"
+        )
+        .as_bytes(),
+    );
+    assert!(!offered(&doc).is_empty(), "{doc:#}");
+}
+
 /// A refused user bus is said first, with its fix, before any `systemctl --user` advice.
 #[test]
 fn a_refused_user_bus_is_said_first_with_its_fix() {

@@ -63,6 +63,8 @@ pub struct Read {
     pub hits: Vec<Hit>,
     /// The text of the lines that hold a signal (the first [`TEXTS`]), by line number.
     pub texts: Vec<(usize, String)>,
+    /// The lines their program marked informational ([`informational`], the first [`TEXTS`]).
+    pub informational: Vec<usize>,
 }
 
 /// Lines whose text is kept, to show the line a tie stands on.
@@ -162,6 +164,9 @@ impl Reader {
         for (n, line) in logical_lines(text) {
             let line = line_head(&line).as_bytes();
             let at = first_line + n - 1;
+            if informational(line) && read.informational.len() < TEXTS {
+                read.informational.push(at);
+            }
             wanted.clear();
             wanted.extend(&self.always);
             if let Some(ac) = &self.literals {
@@ -201,9 +206,29 @@ impl Reader {
     }
 }
 
+/// Whether the program that wrote a log line marked it informational: logrus's text format
+/// (`INFO[0000]`, `DEBU[0000]`) or logfmt (`level=info`, `level=debug`), as dockerd and
+/// containerd write them. Such a line reports no failure (`Docker daemon … graphdriver=overlay`
+/// is dockerd's banner): offline its words are not read as signals ([`Read::offline`]); the
+/// patterns still read it, and on a machine, where evidence decides, so do the signals.
+fn informational(line: &[u8]) -> bool {
+    let marked = |at: usize, len: usize| {
+        line.get(at..at + len)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"info") || w.eq_ignore_ascii_case(b"debug"))
+    };
+    memchr::memmem::find_iter(line, b"level=").any(|i| marked(i + 6, 4) || marked(i + 6, 5))
+        || memchr::memmem::find(line, b"INFO[").is_some()
+        || memchr::memmem::find(line, b"DEBU[").is_some()
+}
+
 impl Read {
     /// Adds the signals of another reading of the same paste (its lines numbered alike).
     pub fn merge(&mut self, other: Read) {
+        for line in other.informational {
+            if self.informational.len() < TEXTS && !self.informational.contains(&line) {
+                self.informational.push(line);
+            }
+        }
         for (line, text) in other.texts {
             if self.texts.len() < TEXTS && !self.texts.iter().any(|(l, _)| *l == line) {
                 self.texts.push((line, text));
@@ -229,6 +254,27 @@ impl Read {
                 None => self.hits.push(hit),
             }
         }
+    }
+
+    /// The signals as offline explain reads them: without the lines their program marked
+    /// informational, which report no failure.
+    pub fn offline(mut self) -> Read {
+        if self.informational.is_empty() {
+            return self;
+        }
+        let informational = std::mem::take(&mut self.informational);
+        for hit in &mut self.hits {
+            let kept: Vec<(usize, (usize, usize))> = hit
+                .lines
+                .iter()
+                .copied()
+                .zip(hit.spans.iter().copied())
+                .filter(|(l, _)| !informational.contains(l))
+                .collect();
+            (hit.lines, hit.spans) = kept.into_iter().unzip();
+        }
+        self.hits.retain(|h| !h.lines.is_empty());
+        self
     }
 
     /// The text of line `line`, if it holds a signal.

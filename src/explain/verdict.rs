@@ -548,6 +548,7 @@ pub(super) fn candidates<'a, 'v>(
     offline: bool,
 ) -> (Vec<Candidate<'a>>, Reading, Context<'v>) {
     let super::Recognised { matches, signals } = recognised;
+    let signals = if offline { signals.offline() } else { signals };
     let context = Context {
         recognised: matches
             .iter()
