@@ -15,7 +15,7 @@ use crate::catalog::signals::{Kind, Vocabulary};
 use crate::catalog::{Catalog, REGEX_SIZE_LIMIT};
 
 /// Lines either side of a signal within which another counts with it.
-pub(super) const WINDOW: usize = 3;
+pub(super) const WINDOW: usize = 2;
 
 /// The least score that ties a paste to a check by its signals alone.
 pub(super) const THRESHOLD: u32 = 4;
