@@ -1432,6 +1432,45 @@ fn on_a_machine_a_check_the_paste_only_touches_is_named_only_when_the_paste_sing
     );
 }
 
+/// A paste about something no check covers gets no verdict even on a machine where what its
+/// words touch fails: X's `X Error of failed request` comes after the app reached the display
+/// (so access to it is not the fault), and a bind mount whose source is missing is the run
+/// command's, though the command passes /dev/kvm. On docker-osx-missing-kvm, where X refuses
+/// containers and the CPU has no virtualization, both name nothing and say what they are about.
+#[test]
+fn on_a_machine_a_paste_about_something_else_gets_no_verdict() {
+    let runs = scenario_runs();
+    let run = runs
+        .iter()
+        .find(|r| r.name == "docker-osx-missing-kvm")
+        .unwrap();
+    if !run.unfaithful.is_empty() {
+        return common::prereq::skip(
+            "test on_a_machine_a_paste_about_something_else_gets_no_verdict",
+            &run.unfaithful.reason(),
+            &[],
+        );
+    }
+    for (paste, about) in [
+        (
+            "$ docker run --rm -e DISPLAY=$DISPLAY -v /tmp/.X11-unix:/tmp/.X11-unix plotter\n\
+             X Error of failed request:  BadAccess (attempt to access private resource denied)\n\
+             \x20 Major opcode of failed request:  130 (MIT-SHM)\n",
+            "x-request-refused",
+        ),
+        (
+            "$ docker run -it --device /dev/kvm -v ./disk:/image sickcodes/docker-osx\n\
+             docker: Error response from daemon: invalid mount config for type \"bind\": bind source path does not exist: /home/alice/disk.\n",
+            "mount-spec",
+        ),
+    ] {
+        let doc = explain_json_on(run, paste);
+        assert_eq!(doc["elsewhere"]["signal"], about, "{doc:#}");
+        assert_eq!(doc["verdict"]["id"], Json::Null, "{doc:#}");
+        assert!(failing_matches(&doc).is_empty(), "{doc:#}");
+    }
+}
+
 /// A failure in the area of a matched check is brought up only when this machine leaves that
 /// check possible. On docker-osx-ignore-msrs-lost, /dev/kvm opens for alice (the permission
 /// checks pass) while ignore_msrs is off: "Permission denied" from KVM is then no ignore_msrs
