@@ -279,16 +279,14 @@ fn selection_asks_min_api_version(loaded: &Loaded, args: &CheckArgs) -> bool {
         only: args.only.clone(),
         skip: args.skip.clone(),
     };
-    // Every selected check's keys, worked out here while the daemon is asked rather than when
-    // its answers are in (`Check::fact_keys` keeps them).
-    let keys: Vec<&str> = loaded
-        .catalog
-        .checks
-        .iter()
-        .filter(|c| selection.includes(c) && !selection.skip.contains(&c.id))
-        .flat_map(|c| c.fact_keys())
-        .collect();
-    crate::facts::asks_min_api_version(keys)
+    crate::facts::asks_min_api_version(
+        loaded
+            .catalog
+            .checks
+            .iter()
+            .filter(|c| selection.includes(c) && !selection.skip.contains(&c.id))
+            .flat_map(|c| c.fact_keys()),
+    )
 }
 
 /// Loads the checks and gathers the facts at once: the checks load on a blocking thread
