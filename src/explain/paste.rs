@@ -235,9 +235,11 @@ impl Tail {
         self.text.push_str(lines);
         if self.text.len() > 2 * PASTE_BYTES {
             let (kept, first) = tail(&self.text);
-            let kept = kept.to_owned();
+            let start = self.text.len() - kept.len();
             self.dropped += first - 1;
-            self.text = kept;
+            // In place: a fresh copy each time would fault in new pages for every 64 KiB of a
+            // long log.
+            self.text.drain(..start);
         }
     }
 
