@@ -398,8 +398,8 @@ pub struct Check {
     /// reaches a session only at its next login), instead of being "still failing".
     pub waits_for: Option<String>,
     pub origin: Origin,
-    /// [`Check::fact_keys`], worked out once: the catalog's loader asks for them while the
-    /// probes are out, so evaluating does not parse the texts' placeholders again.
+    /// [`Check::fact_keys`], worked out on first use and kept, so a check's texts are parsed for
+    /// placeholders once a run, not on every evaluation.
     pub reads: Reads,
 }
 
