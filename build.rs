@@ -23,6 +23,11 @@ mod builtin {
     pub fn load() -> crate::catalog::Loaded {
         crate::catalog::Loaded::default()
     }
+
+    /// The script works the literals out itself (`Signal::literals`).
+    pub fn signal_literals() -> impl Iterator<Item = (&'static str, Option<Vec<Vec<u8>>>)> {
+        std::iter::empty()
+    }
 }
 
 /// The parts of src/facts the loader uses, as this script knows them.
@@ -155,14 +160,29 @@ fn main() {
 
     let mut out = String::new();
     out.push_str("static CHECKS: &[CheckDef] = &[\n");
+    let mut literals = LiteralBytes::default();
     for check in &loaded.catalog.checks {
-        write_check(&mut out, check);
+        write_check(&mut out, check, &mut literals);
     }
     out.push_str("];\n\nstatic AREA_TITLES: &[(&str, &str)] = &[\n");
     for (area, title) in &loaded.catalog.area_titles {
         let _ = writeln!(out, "    ({area:?}, {title:?}),");
     }
-    out.push_str("];\n\n#[cfg(test)]\nstatic BUILD_SCHEMA: &[(&str, &str)] = &[\n");
+    out.push_str("];\n\nstatic SIGNAL_LITERALS: &[(&str, Option<(u32, u32)>)] = &[\n");
+    for signal in &catalog::signals::Vocabulary::builtin().signals {
+        let _ = writeln!(
+            out,
+            "    ({:?}, {}),",
+            signal.name,
+            literals.add(signal.literals())
+        );
+    }
+    let _ = write!(
+        out,
+        "];\n\nstatic LITERAL_BYTES: &[u8] = &{:?};\n",
+        literals.0
+    );
+    out.push_str("\n#[cfg(test)]\nstatic BUILD_SCHEMA: &[(&str, &str)] = &[\n");
     for (key, kind) in &built_schema {
         let _ = writeln!(out, "    ({key:?}, {:?}),", format!("{kind:?}"));
     }
@@ -305,12 +325,48 @@ fn fix_step(f: &FixStep) -> String {
     )
 }
 
-fn write_check(out: &mut String, c: &Check) {
+/// The literal sets of the patterns and signals, in one byte string (each literal its length
+/// in two bytes, little-endian, then its bytes), so that a set is two offsets: a set of slices
+/// would be a pointer each that the dynamic loader relocates at every start, of every command.
+#[derive(Default)]
+struct LiteralBytes(Vec<u8>);
+
+impl LiteralBytes {
+    /// `Some((start, end))` of the set in the bytes, or `None`, as the statics take it.
+    fn add(&mut self, set: Option<&[Vec<u8>]>) -> String {
+        let Some(set) = set else {
+            return "None".to_owned();
+        };
+        let start = self.0.len();
+        for literal in set {
+            let Ok(len) = u16::try_from(literal.len()) else {
+                fail(&format!("a literal of {} bytes", literal.len()));
+            };
+            self.0.extend_from_slice(&len.to_le_bytes());
+            self.0.extend_from_slice(literal);
+        }
+        format!("Some(({start}, {}))", self.0.len())
+    }
+}
+
+fn write_check(out: &mut String, c: &Check, literals: &mut LiteralBytes) {
     let fix: Vec<String> = c.fix.iter().map(fix_step).collect();
     let explains: Vec<String> = c
         .explains
         .iter()
-        .map(|p| format!("{:?}", p.as_str()))
+        .map(|p| {
+            let shape = p.shape().map_or_else(
+                || "None".to_owned(),
+                |s| {
+                    format!(
+                        "Some(({}, {}))",
+                        literals.add(s.literals.as_deref()),
+                        s.specificity
+                    )
+                },
+            );
+            format!("PatternDef {{ source: {:?}, shape: {shape} }}", p.as_str())
+        })
         .collect();
     let _ = writeln!(
         out,

@@ -23,7 +23,7 @@ struct CheckDef {
     summary: &'static str,
     why: &'static str,
     fix: &'static [FixDef],
-    explains: &'static [&'static str],
+    explains: &'static [PatternDef],
     signals: &'static [&'static str],
     references: &'static [&'static str],
     endpoints: Option<&'static [&'static str]>,
@@ -32,6 +32,52 @@ struct CheckDef {
     file: &'static str,
     line: usize,
     column: usize,
+}
+
+/// A built-in `explains` pattern and its shape ([`crate::catalog::literals::Shape`]) as
+/// build.rs worked it out: its required literals and specificity; `None` if it does not parse.
+struct PatternDef {
+    source: &'static str,
+    /// `(literals, specificity)`; the literals as a span of [`LITERAL_BYTES`].
+    shape: Option<(Option<(u32, u32)>, usize)>,
+}
+
+impl PatternDef {
+    fn pattern(&self) -> Pattern {
+        let shape = self
+            .shape
+            .map(|(literals, specificity)| crate::catalog::literals::Shape {
+                literals: literals.map(literal_set),
+                specificity,
+            });
+        Pattern::builtin_shaped(self.source, shape)
+    }
+}
+
+/// The literals in `LITERAL_BYTES[start..end]`: each its length in two bytes (little-endian),
+/// then its bytes (build.rs, `LiteralBytes`).
+fn literal_set((start, end): (u32, u32)) -> Vec<Vec<u8>> {
+    let mut bytes = LITERAL_BYTES
+        .get(start as usize..end as usize)
+        .unwrap_or_default();
+    let mut set = Vec::new();
+    while let [lo, hi, rest @ ..] = bytes {
+        let len = usize::from(u16::from_le_bytes([*lo, *hi]));
+        let Some((literal, rest)) = rest.split_at_checked(len) else {
+            break;
+        };
+        set.push(literal.to_vec());
+        bytes = rest;
+    }
+    set
+}
+
+/// The required literals of each built-in signal (`checks/data/signals.toml`), by name, as
+/// build.rs worked them out; `None` where there is no such set.
+pub fn signal_literals() -> impl Iterator<Item = (&'static str, Option<Vec<Vec<u8>>>)> {
+    SIGNAL_LITERALS
+        .iter()
+        .map(|(name, set)| (*name, set.map(literal_set)))
 }
 
 enum CondDef {
@@ -67,7 +113,9 @@ struct FixDef {
     when: Option<CondDef>,
 }
 
-// CHECKS: &[CheckDef] and AREA_TITLES: &[(&str, &str)], in the order the files load.
+// CHECKS: &[CheckDef] and AREA_TITLES: &[(&str, &str)], in the order the files load;
+// SIGNAL_LITERALS: &[(&str, Option<(u32, u32)>)], in the order of the vocabulary, and the
+// LITERAL_BYTES their spans and the patterns' index.
 include!(concat!(env!("OUT_DIR"), "/builtin_catalog.rs"));
 
 fn strings(list: &[&str]) -> Vec<String> {
@@ -133,7 +181,7 @@ impl CheckDef {
             summary: self.summary.to_owned(),
             why: self.why.to_owned(),
             fix: self.fix.iter().map(FixDef::step).collect(),
-            explains: self.explains.iter().map(|p| Pattern::builtin(p)).collect(),
+            explains: self.explains.iter().map(PatternDef::pattern).collect(),
             signals: strings(self.signals),
             references: strings(self.references),
             endpoints: self.endpoints.map(strings),
@@ -195,5 +243,31 @@ mod tests {
             format!("{:#?}", embedded.catalog),
             format!("{:#?}", parsed.catalog)
         );
+    }
+
+    #[test]
+    fn the_embedded_shapes_are_the_ones_the_patterns_parse_to() {
+        let embedded = load();
+        let parsed = crate::catalog::load::load_builtin_toml();
+        let mut n = 0;
+        for (e, p) in embedded.catalog.checks.iter().zip(&parsed.catalog.checks) {
+            for (e, p) in e.explains.iter().zip(&p.explains) {
+                assert_eq!(e.shape(), p.shape(), "{p}");
+                assert!(p.shape().is_some(), "{p} does not parse");
+                n += 1;
+            }
+        }
+        assert!(n > 100, "{n} patterns");
+        let vocabulary = crate::catalog::signals::Vocabulary::parse_unchecked(
+            crate::catalog::signals::BUILTIN.0,
+            crate::catalog::signals::BUILTIN.1,
+        )
+        .unwrap();
+        let embedded: Vec<_> = signal_literals().collect();
+        assert_eq!(embedded.len(), vocabulary.signals.len());
+        for ((name, literals), signal) in embedded.iter().zip(&vocabulary.signals) {
+            assert_eq!(*name, signal.name);
+            assert_eq!(literals.as_deref(), signal.literals(), "{name}");
+        }
     }
 }

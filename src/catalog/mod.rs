@@ -1,6 +1,7 @@
 //! The check catalog: checks as data, loaded from `checks/*.toml` (embedded at build time)
 //! and from the user's check directories.
 
+pub mod literals;
 pub mod load;
 pub mod signals;
 
@@ -261,12 +262,14 @@ impl fmt::Display for Origin {
 /// An `explains` pattern: a user's pattern is parsed when the catalog loads (so a mistake is
 /// reported with its place), a built-in one when `explain` first needs it; it is compiled only
 /// when error text is matched against it, so `check` never pays for the regex automata.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Pattern {
     source: String,
     /// The parsed pattern, kept so `explain` can draw its literals without parsing it again;
     /// `None` inside if it does not parse.
     hir: std::sync::OnceLock<Option<regex_syntax::hir::Hir>>,
+    /// What `explain` draws from the parse; `None` inside if it does not parse.
+    shape: std::sync::OnceLock<Option<literals::Shape>>,
     compiled: std::sync::OnceLock<Option<Regex>>,
 }
 
@@ -284,6 +287,7 @@ impl Pattern {
         Ok(Pattern {
             source,
             hir: std::sync::OnceLock::from(Some(hir)),
+            shape: std::sync::OnceLock::new(),
             compiled: std::sync::OnceLock::new(),
         })
     }
@@ -295,6 +299,17 @@ impl Pattern {
         Pattern {
             source: source.to_owned(),
             hir: std::sync::OnceLock::new(),
+            shape: std::sync::OnceLock::new(),
+            compiled: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// A built-in pattern with its shape as build.rs worked it out (`None`: it does not parse).
+    pub fn builtin_shaped(source: &str, shape: Option<literals::Shape>) -> Pattern {
+        Pattern {
+            source: source.to_owned(),
+            hir: std::sync::OnceLock::new(),
+            shape: std::sync::OnceLock::from(shape),
             compiled: std::sync::OnceLock::new(),
         }
     }
@@ -308,6 +323,13 @@ impl Pattern {
     pub fn hir(&self) -> Option<&regex_syntax::hir::Hir> {
         self.hir
             .get_or_init(|| regex_syntax::Parser::new().parse(&self.source).ok())
+            .as_ref()
+    }
+
+    /// Its literals and specificity ([`literals::Shape`]); `None` when it does not parse.
+    pub fn shape(&self) -> Option<&literals::Shape> {
+        self.shape
+            .get_or_init(|| self.hir().map(literals::Shape::of))
             .as_ref()
     }
 
@@ -358,6 +380,13 @@ fn literal_match(pattern: &str, text: &str) -> Option<bool> {
         true => text == lit,
         false => text.starts_with(lit),
     }))
+}
+
+/// The source only: what is worked out from it is a cache.
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Pattern").field(&self.source).finish()
+    }
 }
 
 impl fmt::Display for Pattern {

@@ -79,12 +79,29 @@ pub struct Signal {
     /// pattern is set aside.
     #[serde(default)]
     pub decisive: bool,
+    /// Its required literals, once worked out ([`Signal::literals`]).
+    #[serde(skip)]
+    literals: OnceLock<Option<Vec<Vec<u8>>>>,
 }
 
 impl Signal {
     /// How much the signal ties a paste to a check.
     pub fn weight(&self) -> u32 {
         self.weight.unwrap_or(self.kind.weight())
+    }
+
+    /// Literals one of which every match holds, compared ignoring ASCII case
+    /// ([`super::literals::required_literals`]); `None` when there is no such set, or a pattern
+    /// does not parse. For the built-in vocabulary, build.rs worked them out.
+    pub fn literals(&self) -> Option<&[Vec<u8>]> {
+        self.literals
+            .get_or_init(|| {
+                signal_parser()
+                    .parse(&self.alternation())
+                    .ok()
+                    .and_then(|hir| super::literals::required_literals(&hir))
+            })
+            .as_deref()
     }
 
     /// The signal's patterns as one, matched without regard to case.
@@ -163,7 +180,7 @@ impl Vocabulary {
 
     /// The TOML alone, its patterns taken as they are (the built-in file's are held to parse by
     /// the catalog test, so a run does not parse a hundred patterns it may never use).
-    fn parse_unchecked(file: &str, text: &str) -> Result<Vocabulary, String> {
+    pub(crate) fn parse_unchecked(file: &str, text: &str) -> Result<Vocabulary, String> {
         let raw: RawVocabulary = toml::from_str(text).map_err(|e| {
             let line = e.span().map_or(0, |s| super::line_col(text, s.start).0);
             format!("{file}:{line}: {}", e.message())
@@ -180,9 +197,22 @@ impl Vocabulary {
     pub fn builtin() -> &'static Vocabulary {
         static VOCABULARY: OnceLock<Vocabulary> = OnceLock::new();
         VOCABULARY.get_or_init(|| {
-            Vocabulary::parse_unchecked(BUILTIN.0, BUILTIN.1).unwrap_or(Vocabulary {
-                signals: Vec::new(),
-            })
+            let vocabulary =
+                Vocabulary::parse_unchecked(BUILTIN.0, BUILTIN.1).unwrap_or(Vocabulary {
+                    signals: Vec::new(),
+                });
+            // The literals build.rs worked out, where the names agree (they always do: the
+            // build read this file).
+            for (signal, (name, literals)) in vocabulary
+                .signals
+                .iter()
+                .zip(crate::builtin::signal_literals())
+            {
+                if signal.name == name {
+                    let _ = signal.literals.set(literals);
+                }
+            }
+            vocabulary
         })
     }
 

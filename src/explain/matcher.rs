@@ -2,10 +2,10 @@
 
 use anyhow::Result;
 use regex::{RegexSet, RegexSetBuilder};
-use regex_syntax::hir::Hir;
 
 use super::paste::{line_head, logical_lines};
 use super::prefilter::Prefilter;
+use crate::catalog::literals::Shape;
 use crate::catalog::{Catalog, REGEX_SIZE_LIMIT};
 
 /// One check whose patterns matched: where first, and how often.
@@ -16,7 +16,7 @@ pub struct Match {
     pub text: String,
     pub count: usize,
     /// How specific the most specific matched pattern is: the bytes every match of it spells out
-    /// (see [`super::prefilter::fixed_len`]). A message that names the directives set twice
+    /// (see [`crate::catalog::literals::fixed_len`]). A message that names the directives set twice
     /// outranks one that only names the file.
     pub specificity: usize,
 }
@@ -41,28 +41,28 @@ pub struct Matcher {
 impl Matcher {
     pub fn new(catalog: &Catalog) -> Result<Matcher> {
         let mut patterns = Vec::new();
-        let mut hirs = Vec::new();
+        let mut shapes = Vec::new();
         let mut owner = Vec::new();
         for (i, c) in catalog.checks.iter().enumerate() {
             for r in &c.explains {
                 patterns.push(r.as_str().to_owned());
-                hirs.push(r.hir());
+                shapes.push(r.shape());
                 owner.push(i);
             }
         }
-        Ok(Matcher::with_patterns(patterns, &hirs, owner))
+        Ok(Matcher::with_patterns(patterns, &shapes, owner))
     }
 
-    /// Patterns, parsed, each with the index of its check.
+    /// Patterns, each with its shape (`None`: it does not parse) and the index of its check.
     pub(super) fn with_patterns(
         patterns: Vec<String>,
-        hirs: &[Option<&Hir>],
+        shapes: &[Option<&Shape>],
         owner: Vec<usize>,
     ) -> Matcher {
-        let prefilter = Prefilter::new(hirs);
-        let specificity = hirs
+        let prefilter = Prefilter::new(shapes);
+        let specificity = shapes
             .iter()
-            .map(|h| h.map_or(0, super::prefilter::fixed_len))
+            .map(|s| s.map_or(0, |s| s.specificity))
             .collect();
         Matcher {
             patterns,

@@ -3,9 +3,8 @@
 
 use std::ops::ControlFlow;
 
-use regex_syntax::hir::{Class, Hir, HirKind};
-
 use super::paste::{PhysicalLines, line_head};
+use crate::catalog::literals::Shape;
 
 /// Literals, compared ignoring ASCII case, such that a line matching pattern `p` contains one of
 /// the literals owned by `p`.
@@ -16,17 +15,17 @@ pub(super) struct Prefilter {
 }
 
 impl Prefilter {
-    /// `None` when a pattern does not parse or has no required literal, or the shortest is
-    /// too short to skip with: the caller then matches every line.
-    pub(super) fn new(patterns: &[Option<&Hir>]) -> Option<Prefilter> {
+    /// `None` when a pattern does not parse (no shape) or has no required literal, or the
+    /// shortest is too short to skip with: the caller then matches every line.
+    pub(super) fn new(patterns: &[Option<&Shape>]) -> Option<Prefilter> {
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut owner = Vec::new();
-        for (i, hir) in patterns.iter().enumerate() {
-            let required = required_literals((*hir)?)?;
+        for (i, shape) in patterns.iter().enumerate() {
+            let required = (*shape)?.literals.as_ref()?;
             // A literal holding a newline never occurs in a line, so a pattern requiring it
             // matches no line: it needs no literal in the search.
-            for lit in required.into_iter().filter(|l| !l.contains(&b'\n')) {
-                literals.push(lit);
+            for lit in required.iter().filter(|l| !l.contains(&b'\n')) {
+                literals.push(lit.clone());
                 owner.push(i);
             }
         }
@@ -207,118 +206,4 @@ fn block(a: u8, b: u8, c: u8) -> usize {
 fn cases(b: u8) -> impl Iterator<Item = u8> {
     let upper = b.to_ascii_uppercase();
     std::iter::once(b).chain((upper != b).then_some(upper))
-}
-
-/// Literals, one of which every match of `hir` contains (compared ignoring ASCII case, which only
-/// widens the filter); `None` when there is no such set.
-pub(super) fn required_literals(hir: &Hir) -> Option<Vec<Vec<u8>>> {
-    match hir.kind() {
-        HirKind::Literal(lit) => Some(vec![lit.0.to_vec()]),
-        HirKind::Class(class) => class_byte(class).map(|b| vec![vec![b]]),
-        HirKind::Capture(cap) => required_literals(&cap.sub),
-        HirKind::Repetition(rep) if rep.min > 0 => required_literals(&rep.sub),
-        HirKind::Alternation(alts) => {
-            let mut all = Vec::new();
-            for alt in alts {
-                all.extend(required_literals(alt)?);
-            }
-            Some(all)
-        }
-        HirKind::Concat(items) => {
-            // Every item is required: keep the best of the runs of fixed bytes and of the items'
-            // own literal sets.
-            let mut best: Option<Vec<Vec<u8>>> = None;
-            let mut keep = |set: Vec<Vec<u8>>| {
-                if best.as_ref().is_none_or(|b| score(&set) > score(b)) {
-                    best = Some(set);
-                }
-            };
-            let mut run: Vec<u8> = Vec::new();
-            for item in items {
-                match fixed_bytes(item) {
-                    Some(bytes) => run.extend_from_slice(&bytes),
-                    None => {
-                        if !run.is_empty() {
-                            keep(vec![std::mem::take(&mut run)]);
-                        }
-                        if let Some(set) = required_literals(item) {
-                            keep(set);
-                        }
-                    }
-                }
-            }
-            if !run.is_empty() {
-                keep(vec![run]);
-            }
-            best
-        }
-        _ => None,
-    }
-    .filter(|set| set.iter().all(|l| !l.is_empty()))
-}
-
-/// How many bytes every match of `hir` spells out, fixed up to case: the literal bytes of a
-/// concatenation, the least of an alternation's branches, the minimum repeats of a repetition.
-/// `.*` counts nothing. Ranks a longer, more specific message above a shorter one.
-pub(super) fn fixed_len(hir: &Hir) -> usize {
-    match hir.kind() {
-        HirKind::Literal(lit) => lit.0.len(),
-        HirKind::Class(class) => usize::from(class_byte(class).is_some()),
-        HirKind::Capture(cap) => fixed_len(&cap.sub),
-        HirKind::Repetition(rep) => {
-            let times = usize::try_from(rep.min).unwrap_or(usize::MAX).min(64);
-            fixed_len(&rep.sub).saturating_mul(times)
-        }
-        HirKind::Alternation(alts) => alts.iter().map(fixed_len).min().unwrap_or(0),
-        HirKind::Concat(items) => items.iter().map(fixed_len).sum(),
-        _ => 0,
-    }
-}
-
-/// Longer shortest literal first (fewer false candidates), then fewer literals.
-fn score(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
-    let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
-    (shortest, std::cmp::Reverse(set.len()))
-}
-
-/// The bytes an item always matches, up to ASCII case.
-fn fixed_bytes(hir: &Hir) -> Option<Vec<u8>> {
-    match hir.kind() {
-        HirKind::Literal(lit) => Some(lit.0.to_vec()),
-        HirKind::Class(class) => class_byte(class).map(|b| vec![b]),
-        _ => None,
-    }
-}
-
-/// The one ASCII byte a class matches up to ASCII case: `[a]` or `[Aa]`. Not `(?i)k`, which
-/// also matches the Kelvin sign.
-fn class_byte(class: &Class) -> Option<u8> {
-    let ranges: Vec<(u32, u32)> = match class {
-        Class::Unicode(c) => c
-            .ranges()
-            .iter()
-            .map(|r| (u32::from(r.start()), u32::from(r.end())))
-            .collect(),
-        Class::Bytes(c) => c
-            .ranges()
-            .iter()
-            .map(|r| (u32::from(r.start()), u32::from(r.end())))
-            .collect(),
-    };
-    let mut chars: Vec<u32> = Vec::new();
-    for (start, end) in ranges {
-        if chars.len() as u64 + u64::from(end - start) >= 2 {
-            return None;
-        }
-        chars.extend(start..=end);
-    }
-    let bytes: Vec<u8> = chars
-        .iter()
-        .map(|&c| u8::try_from(c).ok().filter(u8::is_ascii))
-        .collect::<Option<_>>()?;
-    match bytes.as_slice() {
-        [b] => Some(*b),
-        [a, b] if a.eq_ignore_ascii_case(b) => Some(a.to_ascii_lowercase()),
-        _ => None,
-    }
 }

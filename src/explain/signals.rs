@@ -92,7 +92,7 @@ pub struct Reader {
     owner: Vec<usize>,
     /// Signals with no literal every match holds: tried on every line.
     always: Vec<usize>,
-    compiled: Vec<std::sync::OnceLock<Option<regex::bytes::Regex>>>,
+    compiled: Vec<std::sync::OnceLock<Option<regex_automata::meta::Regex>>>,
 }
 
 impl Reader {
@@ -102,14 +102,10 @@ impl Reader {
         let mut owner = Vec::new();
         let mut always = Vec::new();
         for (i, signal) in vocabulary.signals.iter().enumerate() {
-            let required = crate::catalog::signals::signal_parser()
-                .parse(&signal.alternation())
-                .ok()
-                .and_then(|hir| super::prefilter::required_literals(&hir));
-            match required {
+            match signal.literals() {
                 Some(set) => {
                     for lit in set {
-                        literals.push(lit);
+                        literals.push(lit.clone());
                         owner.push(i);
                     }
                 }
@@ -144,12 +140,24 @@ impl Reader {
             return None;
         };
         slot.get_or_init(|| {
+            use regex_automata::{meta, nfa::thompson::WhichCaptures, util::syntax};
             // Signals are words: matched as bytes without Unicode classes, each stays small and
-            // quick, and a line that is not UTF-8 is read as far as it is text.
-            regex::bytes::RegexBuilder::new(pattern)
-                .unicode(false)
-                .size_limit(REGEX_SIZE_LIMIT)
-                .build()
+            // quick, and a line that is not UTF-8 is read as far as it is text (as
+            // `regex::bytes` with `unicode(false)`). Only where a match is is asked, so no
+            // capture groups, and no engines that exist to find them (one-pass, backtracker).
+            // No prefilter: the line was picked for holding one of the signal's literals.
+            meta::Regex::builder()
+                .syntax(syntax::Config::new().unicode(false).utf8(false))
+                .configure(
+                    meta::Config::new()
+                        .utf8_empty(false)
+                        .auto_prefilter(false)
+                        .onepass(false)
+                        .backtrack(false)
+                        .which_captures(WhichCaptures::Implicit)
+                        .nfa_size_limit(Some(REGEX_SIZE_LIMIT)),
+                )
+                .build(pattern)
                 .ok()
         })
         .as_ref()

@@ -10,11 +10,10 @@
 use std::io::Read;
 use std::ops::ControlFlow;
 
-use regex_syntax::hir::Hir;
-
 use super::matcher::{Match, Matcher, SubSet, tally};
 use super::paste::{MAX_LINE_BYTES, READ_BLOCK, logical_lines, normalise, scan_input};
-use super::prefilter::{Literals, Prefilter, required_literals};
+use super::prefilter::{Literals, Prefilter};
+use crate::catalog::literals::{Shape, required_literals};
 
 #[test]
 fn normalise_strips_colour_and_line_ends_and_continuations_join() {
@@ -128,7 +127,7 @@ fn literals_are_found_wherever_they_start_ignoring_ascii_case() {
 
 #[test]
 fn a_pattern_that_does_not_parse_turns_the_prefilter_off() {
-    let ok = regex_syntax::Parser::new().parse("cannot connect").unwrap();
+    let ok = Shape::of(&regex_syntax::Parser::new().parse("cannot connect").unwrap());
     assert!(Prefilter::new(&[Some(&ok)]).is_some());
     assert!(Prefilter::new(&[Some(&ok), None]).is_none());
     let bad = crate::catalog::Pattern::builtin("(unclosed");
@@ -136,6 +135,8 @@ fn a_pattern_that_does_not_parse_turns_the_prefilter_off() {
     assert!(!bad.is_match("(unclosed"));
     let good = crate::catalog::Pattern::builtin("docker\\.sock");
     assert!(good.hir().is_some());
+    assert!(bad.shape().is_none());
+    assert!(good.shape().is_some());
 }
 
 #[test]
@@ -276,13 +277,13 @@ fn prefiltered_scan_finds_what_every_line_finds_in_mixed_noise() {
 #[test]
 fn patterns_without_a_usable_literal_fall_back_to_matching_every_line() {
     let make = |patterns: &[&str]| {
-        let hirs: Vec<Hir> = patterns
+        let shapes: Vec<Shape> = patterns
             .iter()
-            .map(|p| regex_syntax::Parser::new().parse(p).unwrap())
+            .map(|p| Shape::of(&regex_syntax::Parser::new().parse(p).unwrap()))
             .collect();
         Matcher::with_patterns(
             patterns.iter().map(|p| (*p).to_owned()).collect(),
-            &hirs.iter().map(Some).collect::<Vec<_>>(),
+            &shapes.iter().map(Some).collect::<Vec<_>>(),
             (0..patterns.len()).collect(),
         )
     };
