@@ -1,7 +1,7 @@
 //! The matcher: every check's `explains` patterns, matched on the lines the prefilter picks.
 
 use anyhow::Result;
-use regex::{RegexSet, RegexSetBuilder};
+use regex_automata::{Input, PatternSet, meta};
 
 use super::paste::{line_head, logical_lines};
 use super::prefilter::Prefilter;
@@ -117,9 +117,21 @@ impl Matcher {
         // per pattern, so patterns that loaded never break the set together (one limit for the
         // whole set would: two user patterns near it left explain recognising nothing).
         let limit = REGEX_SIZE_LIMIT.saturating_mul(patterns.len().max(1));
-        let set = RegexSetBuilder::new(&patterns)
-            .size_limit(limit)
-            .build()
+        // A `regex::RegexSet`, built as the regex crate builds one (every pattern's matches,
+        // no capture groups), but with its literal prefilter only when every line is matched:
+        // the prefilter's lines were picked for holding a pattern's literal, and extracting the
+        // set's literals was most of building it.
+        let every_line = self.prefilter.is_none();
+        let set = meta::Builder::new()
+            .configure(
+                meta::Config::new()
+                    .match_kind(regex_automata::MatchKind::All)
+                    .which_captures(regex_automata::nfa::thompson::WhichCaptures::None)
+                    .auto_prefilter(every_line)
+                    .nfa_size_limit(Some(limit))
+                    .onepass_size_limit(Some(limit)),
+            )
+            .build_many(&patterns)
             .ok()?;
         Some(SubSet {
             set,
@@ -213,7 +225,7 @@ impl<'m> Scan<'m> {
 
 /// A compiled set over some of the patterns, each mapped to its check.
 pub(super) struct SubSet {
-    set: RegexSet,
+    set: meta::Regex,
     owner: Vec<usize>,
     specificity: Vec<usize>,
 }
@@ -231,10 +243,12 @@ pub(super) fn tally<'t>(
         if !sub.set.is_match(line) {
             continue;
         }
-        let hits = sub.set.matches(line);
+        let mut hits = PatternSet::new(sub.set.pattern_len());
+        sub.set
+            .which_overlapping_matches(&Input::new(line), &mut hits);
         // (check, specificity) per matched pattern; a check's patterns are adjacent.
         let mut checks: Vec<(usize, usize)> = Vec::new();
-        for p in hits.iter() {
+        for p in hits.iter().map(|p| p.as_usize()) {
             let (Some(&check), Some(&spec)) = (sub.owner.get(p), sub.specificity.get(p)) else {
                 continue;
             };

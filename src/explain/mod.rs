@@ -6,8 +6,8 @@
 //! - [`paste`]: reading and normalising a paste (escapes, line ends, `\` continuations);
 //! - [`systemctl`]: systemctl's status and `is-enabled` lines, given the unit they are about;
 //! - [`prefilter`] and [`matcher`]: a skipping search for the literals every match holds picks out
-//!   the few lines worth matching, and a [`regex::RegexSet`] of the patterns those literals belong
-//!   to decides them;
+//!   the few lines worth matching, and a set of the patterns those literals belong to decides
+//!   them;
 //! - [`verdict`]: the matched checks, evaluated on facts the caller gathered, ranked, and the
 //!   verdict over them.
 //!
