@@ -59,30 +59,50 @@ impl Endpoint {
     /// Without a socket path, a `-linuxkit` kernel release (what a container prints of its host,
     /// as the dockur images' banner does) is Docker Desktop's VM.
     pub fn named_in(text: &str) -> Option<Endpoint> {
+        // Each pattern is compiled only when the text holds a word every match of it holds.
         static SOCKET: OnceLock<Option<Regex>> = OnceLock::new();
         static LINUXKIT: OnceLock<Option<Regex>> = OnceLock::new();
-        let re = SOCKET
-            .get_or_init(|| Regex::new(r"(?:unix://)?(/[^\s'`()\[\]]*?)?/docker\.sock\b").ok())
-            .as_ref()?;
         static REMOTE: OnceLock<Option<Regex>> = OnceLock::new();
-        let remote = REMOTE
-            .get_or_init(|| {
-                Regex::new(r"(?i)(?:daemon|docker API|docker) at (?:tcp|ssh|https?)://").ok()
-            })
-            .as_ref()?;
-        if remote.is_match(text) {
-            return Some(Endpoint::Remote);
+        if text.contains("://") {
+            let remote = REMOTE
+                .get_or_init(|| {
+                    Regex::new(r"(?i)(?:daemon|docker API|docker) at (?:tcp|ssh|https?)://").ok()
+                })
+                .as_ref()?;
+            if remote.is_match(text) {
+                return Some(Endpoint::Remote);
+            }
         }
         static USER_UNIT: OnceLock<Option<Regex>> = OnceLock::new();
-        let user_unit = USER_UNIT
-            .get_or_init(|| {
-                Regex::new(r"Container Engine \(Rootless\)|/systemd/user/docker\.service|systemctl --user \S+ docker\b").ok()
-            })
-            .as_ref()?;
-        if user_unit.is_match(text) {
-            return Some(Endpoint::Rootless);
+        if [
+            "(Rootless)",
+            "/systemd/user/docker.service",
+            "systemctl --user",
+        ]
+        .iter()
+        .any(|w| text.contains(w))
+        {
+            let user_unit = USER_UNIT
+                .get_or_init(|| {
+                    Regex::new(r"Container Engine \(Rootless\)|/systemd/user/docker\.service|systemctl --user \S+ docker\b").ok()
+                })
+                .as_ref()?;
+            if user_unit.is_match(text) {
+                return Some(Endpoint::Rootless);
+            }
         }
-        let Some(found) = re.captures(text) else {
+        let found = if text.contains("/docker.sock") {
+            let re = SOCKET
+                .get_or_init(|| Regex::new(r"(?:unix://)?(/[^\s'`()\[\]]*?)?/docker\.sock\b").ok())
+                .as_ref()?;
+            re.captures(text)
+        } else {
+            None
+        };
+        let Some(found) = found else {
+            if !text.contains("-linuxkit") {
+                return None;
+            }
             let linuxkit = LINUXKIT
                 .get_or_init(|| Regex::new(r"\b\d+\.\d+\.\d+-linuxkit\b").ok())
                 .as_ref()?;
@@ -190,6 +210,27 @@ impl Failure {
     /// Docker (its socket, its daemon, its API) for the errno to be about it.
     pub fn named_in(line: &str) -> Option<Failure> {
         static ERRNO: OnceLock<Option<[Regex; 3]>> = OnceLock::new();
+        let lower = line.to_ascii_lowercase();
+        if !lower.contains("docker") {
+            return None;
+        }
+        // Every match of the patterns holds one of these words (ASCII case aside): without
+        // one, the patterns are not compiled.
+        const WORDS: &[&str] = &[
+            "enoent",
+            "filenotfounderror(2",
+            "no such file or directory",
+            "eacces",
+            "permissionerror(13",
+            "error(13",
+            "permission denied",
+            "econnrefused",
+            "connectionrefusederror(111",
+            "connection refused",
+        ];
+        if !WORDS.iter().any(|w| lower.contains(w)) {
+            return None;
+        }
         let [no_socket, denied, refused] = ERRNO
             .get_or_init(|| {
                 Some([
@@ -199,9 +240,6 @@ impl Failure {
                 ])
             })
             .as_ref()?;
-        if !line.to_ascii_lowercase().contains("docker") {
-            return None;
-        }
         if no_socket.is_match(line) {
             Some(Failure::NoSocket)
         } else if denied.is_match(line) {

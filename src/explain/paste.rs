@@ -21,7 +21,8 @@ pub fn normalise(text: &str) -> String {
 pub(super) fn normalised(text: &str) -> std::borrow::Cow<'_, str> {
     use std::borrow::Cow;
     // Compiling the escape regex costs more than looking for an escape byte.
-    let plain = match ansi().filter(|_| memchr::memchr(0x1b, text.as_bytes()).is_some()) {
+    let escaped = memchr::memchr(0x1b, text.as_bytes()).is_some();
+    let plain = match escaped.then(ansi).flatten() {
         Some(re) => re.replace_all(text, ""),
         None => Cow::Borrowed(text),
     };

@@ -102,6 +102,23 @@ fn unit_name(name: &str) -> String {
 /// One line per line of `text`, numbered alike: the line with its unit in front when it is
 /// systemctl's output about that unit, else empty.
 pub(super) fn with_units(text: &str) -> String {
+    // Each pattern below needs one of these words; without them no line is systemctl's, and
+    // the patterns are not compiled (four of them cost more than a paste's other readings).
+    const WORDS: &[&str] = &[
+        "systemctl",
+        "Loaded:",
+        ".service",
+        ".socket",
+        ".target",
+        ".mount",
+        ".timer",
+        ".path",
+        ".slice",
+        ".scope",
+    ];
+    if !WORDS.iter().any(|w| text.contains(w)) {
+        return "\n".repeat(text.lines().count());
+    }
     let (Some(header), Some(query), Some(command), Some(loaded)) =
         (status_header(), query(), command(), loaded())
     else {

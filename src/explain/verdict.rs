@@ -781,6 +781,13 @@ pub(super) fn candidates<'a, 'v>(
 /// "cannot expose privileged port N".
 fn pasted_ports<'a>(lines: impl Iterator<Item = &'a str>) -> Vec<u16> {
     static PORT: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    // The pattern is compiled only for a line that can match it (ASCII case aside).
+    let mut lines = lines
+        .filter(|l| l.to_ascii_lowercase().contains("privileged port"))
+        .peekable();
+    if lines.peek().is_none() {
+        return Vec::new();
+    }
     let Some(re) = PORT
         .get_or_init(|| regex::Regex::new(r"(?i)cannot expose privileged port (\d+)").ok())
         .as_ref()
