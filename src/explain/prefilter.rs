@@ -128,18 +128,11 @@ impl Literals {
                 };
                 // The block ends `at + BLOCK` bytes into the head.
                 let gap = u8::try_from(window - (at + BLOCK)).ok()?;
-                // Every case of the block gets the shift, so the scan need not fold case.
-                for a in cases(a) {
-                    for b in cases(b) {
-                        for c in cases(c) {
-                            let block = block(a, b, c);
-                            let slot = shift.get_mut(block)?;
-                            *slot = (*slot).min(gap);
-                            if gap == 0 {
-                                ends.push((block, i));
-                            }
-                        }
-                    }
+                let block = block(a, b, c);
+                let slot = shift.get_mut(block)?;
+                *slot = (*slot).min(gap);
+                if gap == 0 {
+                    ends.push((block, i));
                 }
             }
         }
@@ -196,14 +189,12 @@ impl Literals {
     }
 }
 
-/// The slot of three bytes in the shift table (a multiplicative hash).
+/// The slot of three bytes in the shift table (a multiplicative hash), the same for every ASCII
+/// case of them: bit 5 is set in each byte first, which makes a capital its small letter (and a
+/// few other bytes collide, which only shortens some shifts). One slot per block, instead of one
+/// per case of it: filled with every case, the table was so full that the window seldom moved
+/// its whole length.
 fn block(a: u8, b: u8, c: u8) -> usize {
-    let key = u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c);
+    let key = u32::from(a | 0x20) << 16 | u32::from(b | 0x20) << 8 | u32::from(c | 0x20);
     (key.wrapping_mul(0x9E37_79B1) >> 16) as usize
-}
-
-/// A lower-cased byte and, for a letter, its upper case.
-fn cases(b: u8) -> impl Iterator<Item = u8> {
-    let upper = b.to_ascii_uppercase();
-    std::iter::once(b).chain((upper != b).then_some(upper))
 }
