@@ -117,10 +117,11 @@ impl Matcher {
         // per pattern, so patterns that loaded never break the set together (one limit for the
         // whole set would: two user patterns near it left explain recognising nothing).
         let limit = REGEX_SIZE_LIMIT.saturating_mul(patterns.len().max(1));
-        // A `regex::RegexSet`, built as the regex crate builds one (every pattern's matches,
-        // no capture groups), but with its literal prefilter only when every line is matched:
-        // the prefilter's lines were picked for holding a pattern's literal, and extracting the
-        // set's literals was most of building it.
+        // A `regex::RegexSet`, configured as the regex crate configures one (every pattern's
+        // matches, no capture groups, the same size limit), but with a literal prefilter only
+        // when every line is matched: otherwise the lines it is asked about were picked for
+        // holding one of its patterns' literals, and extracting the set's literals was most of
+        // building it.
         let every_line = self.prefilter.is_none();
         let set = meta::Builder::new()
             .configure(
@@ -128,8 +129,7 @@ impl Matcher {
                     .match_kind(regex_automata::MatchKind::All)
                     .which_captures(regex_automata::nfa::thompson::WhichCaptures::None)
                     .auto_prefilter(every_line)
-                    .nfa_size_limit(Some(limit))
-                    .onepass_size_limit(Some(limit)),
+                    .nfa_size_limit(Some(limit)),
             )
             .build_many(&patterns)
             .ok()?;
