@@ -214,8 +214,9 @@ impl Failure {
         if !lower.contains("docker") {
             return None;
         }
-        // Every match of the patterns holds one of these words (ASCII case aside): without
-        // one, the patterns are not compiled.
+        // Every match of the patterns holds one of these words, up to ASCII case: without one,
+        // the patterns are not compiled. They ignore case as Unicode does, where a long s (ſ)
+        // is an s and the Kelvin sign a k, so a line holding either is always matched.
         const WORDS: &[&str] = &[
             "enoent",
             "filenotfounderror(2",
@@ -228,7 +229,7 @@ impl Failure {
             "connectionrefusederror(111",
             "connection refused",
         ];
-        if !WORDS.iter().any(|w| lower.contains(w)) {
+        if !WORDS.iter().any(|w| lower.contains(w)) && !line.contains(['\u{17f}', '\u{212a}']) {
             return None;
         }
         let [no_socket, denied, refused] = ERRNO
@@ -479,6 +480,15 @@ mod tests {
             (
                 "chmod: changing permissions of '/dev/kvm': Operation not permitted",
                 None,
+            ),
+            // Case as Unicode folds it: a long s is an s.
+            (
+                "dial unix /var/run/docker.sock: connect: EACCE\u{17f}",
+                Some(Failure::Denied),
+            ),
+            (
+                "Error: connect ECONNREFU\u{17f}ED /var/run/docker.sock",
+                Some(Failure::Refused),
             ),
         ];
         for (line, want) in cases {
