@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use super::compiled;
 use crate::catalog::Check;
 
 /// The kind of daemon behind a socket path, as the docker CLI and its clients print it.
@@ -60,42 +61,35 @@ impl Endpoint {
     /// as the dockur images' banner does) is Docker Desktop's VM.
     pub fn named_in(text: &str) -> Option<Endpoint> {
         // Each pattern is compiled only when the text holds a word every match of it holds.
+        static REMOTE: OnceLock<Option<Regex>> = OnceLock::new();
+        static USER_UNIT: OnceLock<Option<Regex>> = OnceLock::new();
         static SOCKET: OnceLock<Option<Regex>> = OnceLock::new();
         static LINUXKIT: OnceLock<Option<Regex>> = OnceLock::new();
-        static REMOTE: OnceLock<Option<Regex>> = OnceLock::new();
-        if text.contains("://") {
-            let remote = REMOTE
-                .get_or_init(|| {
-                    Regex::new(r"(?i)(?:daemon|docker API|docker) at (?:tcp|ssh|https?)://").ok()
-                })
-                .as_ref()?;
-            if remote.is_match(text) {
-                return Some(Endpoint::Remote);
-            }
+        if text.contains("://")
+            && compiled(
+                &REMOTE,
+                r"(?i)(?:daemon|docker API|docker) at (?:tcp|ssh|https?)://",
+            )?
+            .is_match(text)
+        {
+            return Some(Endpoint::Remote);
         }
-        static USER_UNIT: OnceLock<Option<Regex>> = OnceLock::new();
-        if [
+        let user_unit = [
             "(Rootless)",
             "/systemd/user/docker.service",
             "systemctl --user",
-        ]
-        .iter()
-        .any(|w| text.contains(w))
+        ];
+        if user_unit.iter().any(|w| text.contains(w))
+            && compiled(
+                &USER_UNIT,
+                r"Container Engine \(Rootless\)|/systemd/user/docker\.service|systemctl --user \S+ docker\b",
+            )?
+            .is_match(text)
         {
-            let user_unit = USER_UNIT
-                .get_or_init(|| {
-                    Regex::new(r"Container Engine \(Rootless\)|/systemd/user/docker\.service|systemctl --user \S+ docker\b").ok()
-                })
-                .as_ref()?;
-            if user_unit.is_match(text) {
-                return Some(Endpoint::Rootless);
-            }
+            return Some(Endpoint::Rootless);
         }
         let found = if text.contains("/docker.sock") {
-            let re = SOCKET
-                .get_or_init(|| Regex::new(r"(?:unix://)?(/[^\s'`()\[\]]*?)?/docker\.sock\b").ok())
-                .as_ref()?;
-            re.captures(text)
+            compiled(&SOCKET, r"(?:unix://)?(/[^\s'`()\[\]]*?)?/docker\.sock\b")?.captures(text)
         } else {
             None
         };
@@ -103,10 +97,9 @@ impl Endpoint {
             if !text.contains("-linuxkit") {
                 return None;
             }
-            let linuxkit = LINUXKIT
-                .get_or_init(|| Regex::new(r"\b\d+\.\d+\.\d+-linuxkit\b").ok())
-                .as_ref()?;
-            return linuxkit.is_match(text).then_some(Endpoint::Desktop);
+            return compiled(&LINUXKIT, r"\b\d+\.\d+\.\d+-linuxkit\b")?
+                .is_match(text)
+                .then_some(Endpoint::Desktop);
         };
         let dir = found.get(1).map_or("", |m| m.as_str());
         Some(if dir.is_empty() {

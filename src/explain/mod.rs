@@ -41,6 +41,16 @@ pub use matcher::{Match, Matcher, Scan};
 pub use paste::{logical_lines, normalise, readings};
 pub use signals::{Read, Reader, Tie};
 
+/// One of explain's own patterns, compiled into `cell` the first time it is asked for; `None`
+/// if it does not compile.
+pub(super) fn compiled(
+    cell: &'static std::sync::OnceLock<Option<regex::Regex>>,
+    pattern: &str,
+) -> Option<&'static regex::Regex> {
+    cell.get_or_init(|| regex::Regex::new(pattern).ok())
+        .as_ref()
+}
+
 const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
 const RED: Style = AnsiColor::Red.on_default().bold();

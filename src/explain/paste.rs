@@ -80,12 +80,12 @@ pub fn logical_lines(text: &str) -> impl Iterator<Item = (usize, std::borrow::Co
 
 fn ansi() -> Option<&'static Regex> {
     static ANSI: std::sync::OnceLock<Option<Regex>> = std::sync::OnceLock::new();
-    ANSI.get_or_init(|| {
-        // CSI sequences (colours, cursor moves), OSC sequences (titles, hyperlinks), and the
-        // two-byte escapes.
-        Regex::new(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]").ok()
-    })
-    .as_ref()
+    // CSI sequences (colours, cursor moves), OSC sequences (titles, hyperlinks), and the
+    // two-byte escapes.
+    super::compiled(
+        &ANSI,
+        r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]",
+    )
 }
 
 /// The lines of text as [`str::lines`] splits them, each with its number (from 1) and the

@@ -47,40 +47,36 @@ const ACTIVITY: &[&str] = &[
 /// UTF-8), the unit, ` - ` and its description.
 fn status_header() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"^\s*(?:[●○×↻✗*]\s*)?([A-Za-z0-9:_.@\\-]+\.(?:service|socket|target|mount|timer|path|slice|scope))\s+-\s").ok()
-    })
-    .as_ref()
+    super::compiled(
+        &RE,
+        r"^\s*(?:[●○×↻✗*]\s*)?([A-Za-z0-9:_.@\\-]+\.(?:service|socket|target|mount|timer|path|slice|scope))\s+-\s",
+    )
 }
 
 /// A `systemctl is-enabled|is-active UNIT…` command line, after any shell prompt; its options
 /// (`--user`) in the first group.
 fn query() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"(?:^|[\s$#>])systemctl\s+((?:--[a-z-]+\s+)*)(is-enabled|is-active)\s+((?:[A-Za-z0-9:_.@\\-]+\s*)+)$").ok()
-    })
-    .as_ref()
+    super::compiled(
+        &RE,
+        r"(?:^|[\s$#>])systemctl\s+((?:--[a-z-]+\s+)*)(is-enabled|is-active)\s+((?:[A-Za-z0-9:_.@\\-]+\s*)+)$",
+    )
 }
 
 /// Any other `systemctl` command line; its options in the first group.
 fn command() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"(?:^|[\s$#>])systemctl\s+((?:--?[a-z-]+\s+)*)[a-z-]+").ok())
-        .as_ref()
+    super::compiled(&RE, r"(?:^|[\s$#>])systemctl\s+((?:--?[a-z-]+\s+)*)[a-z-]+")
 }
 
 /// The `Loaded:` line of a status block: the unit file's path, whose name is the unit's (a paste
 /// may start there, without the block's first line).
 fn loaded() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(
-            r"^\s*Loaded:\s+\S+\s+\((/[^;)]*/)([A-Za-z0-9:_.@\\-]+\.(?:service|socket|timer))[;)]",
-        )
-        .ok()
-    })
-    .as_ref()
+    super::compiled(
+        &RE,
+        r"^\s*Loaded:\s+\S+\s+\((/[^;)]*/)([A-Za-z0-9:_.@\\-]+\.(?:service|socket|timer))[;)]",
+    )
 }
 
 /// How a unit of the user's own systemd (`systemctl --user`, a unit file under

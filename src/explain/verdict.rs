@@ -788,10 +788,7 @@ fn pasted_ports<'a>(lines: impl Iterator<Item = &'a str>) -> Vec<u16> {
     if lines.peek().is_none() {
         return Vec::new();
     }
-    let Some(re) = PORT
-        .get_or_init(|| regex::Regex::new(r"(?i)cannot expose privileged port (\d+)").ok())
-        .as_ref()
-    else {
+    let Some(re) = super::compiled(&PORT, r"(?i)cannot expose privileged port (\d+)") else {
         return Vec::new();
     };
     let mut ports: Vec<u16> = lines
