@@ -163,10 +163,10 @@ fn context(probe: &ProbeArgs) -> Context {
     ctx
 }
 
-/// Gathers the facts on a current-thread runtime built for this one run. `wanted` are the
-/// fact keys of the checks that will be evaluated: optional questions are asked only for them.
-pub fn gather(probe: &ProbeArgs, wanted: &[&str]) -> Result<Facts> {
-    let ctx = context(probe).asking_for(wanted.iter().copied());
+/// Gathers the facts on a current-thread runtime built for this one run, asking the optional
+/// questions `asks` (those whose answers the checks to be evaluated read).
+pub fn gather(probe: &ProbeArgs, asks: crate::facts::Questions) -> Result<Facts> {
+    let ctx = context(probe).asking(asks);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -204,7 +204,10 @@ fn explain(args: &crate::cli::ExplainArgs) -> Result<u8> {
                 _ if args.offline => None,
                 Some(path) => Some(read_facts(path)?),
                 None if recognised.is_empty(&loaded.catalog) => None,
-                None => Some(gather(&args.probe, &wanted)?),
+                None => Some(gather(
+                    &args.probe,
+                    crate::facts::Questions::for_keys(wanted),
+                )?),
             };
             printed(explain::report(&loaded.catalog, args, recognised, facts.as_ref()).map(drop))?;
             0
@@ -268,8 +271,8 @@ fn unknown_ids(loaded: &Loaded, args: &CheckArgs) -> Result<()> {
     Ok(())
 }
 
-/// Whether the checks `args` select read `docker.min_api_version` (so `/version` is asked).
-fn selection_asks_min_api_version(loaded: &Loaded, args: &CheckArgs) -> bool {
+/// The optional questions whose answers the checks `args` select read.
+fn selection_questions(loaded: &Loaded, args: &CheckArgs) -> crate::facts::Questions {
     let selection = Selection {
         profiles: if args.profile.is_empty() {
             vec!["docker".to_owned()]
@@ -279,7 +282,7 @@ fn selection_asks_min_api_version(loaded: &Loaded, args: &CheckArgs) -> bool {
         only: args.only.clone(),
         skip: args.skip.clone(),
     };
-    crate::facts::asks_min_api_version(
+    crate::facts::Questions::for_keys(
         loaded
             .catalog
             .checks
@@ -291,7 +294,8 @@ fn selection_asks_min_api_version(loaded: &Loaded, args: &CheckArgs) -> bool {
 
 /// Loads the checks and gathers the facts at once: the checks load on a blocking thread
 /// while the probes start (the Docker probe's first requests do not depend on them), and
-/// they decide whether `/version` is asked once `/info` has answered. A selection that names
+/// they decide which optional questions are asked (`/version` once `/info` has answered,
+/// libvirt's units once docker's are read). A selection that names
 /// an unknown check stops the run before anything that could start the daemon.
 fn load_and_gather(args: &CheckArgs) -> Result<(Loaded, Facts)> {
     let (decide, decision) = tokio::sync::watch::channel(None);
@@ -312,7 +316,7 @@ fn load_and_gather(args: &CheckArgs) -> Result<(Loaded, Facts)> {
                 let checked = unknown_ids(&loaded, &owned);
                 if checked.is_ok() {
                     // Nobody waiting is fine: the probes may have finished without asking.
-                    let _ = decide.send(Some(selection_asks_min_api_version(&loaded, &owned)));
+                    let _ = decide.send(Some(selection_questions(&loaded, &owned)));
                 }
                 (loaded, checked)
             })
@@ -577,7 +581,8 @@ fn facts_command(args: FactsArgs) -> Result<u8> {
         print(&mut std::io::stdout().lock(), &out)?;
         return Ok(0);
     }
-    let facts = gather(&args.probe, &[])?;
+    // Every optional question: a saved facts file must answer any check it is replayed with.
+    let facts = gather(&args.probe, crate::facts::Questions::ALL)?;
     match args.format {
         ListFormat::Json => {
             crate::terminal::write_json(&mut out, &facts)?;

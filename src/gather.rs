@@ -220,8 +220,7 @@ pub async fn gather(ctx: &Context, options: Options) -> Facts {
             let activates = would_activate(&facts, &snapshot);
             // Connecting may start the daemon: not before the checks have loaded and the run
             // is known to go on (a usage error found by them stops it with nothing started).
-            let stopped =
-                activates == Some(true) && ctx.ask_min_api_version.decided().await.is_none();
+            let stopped = activates == Some(true) && ctx.asks.decided().await.is_none();
             if stopped {
                 docker_live_all(&Fact::skipped(
                     "the run stopped before the Docker daemon was contacted",

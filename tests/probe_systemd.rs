@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use dockdoc::catalog::load_builtin;
 use dockdoc::eval::evaluate_check;
 use dockdoc::facts::systemd::{self, SCHEMA, UnitState};
-use dockdoc::facts::{Context, Endpoints, Env, Fact, Facts, Sysroot};
+use dockdoc::facts::{Context, Endpoints, Env, Fact, Facts, Questions, Sysroot};
 use dockdoc::finding::Status;
 use harness::Booted;
 
@@ -32,6 +32,7 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A context that asks every optional question, libvirt's units included.
 fn context(endpoints: Endpoints) -> Context {
     Context::new(
         Sysroot::new(fixture("healthy-docker-host")),
@@ -39,6 +40,7 @@ fn context(endpoints: Endpoints) -> Context {
         Env::from_pairs([("HOME", "/home/alice"), ("USER", "alice")]),
         Duration::from_secs(3),
     )
+    .asking(Questions::ALL)
 }
 
 fn system_bus(address: &str) -> Endpoints {
@@ -298,6 +300,108 @@ async fn docker_active_and_enabled_with_virtqemud_listening() {
             ],
         );
         assert_checks(&facts, &unit_checks([Pass, Pass, Pass, Pass, Pass]));
+    }
+    booted.shutdown();
+}
+
+/// The questions whose answers a profile's built-in checks read, as `check --profile` asks.
+fn profile_questions(profile: &str) -> Questions {
+    let loaded = load_builtin();
+    Questions::for_keys(
+        loaded
+            .catalog
+            .checks
+            .iter()
+            .filter(|c| c.profiles.iter().any(|p| p == profile))
+            .flat_map(|c| c.fact_keys()),
+    )
+}
+
+#[tokio::test]
+async fn the_default_profile_asks_systemd_only_what_its_facts_read() {
+    let docker = profile_questions("docker");
+    let osx = profile_questions("docker-osx");
+    assert!(
+        !docker.libvirt_units && osx.libvirt_units,
+        "{docker:?} {osx:?}"
+    );
+    assert!(
+        !docker.unit_details && !osx.unit_details,
+        "{docker:?} {osx:?}"
+    );
+    let Some((booted, _)) = scenario("docker-active", |s| s.active_state == "active").await else {
+        return;
+    };
+    let address = booted.address();
+    // The default profile: docker's states, unit-file states and ExecStart are read; libvirt's
+    // units, and the results and exit statuses no derived fact reads while nothing failed,
+    // are not asked for.
+    let facts = systemd::gather(&context(system_bus(&address)).asking(docker)).await;
+    assert_facts(
+        &facts,
+        &[
+            ("systemd.docker_service_active_state", known("active")),
+            ("systemd.docker_service_unit_file_state", known("enabled")),
+            ("systemd.docker_service_exec_start", known(STANDIN_EXEC)),
+            ("systemd.docker_socket_unit_file_state", known("enabled")),
+        ],
+    );
+    for key in systemd::LIBVIRT_KEYS {
+        assert_eq!(
+            facts.get(key),
+            Fact::skipped(systemd::LIBVIRT_NOT_ASKED),
+            "{key}"
+        );
+    }
+    for key in [
+        "systemd.docker_service_result",
+        "systemd.docker_service_exit_status",
+        "systemd.docker_socket_result",
+    ] {
+        assert_eq!(
+            facts.get(key),
+            Fact::skipped(systemd::UNIT_DETAILS_NOT_ASKED),
+            "{key}"
+        );
+    }
+    {
+        use Status::*;
+        assert_checks(&facts, &unit_checks([Pass, Pass, Pass, Pass, Pass]));
+    }
+    // containerd.service is not installed here: nothing to skip, no value.
+    assert_eq!(
+        facts.get("systemd.containerd_service_load_state"),
+        known("not-found")
+    );
+    assert_eq!(
+        facts.get("systemd.containerd_service_result"),
+        Fact::known(dockdoc::facts::Value::Null)
+    );
+    // docker-osx reads libvirt's units: virtqemud.socket listens in this scenario.
+    let facts = systemd::gather(&context(system_bus(&address)).asking(osx)).await;
+    assert_eq!(facts.get("systemd.libvirt_daemon_active"), known(true));
+    assert_eq!(facts.get("systemd.libvirt_units_loaded"), known(true));
+    booted.shutdown();
+}
+
+#[tokio::test]
+async fn a_failed_unit_is_read_in_full_for_the_default_profile() {
+    let Some((booted, _)) = scenario("docker-failed", |s| s.active_state == "failed").await else {
+        return;
+    };
+    let ctx = context(system_bus(&booted.address())).asking(profile_questions("docker"));
+    let facts = systemd::gather(&ctx).await;
+    assert_facts(
+        &facts,
+        &[
+            ("systemd.docker_service_result", known("exit-code")),
+            ("systemd.docker_service_exit_status", known(3_i64)),
+            ("systemd.docker_socket_result", known("success")),
+        ],
+    );
+    {
+        use Status::*;
+        assert_checks(&facts, &unit_checks([Pass, Fail, Fail, Fail, Pass]));
     }
     booted.shutdown();
 }

@@ -1041,7 +1041,7 @@ pub async fn gather(ctx: &Context) -> Facts {
         ctx.env.get("HOME"),
     );
     let asks = live::Asks {
-        min_api_version: ctx.ask_min_api_version.clone(),
+        questions: ctx.asks.clone(),
         published_ports: kind == "rootless",
     };
     match resolved.endpoint {

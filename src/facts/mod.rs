@@ -412,30 +412,67 @@ pub struct Context {
     pub endpoints: Endpoints,
     pub env: Env,
     pub timeout: Duration,
-    /// Whether the Docker probe also asks `/version` for `docker.min_api_version`: it costs
-    /// the daemon about as much as `/info`, so only a run whose selected checks read that
-    /// fact asks (`app` sets it from their fact keys).
-    pub ask_min_api_version: Ask,
+    /// The optional questions the probes ask: only those a run's selected checks read the
+    /// answers of (`app` sets them from their fact keys).
+    pub asks: Ask,
     /// Whether daemon.json may be handed to the installed `dockerd --validate` (a process
     /// dockdoc starts); `--no-validate` turns it off.
     pub dockerd_validate: bool,
 }
 
-/// Whether an optional question is asked: known when the probes start, or decided by the
-/// checks once they have loaded. `check` loads them while the probes start, so loading them
-/// is not on the way of the first request; the answer is needed only after `/info`.
+/// The optional questions: each costs a daemon real work on every run, so a run asks one only
+/// when a selected check reads what it gives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Questions {
+    /// The daemon's `/version`, for `docker.min_api_version`: it costs the daemon about as much
+    /// as `/info` (it runs runc and docker-init to ask their versions).
+    pub min_api_version: bool,
+    /// libvirt's and virtlogd's units, for [`systemd::LIBVIRT_KEYS`]: for a unit that is not
+    /// installed, systemd searches every unit directory before it answers not-found, which cost
+    /// it more than all of docker's units together (about 0.8 ms of its CPU per run for the six).
+    pub libvirt_units: bool,
+    /// The results and exit statuses of docker's units and containerd's, and containerd's
+    /// unit-file state ([`systemd::UNIT_DETAIL_KEYS`]): a derived fact reads them only when a
+    /// unit has failed, which the snapshot asks for anyway, so only a check that reads one
+    /// itself asks for them on every run (each is a D-Bus call).
+    pub unit_details: bool,
+}
+
+impl Questions {
+    /// Every question: what `dockdoc facts` asks, so that a saved facts file answers any check.
+    pub const ALL: Questions = Questions {
+        min_api_version: true,
+        libvirt_units: true,
+        unit_details: true,
+    };
+
+    /// The questions whose answers `fact_keys` (the selected checks' facts) read.
+    pub fn for_keys<'a>(fact_keys: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut asks = Questions::default();
+        for key in fact_keys {
+            asks.min_api_version |= key == "docker.min_api_version";
+            asks.libvirt_units |= systemd::LIBVIRT_KEYS.contains(&key);
+            asks.unit_details |= systemd::UNIT_DETAIL_KEYS.contains(&key);
+        }
+        asks
+    }
+}
+
+/// Which optional questions are asked: known when the probes start, or decided by the checks
+/// once they have loaded. `check` loads them while the probes start, so loading them is not on
+/// the way of the first request; the answers are needed only later.
 #[derive(Clone, Debug)]
 pub enum Ask {
-    Now(bool),
-    Later(tokio::sync::watch::Receiver<Option<bool>>),
+    Now(Questions),
+    Later(tokio::sync::watch::Receiver<Option<Questions>>),
 }
 
 impl Ask {
     /// The decision, waiting for it when it is still to come; `None` when the run stopped
     /// before deciding (the checks did not load, or the selection named no check).
-    pub async fn decided(&self) -> Option<bool> {
+    pub async fn decided(&self) -> Option<Questions> {
         match self {
-            Ask::Now(ask) => Some(*ask),
+            Ask::Now(asks) => Some(*asks),
             Ask::Later(rx) => {
                 let mut rx = rx.clone();
                 rx.wait_for(Option::is_some).await.ok().and_then(|v| *v)
@@ -451,21 +488,29 @@ impl Context {
             endpoints,
             env,
             timeout,
-            ask_min_api_version: Ask::Now(false),
+            asks: Ask::Now(Questions::default()),
             dockerd_validate: true,
         }
     }
 
-    /// Sets [`Context::ask_min_api_version`] when `fact_keys` (the selected checks' facts)
-    /// include `docker.min_api_version`.
-    pub fn asking_for<'a>(mut self, fact_keys: impl IntoIterator<Item = &'a str>) -> Self {
-        self.ask_min_api_version = Ask::Now(asks_min_api_version(fact_keys));
+    /// Sets [`Context::asks`] to the questions whose answers `fact_keys` (the selected
+    /// checks' facts) read.
+    pub fn asking_for<'a>(self, fact_keys: impl IntoIterator<Item = &'a str>) -> Self {
+        self.asking(Questions::for_keys(fact_keys))
+    }
+
+    /// Sets [`Context::asks`].
+    pub fn asking(mut self, asks: Questions) -> Self {
+        self.asks = Ask::Now(asks);
         self
     }
 
-    /// Leaves [`Context::ask_min_api_version`] to be decided through `decision`.
-    pub fn asking_later(mut self, decision: tokio::sync::watch::Receiver<Option<bool>>) -> Self {
-        self.ask_min_api_version = Ask::Later(decision);
+    /// Leaves [`Context::asks`] to be decided through `decision`.
+    pub fn asking_later(
+        mut self,
+        decision: tokio::sync::watch::Receiver<Option<Questions>>,
+    ) -> Self {
+        self.asks = Ask::Later(decision);
         self
     }
 
@@ -475,11 +520,6 @@ impl Context {
             "{what} is not contacted when reading another root (--root); pass {flag} to use one"
         )
     }
-}
-
-/// Whether the selected checks' fact keys call for `/version`.
-pub fn asks_min_api_version<'a>(fact_keys: impl IntoIterator<Item = &'a str>) -> bool {
-    fact_keys.into_iter().any(|k| k == "docker.min_api_version")
 }
 
 /// Computes the derived facts, which combine what several sources said. It runs after every

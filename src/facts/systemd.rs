@@ -1,5 +1,6 @@
-//! systemd over D-Bus (zbus): unit states of docker, its socket and libvirt's daemons on the
-//! system bus, and the rootless docker.service on the user bus. One connection per bus.
+//! systemd over D-Bus (zbus): unit states of docker, its socket and containerd on the system
+//! bus, and of libvirt's daemons when a selected check reads them, and the rootless
+//! docker.service on the user bus. One connection per bus.
 
 use std::future::Future;
 use std::time::Duration;
@@ -205,7 +206,20 @@ const USER_KEYS: &[&str] = &[
     "systemd.user_docker_service_unit_file_state",
 ];
 
-/// The units read on the system bus, all at once.
+/// The facts of libvirt's and virtlogd's units, read only when a selected check reads one
+/// ([`super::Questions::libvirt_units`]).
+pub const LIBVIRT_KEYS: &[&str] = &[
+    "systemd.libvirt_daemon_active",
+    "systemd.libvirt_daemon_states",
+    "systemd.libvirt_units_loaded",
+    "systemd.virtlogd_active",
+];
+
+/// Why [`LIBVIRT_KEYS`] were not read.
+pub const LIBVIRT_NOT_ASKED: &str =
+    "systemd is asked for libvirt's units only when a selected check reads them";
+
+/// libvirt's units: the monolithic daemon and the modular QEMU driver.
 const LIBVIRT_UNITS: [&str; 4] = [
     "libvirtd.service",
     "libvirtd.socket",
@@ -292,6 +306,9 @@ pub struct UnitState {
     /// How often a service was restarted automatically since it was last started by hand
     /// (NRestarts): above 0, a start failed and `Restart=` is retrying it.
     pub n_restarts: Option<u32>,
+    /// The properties not asked because no fact read them in this run (their facts are
+    /// skipped); a unit systemd did not find has none to skip.
+    pub skipped: Properties,
 }
 
 impl UnitState {
@@ -397,32 +414,101 @@ pub fn render_exec_start(commands: &[ExecCommand]) -> Option<String> {
     (!lines.is_empty()).then(|| lines.join(" ; "))
 }
 
+/// The properties read of a unit beyond its load, active and sub states: each is one D-Bus
+/// call, and every call costs systemd and dbus-daemon CPU that the daemon being asked at the
+/// same time would otherwise have, so a unit is asked only what its facts read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Properties {
+    pub unit_file_state: bool,
+    /// A service's or a socket's Result.
+    pub result: bool,
+    /// A service's ExecMainStatus.
+    pub exec_main_status: bool,
+    /// A service's ExecStart.
+    pub exec_start: bool,
+    /// A service's NRestarts.
+    pub n_restarts: bool,
+}
+
+impl Properties {
+    /// The states alone.
+    pub const STATES: Properties = Properties {
+        unit_file_state: false,
+        result: false,
+        exec_main_status: false,
+        exec_start: false,
+        n_restarts: false,
+    };
+    /// The unit-file state and the result: a socket, or a service whose exit status no fact reads.
+    pub const RESULT: Properties = Properties {
+        unit_file_state: true,
+        result: true,
+        ..Properties::STATES
+    };
+    /// Everything.
+    pub const ALL: Properties = Properties {
+        unit_file_state: true,
+        result: true,
+        exec_main_status: true,
+        exec_start: true,
+        n_restarts: true,
+    };
+
+    /// These properties without those of `other`.
+    pub const fn without(self, other: Properties) -> Properties {
+        Properties {
+            unit_file_state: self.unit_file_state && !other.unit_file_state,
+            result: self.result && !other.result,
+            exec_main_status: self.exec_main_status && !other.exec_main_status,
+            exec_start: self.exec_start && !other.exec_start,
+            n_restarts: self.n_restarts && !other.n_restarts,
+        }
+    }
+}
+
 /// Reads one unit in full: its states, unit-file state and result (and a service's exit
-/// status and ExecStart).
+/// status, ExecStart and NRestarts).
 pub async fn read_unit(conn: &Connection, name: &str, timeout: Duration) -> UnitRead {
-    read_units(conn, &[name], timeout, |_| true)
+    read_units(conn, &[(name, Properties::ALL)], timeout)
         .await
         .pop()
         .unwrap_or_else(|| Err(format!("{name}: systemd listed no unit")))
 }
 
-/// Reads several units: their load, active and sub states in one ListUnitsByNames call (which
-/// loads each unit as LoadUnit would, so a missing one is listed as not-found), then, for the
-/// units `detailed` picks, the unit-file state and result (and a service's exit status and
-/// ExecStart), all asked at once. Two round trips in all, whatever the number of units; the
-/// reads come back in the order of `names`, each error naming its unit.
+/// Reads several units: their load, active and sub states in one ListUnitsByNames call, then
+/// the properties each unit is given, all asked at once ([`list_units`], [`read_listed`]).
+/// Two round trips in all, whatever the number of units; the reads come back in the order of
+/// `units`, each error naming its unit.
 pub async fn read_units(
+    conn: &Connection,
+    units: &[(&str, Properties)],
+    timeout: Duration,
+) -> Vec<UnitRead> {
+    let names: Vec<&str> = units.iter().map(|(n, _)| *n).collect();
+    match list_units(conn, &names, timeout).await {
+        Ok(listed) => read_listed(conn, units, listed, timeout).await,
+        Err(reason) => fail_all(&names, &reason),
+    }
+}
+
+/// Every unit's read failed for one reason.
+fn fail_all(names: &[&str], reason: &str) -> Vec<UnitRead> {
+    names
+        .iter()
+        .map(|n| Err(format!("{n}: {reason}")))
+        .collect()
+}
+
+/// A unit as ListUnitsByNames gave it: its states and its object path.
+pub type Listed = (UnitState, OwnedObjectPath);
+
+/// The load, active and sub states of `names`, in one ListUnitsByNames call (which loads each
+/// unit as LoadUnit would, so a missing one is listed as not-found), in the order of `names`.
+pub async fn list_units(
     conn: &Connection,
     names: &[&str],
     timeout: Duration,
-    detailed: impl Fn(&str) -> bool,
-) -> Vec<UnitRead> {
-    let all_fail = |reason: &str| {
-        names
-            .iter()
-            .map(|n| Err(format!("{n}: {reason}")))
-            .collect::<Vec<UnitRead>>()
-    };
+) -> Result<Vec<Listed>, String> {
     let listed = async {
         let manager = ManagerProxy::builder(conn)
             .cache_properties(CacheProperties::No)
@@ -430,92 +516,130 @@ pub async fn read_units(
             .await?;
         manager.list_units_by_names(names).await
     };
-    let rows = match bounded(timeout, "ListUnitsByNames", listed).await {
-        Ok(rows) if rows.len() == names.len() => rows,
-        Ok(rows) => {
-            return all_fail(&format!(
-                "ListUnitsByNames answered {} units for {} names",
-                rows.len(),
-                names.len()
-            ));
-        }
-        Err(reason) => return all_fail(&reason),
-    };
-    let reads = names.iter().zip(rows).map(|(name, row)| {
-        let (_, _, load_state, active_state, sub_state, _, path, ..) = row;
-        let state = UnitState {
-            load_state,
-            active_state,
-            sub_state,
-            ..UnitState::default()
-        };
-        let detail = detailed(name);
-        async move {
-            if detail {
-                read_details(conn, name, path, state, timeout).await
-            } else {
-                Ok(state)
-            }
-        }
-    });
+    let rows = bounded(timeout, "ListUnitsByNames", listed).await?;
+    if rows.len() != names.len() {
+        return Err(format!(
+            "ListUnitsByNames answered {} units for {} names",
+            rows.len(),
+            names.len()
+        ));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let (_, _, load_state, active_state, sub_state, _, path, ..) = row;
+            let state = UnitState {
+                load_state,
+                active_state,
+                sub_state,
+                ..UnitState::default()
+            };
+            (state, path)
+        })
+        .collect())
+}
+
+/// Asks each listed unit the properties `units` gives it, all at once. A unit systemd did not
+/// find has none of them, so none is asked.
+pub async fn read_listed(
+    conn: &Connection,
+    units: &[(&str, Properties)],
+    listed: Vec<Listed>,
+    timeout: Duration,
+) -> Vec<UnitRead> {
+    let reads = units
+        .iter()
+        .zip(listed)
+        .map(|(&(name, asked), (state, path))| {
+            let asked = match state.load_state.as_str() {
+                "not-found" => Properties::STATES,
+                _ => asked,
+            };
+            read_details(conn, name, path, state, asked, timeout)
+        });
     futures_util::future::join_all(reads).await
 }
 
-/// Adds a unit's unit-file state and result (and a service's exit status and ExecStart).
+/// Runs `call` when `asked`; `None` when it was not.
+async fn if_asked<T>(
+    asked: bool,
+    call: impl Future<Output = Result<T, String>>,
+) -> Result<Option<T>, String> {
+    match asked {
+        true => call.await.map(Some),
+        false => Ok(None),
+    }
+}
+
+/// A proxy of one of `name`'s interfaces at its object `path`, without a property cache: each
+/// property is asked once, when it is read.
+async fn proxy<'a, T>(
+    conn: &Connection,
+    name: &str,
+    path: OwnedObjectPath,
+    timeout: Duration,
+) -> Result<T, String>
+where
+    T: From<zbus::Proxy<'a>> + zbus::proxy::Defaults,
+{
+    let built = zbus::proxy::Builder::<T>::new(conn)
+        .path(path)
+        .cache_properties(CacheProperties::No)
+        .build();
+    bounded(timeout, name, built).await
+}
+
+/// Adds the properties `asked` names to a unit's states: the unit-file state, and a service's
+/// or socket's result (and a service's exit status, ExecStart and NRestarts).
 async fn read_details(
     conn: &Connection,
     name: &str,
     path: OwnedObjectPath,
     mut state: UnitState,
+    asked: Properties,
     timeout: Duration,
 ) -> UnitRead {
-    let unit = bounded(
-        timeout,
-        name,
-        UnitProxy::builder(conn)
-            .path(path.clone())
-            .cache_properties(CacheProperties::No)
-            .build(),
-    )
-    .await?;
-    let file_state = bounded(timeout, name, unit.unit_file_state());
-    if name.ends_with(".service") {
-        let service = bounded(
-            timeout,
-            name,
-            ServiceProxy::builder(conn)
-                .path(path)
-                .cache_properties(CacheProperties::No)
-                .build(),
-        )
-        .await?;
+    let unit_path = path.clone();
+    let file_state = async move {
+        let unit: UnitProxy = proxy(conn, name, unit_path, timeout).await?;
+        bounded(timeout, name, unit.unit_file_state()).await
+    };
+    let file_state = if_asked(asked.unit_file_state, file_state);
+    let service_asked =
+        asked.result || asked.exec_main_status || asked.exec_start || asked.n_restarts;
+    if name.ends_with(".service") && service_asked {
+        let service: ServiceProxy = proxy(conn, name, path, timeout).await?;
         let (file, result, status, exec, restarts) = tokio::join!(
             file_state,
-            bounded(timeout, name, service.result()),
-            bounded(timeout, name, service.exec_main_status()),
-            bounded(timeout, name, service.exec_start()),
-            bounded(timeout, name, service.n_restarts()),
+            if_asked(asked.result, bounded(timeout, name, service.result())),
+            if_asked(
+                asked.exec_main_status,
+                bounded(timeout, name, service.exec_main_status())
+            ),
+            if_asked(
+                asked.exec_start,
+                bounded(timeout, name, service.exec_start())
+            ),
+            // Older systemd has no NRestarts: its absence is no error.
+            if_asked(asked.n_restarts, async {
+                Ok(bounded(timeout, name, service.n_restarts()).await.ok())
+            }),
         );
-        state.unit_file_state = file?;
-        state.n_restarts = restarts.ok();
-        state.result = Some(result?);
-        state.exec_main_status = Some(status?);
-        state.exec_start = render_exec_start(&exec?);
-    } else if name.ends_with(".socket") {
-        let socket = bounded(
-            timeout,
-            name,
-            SocketProxy::builder(conn)
-                .path(path)
-                .cache_properties(CacheProperties::No)
-                .build(),
-        )
-        .await?;
-        let (file, result) = tokio::join!(file_state, bounded(timeout, name, socket.result()));
-        state.unit_file_state = file?;
-        state.result = Some(result?);
+        state.unit_file_state = file?.unwrap_or_default();
+        state.n_restarts = restarts?.flatten();
+        state.result = result?;
+        state.exec_main_status = status?;
+        state.exec_start = exec?.as_deref().and_then(render_exec_start);
+    } else if name.ends_with(".socket") && asked.result {
+        let socket: SocketProxy = proxy(conn, name, path, timeout).await?;
+        let (file, result) = tokio::join!(
+            file_state,
+            if_asked(true, bounded(timeout, name, socket.result()))
+        );
+        state.unit_file_state = file?.unwrap_or_default();
+        state.result = result?;
     } else {
-        state.unit_file_state = file_state.await?;
+        state.unit_file_state = file_state.await?.unwrap_or_default();
     }
     Ok(state)
 }
@@ -599,30 +723,46 @@ fn set_unit_states(facts: &mut Facts, prefix: &str, unit: &UnitRead) {
     );
     facts.set(
         &format!("{prefix}_result"),
-        text(unit, |s| s.result.clone()),
+        asked(unit, |p| p.result, |s| s.result.clone()),
     );
     facts.set(
         &format!("{prefix}_unit_file_state"),
-        text(unit, unit_file_state),
+        asked(unit, |p| p.unit_file_state, unit_file_state),
     );
+}
+
+/// A property's fact: skipped when the run did not ask for it, else as [`text`].
+fn asked(
+    read: &UnitRead,
+    property: impl Fn(&Properties) -> bool,
+    f: impl Fn(&UnitState) -> Option<String>,
+) -> Fact {
+    match read {
+        Ok(state) if property(&state.skipped) => Fact::skipped(UNIT_DETAILS_NOT_ASKED),
+        _ => text(read, f),
+    }
+}
+
+/// A service's exit status fact.
+fn exit_status(read: &UnitRead) -> Fact {
+    match read {
+        Ok(s) if s.skipped.exec_main_status => Fact::skipped(UNIT_DETAILS_NOT_ASKED),
+        Ok(s) => Fact::known(s.exec_main_status.map(i64::from)),
+        Err(reason) => Fact::unknown(reason.clone()),
+    }
 }
 
 pub fn system_facts(
     docker_service: &UnitRead,
     docker_socket: &UnitRead,
     containerd: &UnitRead,
-    libvirt: &[(&str, &UnitRead)],
-    virtlogd: &[(&str, &UnitRead)],
 ) -> Facts {
     let mut facts = Facts::default();
     facts.set("systemd.system_bus", Fact::known(true));
     set_unit_states(&mut facts, "systemd.docker_service", docker_service);
     facts.set(
         "systemd.docker_service_exit_status",
-        match docker_service {
-            Ok(s) => Fact::known(s.exec_main_status.map(i64::from)),
-            Err(reason) => Fact::unknown(reason.clone()),
-        },
+        exit_status(docker_service),
     );
     facts.set(
         "systemd.docker_service_exec_start",
@@ -632,16 +772,21 @@ pub fn system_facts(
     set_unit_states(&mut facts, "systemd.containerd_service", containerd);
     facts.set(
         "systemd.containerd_service_exit_status",
-        match containerd {
-            Ok(s) => Fact::known(s.exec_main_status.map(i64::from)),
-            Err(reason) => Fact::unknown(reason.clone()),
-        },
+        exit_status(containerd),
     );
+    facts
+}
+
+/// Sets [`LIBVIRT_KEYS`] from the reads of libvirt's and virtlogd's units.
+pub fn set_libvirt_facts(
+    facts: &mut Facts,
+    libvirt: &[(&str, &UnitRead)],
+    virtlogd: &[(&str, &UnitRead)],
+) {
     facts.set("systemd.libvirt_daemon_active", any_active(libvirt));
     facts.set("systemd.libvirt_daemon_states", render_states(libvirt));
     facts.set("systemd.libvirt_units_loaded", any_loaded(libvirt));
     facts.set("systemd.virtlogd_active", any_active(virtlogd));
-    facts
 }
 
 fn set_keys(facts: &mut Facts, keys: &[&str], fact: &Fact) {
@@ -686,38 +831,131 @@ pub async fn gather_system(ctx: &Context) -> (Facts, Option<Connection>) {
             return (facts, None);
         }
     };
-    // docker's units and containerd's are read in full; of libvirt's, the states say all the
-    // checks ask.
-    let names = [
-        "docker.service",
-        "docker.socket",
-        CONTAINERD_SERVICE,
-        LIBVIRT_UNITS[0],
-        LIBVIRT_UNITS[1],
-        LIBVIRT_UNITS[2],
-        LIBVIRT_UNITS[3],
-        VIRTLOGD_UNITS[0],
-        VIRTLOGD_UNITS[1],
-    ];
-    let reads = read_units(&conn, &names, ctx.timeout, |n| {
-        n.starts_with("docker.") || n == CONTAINERD_SERVICE
-    })
-    .await;
-    let [svc, sock, ctrd, lsvc, lsock, qsvc, qsock, vsvc, vsock] = <[UnitRead; 9]>::try_from(reads)
-        .unwrap_or_else(|_| {
-            std::array::from_fn(|_| Err("systemd's answer lost a unit".to_owned()))
-        });
-    let libvirt = [
-        (LIBVIRT_UNITS[0], &lsvc),
-        (LIBVIRT_UNITS[1], &lsock),
-        (LIBVIRT_UNITS[2], &qsvc),
-        (LIBVIRT_UNITS[3], &qsock),
-    ];
-    let virtlogd = [(VIRTLOGD_UNITS[0], &vsvc), (VIRTLOGD_UNITS[1], &vsock)];
+    // docker's units and containerd's: their states, then what this run's facts read of them
+    // ([`snapshot_properties`]). libvirt's only when a selected check reads them, and then their
+    // states say all the checks ask.
+    let names = SNAPSHOT.map(|(name, _)| name);
+    let (listed, asks) = tokio::join!(list_units(&conn, &names, ctx.timeout), ctx.asks.decided());
+    let docker_units = async {
+        match listed {
+            Ok(listed) => {
+                let units = snapshot_properties(&listed, asks.unwrap_or_default());
+                let mut reads = read_listed(&conn, &units, listed, ctx.timeout).await;
+                for ((read, (_, full)), (_, asked)) in reads.iter_mut().zip(SNAPSHOT).zip(units) {
+                    if let Ok(state) = read
+                        && state.load_state != "not-found"
+                    {
+                        state.skipped = full.without(asked);
+                    }
+                }
+                reads
+            }
+            Err(reason) => fail_all(&names, &reason),
+        }
+    };
+    let libvirt_units = async {
+        match asks {
+            Some(asks) if asks.libvirt_units => {
+                let units: Vec<(&str, Properties)> = LIBVIRT_UNITS
+                    .iter()
+                    .chain(&VIRTLOGD_UNITS)
+                    .map(|name| (*name, Properties::STATES))
+                    .collect();
+                Ok(read_units(&conn, &units, ctx.timeout).await)
+            }
+            Some(_) => Err(Fact::skipped(LIBVIRT_NOT_ASKED)),
+            None => Err(Fact::skipped(
+                "the run stopped before libvirt's units were read",
+            )),
+        }
+    };
+    let (docker_reads, libvirt_reads) = tokio::join!(docker_units, libvirt_units);
+    let [svc, sock, ctrd] = <[UnitRead; 3]>::try_from(docker_reads).unwrap_or_else(|_| {
+        std::array::from_fn(|_| Err("systemd's answer lost a unit".to_owned()))
+    });
+    let mut facts = system_facts(&svc, &sock, &ctrd);
+    match libvirt_reads {
+        Ok(reads) => {
+            let [lsvc, lsock, qsvc, qsock, vsvc, vsock] = <[UnitRead; 6]>::try_from(reads)
+                .unwrap_or_else(|_| {
+                    std::array::from_fn(|_| Err("systemd's answer lost a unit".to_owned()))
+                });
+            let libvirt = [
+                (LIBVIRT_UNITS[0], &lsvc),
+                (LIBVIRT_UNITS[1], &lsock),
+                (LIBVIRT_UNITS[2], &qsvc),
+                (LIBVIRT_UNITS[3], &qsock),
+            ];
+            let virtlogd = [(VIRTLOGD_UNITS[0], &vsvc), (VIRTLOGD_UNITS[1], &vsock)];
+            set_libvirt_facts(&mut facts, &libvirt, &virtlogd);
+        }
+        Err(skipped) => set_keys(&mut facts, LIBVIRT_KEYS, &skipped),
+    }
+    (facts, Some(conn))
+}
+
+/// docker's units and containerd's, with everything the snapshot may ask of each: the facts
+/// read all of it (NRestarts only matters after a start this run caused, see `read_unit`).
+const SNAPSHOT: [(&str, Properties); 3] = [
     (
-        system_facts(&svc, &sock, &ctrd, &libvirt, &virtlogd),
-        Some(conn),
-    )
+        "docker.service",
+        Properties::ALL.without(Properties {
+            n_restarts: true,
+            ..Properties::STATES
+        }),
+    ),
+    ("docker.socket", Properties::RESULT),
+    (
+        CONTAINERD_SERVICE,
+        Properties {
+            exec_main_status: true,
+            ..Properties::RESULT
+        },
+    ),
+];
+
+/// The facts of [`SNAPSHOT`]'s properties that no built-in check reads itself: a derived fact
+/// reads them only when one of the units has failed (`systemd.docker_service_failure`,
+/// `systemd.containerd_unavailable`).
+pub const UNIT_DETAIL_KEYS: &[&str] = &[
+    "systemd.docker_service_result",
+    "systemd.docker_service_exit_status",
+    "systemd.docker_socket_result",
+    "systemd.containerd_service_result",
+    "systemd.containerd_service_exit_status",
+    "systemd.containerd_service_unit_file_state",
+];
+
+/// Why a fact of [`UNIT_DETAIL_KEYS`] was not read.
+pub const UNIT_DETAILS_NOT_ASKED: &str = "systemd is asked for it only when docker.service, docker.socket or containerd.service has failed, or a selected check reads it";
+
+/// What the snapshot asks of each of [`SNAPSHOT`]'s units: all of it when one of them has
+/// failed or a selected check reads a fact of [`UNIT_DETAIL_KEYS`]
+/// ([`super::Questions::unit_details`]), else only what the checks read on every run:
+/// docker.service's ExecStart and the unit-file states of docker's two units.
+fn snapshot_properties(
+    listed: &[Listed],
+    asks: super::Questions,
+) -> [(&'static str, Properties); 3] {
+    let failed = listed.iter().any(|(s, _)| s.active_state == "failed");
+    if failed || asks.unit_details {
+        return SNAPSHOT;
+    }
+    let file_state = Properties {
+        unit_file_state: true,
+        ..Properties::STATES
+    };
+    [
+        (
+            SNAPSHOT[0].0,
+            Properties {
+                exec_start: true,
+                ..file_state
+            },
+        ),
+        (SNAPSHOT[1].0, file_state),
+        (SNAPSHOT[2].0, Properties::STATES),
+    ]
 }
 
 /// `ActiveState (SubState), result R, exit status N` of a unit read.
@@ -930,10 +1168,14 @@ pub async fn gather_user(ctx: &Context) -> Facts {
     match connect(&address, "user bus", ctx.timeout).await {
         Ok(conn) => {
             facts.set("systemd.user_bus", Fact::known(true));
-            let read = read_units(&conn, &["docker.service"], ctx.timeout, |_| true)
-                .await
-                .pop()
-                .unwrap_or_else(|| Err("docker.service: systemd listed no unit".to_owned()));
+            let read = read_units(
+                &conn,
+                &[("docker.service", Properties::RESULT)],
+                ctx.timeout,
+            )
+            .await
+            .pop()
+            .unwrap_or_else(|| Err("docker.service: systemd listed no unit".to_owned()));
             facts.set(
                 "systemd.user_docker_service_active_state",
                 text(&read, |s| Some(s.active_state.clone())),
@@ -976,10 +1218,100 @@ mod tests {
             sub_state: sub.into(),
             unit_file_state: "disabled".into(),
             result: Some("success".into()),
-            exec_main_status: None,
-            exec_start: None,
-            n_restarts: None,
+            ..UnitState::default()
         })
+    }
+
+    fn listed(active: [&str; 3]) -> Vec<Listed> {
+        active
+            .iter()
+            .map(|a| {
+                let state = UnitState {
+                    load_state: "loaded".into(),
+                    active_state: (*a).into(),
+                    ..UnitState::default()
+                };
+                (state, OwnedObjectPath::default())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_results_are_asked_when_a_unit_failed_or_a_check_reads_them() {
+        use crate::facts::Questions;
+        let quiet = listed(["active", "active", "active"]);
+        let lean = snapshot_properties(&quiet, Questions::default());
+        assert_eq!(
+            lean.map(|(_, p)| (p.unit_file_state, p.result, p.exec_start)),
+            [
+                (true, false, true),
+                (true, false, false),
+                (false, false, false)
+            ]
+        );
+        for (name, p) in lean {
+            assert!(!p.exec_main_status && !p.n_restarts, "{name}: {p:?}");
+        }
+        let asked = Questions::for_keys(["systemd.containerd_service_exit_status"]);
+        assert!(asked.unit_details);
+        assert_eq!(snapshot_properties(&quiet, asked), SNAPSHOT);
+        for failed in [
+            ["failed", "active", "active"],
+            ["inactive", "failed", "inactive"],
+            ["active", "active", "failed"],
+        ] {
+            let units = snapshot_properties(&listed(failed), Questions::default());
+            assert_eq!(units, SNAPSHOT, "{failed:?}");
+        }
+        // The snapshot never needs NRestarts: only a re-read after this run's start does.
+        assert!(SNAPSHOT.iter().all(|(_, p)| !p.n_restarts));
+        for key in UNIT_DETAIL_KEYS.iter().chain(LIBVIRT_KEYS) {
+            assert!(SYSTEM_KEYS.contains(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn a_property_not_asked_is_skipped_and_one_not_found_has_no_value() {
+        let mut service = state("loaded", "active", "running");
+        if let Ok(s) = &mut service {
+            s.skipped = Properties {
+                result: true,
+                exec_main_status: true,
+                ..Properties::STATES
+            };
+        }
+        let missing: UnitRead = Ok(UnitState {
+            load_state: "not-found".into(),
+            active_state: "inactive".into(),
+            sub_state: "dead".into(),
+            ..UnitState::default()
+        });
+        let facts = system_facts(&service, &service, &missing);
+        for key in [
+            "systemd.docker_service_result",
+            "systemd.docker_service_exit_status",
+        ] {
+            assert_eq!(
+                facts.get(key),
+                Fact::skipped(UNIT_DETAILS_NOT_ASKED),
+                "{key}"
+            );
+        }
+        assert_eq!(
+            facts.get("systemd.docker_service_unit_file_state"),
+            Fact::known("disabled")
+        );
+        for key in [
+            "systemd.containerd_service_result",
+            "systemd.containerd_service_exit_status",
+            "systemd.containerd_service_unit_file_state",
+        ] {
+            assert_eq!(
+                facts.get(key),
+                Fact::known(super::super::Value::Null),
+                "{key}"
+            );
+        }
     }
 
     #[test]
@@ -1152,7 +1484,8 @@ mod tests {
         let svc: UnitRead = Err("docker.service: org.freedesktop.DBus.Error.AccessDenied".into());
         let sock = state("loaded", "active", "listening");
         let ctrd = state("loaded", "active", "running");
-        let facts = system_facts(&svc, &sock, &ctrd, &[], &[]);
+        let mut facts = system_facts(&svc, &sock, &ctrd);
+        set_libvirt_facts(&mut facts, &[], &[]);
         assert_eq!(facts.get("systemd.system_bus"), Fact::known(true));
         assert_eq!(
             facts.get("systemd.docker_service_active_state"),

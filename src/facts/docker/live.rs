@@ -202,8 +202,9 @@ fn minimum_may_be_raised(api_version: Option<&str>) -> Option<bool> {
 /// The optional questions of [`probe`].
 #[derive(Clone, Debug)]
 pub struct Asks {
-    /// `/version`, for `docker.min_api_version`; awaited only once `/info` has answered.
-    pub min_api_version: crate::facts::Ask,
+    /// The run's optional questions, of which `/version` (for `docker.min_api_version`) is
+    /// this probe's; awaited only once `/info` has answered.
+    pub questions: crate::facts::Ask,
     /// The host ports of the containers that are not running (one inspection each), for
     /// `docker.published_host_ports`.
     pub published_ports: bool,
@@ -211,7 +212,7 @@ pub struct Asks {
 
 /// Probes the daemon at `uri`: dial and, at once, the info and the container list, then the
 /// ping by hand (the API version and release) on the dialled connection. When
-/// `asks.min_api_version` and the ping shows API 1.52 or later, `/version` follows (for `MinAPIVersion`, the oldest API
+/// `asks.questions` include `/version` and the ping shows API 1.52 or later, `/version` follows (for `MinAPIVersion`, the oldest API
 /// version the daemon accepts); with `asks.published_ports`, the containers that are not running
 /// are inspected for the ports they ask for.
 pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
@@ -328,7 +329,10 @@ pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
     // ask their versions), so it is asked only when a selected check reads MinAPIVersion and
     // the daemon is recent enough to have raised it.
     let min_api_version = match (
-        asks.min_api_version.decided().await.unwrap_or(false),
+        asks.questions
+            .decided()
+            .await
+            .is_some_and(|q| q.min_api_version),
         minimum_may_be_raised(pong.api_version.as_deref()),
     ) {
         (false, _) => Fact::skipped(MIN_API_VERSION_NOT_ASKED),
