@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use dockdoc::facts::docker::{self, endpoint};
-use dockdoc::facts::{Context, Endpoints, Env, Fact, Facts, Sysroot, Value};
+use dockdoc::facts::{Context, Endpoints, Env, Fact, Facts, Questions, Sysroot, Value};
 
 fn fixture(scenario: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -495,12 +495,26 @@ fn short(ctx: Context) -> Context {
     }
 }
 
+/// Asks for the container list, and for no other optional question.
+const LIST: Questions = Questions {
+    containers: true,
+    min_api_version: false,
+    libvirt_units: false,
+    unit_details: false,
+};
+
+/// Probes the daemon at `uri`, asking for the container list.
 async fn probe(uri: &str) -> (Facts, Duration) {
+    probe_asking(uri, LIST).await
+}
+
+async fn probe_asking(uri: &str, asks: Questions) -> (Facts, Duration) {
     let ctx = short(ctx_at(
         &fixture("healthy-docker-host"),
         explicit(uri),
         ALICE,
-    ));
+    ))
+    .asking(asks);
     let started = Instant::now();
     let f = docker::gather(&ctx).await;
     (f, started.elapsed())
@@ -694,6 +708,45 @@ async fn the_first_questions_use_the_unversioned_paths_every_daemon_serves() {
     let mut seen = seen.lock().unwrap().clone();
     seen.sort();
     assert_eq!(seen, ["/_ping", "/containers/json?all=true", "/info"]);
+}
+
+#[tokio::test]
+async fn the_container_list_is_asked_only_when_a_selected_check_reads_it() {
+    let questions = common::profile_questions;
+    let (docker, osx) = (questions("docker"), questions("docker-osx"));
+    assert!(!docker.containers && osx.containers, "{docker:?} {osx:?}");
+    assert!(questions("rootless").containers);
+    let dir = tempfile::tempdir().unwrap();
+    let (uri, seen) = scripted_daemon(dir.path(), docker_1_12);
+    let (f, _) = probe_asking(&uri, docker).await;
+    assert_eq!(f.get("docker.reachable"), Fact::known(true), "{f:#?}");
+    for key in [
+        "docker.running_containers",
+        "docker.osx_containers",
+        "docker.osx_stopped_containers",
+        "docker.published_host_ports",
+    ] {
+        assert_eq!(
+            f.get(key),
+            Fact::skipped(docker::live::CONTAINERS_NOT_ASKED),
+            "{key}"
+        );
+    }
+    let asked = seen.lock().unwrap().clone();
+    assert!(asked.iter().any(|p| p == "/info"), "{asked:?}");
+    assert!(
+        !asked.iter().any(|p| p.contains("/containers/")),
+        "{asked:?}"
+    );
+    seen.lock().unwrap().clear();
+    let (f, _) = probe_asking(&uri, osx).await;
+    assert_eq!(f.get("docker.osx_stopped_containers"), list(&[]));
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|p| p.starts_with("/containers/json"))
+    );
 }
 
 #[tokio::test]
@@ -1071,7 +1124,7 @@ fn real_private_dockerd() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let ctx = ctx_at(Path::new("/"), explicit(&daemon.uri()), ALICE);
+    let ctx = ctx_at(Path::new("/"), explicit(&daemon.uri()), ALICE).asking(LIST);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

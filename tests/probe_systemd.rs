@@ -304,23 +304,10 @@ async fn docker_active_and_enabled_with_virtqemud_listening() {
     booted.shutdown();
 }
 
-/// The questions whose answers a profile's built-in checks read, as `check --profile` asks.
-fn profile_questions(profile: &str) -> Questions {
-    let loaded = load_builtin();
-    Questions::for_keys(
-        loaded
-            .catalog
-            .checks
-            .iter()
-            .filter(|c| c.profiles.iter().any(|p| p == profile))
-            .flat_map(|c| c.fact_keys()),
-    )
-}
-
 #[tokio::test]
 async fn the_default_profile_asks_systemd_only_what_its_facts_read() {
-    let docker = profile_questions("docker");
-    let osx = profile_questions("docker-osx");
+    let docker = common::profile_questions("docker");
+    let osx = common::profile_questions("docker-osx");
     assert!(
         !docker.libvirt_units && osx.libvirt_units,
         "{docker:?} {osx:?}"
@@ -389,7 +376,7 @@ async fn a_failed_unit_is_read_in_full_for_the_default_profile() {
     let Some((booted, _)) = scenario("docker-failed", |s| s.active_state == "failed").await else {
         return;
     };
-    let ctx = context(system_bus(&booted.address())).asking(profile_questions("docker"));
+    let ctx = context(system_bus(&booted.address())).asking(common::profile_questions("docker"));
     let facts = systemd::gather(&ctx).await;
     assert_facts(
         &facts,

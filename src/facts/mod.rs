@@ -436,6 +436,10 @@ pub struct Questions {
     /// unit has failed, which the snapshot asks for anyway, so only a check that reads one
     /// itself asks for them on every run (each is a D-Bus call).
     pub unit_details: bool,
+    /// The container list, for [`docker::live::CONTAINER_KEYS`]: listing costs the daemon
+    /// about a millisecond of CPU while it works out `/info`, and only the `docker-osx` and
+    /// `rootless` checks read what it gives.
+    pub containers: bool,
 }
 
 impl Questions {
@@ -444,6 +448,7 @@ impl Questions {
         min_api_version: true,
         libvirt_units: true,
         unit_details: true,
+        containers: true,
     };
 
     /// The questions whose answers `fact_keys` (the selected checks' facts) read.
@@ -453,6 +458,7 @@ impl Questions {
             asks.min_api_version |= key == "docker.min_api_version";
             asks.libvirt_units |= systemd::LIBVIRT_KEYS.contains(&key);
             asks.unit_details |= systemd::UNIT_DETAIL_KEYS.contains(&key);
+            asks.containers |= docker::live::CONTAINER_KEYS.contains(&key);
         }
         asks
     }

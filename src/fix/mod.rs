@@ -49,7 +49,13 @@ fn wanted_facts<'c>(
 /// Gathers and evaluates as `check` does (no waivers, no active probe), for `fix`.
 fn findings(args: &FixArgs, catalog: &Catalog) -> Result<(Facts, Vec<Finding>)> {
     let wanted = wanted_facts(catalog, &args.profile, &args.only, &args.skip);
-    let facts = app::gather(&args.probe, crate::facts::Questions::for_keys(wanted))?;
+    // A step that restarts or stops docker.service names the containers it stops, from the
+    // container list.
+    let asks = crate::facts::Questions {
+        containers: true,
+        ..crate::facts::Questions::for_keys(wanted)
+    };
+    let facts = app::gather(&args.probe, asks)?;
     let selection = Selection {
         profiles: eval::profiles(&args.profile, Some(&facts)),
         only: args.only.clone(),

@@ -263,3 +263,17 @@ pub fn explain_json(cmd: Command, args: &[&str], paste: &str) -> serde_json::Val
     assert_eq!(code, 0, "{out}");
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
+
+/// The optional questions whose answers a profile's built-in checks read, as `check --profile`
+/// asks them.
+pub fn profile_questions(profile: &str) -> dockdoc::facts::Questions {
+    let loaded = dockdoc::catalog::load_builtin();
+    dockdoc::facts::Questions::for_keys(
+        loaded
+            .catalog
+            .checks
+            .iter()
+            .filter(|c| c.profiles.iter().any(|p| p == profile))
+            .flat_map(|c| c.fact_keys()),
+    )
+}

@@ -48,6 +48,25 @@ pub const KEYS: &[&str] = &[
 /// Why `docker.published_host_ports` was not asked.
 pub const PUBLISHED_PORTS_NOT_ASKED: &str = "the containers' host ports are asked only of a rootless daemon (docker.endpoint_kind rootless), where ports below net.ipv4.ip_unprivileged_port_start cannot be published";
 
+/// The facts drawn from the container list, and those derived from them: the list is asked
+/// only when a selected check reads one ([`crate::facts::Questions::containers`]) or the
+/// daemon is rootless (whose published ports the rootless checks read).
+pub const CONTAINER_KEYS: &[&str] = &[
+    "docker.running_containers",
+    "docker.osx_containers",
+    "docker.osx_stopped_containers",
+    "docker.published_host_ports",
+    "docker.osx_container_problems",
+    "host.docker_osx_stopped_count",
+    "rootless.ports_below_unprivileged_start",
+    "rootless.lowest_port_below_start",
+];
+
+/// Why the facts of the container list were not asked: listing costs the daemon about a
+/// millisecond of CPU on every run, while it works out `/info`.
+pub const CONTAINERS_NOT_ASKED: &str =
+    "the container list is asked only when a selected check reads a fact drawn from it";
+
 /// Why `docker.min_api_version` was not asked: `/version` costs the daemon about as much as
 /// `/info`, so it is asked only when a selected check reads it.
 pub const MIN_API_VERSION_NOT_ASKED: &str =
@@ -169,21 +188,31 @@ struct Version {
 /// What the daemon answered besides `/_ping`.
 struct Answers {
     info: Result<Info, api::Error>,
-    containers: Result<Vec<ContainerSummary>, String>,
+    /// `None` when the list was not asked.
+    containers: Option<Result<Vec<ContainerSummary>, String>>,
 }
 
-/// Asks for the system info and the container list concurrently, at `version` (a `/v1.41`
-/// prefix, or none).
-async fn ask(target: &Target, budget: &Budget, version: &str) -> Answers {
+/// Asks for the system info and, when `asks` call for it, the container list concurrently, at
+/// `version` (a `/v1.41` prefix, or none). The list waits for the selected checks to decide,
+/// which is not on the way of `/info`.
+async fn ask(target: &Target, budget: &Budget, version: &str, asks: &Asks) -> Answers {
+    let containers = async {
+        let decided = asks.questions.decided().await;
+        match decided.is_some_and(|q| q.containers) || asks.published_ports {
+            true => Some(
+                ask_json(target, budget, version, "/containers/json", "?all=true")
+                    .await
+                    .map_err(|e| e.text),
+            ),
+            false => None,
+        }
+    };
     let (info, containers) = tokio::join!(
         biased;
         ask_json(target, budget, version, "/info", ""),
-        ask_json(target, budget, version, "/containers/json", "?all=true"),
+        containers,
     );
-    Answers {
-        info,
-        containers: containers.map_err(|e| e.text),
-    }
+    Answers { info, containers }
 }
 
 /// The API version (from `/_ping`) of the first release that raised the daemon's minimum:
@@ -240,7 +269,7 @@ pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
         let stream = dial(&target, &budget).await?;
         Ok(ping_on(stream, &target, &budget).await)
     };
-    let (mut answers, dialled) = tokio::join!(biased; ask(&target, &budget, ""), dialled);
+    let (mut answers, dialled) = tokio::join!(biased; ask(&target, &budget, "", &asks), dialled);
     let pinged = match dialled {
         Ok(pinged) => pinged,
         Err((kind, text)) => {
@@ -268,7 +297,7 @@ pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
     }) = &answers.info
         && !version.is_empty()
     {
-        answers = ask(&target, &budget, &version).await;
+        answers = ask(&target, &budget, &version, &asks).await;
     }
     let Answers { info, containers } = answers;
     let info = match info {
@@ -295,7 +324,8 @@ pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
     facts.set(
         "docker.running_containers",
         match &containers {
-            Ok(list) => Fact::known(
+            None => Fact::skipped(CONTAINERS_NOT_ASKED),
+            Some(Ok(list)) => Fact::known(
                 list.iter()
                     .filter(|c| ports::holds_ports(c))
                     .map(|c| {
@@ -308,7 +338,7 @@ pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
                     })
                     .collect::<Vec<String>>(),
             ),
-            Err(reason) => Fact::unknown(reason.clone()),
+            Some(Err(reason)) => Fact::unknown(reason.clone()),
         },
     );
     facts.set(
@@ -348,6 +378,17 @@ pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
         },
     };
     facts.set("docker.min_api_version", min_api_version);
+
+    let Some(containers) = containers else {
+        for key in [
+            "docker.osx_containers",
+            "docker.osx_stopped_containers",
+            "docker.published_host_ports",
+        ] {
+            facts.set(key, Fact::skipped(CONTAINERS_NOT_ASKED));
+        }
+        return facts;
+    };
 
     // Only docker-osx containers are inspected, and for the ports only the containers that are
     // not running (a running one's bindings are in the list): none, no request.
@@ -504,5 +545,26 @@ mod tests {
         assert_eq!(minimum_may_be_raised(Some("2.0")), Some(true));
         assert_eq!(minimum_may_be_raised(Some("x")), None);
         assert_eq!(minimum_may_be_raised(None), None);
+    }
+
+    #[test]
+    fn every_fact_derived_from_the_container_list_asks_for_it() {
+        use crate::facts::{Source, schema, source_of};
+        for spec in schema() {
+            let Some(Source::Derived(inputs)) = source_of(spec.key) else {
+                continue;
+            };
+            let reads_the_list = inputs
+                .split([',', ' '])
+                .any(|input| CONTAINER_KEYS.contains(&input));
+            assert!(
+                !reads_the_list || CONTAINER_KEYS.contains(&spec.key),
+                "{} is derived from the container list ({inputs}) but not in CONTAINER_KEYS",
+                spec.key
+            );
+        }
+        for key in CONTAINER_KEYS {
+            assert!(schema().any(|s| s.key == *key), "{key}");
+        }
     }
 }
