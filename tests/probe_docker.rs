@@ -580,7 +580,7 @@ async fn fake_socket_that_never_answers() {
     let dir = tempfile::tempdir().unwrap();
     let uri = fake_daemon(dir.path(), None);
     let (f, took) = probe(&uri).await;
-    assert_unreachable(&f, "none", "GET /_ping: no answer within 5");
+    assert_unreachable(&f, "none", "GET /info: no answer within 5");
     assert!(took < Duration::from_millis(600), "{took:?}");
 }
 
@@ -594,10 +594,10 @@ async fn fake_socket_that_answers_500() {
         ),
     );
     let (f, _) = probe(&uri).await;
-    assert_unreachable(&f, "none", "GET /_ping: HTTP 500: boom");
+    assert_unreachable(&f, "none", "GET /info: HTTP 500: boom");
     assert_eq!(
         f.get("docker.unreachable_reason"),
-        Fact::known("GET /_ping: HTTP 500: boom")
+        Fact::known("GET /info: HTTP 500: boom")
     );
 }
 
@@ -653,7 +653,7 @@ fn scripted_daemon(
     (format!("unix://{}", path.display()), seen)
 }
 
-/// A daemon of the API 1.24 era: no Api-Version in its ping; it serves the unversioned paths.
+/// A daemon of the API 1.24 era: no Api-Version in its answers; it serves the unversioned paths.
 fn docker_1_12(target: &str) -> (&'static str, &'static str, String) {
     match target {
         "/_ping" => ("200 OK", "", "OK".into()),
@@ -672,7 +672,8 @@ fn docker_1_12(target: &str) -> (&'static str, &'static str, String) {
     }
 }
 
-/// A daemon that no longer serves the unversioned paths: only API 1.60's.
+/// A daemon that no longer serves the unversioned paths: only API 1.60's. Only its ping names
+/// the version, which is what is left to go by.
 fn docker_without_unversioned_paths(target: &str) -> (&'static str, &'static str, String) {
     match target {
         "/_ping" => (
@@ -707,7 +708,7 @@ async fn the_first_questions_use_the_unversioned_paths_every_daemon_serves() {
     assert_eq!(f.get("docker.osx_stopped_containers"), list(&[]));
     let mut seen = seen.lock().unwrap().clone();
     seen.sort();
-    assert_eq!(seen, ["/_ping", "/containers/json?all=true", "/info"]);
+    assert_eq!(seen, ["/containers/json?all=true", "/info"]);
 }
 
 #[tokio::test]

@@ -87,11 +87,7 @@ pub const SCHEMA: &[FactSpec] = &[
         Text,
         "none, permission-denied, not-found, refused, timeout or other: what connecting to the socket gave",
     ),
-    spec(
-        "docker.reachable",
-        Bool,
-        "the daemon answered /_ping and /info",
-    ),
+    spec("docker.reachable", Bool, "the daemon answered /info"),
     spec(
         "docker.unreachable_reason",
         Text,
@@ -100,7 +96,7 @@ pub const SCHEMA: &[FactSpec] = &[
     spec(
         "docker.server_version",
         Text,
-        "the daemon's version (/info ServerVersion, else the Server header of /_ping)",
+        "the daemon's version (/info ServerVersion, else the Server header of its answer)",
     ),
     spec(
         "docker.min_api_version",
@@ -110,7 +106,7 @@ pub const SCHEMA: &[FactSpec] = &[
     spec(
         "docker.api_version",
         Text,
-        "the newest API version the daemon speaks (the Api-Version header of /_ping)",
+        "the newest API version the daemon speaks (the Api-Version header of its answer to /info)",
     ),
     spec(
         "docker.storage_driver",

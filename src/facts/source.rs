@@ -60,7 +60,7 @@ use Source::{Derived, Env, File, Live, Run};
 
 const SYSTEM_BUS: &str = "org.freedesktop.systemd1 on the system bus";
 const USER_BUS: &str = "org.freedesktop.systemd1 on the user bus";
-const DOCKER_API: &str = "the Docker API at docker.endpoint (/_ping, /info)";
+const DOCKER_API: &str = "the Docker API at docker.endpoint (/info)";
 const DOCKER_CONTAINERS: &str = "the Docker API at docker.endpoint (/containers/json)";
 const X_SERVER: &str = "the X server DISPLAY names (its host access list)";
 const DOCKER_SOCKET: &str = "docker.socket_path (the endpoint's socket file)";

@@ -90,8 +90,8 @@ fn fake(fault: Fault) -> (tempfile::TempDir, String) {
 #[test]
 fn every_fault_is_unreachable_with_a_reason_within_the_timeout() {
     for (fault, reason) in [
-        (Fault::Silent, "GET /_ping: no answer within"),
-        (Fault::HeadersThenStall, "GET /_ping: no answer within"),
+        (Fault::Silent, "GET /info: no answer within"),
+        (Fault::HeadersThenStall, "GET /info: no answer within"),
         (Fault::Http500, "HTTP 500: fake daemon broken"),
         (
             Fault::InvalidJson,
@@ -99,7 +99,7 @@ fn every_fault_is_unreachable_with_a_reason_within_the_timeout() {
         ),
         (
             Fault::ClosesMidBody,
-            "GET /_ping: the daemon closed the connection mid-answer",
+            "GET /info: the daemon closed the connection mid-answer",
         ),
     ] {
         let (_dir, uri) = fake(fault);

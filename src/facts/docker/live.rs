@@ -1,17 +1,18 @@
 //! The live daemon: a plain connect (so EACCES, ENOENT and ECONNREFUSED are told apart as the
-//! CLI's messages do) and, at the same time, `/info` and the container list, each on a
-//! connection of its own; `GET /_ping` follows on the first connection as soon as it is made
-//! (its headers name the API version and the release, see `ping`). `/info` alone takes the
+//! CLI's messages do), `/info` on that connection as soon as it is through, and, when a selected
+//! check reads what it gives, the container list on a connection of its own at the same time.
+//! Every answer's headers name the daemon's API version and release (see `ping`), so `/_ping`
+//! is asked only of a daemon that refuses the unversioned `/info`. `/info` alone takes the
 //! daemon several milliseconds, and asking in turn would add up every answer's wait. Every
 //! answer's body is read up to a cap (`api::MAX_ANSWER_BYTES`), so parsing it takes a bounded
 //! time, and every call has its own timeout; all of them share a deadline a little shorter than
 //! the context's timeout so this probe always reports its own reason before the orchestrator's
 //! bound gives up on it.
 //!
-//! The first questions go out before the ping has named the daemon's API version, so they use
-//! the unversioned paths, which every daemon serves at its own version. Should a daemon refuse
-//! them, they are asked again at the version its ping named; the questions that follow the ping
-//! (`/version`, the inspections) use that version from the start.
+//! The first questions go out before the daemon has named its API version, so they use the
+//! unversioned paths, which every daemon serves at its own version. Should a daemon refuse
+//! them, they are asked again at the version its ping names; the questions that follow
+//! (`/version`, the inspections) use the version from the start.
 
 use std::time::Duration;
 
@@ -94,18 +95,25 @@ fn human(d: Duration) -> String {
     humantime::format_duration(Duration::from_millis(d.as_millis() as u64)).to_string()
 }
 
-/// One question: `GET {version}{what}{query}` on a connection of its own, under the budget.
-/// Errors name `GET {what}` and keep the daemon's HTTP status.
+/// One question: `GET {version}{what}{query}` on `stream` when given, else on a connection of
+/// its own, under the budget. Errors name `GET {what}` and keep the daemon's HTTP status.
 async fn get(
     target: &Target,
     budget: &Budget,
+    stream: Option<api::Stream>,
     version: &str,
     what: &str,
     query: &str,
 ) -> Result<Answer, api::Error> {
     let limit = budget.left();
     let path = format!("{version}{what}{query}");
-    match timeout(limit, api::get(target, &path, api::MAX_ANSWER_BYTES)).await {
+    let asked = async {
+        match stream {
+            Some(stream) => api::get_on(stream, target, &path, api::MAX_ANSWER_BYTES).await,
+            None => api::get(target, &path, api::MAX_ANSWER_BYTES).await,
+        }
+    };
+    match timeout(limit, asked).await {
         Ok(Ok(answer)) => Ok(answer),
         Ok(Err(e)) => Err(api::Error {
             status: e.status,
@@ -123,7 +131,7 @@ async fn ask_json<T: DeserializeOwned>(
     what: &str,
     query: &str,
 ) -> Result<T, api::Error> {
-    let answer = get(target, budget, version, what, query).await?;
+    let answer = get(target, budget, None, version, what, query).await?;
     api::json(&answer).map_err(|e| format!("GET {what}: {e}").into())
 }
 
@@ -137,19 +145,11 @@ async fn dial(target: &Target, budget: &Budget) -> Result<api::Stream, (&'static
     }
 }
 
-/// `GET /_ping` on the dialled connection, under the budget.
-async fn ping_on(
-    stream: api::Stream,
-    target: &Target,
-    budget: &Budget,
-) -> Result<ping::Pong, String> {
+/// `GET /_ping` on a connection of its own, under the budget: only to learn the version to ask
+/// at of a daemon that refused the unversioned `/info`.
+async fn ping(target: &Target, budget: &Budget) -> Result<ping::Pong, String> {
     let limit = budget.left();
-    match timeout(
-        limit,
-        api::get_on(stream, target, "/_ping", api::MAX_PING_BYTES),
-    )
-    .await
-    {
+    match timeout(limit, api::get(target, "/_ping", api::MAX_PING_BYTES)).await {
         Ok(Ok(answer)) => Ok(ping::Pong::from_headers(&answer.headers)),
         Ok(Err(e)) => Err(format!("GET /_ping: {e}")),
         Err(_) => Err(format!("GET /_ping: no answer within {}", human(limit))),
@@ -185,17 +185,32 @@ struct Version {
     min_api_version: Option<String>,
 }
 
-/// What the daemon answered besides `/_ping`.
+/// What the daemon answered.
 struct Answers {
-    info: Result<Info, api::Error>,
+    /// `/info`, with its answer's `Api-Version` and `Server` headers.
+    info: Result<(Info, ping::Pong), api::Error>,
     /// `None` when the list was not asked.
     containers: Option<Result<Vec<ContainerSummary>, String>>,
 }
 
-/// Asks for the system info and, when `asks` call for it, the container list concurrently, at
-/// `version` (a `/v1.41` prefix, or none). The list waits for the selected checks to decide,
-/// which is not on the way of `/info`.
-async fn ask(target: &Target, budget: &Budget, version: &str, asks: &Asks) -> Answers {
+/// Asks for the system info (on `stream` when given) and, when `asks` call for it, the
+/// container list on a connection of its own, concurrently, at `version` (a `/v1.41` prefix, or
+/// none). The list waits for the selected checks to decide, which is not on the way of `/info`.
+async fn ask(
+    target: &Target,
+    budget: &Budget,
+    stream: Option<api::Stream>,
+    version: &str,
+    asks: &Asks,
+) -> Answers {
+    let info = async {
+        let answer = get(target, budget, stream, version, "/info", "").await?;
+        // Every answer of the API carries the daemon's API version and release in its headers
+        // (`Api-Version`, `Server: Docker/20.10.24 (linux)`), as `/_ping`'s do.
+        let pong = ping::Pong::from_headers(&answer.headers);
+        let info = api::json(&answer).map_err(|e| api::Error::from(format!("GET /info: {e}")))?;
+        Ok((info, pong))
+    };
     let containers = async {
         let decided = asks.questions.decided().await;
         match decided.is_some_and(|q| q.containers) || asks.published_ports {
@@ -207,20 +222,26 @@ async fn ask(target: &Target, budget: &Budget, version: &str, asks: &Asks) -> An
             false => None,
         }
     };
-    let (info, containers) = tokio::join!(
-        biased;
-        ask_json(target, budget, version, "/info", ""),
-        containers,
-    );
+    let (info, containers) = tokio::join!(biased; info, containers);
     Answers { info, containers }
 }
 
-/// The API version (from `/_ping`) of the first release that raised the daemon's minimum:
+/// `/v1.41` for the API version a daemon named, when it names one.
+fn versioned(pong: &ping::Pong) -> Option<String> {
+    match &pong.api_version {
+        Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit() || b == b'.') => {
+            Some(format!("/v{v}"))
+        }
+        _ => None,
+    }
+}
+
+/// The API version (from the answers' headers) of the first release that raised the daemon's minimum:
 /// Docker 29.0 (API 1.52) refuses clients older than 1.44; every release before it kept the
 /// floor at 1.24 or lower.
 const MIN_API_RAISED_IN: (u32, u32) = (1, 52);
 
-/// Whether the daemon's API version is at least `MIN_API_RAISED_IN`; `None` when the ping
+/// Whether the daemon's API version is at least `MIN_API_RAISED_IN`; `None` when the daemon
 /// gave no version that parses.
 fn minimum_may_be_raised(api_version: Option<&str>) -> Option<bool> {
     let (major, minor) = api_version?.trim().split_once('.')?;
@@ -239,11 +260,11 @@ pub struct Asks {
     pub published_ports: bool,
 }
 
-/// Probes the daemon at `uri`: dial and, at once, the info and the container list, then the
-/// ping by hand (the API version and release) on the dialled connection. When
-/// `asks.questions` include `/version` and the ping shows API 1.52 or later, `/version` follows (for `MinAPIVersion`, the oldest API
-/// version the daemon accepts); with `asks.published_ports`, the containers that are not running
-/// are inspected for the ports they ask for.
+/// Probes the daemon at `uri`: dial, then `/info` on the dialled connection (its headers name the
+/// API version and the release) and, when asked, the container list. When `asks.questions`
+/// include `/version` and the daemon speaks API 1.52 or later, `/version` follows (for
+/// `MinAPIVersion`, the oldest API version the daemon accepts); with `asks.published_ports`, the
+/// containers that are not running are inspected for the ports they ask for.
 pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
     let mut facts = Facts::default();
     let budget = Budget::new(limit);
@@ -262,51 +283,47 @@ pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
         facts.set("docker.connect_error", Fact::known("none"));
     };
 
-    // The questions go out with the dial, each on its own connection, and the ping as soon as
-    // the dial is through: /info is the slow one, so it is dialled and written first (`biased`
-    // here and in `ask`). When the dial fails, their answers (the same failure) are not read.
-    let dialled = async {
-        let stream = dial(&target, &budget).await?;
-        Ok(ping_on(stream, &target, &budget).await)
-    };
-    let (mut answers, dialled) = tokio::join!(biased; ask(&target, &budget, "", &asks), dialled);
-    let pinged = match dialled {
-        Ok(pinged) => pinged,
+    // The dial is what the CLI's would meet (EACCES, ENOENT and ECONNREFUSED told apart), and
+    // /info, the slow question, goes out on it as soon as it is through; the container list,
+    // when asked, on a connection of its own at the same time.
+    let stream = match dial(&target, &budget).await {
+        Ok(stream) => stream,
         Err((kind, text)) => {
             unreachable(&mut facts, format!("connect {uri}: {text}"));
             facts.set("docker.connect_error", Fact::known(kind));
             return facts;
         }
     };
-    let pong = match pinged {
-        Ok(p) => p,
-        Err(reason) => {
-            unreachable(&mut facts, reason);
-            return facts;
-        }
-    };
-    // The API version the ping named, for every question from here on.
-    let version = match &pong.api_version {
-        Some(v) if v.bytes().all(|b| b.is_ascii_digit() || b == b'.') => format!("/v{v}"),
-        _ => String::new(),
-    };
-    // A daemon that no longer serves the unversioned paths is asked again at its version.
+    let mut answers = ask(&target, &budget, Some(stream), "", &asks).await;
+    // A daemon that no longer serves the unversioned paths is asked again at the version its
+    // ping names (which also stands for the headers, should its answers lack them).
+    let mut pinged = ping::Pong::default();
     if let Err(api::Error {
         status: Some(400 | 404),
         ..
     }) = &answers.info
-        && !version.is_empty()
+        && let Ok(pong) = ping(&target, &budget).await
+        && let Some(version) = versioned(&pong)
     {
-        answers = ask(&target, &budget, &version, &asks).await;
+        answers = ask(&target, &budget, None, &version, &asks).await;
+        pinged = pong;
     }
     let Answers { info, containers } = answers;
-    let info = match info {
-        Ok(info) => info,
+    let (info, pong) = match info {
+        Ok((info, pong)) => (
+            info,
+            ping::Pong {
+                api_version: pong.api_version.or(pinged.api_version),
+                server_version: pong.server_version.or(pinged.server_version),
+            },
+        ),
         Err(e) => {
             unreachable(&mut facts, e.text);
             return facts;
         }
     };
+    // The API version the daemon named, for every question from here on.
+    let version = versioned(&pong).unwrap_or_default();
     facts.set("docker.connect_error", Fact::known("none"));
     facts.set("docker.reachable", Fact::known(true));
     facts.set("docker.unreachable_reason", Fact::known(None::<String>));

@@ -1,13 +1,13 @@
-//! What `GET /_ping` tells besides "OK": its headers carry what `/version` would otherwise be
-//! asked for, the daemon's newest API version (`Api-Version`) and its release
-//! (`Server: Docker/20.10.24 (linux)`). `/version` costs the daemon as much as `/info` (it runs
-//! `runc --version` and `docker-init --version`); the ping costs it nothing.
+//! What an answer's headers tell besides its body: every answer of the API (`/info`, `/_ping`)
+//! carries what `/version` would otherwise be asked for, the daemon's newest API version
+//! (`Api-Version`) and its release (`Server: Docker/20.10.24 (linux)`). `/version` costs the
+//! daemon as much as `/info` (it runs `runc --version` and `docker-init --version`).
 
 use hyper::header::HeaderMap;
 
 use super::api::printable;
 
-/// What a 200 answer to `/_ping` said.
+/// What a 200 answer's headers said (of `/info`, or of `/_ping`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Pong {
     /// `Api-Version`: the newest API version the daemon speaks, e.g. `1.41`.
@@ -17,7 +17,7 @@ pub struct Pong {
 }
 
 impl Pong {
-    /// Reads the ping answer's headers; a header that is missing or not text is `None`.
+    /// Reads an answer's headers; a header that is missing or not text is `None`.
     pub fn from_headers(headers: &HeaderMap) -> Self {
         let text = |name: &str| {
             headers
