@@ -192,7 +192,7 @@ fn explain(args: &crate::cli::ExplainArgs) -> Result<u8> {
         }
         Some(input) => {
             let recognised = explain::recognise(&loaded.catalog, input)?;
-            // The checks the paste points at say which optional questions the probes ask.
+            // The checks the paste points at say whether `/version` is asked.
             let wanted: Vec<&str> = recognised
                 .checks(&loaded.catalog)
                 .into_iter()
@@ -204,9 +204,15 @@ fn explain(args: &crate::cli::ExplainArgs) -> Result<u8> {
                 _ if args.offline => None,
                 Some(path) => Some(read_facts(path)?),
                 None if recognised.is_empty(&loaded.catalog) => None,
+                // Besides the checks the paste points at, the verdict judges those it only
+                // touches and those failing in their areas: every question is asked but
+                // `/version`, which costs the daemon as much as `/info`.
                 None => Some(gather(
                     &args.probe,
-                    crate::facts::Questions::for_keys(wanted),
+                    crate::facts::Questions {
+                        min_api_version: crate::facts::Questions::for_keys(wanted).min_api_version,
+                        ..crate::facts::Questions::ALL
+                    },
                 )?),
             };
             printed(explain::report(&loaded.catalog, args, recognised, facts.as_ref()).map(drop))?;
