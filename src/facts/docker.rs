@@ -1,6 +1,6 @@
 //! Docker: the endpoint the CLI would use (flag, DOCKER_HOST, context, default), the socket's
-//! owner, group and mode, and the daemon itself over its HTTP API (`/_ping`, `/version`, `/info`,
-//! containers). Also the daemon.json that dockerd reads.
+//! owner, group and mode, and the daemon itself over its HTTP API (`/info`, and when asked
+//! `/version` and the containers). Also the daemon.json that dockerd reads.
 //!
 //! [`gather_files`] reads through the sysroot and always runs; [`gather`] contacts the daemon
 //! (never under `--root` unless `--docker-host` was given); [`gather_daemon_json`] runs once

@@ -485,6 +485,16 @@ impl Ask {
             }
         }
     }
+
+    /// The decision, waiting for it at most `limit`: a probe asks this under its own timeout,
+    /// and the checks may still be loading (a large `--checks-dir`), which is no fault of the
+    /// daemon asked. Past `limit`, every question is asked. `None` when the run stopped before
+    /// deciding.
+    pub async fn decided_within(&self, limit: Duration) -> Option<Questions> {
+        tokio::time::timeout(limit, self.decided())
+            .await
+            .unwrap_or(Some(Questions::ALL))
+    }
 }
 
 impl Context {
@@ -568,4 +578,23 @@ pub fn gather_files(ctx: &Context) -> Facts {
     docker::gather_files(ctx, &mut facts);
     display::gather_files(ctx, &mut facts);
     facts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn questions_not_decided_in_time_are_all_asked() {
+        let (decide, decision) = tokio::sync::watch::channel(None);
+        let ask = Ask::Later(decision);
+        let limit = Duration::from_millis(20);
+        assert_eq!(ask.decided_within(limit).await, Some(Questions::ALL));
+        let asks = Questions::for_keys(["docker.min_api_version"]);
+        decide.send(Some(asks)).unwrap();
+        assert_eq!(ask.decided_within(limit).await, Some(asks));
+        let (decide, decision) = tokio::sync::watch::channel(None);
+        drop(decide);
+        assert_eq!(Ask::Later(decision).decided_within(limit).await, None);
+    }
 }

@@ -539,8 +539,14 @@ pub async fn list_units(
         .collect())
 }
 
-/// Asks each listed unit the properties `units` gives it, all at once. A unit systemd did not
-/// find has none of them, so none is asked.
+/// Whether a listed unit has no property to ask: systemd did not find it. A unit that failed
+/// and whose file was removed afterwards is still loaded, and still has its result.
+fn nothing_to_ask(state: &UnitState) -> bool {
+    state.load_state == "not-found" && state.active_state != "failed"
+}
+
+/// Asks each listed unit the properties `units` gives it, all at once, but none of a unit
+/// systemd did not find ([`nothing_to_ask`]).
 pub async fn read_listed(
     conn: &Connection,
     units: &[(&str, Properties)],
@@ -551,9 +557,9 @@ pub async fn read_listed(
         .iter()
         .zip(listed)
         .map(|(&(name, asked), (state, path))| {
-            let asked = match state.load_state.as_str() {
-                "not-found" => Properties::STATES,
-                _ => asked,
+            let asked = match nothing_to_ask(&state) {
+                true => Properties::STATES,
+                false => asked,
             };
             read_details(conn, name, path, state, asked, timeout)
         });
@@ -835,7 +841,10 @@ pub async fn gather_system(ctx: &Context) -> (Facts, Option<Connection>) {
     // ([`snapshot_properties`]). libvirt's only when a selected check reads them, and then their
     // states say all the checks ask.
     let names = SNAPSHOT.map(|(name, _)| name);
-    let (listed, asks) = tokio::join!(list_units(&conn, &names, ctx.timeout), ctx.asks.decided());
+    let (listed, asks) = tokio::join!(
+        list_units(&conn, &names, ctx.timeout),
+        ctx.asks.decided_within(ctx.timeout / 2)
+    );
     let docker_units = async {
         match listed {
             Ok(listed) => {
@@ -843,7 +852,7 @@ pub async fn gather_system(ctx: &Context) -> (Facts, Option<Connection>) {
                 let mut reads = read_listed(&conn, &units, listed, ctx.timeout).await;
                 for ((read, (_, full)), (_, asked)) in reads.iter_mut().zip(SNAPSHOT).zip(units) {
                     if let Ok(state) = read
-                        && state.load_state != "not-found"
+                        && !nothing_to_ask(state)
                     {
                         state.skipped = full.without(asked);
                     }
@@ -1268,6 +1277,54 @@ mod tests {
         for key in UNIT_DETAIL_KEYS.iter().chain(LIBVIRT_KEYS) {
             assert!(SYSTEM_KEYS.contains(key), "{key}");
         }
+    }
+
+    /// The facts a derivation reads decide nothing here: [`UNIT_DETAIL_KEYS`] are asked only
+    /// when a unit has failed, which is when the two derivations below read them, and
+    /// [`LIBVIRT_KEYS`] only for a check that reads them itself. A new derivation that reads
+    /// either must be weighed against that, and this fails until it is.
+    #[test]
+    fn only_the_failure_derivations_read_the_facts_asked_on_demand() {
+        use crate::facts::{Source, schema, source_of};
+        let reads = |input: &str, key: &str| match input.strip_suffix('*') {
+            Some(prefix) => key.starts_with(prefix),
+            None => input == key,
+        };
+        for spec in schema() {
+            let Some(Source::Derived(inputs)) = source_of(spec.key) else {
+                continue;
+            };
+            let inputs: Vec<&str> = inputs.split([',', ' ']).filter(|i| !i.is_empty()).collect();
+            let any = |keys: &[&str]| {
+                inputs
+                    .iter()
+                    .any(|input| keys.iter().any(|k| reads(input, k)))
+            };
+            assert!(!any(LIBVIRT_KEYS), "{} reads libvirt's units", spec.key);
+            assert!(
+                !any(UNIT_DETAIL_KEYS)
+                    || [
+                        "systemd.docker_service_failure",
+                        "systemd.containerd_unavailable"
+                    ]
+                    .contains(&spec.key),
+                "{} reads a unit's details",
+                spec.key
+            );
+        }
+    }
+
+    #[test]
+    fn a_unit_that_failed_before_its_file_went_away_is_still_asked() {
+        let unit = |load: &str, active: &str| UnitState {
+            load_state: load.into(),
+            active_state: active.into(),
+            ..UnitState::default()
+        };
+        assert!(nothing_to_ask(&unit("not-found", "inactive")));
+        assert!(!nothing_to_ask(&unit("not-found", "failed")));
+        assert!(!nothing_to_ask(&unit("loaded", "inactive")));
+        assert!(!nothing_to_ask(&unit("masked", "inactive")));
     }
 
     #[test]

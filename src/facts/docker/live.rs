@@ -212,7 +212,7 @@ async fn ask(
         Ok((info, pong))
     };
     let containers = async {
-        let decided = asks.questions.decided().await;
+        let decided = asks.questions.decided_within(budget.left() / 2).await;
         match decided.is_some_and(|q| q.containers) || asks.published_ports {
             true => Some(
                 ask_json(target, budget, version, "/containers/json", "?all=true")
@@ -377,7 +377,7 @@ pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
     // the daemon is recent enough to have raised it.
     let min_api_version = match (
         asks.questions
-            .decided()
+            .decided_within(budget.left() / 2)
             .await
             .is_some_and(|q| q.min_api_version),
         minimum_may_be_raised(pong.api_version.as_deref()),
