@@ -180,6 +180,17 @@ pub fn gather(probe: &ProbeArgs, asks: crate::facts::Questions) -> Result<Facts>
     Ok(facts)
 }
 
+/// The optional questions `explain` asks, given the facts of the checks the paste points at.
+/// Besides those, the verdict judges the checks the paste only touches and those failing in
+/// their areas: every question is asked but `/version`, which costs the daemon as much as
+/// `/info` and is asked only when a check the paste points at reads it.
+fn explain_questions<'a>(wanted: impl IntoIterator<Item = &'a str>) -> crate::facts::Questions {
+    crate::facts::Questions {
+        min_api_version: crate::facts::Questions::for_keys(wanted).min_api_version,
+        ..crate::facts::Questions::ALL
+    }
+}
+
 /// `dockdoc explain`: documents a check, or recognises the pasted text and, when something
 /// matched and `--offline` is not given, gathers the facts as `check` does (or reads them with
 /// `--facts`) and hands them to explain's verdict.
@@ -204,16 +215,7 @@ fn explain(args: &crate::cli::ExplainArgs) -> Result<u8> {
                 _ if args.offline => None,
                 Some(path) => Some(read_facts(path)?),
                 None if recognised.is_empty(&loaded.catalog) => None,
-                // Besides the checks the paste points at, the verdict judges those it only
-                // touches and those failing in their areas: every question is asked but
-                // `/version`, which costs the daemon as much as `/info`.
-                None => Some(gather(
-                    &args.probe,
-                    crate::facts::Questions {
-                        min_api_version: crate::facts::Questions::for_keys(wanted).min_api_version,
-                        ..crate::facts::Questions::ALL
-                    },
-                )?),
+                None => Some(gather(&args.probe, explain_questions(wanted))?),
             };
             printed(explain::report(&loaded.catalog, args, recognised, facts.as_ref()).map(drop))?;
             0
@@ -603,4 +605,22 @@ fn facts_command(args: FactsArgs) -> Result<u8> {
     }
     print(&mut std::io::stdout().lock(), &out)?;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explain_asks_what_its_verdict_may_judge() {
+        // A paste about the daemon's socket: the verdict may still judge a docker-osx
+        // container it touches, libvirt's units, or a unit's result.
+        let asks = explain_questions(["docker.connect_error", "systemd.system_bus"]);
+        assert!(
+            asks.containers && asks.libvirt_units && asks.unit_details,
+            "{asks:?}"
+        );
+        assert!(!asks.min_api_version);
+        assert!(explain_questions(["docker.min_api_version"]).min_api_version);
+    }
 }
