@@ -34,6 +34,9 @@ fn writes(log: &str) -> Vec<String> {
                 .unwrap_or_default();
             match call {
                 "" | "<..." | "+++" | "---" => false,
+                // A thread stopped at a syscall's entry when another called exit_group: strace
+                // detaches it before it could name the call, which never ran.
+                "???" if line.ends_with("<detached ...>") => false,
                 "open" | "openat" | "openat2" => {
                     ["O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC"]
                         .iter()
@@ -54,7 +57,8 @@ fn the_filter_catches_writes() {
                13 openat(AT_FDCWD, \"/tmp/x\", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 5\n\
                13 openat2(AT_FDCWD, \"/tmp/y\", {flags=O_RDWR, mode=0}, 24) = -1 EACCES\n\
                14 unlinkat(AT_FDCWD, \"/tmp/z\", 0) = -1 ENOENT (No such file or directory)\n\
-               14 +++ exited with 0 +++\n";
+               14 +++ exited with 0 +++\n\
+               15 ???( <detached ...>\n";
     let found = writes(log);
     assert_eq!(found.len(), 3, "{found:?}");
 }
