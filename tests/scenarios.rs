@@ -1160,8 +1160,9 @@ struct MachineTally {
 
 /// Explain over the error corpus (tests/error-corpus) on a machine with the cause: each paste
 /// with a settled cause is given to `explain --facts` of a scenario where one of its expected
-/// checks fails (a problem of its own if there is one, else the cause it follows from is the
-/// right answer; of those the scenario with the fewest failures), and its verdict is judged.
+/// checks fails: a problem of its own if there is one, else the cause it follows from is the
+/// right answer; of those, where the settled cause itself (the first expected check) fails if
+/// one does, else the next; then the scenario with the fewest failures. Its verdict is judged.
 /// Each out-of-scope paste is given to the scenario with the most failures: the verdict must
 /// name nothing. Both halves are reported (`-- --nocapture`); only the training half's misses
 /// are shown. The figures are copied into docs/explain.md.
@@ -1204,13 +1205,13 @@ fn explain_over_the_corpus_on_a_machine_with_the_cause() {
             failing
                 .iter()
                 .flat_map(|(r, fails)| {
-                    fails
-                        .iter()
-                        .filter(|(id, _)| e.expect.contains(id))
-                        .map(move |(id, cause)| (*r, id.clone(), cause.clone(), fails.len()))
+                    fails.iter().filter_map(move |(id, cause)| {
+                        let rank = e.expect.iter().position(|x| x == id)?;
+                        Some((*r, id.clone(), cause.clone(), rank, fails.len()))
+                    })
                 })
-                .min_by_key(|(r, _, cause, n)| (cause.is_some(), *n, r.name.clone()))
-                .map(|(r, id, cause, _)| {
+                .min_by_key(|(r, _, cause, rank, n)| (cause.is_some(), *rank, *n, r.name.clone()))
+                .map(|(r, id, cause, _, _)| {
                     let mut right = e.expect.clone();
                     if let Some(cause) = cause {
                         right.retain(|x| *x != id);
