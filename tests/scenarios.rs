@@ -46,7 +46,10 @@ struct Scenario {
     /// Things git cannot hold, made in a copy of the root: "dev/kvm" (root:kvm 0660),
     /// "dev/kvm acl=u:1000:rw" (the same with that ACL entry), "tmp/.X11-unix/X0",
     /// "run/docker.sock" (root:docker 0660, as docker.socket makes it), any other "….sock",
-    /// an empty directory "…/" (as "run/docker.sock/", what a bind mount leaves).
+    /// an empty directory "…/" (as "run/docker.sock/", what a bind mount leaves), and
+    /// "DIR tmpfs size=SIZE": a tmpfs of that size mounted at DIR while the facts are gathered,
+    /// in a mount namespace of the gathering process only (root), so statvfs(2) of a data root
+    /// there reports that much free space, as a filesystem that full would.
     #[serde(default)]
     make: Vec<String>,
     /// Files written into the copy of the root, replacing the root's (path relative to the root);
@@ -71,8 +74,18 @@ struct Scenario {
     expect: BTreeMap<String, String>,
 }
 
-/// Facts that differ from machine to machine even under --root, pinned so reports are stable.
+/// Facts that differ from machine to machine even under --root, pinned so reports are stable
+/// (unless the scenario mounts a tmpfs of a stated size where it is measured).
 const PINNED: &[(&str, i64)] = &[("host.data_root_free_bytes", 107_374_182_400)];
+
+/// A `make` item "DIR tmpfs size=SIZE": the directory and the size.
+fn tmpfs_item(thing: &str) -> Option<(&str, &str)> {
+    let (dir, size) = thing.split_once(" tmpfs size=")?;
+    Some((dir, size))
+}
+
+/// The fact a tmpfs made for a scenario is measured for.
+const TMPFS_FACT: &str = "host.data_root_free_bytes";
 
 fn scenario_files() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures().join("scenarios"))
@@ -173,6 +186,8 @@ fn user_of_path(root: &Path, path: &str) -> Option<u32> {
 #[derive(Clone, Debug, Default)]
 struct Unfaithful {
     things: Vec<(String, String)>,
+    /// Live facts the things not made would have given (a tmpfs's free space).
+    facts: Vec<&'static str>,
     /// Other names the source table gives those things (`$XDG_RUNTIME_DIR`).
     aliases: Vec<String>,
 }
@@ -224,6 +239,7 @@ impl Unfaithful {
                     .any(|p| f.contains(p.as_str())))
             })
             .map(|(k, _)| *k)
+            .chain(self.facts.iter().copied())
             .collect();
         // Derived facts name what they combine (`kvm.device_*` for a family): follow them.
         loop {
@@ -435,8 +451,21 @@ fn facts_of(
     // A socket's group, as a plain user: the user's own gid carries the group's name in the
     // copy (the first socket owned by a user, else docker.socket's docker).
     let mut socket_group: Option<String> = None;
+    // Mounted in the gathering process's own mount namespace: (directory, size).
+    let mut tmpfs: Vec<(PathBuf, String)> = Vec::new();
     for thing in &sc.make {
         match thing.as_str() {
+            s if tmpfs_item(s).is_some() => {
+                let (dir, size) = tmpfs_item(s).unwrap();
+                let path = root.join(dir);
+                std::fs::create_dir_all(&path).unwrap();
+                if root_user {
+                    tmpfs.push((path, size.to_owned()));
+                } else {
+                    unfaithful.add(&format!("/{dir}"), "mounting a tmpfs needs root");
+                    unfaithful.facts.push(TMPFS_FACT);
+                }
+            }
             s if s == "dev/kvm" || s.starts_with("dev/kvm acl=") => {
                 if !root_user {
                     unfaithful.add("/dev/kvm", "mknod of /dev/kvm (char 10:232) needs root");
@@ -541,7 +570,20 @@ fn facts_of(
             Err(e) => panic!("{name}: remove {path}: {e}"),
         }
     }
-    let mut cmd = bin();
+    let mut cmd = if tmpfs.is_empty() {
+        bin()
+    } else {
+        // unshare(1) gives the gathering a private mount namespace: the mounts end with it.
+        let mut wrap = std::process::Command::new("/usr/bin/unshare");
+        wrap.args(["--mount", "--propagation", "private", "--", "/bin/sh", "-c"])
+            .arg(r#"set -e; while [ "$1" != -- ]; do mount -t tmpfs -o "size=$2" tmpfs "$1"; shift 2; done; shift; exec "$@""#)
+            .arg("sh");
+        for (dir, size) in &tmpfs {
+            wrap.arg(dir).arg(size);
+        }
+        wrap.arg("--").arg(bin().get_program());
+        wrap
+    };
     cmd.env_clear()
         .env("HOME", "/home/alice")
         .env("PATH", "/usr/bin:/bin");
@@ -587,7 +629,9 @@ fn facts_of(
         facts.set(k, v.clone());
     }
     for (key, value) in PINNED {
-        if !sc.facts.contains_key(*key) {
+        // A tmpfs made for the fact was measured: its value stands.
+        let measured = *key == TMPFS_FACT && !tmpfs.is_empty();
+        if !sc.facts.contains_key(*key) && !measured {
             facts.set(key, Fact::known(*value));
         }
     }
@@ -713,12 +757,18 @@ fn scenario_runs() -> &'static [ScenarioRun] {
                 continue;
             };
             let report: Json = serde_json::from_str(&json).unwrap();
-            // A pinned fact is written by hand too.
+            // A pinned fact is written by hand too, unless a tmpfs was measured for it.
+            let measured = sc.make.iter().any(|m| tmpfs_item(m).is_some());
             let overridden = sc
                 .facts
                 .keys()
                 .cloned()
-                .chain(PINNED.iter().map(|(k, _)| (*k).to_owned()))
+                .chain(
+                    PINNED
+                        .iter()
+                        .filter(|(k, _)| !(measured && *k == TMPFS_FACT))
+                        .map(|(k, _)| (*k).to_owned()),
+                )
                 .collect();
             let evidence = evidence::of_scenario(&name, &report, &overridden);
             if unfaithful.is_empty() {
