@@ -57,6 +57,53 @@ fn explained_samples() -> &'static [(Sample, Json)] {
     })
 }
 
+/// A sample with its ASCII quotes typeset: the opening and closing curly quotes GNU tools print
+/// in a UTF-8 locale (`‘/var/run/docker.sock’`), the apostrophe a forum renders (`can’t`).
+fn typeset(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut open = [true, true];
+    for c in text.chars() {
+        let (slot, opening, closing) = match c {
+            '\'' => (0, '\u{2018}', '\u{2019}'),
+            '"' => (1, '\u{201C}', '\u{201D}'),
+            other => {
+                out.push(other);
+                continue;
+            }
+        };
+        out.push(if open[slot] { opening } else { closing });
+        open[slot] = !open[slot];
+    }
+    out
+}
+
+#[test]
+fn a_sample_with_typographic_quotes_matches_what_its_ascii_text_matches() {
+    let with_quotes: Vec<&(Sample, Json)> = explained_samples()
+        .iter()
+        .filter(|(s, _)| s.text.contains(['\'', '"']))
+        .collect();
+    assert!(
+        with_quotes.len() >= 20,
+        "only {} samples",
+        with_quotes.len()
+    );
+    let typeset_docs: Vec<Json> = common::parallel_map(&with_quotes, |(s, _)| {
+        offline_json(typeset(&s.text).as_bytes())
+    });
+    let mut failures = Vec::new();
+    for ((s, doc), typeset_doc) in with_quotes.iter().zip(&typeset_docs) {
+        let (ascii, curly) = (matched_ids(doc), matched_ids(typeset_doc));
+        if ascii != curly {
+            failures.push(format!(
+                "{} ({}): {ascii:?} with ASCII quotes, {curly:?} typeset",
+                s.file, s.source
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn every_sample_matches_its_checks_and_no_look_alike_matches_the_wrong_one() {
     let explained = explained_samples();

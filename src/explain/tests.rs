@@ -16,6 +16,21 @@ use super::prefilter::{Literals, Prefilter};
 use crate::catalog::literals::{Shape, required_literals};
 
 #[test]
+fn normalise_makes_typographic_quotes_ascii() {
+    // GNU ls in a UTF-8 locale, and a forum's rendering of an apostrophe.
+    let raw = "ls: cannot access \u{2018}/var/run/docker.sock\u{2019}: No such file or directory\nit couldn\u{2019}t connect, \u{201C}quoted\u{201D}\n";
+    assert_eq!(
+        normalise(raw),
+        "ls: cannot access '/var/run/docker.sock': No such file or directory\nit couldn't connect, \"quoted\"\n"
+    );
+    let plain = "no quotes \u{2014} a dash only\n";
+    assert!(matches!(
+        super::paste::normalised(plain),
+        std::borrow::Cow::Borrowed(_)
+    ));
+}
+
+#[test]
 fn normalise_strips_colour_and_line_ends_and_continuations_join() {
     let raw = "\x1b[31mdocker: Error\x1b[0m response\r\ndocker run \\\r\n  --device /dev/kvm \\\n  alpine\rdone\n";
     let plain = normalise(raw);
