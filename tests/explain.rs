@@ -79,9 +79,11 @@ fn typeset(text: &str) -> String {
 
 #[test]
 fn a_sample_with_typographic_quotes_matches_what_its_ascii_text_matches() {
+    // Those whose ASCII text matches something: a sample that matches nothing either way
+    // proves nothing.
     let with_quotes: Vec<&(Sample, Json)> = explained_samples()
         .iter()
-        .filter(|(s, _)| s.text.contains(['\'', '"']))
+        .filter(|(s, doc)| s.text.contains(['\'', '"']) && !matched_ids(doc).is_empty())
         .collect();
     assert!(
         with_quotes.len() >= 20,
@@ -746,32 +748,41 @@ fn signals_tie_a_paste_no_pattern_knows_to_its_causes() {
     );
 }
 
+/// A directory holding one user check file: check `id`, failing when forwarding is off, with
+/// `line` (its `signals` or `explains`) added.
+fn site_check(id: &str, line: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        r#"schema = 1
+area = "site"
+title = "Site rules"
+
+[[check]]
+id = "{id}"
+title = "A site rule"
+severity = "error"
+profiles = ["docker"]
+fails_if = {{ fact = "kernel.ip_forward", is = false }}
+summary = "a site rule"
+why = "A site rule."
+fix = [{{ step = "Look", command = "true" }}]
+{line}
+"#
+    );
+    std::fs::write(dir.path().join("site.toml"), text).unwrap();
+    dir
+}
+
 /// Two objects tie a paste only when each stands on words of its own: `-H fd://` is one word
 /// that both the daemon's flags and socket activation read, and ties nothing; `ExecStart=` and
 /// `fd://` on one line are two (a user's check listing both signals, so the built-in ranking
 /// does not hide what the tie does).
 #[test]
 fn two_signals_that_read_the_same_words_are_one_object() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("site.toml"),
-        r#"schema = 1
-area = "site"
-title = "Site rules"
-
-[[check]]
-id = "site-activation-flags"
-title = "The unit's flags and its activation disagree"
-severity = "error"
-profiles = ["docker"]
-fails_if = { fact = "kernel.ip_forward", is = false }
-summary = "flags and activation disagree"
-why = "A site rule."
-fix = [{ step = "Look at the unit", command = "systemctl cat docker.service" }]
-signals = ["daemon-flags", "socket-activation"]
-"#,
-    )
-    .unwrap();
+    let dir = site_check(
+        "site-activation-flags",
+        r#"signals = ["daemon-flags", "socket-activation"]"#,
+    );
     let d = dir.path().to_str().unwrap();
     let tied = |paste: &str| {
         let (code, out) = explain_stdin(
@@ -784,6 +795,33 @@ signals = ["daemon-flags", "socket-activation"]
     };
     assert!(!tied("dockerd[812]: started as dockerd -H fd://\n"));
     assert!(tied("ExecStart=/usr/bin/dockerd -H fd://\n"));
+}
+
+/// A user's `explains` pattern written with typographic quotes still matches: it is loaded with
+/// ASCII ones, as a paste is read. And a log longer than a paste, read in blocks, is read the same
+/// way: the error at its end, quoted as a UTF-8 terminal or a forum shows it, is recognised.
+#[test]
+fn typographic_quotes_in_a_user_pattern_and_at_the_end_of_a_long_log() {
+    let dir = site_check(
+        "site-proxy-refused",
+        r#"explains = ["proxy can\u2019t reach \u201Cregistry\u201D"]"#,
+    );
+    let d = dir.path().to_str().unwrap();
+    let (code, out) = explain_stdin(
+        &["--offline", "--format", "json", "--checks-dir", d],
+        b"error: proxy can't reach \"registry\"\n",
+    );
+    assert_eq!(code, 0, "{out}");
+    let doc: Json = serde_json::from_str(&out).unwrap();
+    assert_eq!(matched_ids(&doc), ["site-proxy-refused"], "{doc:#}");
+
+    let mut log = "level=info msg=\"a line of daemon chatter\"\n".repeat(4_000);
+    log.push_str("docker: \u{2018}compose\u{2019} is not a docker command.\n");
+    assert!(log.len() > 64 * 1024);
+    let ascii = offline_json(log.replace(['\u{2018}', '\u{2019}'], "'").as_bytes());
+    let typeset = offline_json(log.as_bytes());
+    assert!(!matched_ids(&ascii).is_empty(), "{ascii:#}");
+    assert_eq!(matched_ids(&typeset), matched_ids(&ascii));
 }
 
 /// A paste about something no check covers names nothing, and says what it is about.

@@ -519,7 +519,8 @@ fn build_check(
             // Every check's patterns are matched as one set: one over the limits would leave
             // explain recognising nothing at all.
             Source::User => {
-                user_pattern(pattern.into_inner(), "explains").map_err(|e| (start, e))?
+                let pattern = ascii_quotes(pattern.into_inner().into()).into_owned();
+                user_pattern(pattern, "explains").map_err(|e| (start, e))?
             }
         };
         explains.push(re);
@@ -664,6 +665,38 @@ fn build_fix_step(f: RawFix, source: Source) -> Located<FixStep> {
 
 /// A regex from a user's check file, for `field`: it must parse and compile within the regex
 /// size limits.
+/// `text` with the typographic single and double quotes (U+2018, U+2019, U+201C, U+201D) made
+/// ASCII; borrowed when it has none. Explain reads a paste this way, and a user's `explains`
+/// pattern is loaded this way, so that one written with those quotes still matches. Each is three bytes in UTF-8, E2 80 then 98, 99, 9C or 9D,
+/// and no other character's encoding holds that sequence, so the bytes are replaced where found.
+pub fn ascii_quotes(text: std::borrow::Cow<'_, str>) -> std::borrow::Cow<'_, str> {
+    let quote = |tail: &[u8]| match tail {
+        [0xE2, 0x80, 0x98 | 0x99, ..] => Some(b'\''),
+        [0xE2, 0x80, 0x9C | 0x9D, ..] => Some(b'"'),
+        _ => None,
+    };
+    let bytes = text.as_bytes();
+    let mut found = memchr::memchr_iter(0xE2, bytes)
+        .filter(|&i| quote(bytes.get(i..).unwrap_or_default()).is_some())
+        .peekable();
+    if found.peek().is_none() {
+        return text;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut from = 0;
+    for i in found {
+        out.extend_from_slice(bytes.get(from..i).unwrap_or_default());
+        out.extend(quote(bytes.get(i..).unwrap_or_default()));
+        from = i + 3;
+    }
+    out.extend_from_slice(bytes.get(from..).unwrap_or_default());
+    // Three bytes of one character became one ASCII byte: still UTF-8.
+    std::borrow::Cow::Owned(
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    )
+}
+
 fn user_pattern(source: String, field: &str) -> Result<Pattern, String> {
     let p = Pattern::new(source).map_err(|e| format!("invalid regex in {field}: {e}"))?;
     if p.regex().is_none() {

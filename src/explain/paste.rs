@@ -11,8 +11,8 @@ use super::matcher::{Match, Matcher, Scan};
 const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Prepares pasted text for matching: ANSI escapes removed, CRLF and lone CR made newlines, and
-/// typographic quotes made ASCII (GNU tools quote ‘like this’ in a UTF-8 locale, and forums turn
-/// `don't` into `don’t`; the patterns are written with ASCII quotes). Line numbers are those of
+/// the quotes ‘ ’ “ ” made ASCII (GNU tools quote ‘like this’ in a UTF-8 locale, and forums turn
+/// `don't` into `don’t`; the patterns are written, or loaded, with ASCII quotes). Line numbers are those of
 /// the paste. Shell `\` continuations are joined later, line by line, by [`logical_lines`].
 pub fn normalise(text: &str) -> String {
     normalised(text).into_owned()
@@ -27,7 +27,7 @@ pub(super) fn normalised(text: &str) -> std::borrow::Cow<'_, str> {
         Some(re) => re.replace_all(text, ""),
         None => Cow::Borrowed(text),
     };
-    let plain = ascii_quotes(plain);
+    let plain = crate::catalog::load::ascii_quotes(plain);
     if memchr::memchr(b'\r', plain.as_bytes()).is_none() {
         return plain;
     }
@@ -43,37 +43,6 @@ pub(super) fn normalised(text: &str) -> std::borrow::Cow<'_, str> {
     }
     out.push_str(rest);
     Cow::Owned(out)
-}
-
-/// `text` with the typographic single and double quotes (U+2018, U+2019, U+201C, U+201D) made
-/// ASCII; borrowed when it has none. Each is three bytes in UTF-8, E2 80 then 98, 99, 9C or 9D,
-/// and no other character's encoding holds that sequence, so the bytes are replaced where found.
-fn ascii_quotes(text: std::borrow::Cow<'_, str>) -> std::borrow::Cow<'_, str> {
-    let quote = |tail: &[u8]| match tail {
-        [0xE2, 0x80, 0x98 | 0x99, ..] => Some(b'\''),
-        [0xE2, 0x80, 0x9C | 0x9D, ..] => Some(b'"'),
-        _ => None,
-    };
-    let bytes = text.as_bytes();
-    let mut found = memchr::memchr_iter(0xE2, bytes)
-        .filter(|&i| quote(bytes.get(i..).unwrap_or_default()).is_some())
-        .peekable();
-    if found.peek().is_none() {
-        return text;
-    }
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut from = 0;
-    for i in found {
-        out.extend_from_slice(bytes.get(from..i).unwrap_or_default());
-        out.extend(quote(bytes.get(i..).unwrap_or_default()));
-        from = i + 3;
-    }
-    out.extend_from_slice(bytes.get(from..).unwrap_or_default());
-    // Three bytes of one character became one ASCII byte: still UTF-8.
-    std::borrow::Cow::Owned(
-        String::from_utf8(out)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-    )
 }
 
 /// `head` (a line without its final `\`) joined by spaces with the lines that continue it: up to
