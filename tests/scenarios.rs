@@ -87,6 +87,17 @@ fn tmpfs_item(thing: &str) -> Option<(&str, &str)> {
 /// The fact a tmpfs made for a scenario is measured for.
 const TMPFS_FACT: &str = "host.data_root_free_bytes";
 
+/// Whether this process may mount: CAP_SYS_ADMIN (bit 21) in its effective set. Root in a
+/// container without it may not.
+fn may_mount() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .is_some_and(|caps| caps & (1 << 21) != 0)
+}
+
 fn scenario_files() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures().join("scenarios"))
         .unwrap()
@@ -452,17 +463,19 @@ fn facts_of(
     // copy (the first socket owned by a user, else docker.socket's docker).
     let mut socket_group: Option<String> = None;
     // Mounted in the gathering process's own mount namespace: (directory, size).
-    let mut tmpfs: Vec<(PathBuf, String)> = Vec::new();
+    let mut tmpfs: Vec<(String, String)> = Vec::new();
     for thing in &sc.make {
         match thing.as_str() {
             s if tmpfs_item(s).is_some() => {
                 let (dir, size) = tmpfs_item(s).unwrap();
-                let path = root.join(dir);
-                std::fs::create_dir_all(&path).unwrap();
-                if root_user {
-                    tmpfs.push((path, size.to_owned()));
+                std::fs::create_dir_all(root.join(dir)).unwrap();
+                if may_mount() {
+                    tmpfs.push((dir.to_owned(), size.to_owned()));
                 } else {
-                    unfaithful.add(&format!("/{dir}"), "mounting a tmpfs needs root");
+                    unfaithful.add(
+                        &format!("/{dir}"),
+                        "mounting a tmpfs needs root (CAP_SYS_ADMIN)",
+                    );
                     unfaithful.facts.push(TMPFS_FACT);
                 }
             }
@@ -570,6 +583,14 @@ fn facts_of(
             Err(e) => panic!("{name}: remove {path}: {e}"),
         }
     }
+    for (dir, _) in &tmpfs {
+        // The mount hides what is under it: nothing of the fixture may be there.
+        let mut inside = std::fs::read_dir(root.join(dir)).unwrap();
+        assert!(
+            inside.next().is_none(),
+            "{name}: {dir} is not empty, and a tmpfs would hide it"
+        );
+    }
     let mut cmd = if tmpfs.is_empty() {
         bin()
     } else {
@@ -579,7 +600,7 @@ fn facts_of(
             .arg(r#"set -e; while [ "$1" != -- ]; do mount -t tmpfs -o "size=$2" tmpfs "$1"; shift 2; done; shift; exec "$@""#)
             .arg("sh");
         for (dir, size) in &tmpfs {
-            wrap.arg(dir).arg(size);
+            wrap.arg(root.join(dir)).arg(size);
         }
         wrap.arg("--").arg(bin().get_program());
         wrap
@@ -594,7 +615,7 @@ fn facts_of(
         .args(["facts", "--format", "json", "--root"])
         .arg(&root)
         .output()
-        .unwrap();
+        .unwrap_or_else(|e| panic!("{name}: cannot run {:?}: {e}", cmd.get_program()));
     assert!(
         out.status.success(),
         "{name}: facts failed: {}",
@@ -631,6 +652,13 @@ fn facts_of(
     for (key, value) in PINNED {
         // A tmpfs made for the fact was measured: its value stands.
         let measured = *key == TMPFS_FACT && !tmpfs.is_empty();
+        if measured {
+            let data_root = facts.text("host.data_root").unwrap_or_default();
+            assert!(
+                tmpfs.iter().any(|(dir, _)| format!("/{dir}") == data_root),
+                "{name}: a tmpfs is made, but not at the data root ({data_root}), where it is measured"
+            );
+        }
         if !sc.facts.contains_key(*key) && !measured {
             facts.set(key, Fact::known(*value));
         }
@@ -757,8 +785,9 @@ fn scenario_runs() -> &'static [ScenarioRun] {
                 continue;
             };
             let report: Json = serde_json::from_str(&json).unwrap();
-            // A pinned fact is written by hand too, unless a tmpfs was measured for it.
-            let measured = sc.make.iter().any(|m| tmpfs_item(m).is_some());
+            // A pinned fact is written by hand too, unless a tmpfs was measured for it (as it
+            // was when the scenario is faithful: one that could not mount is not).
+            let measured = unfaithful.is_empty() && sc.make.iter().any(|m| tmpfs_item(m).is_some());
             let overridden = sc
                 .facts
                 .keys()
