@@ -509,12 +509,6 @@ impl Context {
         }
     }
 
-    /// Sets [`Context::asks`] to the questions whose answers `fact_keys` (the selected
-    /// checks' facts) read.
-    pub fn asking_for<'a>(self, fact_keys: impl IntoIterator<Item = &'a str>) -> Self {
-        self.asking(Questions::for_keys(fact_keys))
-    }
-
     /// Sets [`Context::asks`].
     pub fn asking(mut self, asks: Questions) -> Self {
         self.asks = Ask::Now(asks);

@@ -638,12 +638,9 @@ async fn read_details(
         state.exec_start = exec?.as_deref().and_then(render_exec_start);
     } else if name.ends_with(".socket") && asked.result {
         let socket: SocketProxy = proxy(conn, name, path, timeout).await?;
-        let (file, result) = tokio::join!(
-            file_state,
-            if_asked(true, bounded(timeout, name, socket.result()))
-        );
+        let (file, result) = tokio::join!(file_state, bounded(timeout, name, socket.result()));
         state.unit_file_state = file?.unwrap_or_default();
-        state.result = result?;
+        state.result = Some(result?);
     } else {
         state.unit_file_state = file_state.await?.unwrap_or_default();
     }
@@ -879,16 +876,11 @@ pub async fn gather_system(ctx: &Context) -> (Facts, Option<Connection>) {
         }
     };
     let (docker_reads, libvirt_reads) = tokio::join!(docker_units, libvirt_units);
-    let [svc, sock, ctrd] = <[UnitRead; 3]>::try_from(docker_reads).unwrap_or_else(|_| {
-        std::array::from_fn(|_| Err("systemd's answer lost a unit".to_owned()))
-    });
+    let [svc, sock, ctrd] = in_order(docker_reads);
     let mut facts = system_facts(&svc, &sock, &ctrd);
     match libvirt_reads {
         Ok(reads) => {
-            let [lsvc, lsock, qsvc, qsock, vsvc, vsock] = <[UnitRead; 6]>::try_from(reads)
-                .unwrap_or_else(|_| {
-                    std::array::from_fn(|_| Err("systemd's answer lost a unit".to_owned()))
-                });
+            let [lsvc, lsock, qsvc, qsock, vsvc, vsock] = in_order(reads);
             let libvirt = [
                 (LIBVIRT_UNITS[0], &lsvc),
                 (LIBVIRT_UNITS[1], &lsock),
@@ -901,6 +893,13 @@ pub async fn gather_system(ctx: &Context) -> (Facts, Option<Connection>) {
         Err(skipped) => set_keys(&mut facts, LIBVIRT_KEYS, &skipped),
     }
     (facts, Some(conn))
+}
+
+/// The reads of `N` units asked together, in the order asked: each an error should systemd's
+/// answer have lost one.
+fn in_order<const N: usize>(reads: Vec<UnitRead>) -> [UnitRead; N] {
+    <[UnitRead; N]>::try_from(reads)
+        .unwrap_or_else(|_| std::array::from_fn(|_| Err("systemd's answer lost a unit".to_owned())))
 }
 
 /// docker's units and containerd's, with everything the snapshot may ask of each: the facts
