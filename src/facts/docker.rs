@@ -8,6 +8,7 @@
 //! dockerd reads and how; [`derive`] combines these with other modules' facts.
 
 pub mod api;
+pub mod config_dir;
 pub mod credentials;
 pub mod daemon_json;
 pub mod endpoint;
@@ -264,6 +265,26 @@ pub const SCHEMA: &[FactSpec] = &[
         "docker.credential_helper_problems is not empty: docker login, pull and push fail on credentials",
     ),
     spec(
+        "docker.config_dir",
+        Text,
+        "the docker CLI's configuration directory: $DOCKER_CONFIG, else $HOME/.docker; null without either",
+    ),
+    spec(
+        "docker.config_dir_owner",
+        Text,
+        "the user docker.config_dir belongs to (the owner of the home it is in, or with DOCKER_CONFIG its own owner) when something in it belongs to another user; null otherwise",
+    ),
+    spec(
+        "docker.config_dir_foreign",
+        List,
+        "entries of docker.config_dir, itself and down to 3 levels, owned by another user than docker.config_dir_owner, as `PATH (owner NAME)` (at most 8, then `and N more`)",
+    ),
+    spec(
+        "docker.config_dir_not_owned",
+        Bool,
+        "docker.config_dir_foreign is not empty: the CLI, buildx and compose cannot write there, or read config.json",
+    ),
+    spec(
         "docker.desktop_context",
         Bool,
         "the CLI context is Docker Desktop's desktop-linux",
@@ -422,6 +443,54 @@ pub fn gather_files(ctx: &Context, facts: &mut Facts) {
     );
     gather_endpoint(ctx, facts);
     gather_credentials(ctx, facts);
+    gather_config_dir(ctx, facts);
+}
+
+/// Who owns what is in the CLI's configuration directory.
+fn gather_config_dir(ctx: &Context, facts: &mut Facts) {
+    let Some(dir) = endpoint::config_dir(ctx) else {
+        facts.set("docker.config_dir", Fact::known(Value::Null));
+        facts.set("docker.config_dir_owner", Fact::known(Value::Null));
+        facts.set(
+            "docker.config_dir_foreign",
+            Fact::known(Vec::<String>::new()),
+        );
+        return;
+    };
+    let in_home = ctx.env.get("DOCKER_CONFIG").is_none();
+    facts.set("docker.config_dir", Fact::known(dir.clone()));
+    match config_dir::owners(ctx, &dir, in_home) {
+        Ok(found) => {
+            // Names are looked up only when something belongs to another user. The owner is
+            // named only then too (for the summary and the fix): a fixture copied by a plain
+            // user belongs to that user, not to the one root's copy names.
+            let (owner, foreign) = if found.foreign.is_empty() {
+                (Value::Null, Vec::new())
+            } else {
+                let passwd = ctx
+                    .sysroot
+                    .read_string(super::user::PASSWD)
+                    .map(|t| super::user::parse_passwd(&t))
+                    .unwrap_or_default();
+                let name_of = |uid: u32| {
+                    passwd
+                        .iter()
+                        .find(|e| e.uid == uid)
+                        .map_or_else(|| format!("uid {uid}"), |e| e.name.clone())
+                };
+                (
+                    found.owner.map_or(Value::Null, |u| Value::Text(name_of(u))),
+                    found.named(&name_of),
+                )
+            };
+            facts.set("docker.config_dir_owner", Fact::known(owner));
+            facts.set("docker.config_dir_foreign", Fact::known(foreign));
+        }
+        Err(why) => {
+            facts.set("docker.config_dir_owner", Fact::unknown(why.clone()));
+            facts.set("docker.config_dir_foreign", Fact::unknown(why));
+        }
+    }
 }
 
 /// The credential helpers config.json names and what keeps each from running.
@@ -1129,6 +1198,9 @@ pub fn derive(facts: &mut Facts) {
 
     let problems = facts.get("docker.credential_helper_problems");
     facts.set("docker.credential_helper_unusable", non_empty(&problems));
+
+    let foreign = facts.get("docker.config_dir_foreign");
+    facts.set("docker.config_dir_not_owned", non_empty(&foreign));
 
     let stale = daemon_stale(facts);
     facts.set("docker.daemon_stale", stale);

@@ -348,6 +348,23 @@ pub const SOURCES: &[(&str, Source)] = &[
         "docker.credential_helper_unusable",
         Derived("docker.credential_helper_problems"),
     ),
+    ("docker.config_dir", Env("DOCKER_CONFIG, else HOME")),
+    (
+        "docker.config_dir_owner",
+        File(
+            "$DOCKER_CONFIG, else ~/.docker and the home it is in: the owners of the CLI's config directory and what is in it; /etc/passwd",
+        ),
+    ),
+    (
+        "docker.config_dir_foreign",
+        File(
+            "$DOCKER_CONFIG, else ~/.docker and the home it is in: the owners of the CLI's config directory and what is in it; /etc/passwd",
+        ),
+    ),
+    (
+        "docker.config_dir_not_owned",
+        Derived("docker.config_dir_foreign"),
+    ),
     ("docker.desktop_context", Derived("docker.context")),
     ("docker.cli_installed", File("/usr/bin/docker")),
     (
