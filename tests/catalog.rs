@@ -488,6 +488,7 @@ const READ_ONLY: &[&str] = &[
     "iptables -V",
     "getcap ",
     "networkctl status ",
+    "ip -4 route show ",
     "echo \"$DISPLAY\"",
     "ps -o ",
     "command -v ",

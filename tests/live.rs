@@ -43,6 +43,8 @@ mod osx;
 mod pacman;
 #[path = "live/rootless.rs"]
 mod rootless;
+#[path = "live/routes.rs"]
+mod routes;
 #[path = "live/support.rs"]
 mod support;
 #[path = "live/textfile.rs"]

@@ -17,7 +17,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use dockdoc::facts::network::{
-    default_route_interface, glob_match, nameservers, network_matches, nft_statements,
+    bridge_overlaps, default_route_interface, glob_match, is_docker_bridge, nameservers,
+    network_matches, nft_statements, routes,
 };
 use dockdoc::facts::{Context, Endpoints, Env, Fact, Facts, Sysroot, Value, network};
 
@@ -223,6 +224,83 @@ fn the_default_route_with_the_lowest_metric_wins() {
     let no_default =
         route_table(&["docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0"]);
     assert_eq!(default_route_interface(&no_default), Ok(None));
+}
+
+/// The kernel prints each address as the native integer of its network-order bytes; these rows
+/// are what a little-endian machine prints, so the test says so.
+fn little_endian() -> bool {
+    cfg!(target_endian = "little")
+}
+
+#[test]
+fn routes_read_as_addresses_and_prefixes() {
+    assert!(
+        little_endian(),
+        "the rows below are a little-endian kernel's"
+    );
+    let table = route_table(&[
+        "enp3s0\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0",
+        "tun0\t000010AC\t00000000\t0001\t0\t0\t0\t0000F0FF\t0\t0\t0",
+    ]);
+    let cidrs: Vec<String> = routes(&table).unwrap().iter().map(|r| r.cidr()).collect();
+    assert_eq!(cidrs, ["192.168.1.0/24", "172.16.0.0/12"]);
+}
+
+#[test]
+fn a_docker_bridge_overlapping_a_vpn_or_holding_a_nameserver_is_named() {
+    assert!(
+        little_endian(),
+        "the rows below are a little-endian kernel's"
+    );
+    let docker0 = "docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0";
+    let lan = "enp3s0\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0";
+    let default = "enp3s0\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0";
+    let ns = |a: &str| vec![a.parse().unwrap()];
+    // Apart: nothing, and the default route (which holds every subnet) is not an overlap.
+    let apart = routes(&route_table(&[default, lan, docker0])).unwrap();
+    assert_eq!(
+        bridge_overlaps(&apart, &ns("192.168.1.1")),
+        Vec::<String>::new()
+    );
+    // A VPN's wider route around docker0's, and a narrower one inside a compose network's.
+    let vpn = routes(&route_table(&[
+        default,
+        docker0,
+        "tun0\t000010AC\t00000000\t0001\t0\t0\t0\t0000F0FF\t0\t0\t0",
+        "br-3f2a1b4c5d6e\t000012AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0",
+        "wg0\t000512AC\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0",
+    ]))
+    .unwrap();
+    assert_eq!(
+        bridge_overlaps(&vpn, &[]),
+        [
+            "172.17.0.0/16 (docker0) overlaps 172.16.0.0/12 (tun0)",
+            "172.18.0.0/16 (br-3f2a1b4c5d6e) overlaps 172.16.0.0/12 (tun0)",
+            "172.18.0.0/16 (br-3f2a1b4c5d6e) overlaps 172.18.5.0/24 (wg0)",
+        ]
+    );
+    // A nameserver inside docker0's subnet (a cloud VPC on 172.17.0.0/16).
+    let here = routes(&route_table(&[default, docker0])).unwrap();
+    assert_eq!(
+        bridge_overlaps(&here, &ns("172.17.0.2")),
+        ["172.17.0.0/16 (docker0) holds the nameserver 172.17.0.2"]
+    );
+    // A route that is down is not one the kernel uses.
+    let down = routes(&route_table(&[
+        docker0,
+        "tun0\t000010AC\t00000000\t0000\t0\t0\t0\t0000F0FF\t0\t0\t0",
+    ]))
+    .unwrap();
+    assert!(bridge_overlaps(&down, &[]).is_empty());
+}
+
+#[test]
+fn dockers_bridges_are_docker0_and_br_with_a_network_id() {
+    assert!(is_docker_bridge("docker0"));
+    assert!(is_docker_bridge("br-3f2a1b4c5d6e"));
+    assert!(!is_docker_bridge("br-lan"));
+    assert!(!is_docker_bridge("br0"));
+    assert!(!is_docker_bridge("virbr0"));
 }
 
 #[test]

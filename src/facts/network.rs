@@ -1,6 +1,7 @@
 //! The host's network configuration as files show it: the nftables service and its ruleset
 //! (`/etc/nftables.conf` and the files it `include`s, `*.wants/nftables.service` under
-//! /etc/systemd/system), the default route's interface (`/proc/net/route`) and its forwarding
+//! /etc/systemd/system), the default route's interface (`/proc/net/route`, where Docker's
+//! bridges' routes are also compared with the other interfaces') and its forwarding
 //! sysctl (`/proc/sys/net/ipv4/conf/<if>/forwarding`), the systemd-networkd `.network` file that
 //! manages that link, and the nameservers the Docker daemon gives containers (`/etc/resolv.conf`,
 //! or systemd-resolved's `/run/systemd/resolve/resolv.conf` in place of its stub).
@@ -40,6 +41,16 @@ pub const SCHEMA: &[FactSpec] = &[
         "network.uplink_forwarding_setting",
         Text,
         "the .network setting that allows forwarding for the installed systemd (pacman database): `IPv4Forwarding=yes` from systemd 256, `IPForward=yes` before",
+    ),
+    spec(
+        "network.docker_bridge_overlaps",
+        List,
+        "where a Docker bridge's route (docker0, br-<id>) overlaps a route of another interface (not the default route) or holds a nameserver of network.nameservers (/proc/net/route, the main table), as `172.17.0.0/16 (docker0) overlaps 172.16.0.0/12 (tun0)`",
+    ),
+    spec(
+        "network.docker_bridge_overlap",
+        Bool,
+        "network.docker_bridge_overlaps is not empty: the host reaches those addresses through Docker's bridge, or misses its containers",
     ),
     spec(
         "network.resolv_conf",
@@ -125,8 +136,14 @@ pub fn gather(ctx: &Context, facts: &mut Facts) {
             Err(e) => Fact::unknown(e),
         },
     );
-    gather_uplink(ctx, facts);
+    let route = ctx
+        .sysroot
+        .read_string(ROUTE)
+        .map_err(|e| e.to_string())
+        .and_then(|text| routes(&text));
+    gather_uplink(ctx, facts, &route);
     gather_resolv_conf(ctx, facts);
+    gather_bridge_overlaps(facts, &route);
     facts.set("network.resolv_conf_unusable", resolv_conf_unusable(ctx));
     facts.set("network.iptables_legacy_tables", legacy_tables(ctx));
     facts.set(
@@ -196,6 +213,14 @@ pub fn derive(facts: &mut Facts) {
         )),
     };
     facts.set("network.iptables_both_backends", both);
+    let overlaps = facts.get("network.docker_bridge_overlaps");
+    facts.set(
+        "network.docker_bridge_overlap",
+        match overlaps.as_list() {
+            Some(l) => Fact::known(!l.is_empty()),
+            None => overlaps,
+        },
+    );
     derive_container_dns(facts);
 }
 
@@ -529,12 +554,42 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
         .is_some_and(|rest| rest.iter().all(|&c| c == '*'))
 }
 
-/// The interface of the default IPv4 route from `/proc/net/route` (hex fields, host byte
-/// order): the `RTF_UP` route with destination and mask 0 and the lowest metric. `Ok(None)`
-/// when there is no default route; an error names the line that does not parse.
-pub fn default_route_interface(text: &str) -> Result<Option<String>, String> {
-    const RTF_UP: u32 = 0x1;
-    let mut best: Option<(u32, String)> = None;
+/// One IPv4 route of `/proc/net/route` (the main table), destination and mask as numbers
+/// (172.17.0.0 is 0xAC110000).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub iface: String,
+    pub dest: u32,
+    pub mask: u32,
+    pub flags: u32,
+    pub metric: u32,
+}
+
+const RTF_UP: u32 = 0x1;
+
+impl Route {
+    /// `172.17.0.0/16`.
+    pub fn cidr(&self) -> String {
+        format!(
+            "{}/{}",
+            std::net::Ipv4Addr::from(self.dest),
+            self.mask.count_ones()
+        )
+    }
+
+    fn overlaps(&self, other: &Route) -> bool {
+        let both = self.mask & other.mask;
+        self.dest & both == other.dest & both
+    }
+
+    fn holds(&self, addr: std::net::Ipv4Addr) -> bool {
+        u32::from(addr) & self.mask == self.dest & self.mask
+    }
+}
+
+/// The routes of `/proc/net/route` (hex fields). An error names the line that does not parse.
+pub fn routes(text: &str) -> Result<Vec<Route>, String> {
+    let mut out = Vec::new();
     let mut lines = text.lines().enumerate();
     match lines.next() {
         Some((_, header)) if header.split_whitespace().next() == Some("Iface") => {}
@@ -567,34 +622,124 @@ pub fn default_route_interface(text: &str) -> Result<Option<String>, String> {
         let metric: u32 = metric
             .parse()
             .map_err(|e| format!("{ROUTE}:{}: metric `{metric}`: {e}", i + 1))?;
-        if dest == 0
-            && mask == 0
-            && flags & RTF_UP != 0
-            && best.as_ref().is_none_or(|(m, _)| metric < *m)
-        {
-            best = Some((metric, (*iface).to_owned()));
-        }
+        // The kernel prints the network-order word as a native integer (0100007F is 127.0.0.1
+        // on a little-endian machine): its native bytes are the address's.
+        let addr = |v: u32| u32::from_be_bytes(v.to_ne_bytes());
+        let (dest, mask) = (addr(dest), addr(mask));
+        out.push(Route {
+            iface: (*iface).to_owned(),
+            dest,
+            mask,
+            flags,
+            metric,
+        });
     }
-    Ok(best.map(|(_, iface)| iface))
+    Ok(out)
 }
 
-fn gather_uplink(ctx: &Context, facts: &mut Facts) {
+/// The interface of the default IPv4 route from `/proc/net/route`: the `RTF_UP` route with
+/// destination and mask 0 and the lowest metric. `Ok(None)` when there is no default route; an
+/// error names the line that does not parse.
+pub fn default_route_interface(text: &str) -> Result<Option<String>, String> {
+    Ok(default_route(&routes(text)?))
+}
+
+fn default_route(routes: &[Route]) -> Option<String> {
+    routes
+        .iter()
+        .filter(|r| r.dest == 0 && r.mask == 0 && r.flags & RTF_UP != 0)
+        .min_by_key(|r| r.metric)
+        .map(|r| r.iface.clone())
+}
+
+/// Where Docker's bridges overlap what the host reaches another way.
+fn gather_bridge_overlaps(facts: &mut Facts, route: &Result<Vec<Route>, String>) {
+    let fact = match route {
+        Err(e) => Fact::unknown(e.clone()),
+        Ok(routes) => {
+            let listed = facts.get("network.nameservers");
+            let nameservers: Vec<IpAddr> = listed
+                .as_list()
+                .map(|l| l.iter().filter_map(|a| a.parse().ok()).collect())
+                .unwrap_or_default();
+            let found = bridge_overlaps(routes, &nameservers);
+            if found.is_empty() && listed.as_list().is_none() {
+                Fact::unknown(format!("network.nameservers: {listed}"))
+            } else {
+                Fact::known(found)
+            }
+        }
+    };
+    facts.set("network.docker_bridge_overlaps", fact);
+}
+
+/// Whether an interface is one of Docker's bridges: docker0, or `br-` and the first 12 hex
+/// digits of a network's id (libnetwork's bridge driver).
+pub fn is_docker_bridge(iface: &str) -> bool {
+    iface == "docker0"
+        || iface
+            .strip_prefix("br-")
+            .is_some_and(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Where a Docker bridge's subnet takes addresses the host reaches another way: a route of
+/// another interface that overlaps it (a LAN, a VPN; not the default route, which every subnet
+/// is inside), or a nameserver inside it. Each as one line: `172.17.0.0/16 (docker0) overlaps
+/// 172.16.0.0/12 (tun0)`, `172.17.0.0/16 (docker0) holds the nameserver 172.17.0.2`.
+pub fn bridge_overlaps(routes: &[Route], nameservers: &[IpAddr]) -> Vec<String> {
+    let up = |r: &&Route| r.flags & RTF_UP != 0;
+    let bridges: Vec<&Route> = routes
+        .iter()
+        .filter(up)
+        .filter(|r| is_docker_bridge(&r.iface) && r.mask != 0)
+        .collect();
+    let mut out = Vec::new();
+    for b in &bridges {
+        for r in routes.iter().filter(up) {
+            // veths carry no routes of their own; a host route is /32.
+            if r.mask == 0 || is_docker_bridge(&r.iface) || !b.overlaps(r) {
+                continue;
+            }
+            out.push(format!(
+                "{} ({}) overlaps {} ({})",
+                b.cidr(),
+                b.iface,
+                r.cidr(),
+                r.iface
+            ));
+        }
+        for ns in nameservers {
+            if let IpAddr::V4(v4) = ns
+                && b.holds(*v4)
+            {
+                out.push(format!(
+                    "{} ({}) holds the nameserver {v4}",
+                    b.cidr(),
+                    b.iface
+                ));
+            }
+        }
+    }
+    out.dedup();
+    out
+}
+
+fn gather_uplink(ctx: &Context, facts: &mut Facts, route: &Result<Vec<Route>, String>) {
     let keys = [
         "network.uplink_interface",
         "network.uplink_forwarding",
         "network.uplink_network_file",
     ];
-    let iface = match ctx.sysroot.read_string(ROUTE) {
-        Ok(text) => default_route_interface(&text),
-        Err(e) => Err(e.to_string()),
-    }
-    .and_then(|iface| match iface {
-        // An interface name is one path component; anything else is not read.
-        Some(name) if name.contains('/') || name == "." || name == ".." => {
-            Err(format!("{ROUTE}: `{name}` is not an interface name"))
-        }
-        other => Ok(other),
-    });
+    let iface = route
+        .clone()
+        .map(|routes| default_route(&routes))
+        .and_then(|iface| match iface {
+            // An interface name is one path component; anything else is not read.
+            Some(name) if name.contains('/') || name == "." || name == ".." => {
+                Err(format!("{ROUTE}: `{name}` is not an interface name"))
+            }
+            other => Ok(other),
+        });
     match iface {
         Err(e) => {
             for key in keys {

@@ -576,6 +576,14 @@ pub const SOURCES: &[(&str, Source)] = &[
     ),
     ("network.uplink_interface", File("/proc/net/route")),
     (
+        "network.docker_bridge_overlaps",
+        File("/proc/net/route, /etc/resolv.conf (or /run/systemd/resolve/resolv.conf)"),
+    ),
+    (
+        "network.docker_bridge_overlap",
+        Derived("network.docker_bridge_overlaps"),
+    ),
+    (
         "network.uplink_forwarding",
         File("/proc/sys/net/ipv4/conf/*/forwarding"),
     ),
