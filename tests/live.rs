@@ -23,6 +23,8 @@ mod harness;
 mod access;
 #[path = "live/arch.rs"]
 mod arch;
+#[path = "live/cli_config.rs"]
+mod cli_config;
 #[path = "live/daemon_json.rs"]
 mod daemon_json;
 #[path = "live/endpoints.rs"]

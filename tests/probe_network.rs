@@ -285,6 +285,27 @@ fn a_docker_bridge_overlapping_a_vpn_or_holding_a_nameserver_is_named() {
         bridge_overlaps(&here, &ns("172.17.0.2")),
         ["172.17.0.0/16 (docker0) holds the nameserver 172.17.0.2"]
     );
+    // A full tunnel's halves (OpenVPN's def1) hold every subnet, as the default route does; a
+    // blackhole route has no interface, an unreachable one rejects: none is another network.
+    let tunnel = routes(&route_table(&[
+        docker0,
+        "tun0\t00000000\t0100080A\t0003\t0\t0\t0\t00000080\t0\t0\t0",
+        "tun0\t00000080\t0100080A\t0003\t0\t0\t0\t00000080\t0\t0\t0",
+        "*\t000010AC\t00000000\t0001\t0\t0\t0\t0000F0FF\t0\t0\t0",
+        "*\t0000000A\t00000000\t0201\t0\t0\t0\t000000FF\t0\t0\t0",
+    ]))
+    .unwrap();
+    assert_eq!(
+        tunnel.iter().map(|r| r.cidr()).collect::<Vec<_>>(),
+        [
+            "172.17.0.0/16",
+            "0.0.0.0/1",
+            "128.0.0.0/1",
+            "172.16.0.0/12",
+            "10.0.0.0/8"
+        ]
+    );
+    assert!(bridge_overlaps(&tunnel, &[]).is_empty());
     // A route that is down is not one the kernel uses.
     let down = routes(&route_table(&[
         docker0,

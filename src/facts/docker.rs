@@ -267,22 +267,17 @@ pub const SCHEMA: &[FactSpec] = &[
     spec(
         "docker.config_dir",
         Text,
-        "the docker CLI's configuration directory: $DOCKER_CONFIG, else $HOME/.docker; null without either",
-    ),
-    spec(
-        "docker.config_dir_owner",
-        Text,
-        "the user docker.config_dir belongs to (the owner of the home it is in, or with DOCKER_CONFIG its own owner) when something in it belongs to another user; null otherwise",
+        "the docker CLI's configuration directory: $DOCKER_CONFIG, else ~/.docker of the judged user's home",
     ),
     spec(
         "docker.config_dir_foreign",
         List,
-        "entries of docker.config_dir, itself and down to 3 levels, owned by another user than docker.config_dir_owner, as `PATH (owner NAME)` (at most 8, then `and N more`)",
+        "entries of docker.config_dir (itself and down to 5 levels; not cli-plugins/) the judged user cannot write: owned by another user (root, or not the owner of the user's home) and not writable through group or other bits, as `PATH (owner NAME)` (at most 8, then `and N more`); empty for root",
     ),
     spec(
         "docker.config_dir_not_owned",
         Bool,
-        "docker.config_dir_foreign is not empty: the CLI, buildx and compose cannot write there, or read config.json",
+        "docker.config_dir_foreign is not empty: the CLI and buildx cannot write there, or read config.json",
     ),
     spec(
         "docker.desktop_context",
@@ -446,51 +441,102 @@ pub fn gather_files(ctx: &Context, facts: &mut Facts) {
     gather_config_dir(ctx, facts);
 }
 
-/// Who owns what is in the CLI's configuration directory.
+/// What in the CLI's configuration directory the judged user cannot write.
 fn gather_config_dir(ctx: &Context, facts: &mut Facts) {
-    let Some(dir) = endpoint::config_dir(ctx) else {
-        facts.set("docker.config_dir", Fact::known(Value::Null));
-        facts.set("docker.config_dir_owner", Fact::known(Value::Null));
+    let home = super::user::judged_home(ctx, facts);
+    let dir = match endpoint::config_dir(ctx) {
+        Some(d) if !d.starts_with('/') => Err(format!(
+            "DOCKER_CONFIG is `{d}`, a relative path, which depends on the directory docker runs in"
+        )),
+        Some(d) => Ok(d),
+        None => home
+            .as_ref()
+            .map(|h| format!("{h}/.docker"))
+            .ok_or_else(|| "neither DOCKER_CONFIG nor the user's home is known".to_owned()),
+    };
+    let dir = match dir {
+        Ok(d) => d,
+        Err(why) => {
+            for key in ["docker.config_dir", "docker.config_dir_foreign"] {
+                facts.set(key, Fact::unknown(why.clone()));
+            }
+            return;
+        }
+    };
+    facts.set("docker.config_dir", Fact::known(dir.clone()));
+    let uid = match facts.get("user.uid") {
+        Fact::Known {
+            value: Value::Int(u),
+        } => u32::try_from(u).ok(),
+        _ => None,
+    };
+    let Some(uid) = uid else {
+        facts.set(
+            "docker.config_dir_foreign",
+            Fact::unknown(format!("user.uid: {}", facts.get("user.uid"))),
+        );
+        return;
+    };
+    if uid == 0 {
+        // Root may write anywhere.
         facts.set(
             "docker.config_dir_foreign",
             Fact::known(Vec::<String>::new()),
         );
         return;
-    };
-    let in_home = ctx.env.get("DOCKER_CONFIG").is_none();
-    facts.set("docker.config_dir", Fact::known(dir.clone()));
-    match config_dir::owners(ctx, &dir, in_home) {
-        Ok(found) => {
-            // Names are looked up only when something belongs to another user. The owner is
-            // named only then too (for the summary and the fix): a fixture copied by a plain
-            // user belongs to that user, not to the one root's copy names.
-            let (owner, foreign) = if found.foreign.is_empty() {
-                (Value::Null, Vec::new())
-            } else {
-                let passwd = ctx
-                    .sysroot
-                    .read_string(super::user::PASSWD)
-                    .map(|t| super::user::parse_passwd(&t))
-                    .unwrap_or_default();
-                let name_of = |uid: u32| {
-                    passwd
-                        .iter()
-                        .find(|e| e.uid == uid)
-                        .map_or_else(|| format!("uid {uid}"), |e| e.name.clone())
-                };
-                (
-                    found.owner.map_or(Value::Null, |u| Value::Text(name_of(u))),
-                    found.named(&name_of),
-                )
-            };
-            facts.set("docker.config_dir_owner", Fact::known(owner));
-            facts.set("docker.config_dir_foreign", Fact::known(foreign));
-        }
-        Err(why) => {
-            facts.set("docker.config_dir_owner", Fact::unknown(why.clone()));
-            facts.set("docker.config_dir_foreign", Fact::unknown(why));
-        }
     }
+    use std::os::unix::fs::MetadataExt;
+    let home_owner = home
+        .as_deref()
+        .and_then(|h| ctx.sysroot.metadata(h).ok())
+        .map(|m| m.uid());
+    // The groups and names are read only when an entry of another user is looked at.
+    let passwd = std::cell::OnceCell::new();
+    let passwd = || {
+        passwd.get_or_init(|| {
+            ctx.sysroot
+                .read_string(super::user::PASSWD)
+                .map(|t| super::user::parse_passwd(&t))
+                .unwrap_or_default()
+        })
+    };
+    let gids = std::cell::OnceCell::new();
+    let in_group = |gid: u32| {
+        gids.get_or_init(|| {
+            let groups = ctx
+                .sysroot
+                .read_string(super::user::GROUP)
+                .map(|t| super::user::parse_group(&t))
+                .unwrap_or_default();
+            let names = facts
+                .get("user.groups_configured")
+                .as_list()
+                .map(<[String]>::to_vec)
+                .unwrap_or_default();
+            groups
+                .iter()
+                .filter(|g| names.contains(&g.name))
+                .map(|g| g.gid)
+                .chain(passwd().iter().filter(|e| e.uid == uid).map(|e| e.gid))
+                .collect::<Vec<u32>>()
+        })
+        .contains(&gid)
+    };
+    let who = config_dir::Judged {
+        uid,
+        home_owner,
+        in_group: &in_group,
+    };
+    let fact = match config_dir::owners(ctx, &dir, &who) {
+        Ok(found) => Fact::known(found.named(&|u: u32| {
+            passwd()
+                .iter()
+                .find(|e| e.uid == u)
+                .map_or_else(|| format!("uid {u}"), |e| e.name.clone())
+        })),
+        Err(why) => Fact::unknown(why),
+    };
+    facts.set("docker.config_dir_foreign", fact);
 }
 
 /// The credential helpers config.json names and what keeps each from running.

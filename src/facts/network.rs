@@ -566,6 +566,8 @@ pub struct Route {
 }
 
 const RTF_UP: u32 = 0x1;
+/// A route that rejects what it matches (unreachable, prohibit).
+const RTF_REJECT: u32 = 0x0200;
 
 impl Route {
     /// `172.17.0.0/16`.
@@ -683,8 +685,8 @@ pub fn is_docker_bridge(iface: &str) -> bool {
 }
 
 /// Where a Docker bridge's subnet takes addresses the host reaches another way: a route of
-/// another interface that overlaps it (a LAN, a VPN; not the default route, which every subnet
-/// is inside), or a nameserver inside it. Each as one line: `172.17.0.0/16 (docker0) overlaps
+/// another interface that overlaps it (a LAN, a VPN; not the default route or a full tunnel's
+/// halves, which every subnet is inside), or a nameserver inside it. Each as one line: `172.17.0.0/16 (docker0) overlaps
 /// 172.16.0.0/12 (tun0)`, `172.17.0.0/16 (docker0) holds the nameserver 172.17.0.2`.
 pub fn bridge_overlaps(routes: &[Route], nameservers: &[IpAddr]) -> Vec<String> {
     let up = |r: &&Route| r.flags & RTF_UP != 0;
@@ -696,8 +698,16 @@ pub fn bridge_overlaps(routes: &[Route], nameservers: &[IpAddr]) -> Vec<String> 
     let mut out = Vec::new();
     for b in &bridges {
         for r in routes.iter().filter(up) {
-            // veths carry no routes of their own; a host route is /32.
-            if r.mask == 0 || is_docker_bridge(&r.iface) || !b.overlaps(r) {
+            // Not compared: the default route and a full tunnel's two halves (0.0.0.0/1 and
+            // 128.0.0.0/1, OpenVPN's `redirect-gateway def1`), which hold every subnet as the
+            // default route does; blackhole, unreachable and prohibit routes (no interface,
+            // RTF_REJECT); and Docker's other bridges.
+            if r.mask.count_ones() <= 1
+                || r.iface == "*"
+                || r.flags & RTF_REJECT != 0
+                || is_docker_bridge(&r.iface)
+                || !b.overlaps(r)
+            {
                 continue;
             }
             out.push(format!(

@@ -348,17 +348,14 @@ pub const SOURCES: &[(&str, Source)] = &[
         "docker.credential_helper_unusable",
         Derived("docker.credential_helper_problems"),
     ),
-    ("docker.config_dir", Env("DOCKER_CONFIG, else HOME")),
     (
-        "docker.config_dir_owner",
-        File(
-            "$DOCKER_CONFIG, else ~/.docker and the home it is in: the owners of the CLI's config directory and what is in it; /etc/passwd",
-        ),
+        "docker.config_dir",
+        Env("DOCKER_CONFIG, else HOME (or the judged user's home in /etc/passwd)"),
     ),
     (
         "docker.config_dir_foreign",
         File(
-            "$DOCKER_CONFIG, else ~/.docker and the home it is in: the owners of the CLI's config directory and what is in it; /etc/passwd",
+            "$DOCKER_CONFIG, else ~/.docker: the owners and modes of the CLI's config directory and what is in it, the home's owner; /etc/passwd, /etc/group",
         ),
     ),
     (

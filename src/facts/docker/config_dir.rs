@@ -1,42 +1,71 @@
 //! Who owns what is in the docker CLI's configuration directory (`$DOCKER_CONFIG`, else
 //! `~/.docker`). The CLI writes there on `docker login` (config.json) and `docker context`
-//! (contexts/), buildx on every build (buildx/), and plugins keep their state beside them. An
-//! entry owned by another user makes those writes fail with `permission denied`, and an unreadable
-//! config.json makes every command start with `WARNING: Error loading config file`. The usual way
-//! in is a docker command run as root with the user's HOME kept (`sudo -E`, `su` without `-`), or
-//! a container that bind-mounts `~/.docker` and writes in it as root.
+//! (contexts/), and buildx on every build (buildx/). An entry the user cannot write makes those
+//! writes fail with `permission denied`, and an unreadable config.json makes every command start
+//! with `WARNING: Error loading config file`. The usual way in is a docker command run as root
+//! with the user's HOME (`sudo -E`, `sudo --preserve-env=HOME`) by a CLI or buildx that does not
+//! give what it creates back to SUDO_USER, or a container that bind-mounts `~/.docker` and
+//! writes in it as root.
 //!
-//! The directory belongs to the owner of the home it is in: that is who runs the CLI with it,
-//! whoever dockdoc judges (root in a rescue system, the user who ran sudo). With `DOCKER_CONFIG`
-//! the directory may be anywhere, so what is in it belongs to the directory's own owner. Symlinks
-//! are not followed; nothing is opened but directories, to list them.
+//! An entry is counted when it belongs neither to the judged user nor, unless root owns it, to
+//! the owner of the user's home (a fixture tree copied by a plain user belongs to that user, and
+//! a home restored from another machine may carry another uid throughout), and the user cannot
+//! write it through its group or other bits. `cli-plugins/` is not looked at: the CLI only runs
+//! what is there. The directory itself is followed when it is a symlink (the CLI follows it);
+//! nothing in it is, and nothing is opened but directories, to list them.
 
 use crate::facts::Context;
 use crate::facts::sysroot::DirEntry;
 use std::os::unix::fs::MetadataExt;
 
-/// How deep the walk goes below the directory: `buildx/activity/default` is 3.
-pub const MAX_DEPTH: usize = 3;
-/// At most this many entries are looked at; a larger tree leaves the answer unknown.
-pub const MAX_ENTRIES: usize = 2048;
-/// At most this many entries owned by another user are named; the rest are counted.
+/// How deep the walk goes below the directory: buildx keeps its build records at
+/// `buildx/refs/<builder>/<node>/<id>`, 5.
+pub const MAX_DEPTH: usize = 5;
+/// At most this many entries are looked at; a larger tree with nothing counted in the part looked
+/// at leaves the answer unknown.
+pub const MAX_ENTRIES: usize = 4096;
+/// At most this many counted entries are named; the rest are counted.
 pub const MAX_NAMED: usize = 8;
+
+/// Who the directory is judged for.
+pub struct Judged<'a> {
+    pub uid: u32,
+    /// The owner of the user's home, when it is known.
+    pub home_owner: Option<u32>,
+    /// Whether the user holds a group (by gid): lets the group bits count.
+    pub in_group: &'a dyn Fn(u32) -> bool,
+}
+
+impl Judged<'_> {
+    fn cannot_write(&self, meta: &std::fs::Metadata) -> bool {
+        let (owner, mode) = (meta.uid(), meta.mode());
+        let foreign = owner != self.uid && (owner == 0 || Some(owner) != self.home_owner);
+        // What a directory needs to be written in, or a file to be rewritten.
+        let (group_bits, other_bits) = if meta.is_dir() {
+            (0o030, 0o003)
+        } else {
+            (0o020, 0o002)
+        };
+        foreign
+            && mode & other_bits != other_bits
+            && !(mode & group_bits == group_bits && (self.in_group)(meta.gid()))
+    }
+}
 
 /// What the walk found.
 #[derive(Debug, Default, PartialEq)]
 pub struct Owners {
-    /// The uid the directory belongs to; `None` when it does not exist.
-    pub owner: Option<u32>,
-    /// Entries owned by another uid, breadth first, at most [`MAX_NAMED`].
+    /// Entries the user cannot write, breadth first, with their owners' uids, at most
+    /// [`MAX_NAMED`].
     pub foreign: Vec<(String, u32)>,
-    /// How many more entries are owned by another uid.
+    /// How many more entries the user cannot write.
     pub more: usize,
     /// The walk stopped at [`MAX_ENTRIES`] with entries left to look at.
     pub cut: bool,
 }
 
 impl Owners {
-    /// The entries owned by another user, as `PATH (owner NAME)`, then `and N more`.
+    /// The entries the user cannot write, as `PATH (owner NAME)`, then `and N more`.
     pub fn named(&self, name_of: &dyn Fn(u32) -> String) -> Vec<String> {
         let mut out: Vec<String> = self
             .foreign
@@ -63,32 +92,18 @@ impl Owners {
     }
 }
 
-/// Walks `dir` (an absolute path inside the root). `in_home`: the directory is `$HOME/.docker`,
-/// so it belongs to the home's owner. A tree larger than [`MAX_ENTRIES`] in which none of the
-/// entries looked at belongs to another user is an error: the rest were not looked at.
-pub fn owners(ctx: &Context, dir: &str, in_home: bool) -> Result<Owners, String> {
+/// Walks `dir` (an absolute path inside the root) for `who`. A tree larger than [`MAX_ENTRIES`]
+/// with nothing counted in the part looked at is an error: the rest were not looked at.
+pub fn owners(ctx: &Context, dir: &str, who: &Judged) -> Result<Owners, String> {
     let root = &ctx.sysroot;
-    let meta = match root.symlink_metadata(dir) {
+    let meta = match root.metadata(dir) {
         Ok(m) => m,
         Err(e) if not_found(&e) => return Ok(Owners::default()),
         Err(e) => return Err(e.to_string()),
     };
-    let expected = if in_home {
-        let home = dir.rsplit_once('/').map_or("/", |(h, _)| h);
-        let home = if home.is_empty() { "/" } else { home };
-        root.metadata(home).map_err(|e| e.to_string())?.uid()
-    } else if meta.is_dir() {
-        meta.uid()
-    } else {
-        // DOCKER_CONFIG names something that is not a directory: nothing in it to own.
-        return Ok(Owners::default());
-    };
-    let mut out = Owners {
-        owner: Some(expected),
-        ..Owners::default()
-    };
+    let mut out = Owners::default();
     // The directory itself, then breadth first: what sits near the top is found first.
-    if meta.uid() != expected {
+    if who.cannot_write(&meta) {
         out.note(dir, meta.uid());
     }
     if !meta.is_dir() {
@@ -99,11 +114,14 @@ pub fn owners(ctx: &Context, dir: &str, in_home: bool) -> Result<Owners, String>
     'walk: while let Some((at, depth)) = queue.pop_front() {
         let entries: Vec<DirEntry> = match root.read_dir_entries(&at) {
             Ok(e) => e,
-            // A directory of another user that this process may not list: it is named already.
-            Err(_) if owned_by_other(ctx, &at, expected) => continue,
+            // A directory this process may not list, which the user cannot write: named already.
+            Err(_) if cannot_write(ctx, &at, who) => continue,
             Err(e) => return Err(format!("cannot list {at}: {e}")),
         };
         for entry in entries {
+            if depth == 0 && entry.name == "cli-plugins" {
+                continue;
+            }
             seen += 1;
             if seen > MAX_ENTRIES {
                 out.cut = true;
@@ -116,7 +134,7 @@ pub fn owners(ctx: &Context, dir: &str, in_home: bool) -> Result<Owners, String>
                 Err(e) if not_found(&e) => continue,
                 Err(e) => return Err(e.to_string()),
             };
-            if meta.uid() != expected {
+            if who.cannot_write(&meta) {
                 out.note(&path, meta.uid());
             }
             // Entries of `at` are at depth + 1; one of them is listed when its own are within
@@ -128,16 +146,16 @@ pub fn owners(ctx: &Context, dir: &str, in_home: bool) -> Result<Owners, String>
     }
     if out.cut && out.foreign.is_empty() {
         return Err(format!(
-            "{dir} holds more than {MAX_ENTRIES} entries within {MAX_DEPTH} levels, and the first {MAX_ENTRIES} belong to its user (uid {expected})"
+            "{dir} holds more than {MAX_ENTRIES} entries within {MAX_DEPTH} levels, and the user may write the first {MAX_ENTRIES}"
         ));
     }
     Ok(out)
 }
 
-fn owned_by_other(ctx: &Context, path: &str, expected: u32) -> bool {
+fn cannot_write(ctx: &Context, path: &str, who: &Judged) -> bool {
     ctx.sysroot
         .symlink_metadata(path)
-        .is_ok_and(|m| m.uid() != expected)
+        .is_ok_and(|m| who.cannot_write(&m))
 }
 
 fn not_found(e: &crate::error::ProbeError) -> bool {
@@ -149,6 +167,7 @@ mod tests {
     use super::*;
     use crate::facts::sysroot::Sysroot;
     use crate::facts::{Endpoints, Env};
+    use std::os::unix::fs::PermissionsExt;
 
     fn ctx(root: &std::path::Path) -> Context {
         Context::new(
@@ -163,6 +182,155 @@ mod tests {
         format!("u{uid}")
     }
 
+    fn me() -> u32 {
+        rustix::process::geteuid().as_raw()
+    }
+
+    /// Judged for a user other than the one running the test, whose home has no known owner:
+    /// everything the test makes is another user's.
+    fn someone_else(in_group: &dyn Fn(u32) -> bool) -> Judged<'_> {
+        Judged {
+            uid: me().wrapping_add(1),
+            home_owner: None,
+            in_group,
+        }
+    }
+
+    /// `owners` of /home/alice/.docker under `root`, judged for someone else.
+    fn others_view(root: &std::path::Path) -> Result<Owners, String> {
+        owners(&ctx(root), "/home/alice/.docker", &someone_else(&|_| false))
+    }
+
+    fn file(root: &std::path::Path, path: &str, mode: u32) {
+        let at = root.join(path);
+        std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+        std::fs::write(&at, "").unwrap();
+        std::fs::set_permissions(&at, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn what_the_user_owns_is_not_counted() {
+        let t = tempfile::tempdir().unwrap();
+        file(t.path(), "home/alice/.docker/config.json", 0o600);
+        file(
+            t.path(),
+            "home/alice/.docker/buildx/activity/default",
+            0o600,
+        );
+        let who = Judged {
+            uid: me(),
+            home_owner: None,
+            in_group: &|_| false,
+        };
+        let found = owners(&ctx(t.path()), "/home/alice/.docker", &who).unwrap();
+        assert_eq!(found, Owners::default());
+    }
+
+    #[test]
+    fn another_users_entries_count_unless_group_or_other_bits_let_the_user_write() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(t.path().join("home/alice/.docker")).unwrap();
+        std::fs::set_permissions(
+            t.path().join("home/alice/.docker"),
+            std::fs::Permissions::from_mode(0o777),
+        )
+        .unwrap();
+        file(t.path(), "home/alice/.docker/config.json", 0o644);
+        file(t.path(), "home/alice/.docker/shared.json", 0o664);
+        file(t.path(), "home/alice/.docker/open.json", 0o666);
+        let dir = "/home/alice/.docker";
+        let no_group = someone_else(&|_| false);
+        let found = owners(&ctx(t.path()), dir, &no_group).unwrap();
+        let mut paths: Vec<&str> = found.foreign.iter().map(|(p, _)| p.as_str()).collect();
+        paths.sort_unstable();
+        assert_eq!(
+            paths,
+            [
+                "/home/alice/.docker/config.json",
+                "/home/alice/.docker/shared.json"
+            ]
+        );
+        let in_group = someone_else(&|_| true);
+        let found = owners(&ctx(t.path()), dir, &in_group).unwrap();
+        let paths: Vec<&str> = found.foreign.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["/home/alice/.docker/config.json"]);
+    }
+
+    #[test]
+    fn the_homes_owner_counts_as_the_user_unless_it_is_root() {
+        let t = tempfile::tempdir().unwrap();
+        file(t.path(), "home/alice/.docker/config.json", 0o600);
+        let who = Judged {
+            uid: me().wrapping_add(1),
+            home_owner: Some(me()),
+            in_group: &|_| false,
+        };
+        let found = owners(&ctx(t.path()), "/home/alice/.docker", &who).unwrap();
+        // Root's entries count even in a home root owns.
+        assert_eq!(found.foreign.is_empty(), me() != 0, "{found:?}");
+    }
+
+    #[test]
+    fn cli_plugins_are_not_looked_at() {
+        let t = tempfile::tempdir().unwrap();
+        file(
+            t.path(),
+            "home/alice/.docker/cli-plugins/docker-compose",
+            0o755,
+        );
+        std::fs::set_permissions(
+            t.path().join("home/alice/.docker"),
+            std::fs::Permissions::from_mode(0o777),
+        )
+        .unwrap();
+        assert_eq!(others_view(t.path()).unwrap(), Owners::default());
+    }
+
+    #[test]
+    fn a_missing_directory_is_no_problem() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(t.path().join("home/alice")).unwrap();
+        assert_eq!(others_view(t.path()).unwrap(), Owners::default());
+    }
+
+    #[test]
+    fn a_tree_larger_than_the_bound_leaves_the_answer_unknown_naming_the_bound() {
+        let t = tempfile::tempdir().unwrap();
+        let refs = t.path().join("home/alice/.docker/buildx/refs");
+        std::fs::create_dir_all(&refs).unwrap();
+        for k in 0..=MAX_ENTRIES {
+            std::fs::write(refs.join(format!("r{k}")), "").unwrap();
+        }
+        let who = Judged {
+            uid: me(),
+            home_owner: None,
+            in_group: &|_| false,
+        };
+        let why = owners(&ctx(t.path()), "/home/alice/.docker", &who).unwrap_err();
+        assert!(
+            why.contains(&format!("more than {MAX_ENTRIES} entries")),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn buildx_records_are_within_reach_and_what_lies_deeper_is_not() {
+        let t = tempfile::tempdir().unwrap();
+        // Depth 5: buildx/refs/default/default/<id>, a build record; depth 6 is below the bound.
+        let refs = "home/alice/.docker/buildx/refs/default/default";
+        file(t.path(), &format!("{refs}/wlb4"), 0o600);
+        file(t.path(), &format!("{refs}/x/deeper"), 0o600);
+        // Every directory on the way may be written by anyone: only the files count.
+        let mut at = t.path().join(format!("{refs}/x"));
+        while at != t.path().join("home/alice") {
+            std::fs::set_permissions(&at, std::fs::Permissions::from_mode(0o777)).unwrap();
+            at.pop();
+        }
+        let found = others_view(t.path()).unwrap();
+        let paths: Vec<&str> = found.foreign.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, [format!("/{refs}/wlb4")]);
+    }
+
     #[test]
     fn named_entries_are_capped_and_the_rest_counted() {
         let mut o = Owners::default();
@@ -175,63 +343,5 @@ mod tests {
         assert_eq!(named[0], "/d/0 (owner u0)");
         assert_eq!(named[MAX_NAMED], "and 3 more");
         assert!(named[MAX_NAMED + 1].contains("not looked at"), "{named:?}");
-    }
-
-    fn me() -> u32 {
-        rustix::process::geteuid().as_raw()
-    }
-
-    #[test]
-    fn a_directory_that_is_all_the_homes_owners_has_nothing_foreign() {
-        let t = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(t.path().join("home/alice/.docker/buildx/activity")).unwrap();
-        std::fs::write(t.path().join("home/alice/.docker/config.json"), "{}").unwrap();
-        std::fs::write(
-            t.path().join("home/alice/.docker/buildx/activity/default"),
-            "",
-        )
-        .unwrap();
-        let found = owners(&ctx(t.path()), "/home/alice/.docker", true).unwrap();
-        assert_eq!(found.owner, Some(me()));
-        assert!(found.named(&name).is_empty(), "{:?}", found.foreign);
-    }
-
-    #[test]
-    fn a_missing_directory_is_no_problem_and_has_no_owner() {
-        let t = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(t.path().join("home/alice")).unwrap();
-        let found = owners(&ctx(t.path()), "/home/alice/.docker", true).unwrap();
-        assert_eq!(found, Owners::default());
-    }
-
-    #[test]
-    fn a_tree_larger_than_the_bound_leaves_the_answer_unknown_naming_the_bound() {
-        let t = tempfile::tempdir().unwrap();
-        let refs = t.path().join("home/alice/.docker/buildx/refs");
-        std::fs::create_dir_all(&refs).unwrap();
-        for k in 0..=MAX_ENTRIES {
-            std::fs::write(refs.join(format!("r{k}")), "").unwrap();
-        }
-        let why = owners(&ctx(t.path()), "/home/alice/.docker", true).unwrap_err();
-        assert!(
-            why.contains(&format!("more than {MAX_ENTRIES} entries")),
-            "{why}"
-        );
-    }
-
-    #[test]
-    fn entries_below_the_depth_bound_are_not_listed() {
-        // A directory at depth MAX_DEPTH is looked at, but not listed: a tree of the same size
-        // below it does not count against the entry bound.
-        let t = tempfile::tempdir().unwrap();
-        let deep = t
-            .path()
-            .join("home/alice/.docker/buildx/refs/default/default");
-        std::fs::create_dir_all(&deep).unwrap();
-        for k in 0..=MAX_ENTRIES {
-            std::fs::write(deep.join(format!("r{k}")), "").unwrap();
-        }
-        let found = owners(&ctx(t.path()), "/home/alice/.docker", true).unwrap();
-        assert!(found.foreign.is_empty() && !found.cut, "{found:?}");
     }
 }
