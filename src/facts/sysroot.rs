@@ -103,6 +103,16 @@ pub struct DirEntry {
     pub is_dir: bool,
 }
 
+/// An entry of a directory with its owner and mode, as `lstat` gives them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatEntry {
+    pub name: String,
+    pub is_dir: bool,
+    pub uid: u32,
+    pub gid: u32,
+    pub mode: u32,
+}
+
 /// What a file is, as an error message names it ("is a FIFO").
 pub fn kind_name(kind: rustix::fs::FileType) -> &'static str {
     use rustix::fs::FileType;
@@ -485,6 +495,30 @@ impl Sysroot {
         Ok(out)
     }
 
+    /// The entries of a directory with their owners and modes, each looked at relative to the
+    /// open directory (no path resolved per entry, no symlink followed). Names that are not
+    /// UTF-8 are skipped, and so is an entry gone since the listing.
+    pub fn read_dir_stats(&self, inside: &str) -> Result<Vec<StatEntry>, ProbeError> {
+        let fd = self.open_dir(inside)?;
+        let mut out = Vec::new();
+        list(&fd, |name, _| {
+            let Ok(text) = std::str::from_utf8(name.to_bytes()) else {
+                return;
+            };
+            if let Ok(st) = rustix::fs::statat(&fd, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW) {
+                out.push(StatEntry {
+                    name: text.to_owned(),
+                    is_dir: rustix::fs::FileType::from_raw_mode(st.st_mode)
+                        == rustix::fs::FileType::Directory,
+                    uid: st.st_uid,
+                    gid: st.st_gid,
+                    mode: st.st_mode,
+                });
+            }
+        });
+        Ok(out)
+    }
+
     fn open_dir(&self, inside: &str) -> Result<OwnedFd, ProbeError> {
         self.open_or_err(
             inside,
@@ -596,6 +630,26 @@ mod tests {
         assert_eq!(root.read_optional("/etc/missing").unwrap(), None);
         let err = root.read_string("/etc").unwrap_err().to_string();
         assert!(err.contains("directory"), "{err}");
+    }
+
+    #[test]
+    fn dir_stats_give_each_entrys_owner_and_mode_without_following_a_symlink() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        fs::create_dir_all(d.join("sub")).unwrap();
+        fs::write(d.join("file"), "").unwrap();
+        fs::set_permissions(d.join("file"), fs::Permissions::from_mode(0o640)).unwrap();
+        std::os::unix::fs::symlink("/nonexistent", d.join("link")).unwrap();
+        let mut got = Sysroot::new(dir.path()).read_dir_stats("/d").unwrap();
+        got.sort_by(|a, b| a.name.cmp(&b.name));
+        let me = fs::metadata(&d).unwrap();
+        let names: Vec<(&str, bool)> = got.iter().map(|e| (e.name.as_str(), e.is_dir)).collect();
+        assert_eq!(names, [("file", false), ("link", false), ("sub", true)]);
+        assert!(got.iter().all(|e| e.uid == me.uid() && e.gid == me.gid()));
+        assert_eq!(got[0].mode & 0o7777, 0o640);
+        // The link itself (a dangling one), not its target.
+        assert_eq!(got[1].mode & 0o170000, 0o120000);
     }
 
     #[test]

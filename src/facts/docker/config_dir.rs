@@ -15,7 +15,7 @@
 //! nothing in it is, and nothing is opened but directories, to list them.
 
 use crate::facts::Context;
-use crate::facts::sysroot::DirEntry;
+use crate::facts::sysroot::StatEntry;
 use std::os::unix::fs::MetadataExt;
 
 /// How deep the walk goes below the directory: buildx keeps its build records at
@@ -37,18 +37,17 @@ pub struct Judged<'a> {
 }
 
 impl Judged<'_> {
-    fn cannot_write(&self, meta: &std::fs::Metadata) -> bool {
-        let (owner, mode) = (meta.uid(), meta.mode());
-        let foreign = owner != self.uid && (owner == 0 || Some(owner) != self.home_owner);
+    fn cannot_write(&self, e: &StatEntry) -> bool {
+        let foreign = e.uid != self.uid && (e.uid == 0 || Some(e.uid) != self.home_owner);
         // What a directory needs to be written in, or a file to be rewritten.
-        let (group_bits, other_bits) = if meta.is_dir() {
+        let (group_bits, other_bits) = if e.is_dir {
             (0o030, 0o003)
         } else {
             (0o020, 0o002)
         };
         foreign
-            && mode & other_bits != other_bits
-            && !(mode & group_bits == group_bits && (self.in_group)(meta.gid()))
+            && e.mode & other_bits != other_bits
+            && !(e.mode & group_bits == group_bits && (self.in_group)(e.gid))
     }
 }
 
@@ -101,21 +100,30 @@ pub fn owners(ctx: &Context, dir: &str, who: &Judged) -> Result<Owners, String> 
         Err(e) if not_found(&e) => return Ok(Owners::default()),
         Err(e) => return Err(e.to_string()),
     };
+    let top = StatEntry {
+        name: String::new(),
+        is_dir: meta.is_dir(),
+        uid: meta.uid(),
+        gid: meta.gid(),
+        mode: meta.mode(),
+    };
     let mut out = Owners::default();
     // The directory itself, then breadth first: what sits near the top is found first.
-    if who.cannot_write(&meta) {
-        out.note(dir, meta.uid());
+    if who.cannot_write(&top) {
+        out.note(dir, top.uid);
     }
-    if !meta.is_dir() {
+    if !top.is_dir {
         return Ok(out);
     }
-    let mut queue = std::collections::VecDeque::from([(dir.to_owned(), 0usize)]);
+    // Directories to list, with their depth and whether the user cannot write them.
+    let mut queue =
+        std::collections::VecDeque::from([(dir.to_owned(), 0usize, who.cannot_write(&top))]);
     let mut seen = 0usize;
-    'walk: while let Some((at, depth)) = queue.pop_front() {
-        let entries: Vec<DirEntry> = match root.read_dir_entries(&at) {
+    'walk: while let Some((at, depth, theirs)) = queue.pop_front() {
+        let entries = match root.read_dir_stats(&at) {
             Ok(e) => e,
             // A directory this process may not list, which the user cannot write: named already.
-            Err(_) if cannot_write(ctx, &at, who) => continue,
+            Err(_) if theirs => continue,
             Err(e) => return Err(format!("cannot list {at}: {e}")),
         };
         for entry in entries {
@@ -128,19 +136,14 @@ pub fn owners(ctx: &Context, dir: &str, who: &Judged) -> Result<Owners, String> 
                 break 'walk;
             }
             let path = format!("{at}/{}", entry.name);
-            let meta = match root.symlink_metadata(&path) {
-                Ok(m) => m,
-                // Gone since the listing.
-                Err(e) if not_found(&e) => continue,
-                Err(e) => return Err(e.to_string()),
-            };
-            if who.cannot_write(&meta) {
-                out.note(&path, meta.uid());
+            let cannot = who.cannot_write(&entry);
+            if cannot {
+                out.note(&path, entry.uid);
             }
             // Entries of `at` are at depth + 1; one of them is listed when its own are within
             // MAX_DEPTH.
             if entry.is_dir && depth + 1 < MAX_DEPTH {
-                queue.push_back((path, depth + 1));
+                queue.push_back((path, depth + 1, cannot));
             }
         }
     }
@@ -150,12 +153,6 @@ pub fn owners(ctx: &Context, dir: &str, who: &Judged) -> Result<Owners, String> 
         ));
     }
     Ok(out)
-}
-
-fn cannot_write(ctx: &Context, path: &str, who: &Judged) -> bool {
-    ctx.sysroot
-        .symlink_metadata(path)
-        .is_ok_and(|m| who.cannot_write(&m))
 }
 
 fn not_found(e: &crate::error::ProbeError) -> bool {
