@@ -272,7 +272,7 @@ pub const SCHEMA: &[FactSpec] = &[
     spec(
         "docker.config_dir_foreign",
         List,
-        "entries of docker.config_dir (itself and down to 5 levels; not cli-plugins/) the judged user cannot write: owned by another user (root, or not the owner of the user's home) and not writable through group or other bits, as `PATH (owner NAME)` (at most 8, then `and N more`); empty for root",
+        "entries of docker.config_dir (itself and down to 5 levels; not cli-plugins/) in the judged user's way: owned by another user (root, or not the owner of the user's home), and a directory the user cannot make files in or a file the user cannot read through group or other bits, as `PATH (owner NAME)` (at most 8, then `and N more`); empty for root",
     ),
     spec(
         "docker.config_dir_not_owned",
@@ -441,15 +441,18 @@ pub fn gather_files(ctx: &Context, facts: &mut Facts) {
     gather_config_dir(ctx, facts);
 }
 
-/// What in the CLI's configuration directory the judged user cannot write.
+/// What in the CLI's configuration directory is in the judged user's way.
 fn gather_config_dir(ctx: &Context, facts: &mut Facts) {
     let home = super::user::judged_home(ctx, facts);
+    // Through sudo, HOME may still be root's (when the invoking shell was not found among the
+    // parents): the user's own home is the one in /etc/passwd, as judged_home says.
+    let through_sudo = facts.text("user.sudo_user").is_some();
     let dir = match endpoint::config_dir(ctx) {
         Some(d) if !d.starts_with('/') => Err(format!(
             "DOCKER_CONFIG is `{d}`, a relative path, which depends on the directory docker runs in"
         )),
-        Some(d) => Ok(d),
-        None => home
+        Some(d) if !through_sudo || ctx.env.get("DOCKER_CONFIG").is_some() => Ok(d),
+        _ => home
             .as_ref()
             .map(|h| format!("{h}/.docker"))
             .ok_or_else(|| "neither DOCKER_CONFIG nor the user's home is known".to_owned()),

@@ -69,7 +69,7 @@ fn what_a_root_build_left_in_a_users_docker_directory_is_named() {
     assert_eq!(
         run.summary("docker-config-dir-not-owned"),
         format!(
-            "nobody cannot write these in {}: {}/buildx (owner root)",
+            "nobody cannot use these in {}: {}/buildx (owner root)",
             docker.display(),
             docker.display()
         )

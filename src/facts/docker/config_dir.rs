@@ -9,8 +9,9 @@
 //!
 //! An entry is counted when it belongs neither to the judged user nor, unless root owns it, to
 //! the owner of the user's home (a fixture tree copied by a plain user belongs to that user, and
-//! a home restored from another machine may carry another uid throughout), and the user cannot
-//! write it through its group or other bits. `cli-plugins/` is not looked at: the CLI only runs
+//! a home restored from another machine may carry another uid throughout), and its group or
+//! other bits do not let the user make files in it (a directory) or read it (a file: one the
+//! user can read is replaced, not written in place, when its directory is the user's). `cli-plugins/` is not looked at: the CLI only runs
 //! what is there. The directory itself is followed when it is a symlink (the CLI follows it);
 //! nothing in it is, and nothing is opened but directories, to list them.
 
@@ -37,13 +38,15 @@ pub struct Judged<'a> {
 }
 
 impl Judged<'_> {
-    fn cannot_write(&self, e: &StatEntry) -> bool {
+    /// Whether the entry stands in the user's way: a directory the user cannot make files in,
+    /// or a file the user cannot read (one the user can read is replaced, not written in
+    /// place, when its directory is the user's), owned by another user.
+    fn in_the_way(&self, e: &StatEntry) -> bool {
         let foreign = e.uid != self.uid && (e.uid == 0 || Some(e.uid) != self.home_owner);
-        // What a directory needs to be written in, or a file to be rewritten.
         let (group_bits, other_bits) = if e.is_dir {
             (0o030, 0o003)
         } else {
-            (0o020, 0o002)
+            (0o040, 0o004)
         };
         foreign
             && e.mode & other_bits != other_bits
@@ -54,17 +57,17 @@ impl Judged<'_> {
 /// What the walk found.
 #[derive(Debug, Default, PartialEq)]
 pub struct Owners {
-    /// Entries the user cannot write, breadth first, with their owners' uids, at most
+    /// Entries in the user's way, breadth first, with their owners' uids, at most
     /// [`MAX_NAMED`].
     pub foreign: Vec<(String, u32)>,
-    /// How many more entries the user cannot write.
+    /// How many more entries are in the user's way.
     pub more: usize,
     /// The walk stopped at [`MAX_ENTRIES`] with entries left to look at.
     pub cut: bool,
 }
 
 impl Owners {
-    /// The entries the user cannot write, as `PATH (owner NAME)`, then `and N more`.
+    /// The entries in the user's way, as `PATH (owner NAME)`, then `and N more`.
     pub fn named(&self, name_of: &dyn Fn(u32) -> String) -> Vec<String> {
         let mut out: Vec<String> = self
             .foreign
@@ -107,23 +110,27 @@ pub fn owners(ctx: &Context, dir: &str, who: &Judged) -> Result<Owners, String> 
         gid: meta.gid(),
         mode: meta.mode(),
     };
+    if !top.is_dir {
+        // DOCKER_CONFIG naming a file (config.json itself, say) is another mistake: the CLI
+        // cannot use it at all.
+        return Err(format!("{dir} is not a directory"));
+    }
     let mut out = Owners::default();
     // The directory itself, then breadth first: what sits near the top is found first.
-    if who.cannot_write(&top) {
+    if who.in_the_way(&top) {
         out.note(dir, top.uid);
     }
-    if !top.is_dir {
-        return Ok(out);
-    }
-    // Directories to list, with their depth and whether the user cannot write them.
+    // Directories to list, with their depth and whether they are in the user's way.
     let mut queue =
-        std::collections::VecDeque::from([(dir.to_owned(), 0usize, who.cannot_write(&top))]);
+        std::collections::VecDeque::from([(dir.to_owned(), 0usize, who.in_the_way(&top))]);
     let mut seen = 0usize;
     'walk: while let Some((at, depth, theirs)) = queue.pop_front() {
         let entries = match root.read_dir_stats(&at) {
             Ok(e) => e,
-            // A directory this process may not list, which the user cannot write: named already.
+            // A directory this process may not list, in the user's way: named already.
             Err(_) if theirs => continue,
+            // Gone since its parent was listed.
+            Err(e) if not_found(&e) => continue,
             Err(e) => return Err(format!("cannot list {at}: {e}")),
         };
         for entry in entries {
@@ -136,7 +143,7 @@ pub fn owners(ctx: &Context, dir: &str, who: &Judged) -> Result<Owners, String> 
                 break 'walk;
             }
             let path = format!("{at}/{}", entry.name);
-            let cannot = who.cannot_write(&entry);
+            let cannot = who.in_the_way(&entry);
             if cannot {
                 out.note(&path, entry.uid);
             }
@@ -224,25 +231,27 @@ mod tests {
     }
 
     #[test]
-    fn another_users_entries_count_unless_group_or_other_bits_let_the_user_write() {
+    fn another_users_entries_count_unless_group_or_other_bits_let_the_user_use_them() {
         let t = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(t.path().join("home/alice/.docker")).unwrap();
-        std::fs::set_permissions(
-            t.path().join("home/alice/.docker"),
-            std::fs::Permissions::from_mode(0o777),
-        )
-        .unwrap();
-        file(t.path(), "home/alice/.docker/config.json", 0o644);
-        file(t.path(), "home/alice/.docker/shared.json", 0o664);
-        file(t.path(), "home/alice/.docker/open.json", 0o666);
+        std::fs::create_dir_all(t.path().join("home/alice/.docker/buildx")).unwrap();
+        for (d, mode) in [("", 0o777), ("/buildx", 0o775)] {
+            std::fs::set_permissions(
+                t.path().join(format!("home/alice/.docker{d}")),
+                std::fs::Permissions::from_mode(mode),
+            )
+            .unwrap();
+        }
+        file(t.path(), "home/alice/.docker/config.json", 0o600);
+        file(t.path(), "home/alice/.docker/shared.json", 0o640);
+        file(t.path(), "home/alice/.docker/open.json", 0o644);
         let dir = "/home/alice/.docker";
-        let no_group = someone_else(&|_| false);
-        let found = owners(&ctx(t.path()), dir, &no_group).unwrap();
-        let mut paths: Vec<&str> = found.foreign.iter().map(|(p, _)| p.as_str()).collect();
-        paths.sort_unstable();
+        let mut found = others_view(t.path()).unwrap().foreign;
+        found.sort();
+        let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(
             paths,
             [
+                "/home/alice/.docker/buildx",
                 "/home/alice/.docker/config.json",
                 "/home/alice/.docker/shared.json"
             ]
@@ -281,6 +290,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(others_view(t.path()).unwrap(), Owners::default());
+    }
+
+    #[test]
+    fn a_file_where_the_directory_should_be_is_unknown_not_a_fail() {
+        let t = tempfile::tempdir().unwrap();
+        file(t.path(), "home/alice/.docker", 0o644);
+        let why = others_view(t.path()).unwrap_err();
+        assert_eq!(why, "/home/alice/.docker is not a directory");
     }
 
     #[test]
