@@ -212,13 +212,7 @@ fn user_of_path(root: &Path, path: &str) -> Option<u32> {
     let mut parts = path.split('/');
     match (parts.next(), parts.next(), parts.next()) {
         (Some("run"), Some("user"), Some(uid)) => uid.parse().ok(),
-        (Some("home"), Some(user), _) => std::fs::read_to_string(root.join("etc/passwd"))
-            .ok()?
-            .lines()
-            .find_map(|l| {
-                let f: Vec<&str> = l.split(':').collect();
-                (f.first() == Some(&user)).then(|| f.get(2)?.parse().ok())?
-            }),
+        (Some("home"), Some(user), _) => passwd_ids(root, user).map(|(uid, _)| uid),
         _ => None,
     }
 }

@@ -467,13 +467,7 @@ fn gather_config_dir(ctx: &Context, facts: &mut Facts) {
         }
     };
     facts.set("docker.config_dir", Fact::known(dir.clone()));
-    let uid = match facts.get("user.uid") {
-        Fact::Known {
-            value: Value::Int(u),
-        } => u32::try_from(u).ok(),
-        _ => None,
-    };
-    let Some(uid) = uid else {
+    let Some(uid) = facts.int("user.uid").and_then(|u| u32::try_from(u).ok()) else {
         facts.set(
             "docker.config_dir_foreign",
             Fact::unknown(format!("user.uid: {}", facts.get("user.uid"))),

@@ -3,7 +3,7 @@
 //! that HOME (`setpriv`), as the user's own shell would run it.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::common::prereq::{Need, ready};
 use crate::support;
@@ -39,17 +39,24 @@ fn make(path: &Path, dir: bool, uid: u32, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
+/// A home owned by `home_owner` in a temp dir, holding uid 65534's own ~/.docker with a
+/// config.json; the temp dir is dropped with the returned guard.
+fn home_with_users_docker_dir(home_owner: u32, mode: u32) -> (tempfile::TempDir, PathBuf) {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(work.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let home = work.path().join("home");
+    make(&home, true, home_owner, mode);
+    make(&home.join(".docker"), true, NOBODY, 0o700);
+    make(&home.join(".docker/config.json"), false, NOBODY, 0o600);
+    (work, home)
+}
+
 #[test]
 fn what_a_root_build_left_in_a_users_docker_directory_is_named() {
     if !ready(&[Need::Root, Need::Program("setpriv")]) {
         return;
     }
-    let work = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(work.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let home = work.path().join("home");
-    make(&home, true, NOBODY, 0o700);
-    make(&home.join(".docker"), true, NOBODY, 0o700);
-    make(&home.join(".docker/config.json"), false, NOBODY, 0o600);
+    let (_work, home) = home_with_users_docker_dir(NOBODY, 0o700);
     let run = judge(&home);
     run.expect(&[("docker-config-dir-not-owned", "pass")]);
 
@@ -83,11 +90,6 @@ fn a_home_root_owns_holding_the_users_own_docker_directory_passes() {
     if !ready(&[Need::Root, Need::Program("setpriv")]) {
         return;
     }
-    let work = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(work.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let home = work.path().join("home");
-    make(&home, true, 0, 0o755);
-    make(&home.join(".docker"), true, NOBODY, 0o700);
-    make(&home.join(".docker/config.json"), false, NOBODY, 0o600);
+    let (_work, home) = home_with_users_docker_dir(0, 0o755);
     judge(&home).expect(&[("docker-config-dir-not-owned", "pass")]);
 }

@@ -98,10 +98,8 @@ impl Owners {
 /// with nothing counted in the part looked at is an error: the rest were not looked at.
 pub fn owners(ctx: &Context, dir: &str, who: &Judged) -> Result<Owners, String> {
     let root = &ctx.sysroot;
-    let meta = match root.metadata(dir) {
-        Ok(m) => m,
-        Err(e) if not_found(&e) => return Ok(Owners::default()),
-        Err(e) => return Err(e.to_string()),
+    let Some(meta) = root.metadata_optional(dir).map_err(|e| e.to_string())? else {
+        return Ok(Owners::default());
     };
     let top = StatEntry {
         name: String::new(),
