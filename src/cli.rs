@@ -171,7 +171,7 @@ pub struct CatalogArgs {
 
 #[derive(Clone, Debug, Args)]
 pub struct CheckArgs {
-    /// Profile to run: docker (default; rootless is added when the CLI uses a rootless daemon), docker-osx, kernel-upgrade, rootless, all; repeatable
+    /// Profile to run: docker (default; rootless is added when the CLI uses a rootless daemon), docker-osx, kernel-upgrade, rootless, registry, all; repeatable
     #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(crate::catalog::PROFILES))]
     pub profile: Vec<String>,
     /// Run only this check; repeatable
@@ -285,7 +285,7 @@ pub struct ExplainArgs {
     pub facts: Option<PathBuf>,
     /// Profile whose thresholds and checks apply, as for `check`: docker (default; rootless is
     /// added when the CLI talks to a rootless daemon), docker-osx, kernel-upgrade, rootless,
-    /// all; repeatable
+    /// registry, all; repeatable
     #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(crate::catalog::PROFILES))]
     pub profile: Vec<String>,
     #[arg(long, value_name = "FORMAT", default_value = "text")]

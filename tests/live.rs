@@ -43,6 +43,8 @@ mod network_probe;
 mod osx;
 #[path = "live/pacman.rs"]
 mod pacman;
+#[path = "live/registry.rs"]
+mod registry;
 #[path = "live/rootless.rs"]
 mod rootless;
 #[path = "live/routes.rs"]

@@ -466,6 +466,7 @@ const LIVE_KEYS: &[&str] = &[
     "docker.operating_system",
     "docker.kernel_version",
     "docker.runtimes",
+    "docker.registry_mirrors",
     "docker.osx_stopped_containers",
     "docker.osx_containers",
     "docker.min_api_version",

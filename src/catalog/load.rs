@@ -463,7 +463,15 @@ fn build_check(
         if !PROFILES.contains(&p.as_str()) || p == "all" {
             return Err((
                 rc.profiles.span().start,
-                format!("unknown profile `{p}` (known: docker, docker-osx, kernel-upgrade)"),
+                format!(
+                    "unknown profile `{p}` (known: {})",
+                    PROFILES
+                        .iter()
+                        .filter(|k| **k != "all")
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             ));
         }
     }

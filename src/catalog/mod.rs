@@ -52,7 +52,14 @@ impl fmt::Display for Severity {
 
 /// The profiles a user can select. A check names the profiles it belongs to; `docker-osx`
 /// also runs every `docker` check, and `all` runs everything.
-pub const PROFILES: &[&str] = &["docker", "docker-osx", "kernel-upgrade", "rootless", "all"];
+pub const PROFILES: &[&str] = &[
+    "docker",
+    "docker-osx",
+    "kernel-upgrade",
+    "rootless",
+    "registry",
+    "all",
+];
 
 /// Whether a check that lists `check_profiles` runs when `selected` profiles are asked for.
 pub fn profile_selects(selected: &[String], check_profiles: &[String]) -> bool {

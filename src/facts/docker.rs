@@ -265,6 +265,16 @@ pub const SCHEMA: &[FactSpec] = &[
         "docker.credential_helper_problems is not empty: docker login, pull and push fail on credentials",
     ),
     spec(
+        "docker.hub_login",
+        Text,
+        "how the docker CLI authenticates its pulls from Docker Hub, by config.json: `auths` (a login kept in the file), `credsStore NAME` (Docker Hub recorded in `auths`, the secret in the helper), `credHelpers NAME`; null when it pulls anonymously",
+    ),
+    spec(
+        "docker.registry_mirrors",
+        List,
+        "the mirrors the daemon pulls Docker Hub's images through (/info RegistryConfig.Mirrors, set by `registry-mirrors` in daemon.json or --registry-mirror)",
+    ),
+    spec(
         "docker.config_dir",
         Text,
         "the docker CLI's configuration directory: $DOCKER_CONFIG, else ~/.docker of the judged user's home",
@@ -544,6 +554,7 @@ fn gather_credentials(ctx: &Context, facts: &mut Facts) {
         let none = Fact::known(Vec::<String>::new());
         facts.set("docker.credential_helpers", none.clone());
         facts.set("docker.credential_helper_problems", none);
+        facts.set("docker.hub_login", Fact::known(None::<String>));
         return;
     };
     let config = format!("{dir}/config.json");
@@ -557,12 +568,20 @@ fn gather_credentials(ctx: &Context, facts: &mut Facts) {
         dirs: &dirs,
         password_store,
     };
-    let (helpers, problems) = match ctx.sysroot.read_optional(&config) {
+    let judged = match ctx.sysroot.read_optional(&config) {
         Ok(text) => credentials::judge(ctx, &host, &config, text.as_deref()),
-        Err(e) => (Fact::unknown(e.to_string()), Fact::unknown(e.to_string())),
+        Err(e) => {
+            let f = Fact::unknown(e.to_string());
+            credentials::Judged {
+                helpers: f.clone(),
+                problems: f.clone(),
+                hub_login: f,
+            }
+        }
     };
-    facts.set("docker.credential_helpers", helpers);
-    facts.set("docker.credential_helper_problems", problems);
+    facts.set("docker.credential_helpers", judged.helpers);
+    facts.set("docker.credential_helper_problems", judged.problems);
+    facts.set("docker.hub_login", judged.hub_login);
 }
 
 /// How the installed dockerd reads daemon.json, judged by the pacman package's version.

@@ -240,7 +240,7 @@ pub const RUN_SCHEMA: &[FactSpec] = &[
     spec(
         "run.profiles",
         FactKind::List,
-        "the profiles selected for this run (docker, docker-osx, kernel-upgrade, rootless, all)",
+        "the profiles selected for this run (docker, docker-osx, kernel-upgrade, rootless, registry, all)",
     ),
     spec(
         "run.pasted_ports",

@@ -283,6 +283,7 @@ pub const SOURCES: &[(&str, Source)] = &[
     ("docker.operating_system", Live(DOCKER_API)),
     ("docker.kernel_version", Live(DOCKER_API)),
     ("docker.runtimes", Live(DOCKER_API)),
+    ("docker.registry_mirrors", Live(DOCKER_API)),
     (
         "docker.desktop_daemon",
         Derived("docker.endpoint_kind, docker.operating_system, docker.kernel_version"),
@@ -347,6 +348,10 @@ pub const SOURCES: &[(&str, Source)] = &[
     (
         "docker.credential_helper_unusable",
         Derived("docker.credential_helper_problems"),
+    ),
+    (
+        "docker.hub_login",
+        File("~/.docker/config.json (or $DOCKER_CONFIG/config.json)"),
     ),
     (
         "docker.config_dir",

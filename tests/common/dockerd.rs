@@ -55,6 +55,8 @@ pub struct Options {
     /// With `bridge`: let the daemon write its iptables rules (IPv4 only), into the ruleset of
     /// its own network namespace, never the host's.
     pub iptables: bool,
+    /// Further flags, after the harness's own (`--registry-mirror=…`, say).
+    pub args: Vec<String>,
 }
 
 impl PrivateDockerd {
@@ -112,6 +114,7 @@ impl PrivateDockerd {
                 "--storage-driver={}",
                 options.storage_driver.as_deref().unwrap_or("vfs")
             ))
+            .args(&options.args)
             .stdin(Stdio::null())
             .stdout(log_file)
             .stderr(log_err)

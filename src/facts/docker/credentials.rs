@@ -46,6 +46,62 @@ pub fn configured(json: &Json) -> Vec<(String, String)> {
     out
 }
 
+/// Whether `key` (an `auths` or `credHelpers` key) names Docker Hub. The CLI looks up Docker
+/// Hub's login under `https://index.docker.io/v1/` (`registry.IndexServer`); keys written by
+/// hand or by other tools with the same host are counted too, so that a login the CLI may use
+/// is never reported missing.
+fn names_hub(key: &str) -> bool {
+    let host = key
+        .trim()
+        .trim_start_matches("https://")
+        .trim_start_matches("http://");
+    let host = host.split('/').next().unwrap_or_default();
+    matches!(
+        host.to_ascii_lowercase().as_str(),
+        "index.docker.io" | "docker.io" | "registry-1.docker.io"
+    )
+}
+
+/// How the CLI would authenticate its pulls from Docker Hub, from config.json: `auths` (a login
+/// kept in the file), `credsStore NAME` (`docker login` recorded Docker Hub in `auths` and the
+/// helper keeps the secret), `credHelpers NAME` (a helper named for Docker Hub); `None` when it
+/// pulls anonymously. An `auths` entry with neither `auth` nor `identitytoken` is only a
+/// helper's bookkeeping: without a helper it holds no login.
+pub fn hub_login(json: &Json) -> Option<String> {
+    if let Some(map) = json.get("credHelpers").and_then(Json::as_object)
+        && let Some(name) = map
+            .iter()
+            .filter(|(k, _)| names_hub(k))
+            .find_map(|(_, v)| v.as_str().map(str::trim).filter(|n| !n.is_empty()))
+    {
+        return Some(format!("credHelpers {name}"));
+    }
+    let entries: Vec<&Json> = json
+        .get("auths")
+        .and_then(Json::as_object)
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| names_hub(k))
+                .map(|(_, v)| v)
+                .collect()
+        })
+        .unwrap_or_default();
+    let holds = |e: &&Json| {
+        ["auth", "identitytoken"].iter().any(|f| {
+            e.get(f)
+                .and_then(Json::as_str)
+                .is_some_and(|s| !s.trim().is_empty())
+        })
+    };
+    if entries.iter().any(holds) {
+        return Some("auths".to_owned());
+    }
+    match json.get("credsStore").and_then(Json::as_str).map(str::trim) {
+        Some(name) if !name.is_empty() && !entries.is_empty() => Some(format!("credsStore {name}")),
+        _ => None,
+    }
+}
+
 /// The directories searched: the environment's PATH (absolute entries only), then Arch's.
 pub fn search_path(env_path: Option<&str>) -> Vec<String> {
     let mut dirs: Vec<String> = Vec::new();
@@ -120,21 +176,35 @@ pub fn problem(
     Ok((!wrong.is_empty()).then(|| format!("{place} {name}: {}", wrong.join("; "))))
 }
 
-/// The `credential_helpers` and `credential_helper_problems` facts from config.json's text.
-pub fn judge(ctx: &Context, host: &Host, config: &str, text: Option<&str>) -> (Fact, Fact) {
+/// What config.json says of credentials: the `credential_helpers`,
+/// `credential_helper_problems` and `hub_login` facts.
+pub struct Judged {
+    pub helpers: Fact,
+    pub problems: Fact,
+    pub hub_login: Fact,
+}
+
+/// The credential facts from config.json's text (`None`: there is no config.json).
+pub fn judge(ctx: &Context, host: &Host, config: &str, text: Option<&str>) -> Judged {
     let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
-        return (
-            Fact::known(Vec::<String>::new()),
-            Fact::known(Vec::<String>::new()),
-        );
+        return Judged {
+            helpers: Fact::known(Vec::<String>::new()),
+            problems: Fact::known(Vec::<String>::new()),
+            hub_login: Fact::known(None::<String>),
+        };
     };
     let json: Json = match serde_json::from_str(text) {
         Ok(j) => j,
         Err(e) => {
             let f = Fact::unknown(format!("{config}: {e}"));
-            return (f.clone(), f);
+            return Judged {
+                helpers: f.clone(),
+                problems: f.clone(),
+                hub_login: f,
+            };
         }
     };
+    let hub_login = Fact::known(hub_login(&json));
     let helpers = configured(&json);
     let names: Vec<String> = helpers.iter().map(|(p, n)| format!("{p} {n}")).collect();
     let mut problems = Vec::new();
@@ -142,10 +212,20 @@ pub fn judge(ctx: &Context, host: &Host, config: &str, text: Option<&str>) -> (F
         match problem(ctx, host, place, name) {
             Ok(Some(p)) => problems.push(p),
             Ok(None) => {}
-            Err(e) => return (Fact::known(names), Fact::unknown(e)),
+            Err(e) => {
+                return Judged {
+                    helpers: Fact::known(names),
+                    problems: Fact::unknown(e),
+                    hub_login,
+                };
+            }
         }
     }
-    (Fact::known(names), Fact::known(problems))
+    Judged {
+        helpers: Fact::known(names),
+        problems: Fact::known(problems),
+        hub_login,
+    }
 }
 
 #[cfg(test)]
@@ -167,6 +247,38 @@ mod tests {
         );
         let j: Json = serde_json::from_str(r#"{"credsStore":""}"#).unwrap();
         assert!(configured(&j).is_empty());
+    }
+
+    #[test]
+    fn hub_login_from_auths_helpers_and_bookkeeping() {
+        let login = |text: &str| hub_login(&serde_json::from_str(text).unwrap());
+        assert_eq!(login("{}"), None);
+        assert_eq!(
+            login(r#"{"auths":{"https://index.docker.io/v1/":{"auth":"YTpi"}}}"#).as_deref(),
+            Some("auths")
+        );
+        assert_eq!(
+            login(r#"{"auths":{"index.docker.io":{"identitytoken":"t"}}}"#).as_deref(),
+            Some("auths")
+        );
+        // Another registry's login is not Docker Hub's.
+        assert_eq!(login(r#"{"auths":{"ghcr.io":{"auth":"YTpi"}}}"#), None);
+        // A helper's bookkeeping entry without the helper holds nothing.
+        assert_eq!(
+            login(r#"{"auths":{"https://index.docker.io/v1/":{}}}"#),
+            None
+        );
+        assert_eq!(
+            login(r#"{"auths":{"https://index.docker.io/v1/":{}},"credsStore":"pass"}"#).as_deref(),
+            Some("credsStore pass")
+        );
+        // A store with no Docker Hub entry: `docker login` was not run against it.
+        assert_eq!(login(r#"{"auths":{},"credsStore":"pass"}"#), None);
+        assert_eq!(
+            login(r#"{"credHelpers":{"https://index.docker.io/v1/":"secretservice"}}"#).as_deref(),
+            Some("credHelpers secretservice")
+        );
+        assert_eq!(login(r#"{"credHelpers":{"gcr.io":"gcloud"}}"#), None);
     }
 
     #[test]

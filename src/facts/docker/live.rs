@@ -38,6 +38,7 @@ pub const KEYS: &[&str] = &[
     "docker.operating_system",
     "docker.kernel_version",
     "docker.runtimes",
+    "docker.registry_mirrors",
     "docker.osx_stopped_containers",
     "docker.osx_containers",
     "docker.min_api_version",
@@ -164,7 +165,7 @@ fn all(facts: &mut Facts, fact: &Fact) {
 }
 
 /// The fields of `/info` the facts read. The models' `SystemInfo` reads every one of its
-/// hundred-odd fields; this reads six and skips the rest, in less time and with far less code
+/// hundred-odd fields; this reads eight and skips the rest, in less time and with far less code
 /// paged in.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -176,6 +177,14 @@ struct Info {
     operating_system: Option<String>,
     kernel_version: Option<String>,
     runtimes: Option<std::collections::BTreeMap<String, serde::de::IgnoredAny>>,
+    registry_config: Option<RegistryConfig>,
+}
+
+/// `/info`'s RegistryConfig, of which the mirrors are read.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RegistryConfig {
+    mirrors: Option<Vec<String>>,
 }
 
 /// The field of `/version` the facts read.
@@ -363,6 +372,14 @@ pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
         Fact::known(info.operating_system),
     );
     facts.set("docker.kernel_version", Fact::known(info.kernel_version));
+    facts.set(
+        "docker.registry_mirrors",
+        Fact::known(
+            info.registry_config
+                .and_then(|r| r.mirrors)
+                .unwrap_or_default(),
+        ),
+    );
     facts.set(
         "docker.runtimes",
         Fact::known(
