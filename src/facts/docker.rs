@@ -265,9 +265,14 @@ pub const SCHEMA: &[FactSpec] = &[
         "docker.credential_helper_problems is not empty: docker login, pull and push fail on credentials",
     ),
     spec(
+        "docker.cli_config_file",
+        Text,
+        "the config.json the docker CLI reads its contexts and logins from: $DOCKER_CONFIG/config.json, else ~/.docker/config.json of HOME (root's through sudo); null without either variable",
+    ),
+    spec(
         "docker.hub_login",
         Text,
-        "how the docker CLI authenticates its pulls from Docker Hub, by config.json: `auths` (a login kept in the file), `credsStore NAME` (Docker Hub recorded in `auths`, the secret in the helper), `credHelpers NAME`; null when it pulls anonymously",
+        "how the docker CLI authenticates its pulls from Docker Hub (docker/cli's lookup of `https://index.docker.io/v1/`): `DOCKER_AUTH_CONFIG` (that variable holds the login, CLI 28.3 and later), `credHelpers NAME` or `credsStore NAME` (a helper keeps it, and config.json records the `docker login`), `auths` (config.json holds it); null when it pulls anonymously; unknown when a helper is named but no login is recorded",
     ),
     spec(
         "docker.registry_mirrors",
@@ -554,10 +559,26 @@ fn gather_credentials(ctx: &Context, facts: &mut Facts) {
         let none = Fact::known(Vec::<String>::new());
         facts.set("docker.credential_helpers", none.clone());
         facts.set("docker.credential_helper_problems", none);
-        facts.set("docker.hub_login", Fact::known(None::<String>));
+        facts.set("docker.cli_config_file", Fact::known(None::<String>));
+        let judged = credentials::judge(ctx, &credentials::Host::none(), "", None);
+        facts.set("docker.hub_login", judged.hub_login);
         return;
     };
     let config = format!("{dir}/config.json");
+    facts.set("docker.cli_config_file", Fact::known(config.clone()));
+    if !dir.starts_with('/') {
+        let relative = Fact::unknown(format!(
+            "DOCKER_CONFIG={dir} is a relative path, which the docker CLI resolves against the directory it runs in"
+        ));
+        for key in [
+            "docker.credential_helpers",
+            "docker.credential_helper_problems",
+            "docker.hub_login",
+        ] {
+            facts.set(key, relative.clone());
+        }
+        return;
+    }
     let dirs = credentials::search_path(ctx.env.get("PATH"));
     let password_store = ctx
         .env

@@ -352,6 +352,8 @@ impl Env {
         "DOCKER_HOST",
         "DOCKER_CONTEXT",
         "DOCKER_CONFIG",
+        // Only whether it holds a Docker Hub login is read; its value is never shown.
+        "DOCKER_AUTH_CONFIG",
         "DISPLAY",
         "WAYLAND_DISPLAY",
         "XDG_SESSION_TYPE",

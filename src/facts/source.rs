@@ -349,9 +349,10 @@ pub const SOURCES: &[(&str, Source)] = &[
         "docker.credential_helper_unusable",
         Derived("docker.credential_helper_problems"),
     ),
+    ("docker.cli_config_file", Env("DOCKER_CONFIG, else HOME")),
     (
         "docker.hub_login",
-        File("~/.docker/config.json (or $DOCKER_CONFIG/config.json)"),
+        File("~/.docker/config.json (or $DOCKER_CONFIG/config.json), and DOCKER_AUTH_CONFIG"),
     ),
     (
         "docker.config_dir",

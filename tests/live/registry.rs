@@ -13,6 +13,7 @@ const CHECK: &str = "docker-hub-pulls-anonymous";
 fn judge(daemon: &dockerd::PrivateDockerd, config: &Path) -> support::Run {
     let mut cmd = crate::common::bin();
     cmd.env("DOCKER_CONFIG", config)
+        .env_remove("DOCKER_AUTH_CONFIG")
         .args(support::check_args(support::NO_BUS, &daemon.uri()))
         .args(["--only", CHECK]);
     support::run(cmd)
@@ -47,6 +48,27 @@ fn a_login_or_a_registry_mirror_takes_pulls_off_the_anonymous_limit() {
     let run = judge(&daemon, config.path());
     run.expect(&[(CHECK, "pass")]);
     assert_eq!(run.evidence(CHECK, "docker.hub_login")["value"], "auths");
+
+    // A helper named with no `docker login` recorded: what it holds is not known.
+    std::fs::write(&json, r#"{"auths":{},"credsStore":"pass"}"#).unwrap();
+    judge(&daemon, config.path()).expect(&[(CHECK, "unknown")]);
+
+    // The login in DOCKER_AUTH_CONFIG, which the CLI reads first since 28.3.
+    std::fs::remove_file(&json).unwrap();
+    let mut cmd = crate::common::bin();
+    cmd.env("DOCKER_CONFIG", config.path())
+        .env(
+            "DOCKER_AUTH_CONFIG",
+            r#"{"auths":{"https://index.docker.io/v1/":{"auth":"YWxpY2U6dG9rZW4="}}}"#,
+        )
+        .args(support::check_args(support::NO_BUS, &daemon.uri()))
+        .args(["--only", CHECK]);
+    let run = support::run(cmd);
+    run.expect(&[(CHECK, "pass")]);
+    assert_eq!(
+        run.evidence(CHECK, "docker.hub_login")["value"],
+        "DOCKER_AUTH_CONFIG"
+    );
     daemon.stop();
 
     // No login, but the daemon pulls Docker Hub's images through a mirror (never contacted:
@@ -58,7 +80,6 @@ fn a_login_or_a_registry_mirror_takes_pulls_off_the_anonymous_limit() {
     let Some(mirrored) = support::private_dockerd(&options) else {
         return;
     };
-    std::fs::remove_file(&json).unwrap();
     let run = judge(&mirrored, config.path());
     run.expect(&[(CHECK, "pass")]);
     assert_eq!(

@@ -46,59 +46,103 @@ pub fn configured(json: &Json) -> Vec<(String, String)> {
     out
 }
 
-/// Whether `key` (an `auths` or `credHelpers` key) names Docker Hub. The CLI looks up Docker
-/// Hub's login under `https://index.docker.io/v1/` (`registry.IndexServer`); keys written by
-/// hand or by other tools with the same host are counted too, so that a login the CLI may use
-/// is never reported missing.
-fn names_hub(key: &str) -> bool {
-    let host = key
-        .trim()
-        .trim_start_matches("https://")
-        .trim_start_matches("http://");
-    let host = host.split('/').next().unwrap_or_default();
-    matches!(
-        host.to_ascii_lowercase().as_str(),
-        "index.docker.io" | "docker.io" | "registry-1.docker.io"
-    )
+/// The key the docker CLI looks up Docker Hub's login under, in `auths` and in `credHelpers`
+/// (`registry.IndexServer`): only this exact key; a `docker.io` or `index.docker.io` entry
+/// (which `podman login` or a hand edit writes) is never sent to Docker Hub.
+pub const HUB_KEY: &str = "https://index.docker.io/v1/";
+
+/// A field of a JSON object looked up as Go's encoding/json does for a struct field: the exact
+/// name, else any case of it.
+fn field<'a>(json: &'a Json, name: &str) -> Option<&'a Json> {
+    let map = json.as_object()?;
+    map.get(name).or_else(|| {
+        map.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
 }
 
-/// How the CLI would authenticate its pulls from Docker Hub, from config.json: `auths` (a login
-/// kept in the file), `credsStore NAME` (`docker login` recorded Docker Hub in `auths` and the
-/// helper keeps the secret), `credHelpers NAME` (a helper named for Docker Hub); `None` when it
-/// pulls anonymously. An `auths` entry with neither `auth` nor `identitytoken` is only a
-/// helper's bookkeeping: without a helper it holds no login.
-pub fn hub_login(json: &Json) -> Option<String> {
-    if let Some(map) = json.get("credHelpers").and_then(Json::as_object)
-        && let Some(name) = map
-            .iter()
-            .filter(|(k, _)| names_hub(k))
-            .find_map(|(_, v)| v.as_str().map(str::trim).filter(|n| !n.is_empty()))
-    {
-        return Some(format!("credHelpers {name}"));
-    }
-    let entries: Vec<&Json> = json
-        .get("auths")
-        .and_then(Json::as_object)
-        .map(|m| {
-            m.iter()
-                .filter(|(k, _)| names_hub(k))
-                .map(|(_, v)| v)
-                .collect()
-        })
-        .unwrap_or_default();
-    let holds = |e: &&Json| {
-        ["auth", "identitytoken"].iter().any(|f| {
-            e.get(f)
-                .and_then(Json::as_str)
-                .is_some_and(|s| !s.trim().is_empty())
-        })
+/// Whether an `auths` entry holds a login the CLI sends: `auth`, `username` and `password`,
+/// `identitytoken` or `registrytoken`.
+fn holds_login(entry: &Json) -> bool {
+    let set = |name: &str| {
+        field(entry, name)
+            .and_then(Json::as_str)
+            .is_some_and(|s| !s.trim().is_empty())
     };
-    if entries.iter().any(holds) {
-        return Some("auths".to_owned());
+    set("auth")
+        || set("identitytoken")
+        || set("registrytoken")
+        || (set("username") && set("password"))
+}
+
+/// How the docker CLI would authenticate its pulls from Docker Hub, as docker/cli's
+/// `GetAuthConfig` decides, from config.json's text (`json`) and `DOCKER_AUTH_CONFIG` (`env`,
+/// read first since CLI 28.3):
+/// - `DOCKER_AUTH_CONFIG` when that variable's `auths` holds a Docker Hub login;
+/// - `credHelpers NAME` or `credsStore NAME` when a helper keeps Docker Hub's secret and
+///   `docker login` recorded Docker Hub in `auths` (an empty entry, its bookkeeping): `credHelpers`
+///   has Docker Hub's key (an empty name there means the file itself), else `credsStore`;
+/// - `auths` when the file itself holds the login;
+/// - `None` when the CLI sends none.
+///
+/// A helper with no such entry may still hold a login that dockdoc, which runs no helper,
+/// cannot see: that is an error (the fact is unknown), as is a config.json or a variable the
+/// CLI cannot load.
+pub fn hub_login(json: &Json, env: Option<&str>) -> Result<Option<String>, String> {
+    if let Some(text) = env.filter(|t| !t.trim().is_empty()) {
+        let from_env: Json = serde_json::from_str(text)
+            .map_err(|e| format!("DOCKER_AUTH_CONFIG is not JSON: {e}"))?;
+        if auths(&from_env, "DOCKER_AUTH_CONFIG")?
+            .and_then(|a| a.get(HUB_KEY))
+            .is_some_and(holds_login)
+        {
+            return Ok(Some("DOCKER_AUTH_CONFIG".to_owned()));
+        }
     }
-    match json.get("credsStore").and_then(Json::as_str).map(str::trim) {
-        Some(name) if !name.is_empty() && !entries.is_empty() => Some(format!("credsStore {name}")),
-        _ => None,
+    if !json.is_object() {
+        return Err("not a JSON object, which the docker CLI cannot load".to_owned());
+    }
+    let entry = auths(json, "config.json")?.and_then(|a| a.get(HUB_KEY));
+    let helper = match field(json, "credHelpers") {
+        Some(Json::Object(map)) => map.get(HUB_KEY).map(|v| v.as_str().unwrap_or_default()),
+        Some(Json::Null) | None => None,
+        Some(_) => {
+            return Err("`credHelpers` is not an object, which the docker CLI cannot load".into());
+        }
+    };
+    let (place, helper) = match helper {
+        Some(name) => ("credHelpers", name.trim()),
+        None => (
+            "credsStore",
+            field(json, "credsStore")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .trim(),
+        ),
+    };
+    if helper.is_empty() {
+        return Ok(entry.is_some_and(holds_login).then(|| "auths".to_owned()));
+    }
+    match entry {
+        Some(_) => Ok(Some(format!("{place} {helper}"))),
+        None => Err(format!(
+            "the docker CLI asks the credential helper docker-credential-{helper} ({place}) for Docker Hub's login, and config.json records no `docker login` to Docker Hub; whether the helper holds one is not known without running it, which dockdoc does not"
+        )),
+    }
+}
+
+/// The `auths` object of a config (`None` without one), or why the CLI cannot load it.
+fn auths<'a>(
+    json: &'a Json,
+    what: &str,
+) -> Result<Option<&'a serde_json::Map<String, Json>>, String> {
+    match field(json, "auths") {
+        Some(Json::Object(map)) => Ok(Some(map)),
+        Some(Json::Null) | None => Ok(None),
+        Some(_) => Err(format!(
+            "{what}: `auths` is not an object, which the docker CLI cannot load"
+        )),
     }
 }
 
@@ -130,6 +174,16 @@ pub struct Host<'a> {
     pub dirs: &'a [String],
     /// `$PASSWORD_STORE_DIR`, else `~/.password-store`; `None` when the home is not known.
     pub password_store: Option<String>,
+}
+
+impl Host<'_> {
+    /// No directories and no password store: for judging a config.json that does not exist.
+    pub fn none() -> Host<'static> {
+        Host {
+            dirs: &[],
+            password_store: None,
+        }
+    }
 }
 
 /// Why the password store cannot be used, or `Ok(None)` when it is initialised.
@@ -186,11 +240,15 @@ pub struct Judged {
 
 /// The credential facts from config.json's text (`None`: there is no config.json).
 pub fn judge(ctx: &Context, host: &Host, config: &str, text: Option<&str>) -> Judged {
+    let env = ctx.env.get("DOCKER_AUTH_CONFIG");
     let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
         return Judged {
             helpers: Fact::known(Vec::<String>::new()),
             problems: Fact::known(Vec::<String>::new()),
-            hub_login: Fact::known(None::<String>),
+            hub_login: match hub_login(&Json::Object(serde_json::Map::new()), env) {
+                Ok(login) => Fact::known(login),
+                Err(e) => Fact::unknown(e),
+            },
         };
     };
     let json: Json = match serde_json::from_str(text) {
@@ -204,7 +262,11 @@ pub fn judge(ctx: &Context, host: &Host, config: &str, text: Option<&str>) -> Ju
             };
         }
     };
-    let hub_login = Fact::known(hub_login(&json));
+    let hub_login = match hub_login(&json, env) {
+        Ok(login) => Fact::known(login),
+        Err(e) if e.starts_with("DOCKER_AUTH_CONFIG") => Fact::unknown(e),
+        Err(e) => Fact::unknown(format!("{config}: {e}")),
+    };
     let helpers = configured(&json);
     let names: Vec<String> = helpers.iter().map(|(p, n)| format!("{p} {n}")).collect();
     let mut problems = Vec::new();
@@ -250,35 +312,84 @@ mod tests {
     }
 
     #[test]
-    fn hub_login_from_auths_helpers_and_bookkeeping() {
-        let login = |text: &str| hub_login(&serde_json::from_str(text).unwrap());
-        assert_eq!(login("{}"), None);
+    fn hub_login_as_the_docker_cli_looks_it_up() {
+        let login = |text: &str| hub_login(&serde_json::from_str(text).unwrap(), None);
+        let some = |s: &str| Ok(Some(s.to_owned()));
+        assert_eq!(login("{}"), Ok(None));
         assert_eq!(
-            login(r#"{"auths":{"https://index.docker.io/v1/":{"auth":"YTpi"}}}"#).as_deref(),
-            Some("auths")
+            login(r#"{"auths":{"https://index.docker.io/v1/":{"auth":"YTpi"}}}"#),
+            some("auths")
         );
+        // Go decodes struct fields in any case; the keys of `auths` are exact.
         assert_eq!(
-            login(r#"{"auths":{"index.docker.io":{"identitytoken":"t"}}}"#).as_deref(),
-            Some("auths")
+            login(r#"{"Auths":{"https://index.docker.io/v1/":{"Auth":"YTpi"}}}"#),
+            some("auths")
         );
-        // Another registry's login is not Docker Hub's.
-        assert_eq!(login(r#"{"auths":{"ghcr.io":{"auth":"YTpi"}}}"#), None);
-        // A helper's bookkeeping entry without the helper holds nothing.
+        for entry in [
+            r#"{"identitytoken":"t"}"#,
+            r#"{"registrytoken":"t"}"#,
+            r#"{"username":"alice","password":"t"}"#,
+        ] {
+            let text = format!(r#"{{"auths":{{"https://index.docker.io/v1/":{entry}}}}}"#);
+            assert_eq!(login(&text), some("auths"), "{entry}");
+        }
+        // Keys the CLI never sends to Docker Hub, and another registry's login.
+        for key in [
+            "docker.io",
+            "index.docker.io",
+            "https://index.docker.io/v1",
+            "https://registry-1.docker.io/v2/",
+            "ghcr.io",
+        ] {
+            let text = format!(r#"{{"auths":{{"{key}":{{"auth":"YTpi"}}}}}}"#);
+            assert_eq!(login(&text), Ok(None), "{key}");
+        }
+        // A username alone, or a helper's bookkeeping without the helper, holds nothing.
+        assert_eq!(
+            login(r#"{"auths":{"https://index.docker.io/v1/":{"username":"alice"}}}"#),
+            Ok(None)
+        );
         assert_eq!(
             login(r#"{"auths":{"https://index.docker.io/v1/":{}}}"#),
-            None
+            Ok(None)
+        );
+        // With a helper, the recorded `docker login` says it holds the login.
+        assert_eq!(
+            login(r#"{"auths":{"https://index.docker.io/v1/":{}},"credsStore":"pass"}"#),
+            some("credsStore pass")
         );
         assert_eq!(
-            login(r#"{"auths":{"https://index.docker.io/v1/":{}},"credsStore":"pass"}"#).as_deref(),
-            Some("credsStore pass")
+            login(
+                r#"{"auths":{"https://index.docker.io/v1/":{}},"credHelpers":{"https://index.docker.io/v1/":"secretservice"},"credsStore":"pass"}"#
+            ),
+            some("credHelpers secretservice")
         );
-        // A store with no Docker Hub entry: `docker login` was not run against it.
-        assert_eq!(login(r#"{"auths":{},"credsStore":"pass"}"#), None);
+        // An empty name in credHelpers means the file, whatever credsStore says.
         assert_eq!(
-            login(r#"{"credHelpers":{"https://index.docker.io/v1/":"secretservice"}}"#).as_deref(),
-            Some("credHelpers secretservice")
+            login(
+                r#"{"auths":{"https://index.docker.io/v1/":{}},"credHelpers":{"https://index.docker.io/v1/":""},"credsStore":"pass"}"#
+            ),
+            Ok(None)
         );
-        assert_eq!(login(r#"{"credHelpers":{"gcr.io":"gcloud"}}"#), None);
+        // A helper with nothing recorded may hold a login dockdoc cannot see.
+        let e = login(r#"{"auths":{},"credsStore":"desktop"}"#).unwrap_err();
+        assert!(e.contains("docker-credential-desktop (credsStore)"), "{e}");
+        // What the CLI cannot load is not a missing login.
+        assert!(login("[]").is_err());
+        assert!(login(r#"{"auths":[1,2]}"#).is_err());
+        assert!(login(r#"{"credHelpers":"pass"}"#).is_err());
+    }
+
+    #[test]
+    fn docker_auth_config_is_read_first() {
+        let empty = serde_json::json!({});
+        let env = r#"{"auths":{"https://index.docker.io/v1/":{"auth":"YTpi"}}}"#;
+        assert_eq!(
+            hub_login(&empty, Some(env)),
+            Ok(Some("DOCKER_AUTH_CONFIG".to_owned()))
+        );
+        assert_eq!(hub_login(&empty, Some(r#"{"auths":{}}"#)), Ok(None));
+        assert!(hub_login(&empty, Some("not json")).is_err());
     }
 
     #[test]

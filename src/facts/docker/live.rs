@@ -374,11 +374,11 @@ pub async fn probe(uri: &str, limit: Duration, asks: Asks) -> Facts {
     facts.set("docker.kernel_version", Fact::known(info.kernel_version));
     facts.set(
         "docker.registry_mirrors",
-        Fact::known(
-            info.registry_config
-                .and_then(|r| r.mirrors)
-                .unwrap_or_default(),
-        ),
+        match info.registry_config {
+            // dockerd leaves Mirrors null when there are none.
+            Some(r) => Fact::known(r.mirrors.unwrap_or_default()),
+            None => Fact::unknown("the daemon's /info has no RegistryConfig"),
+        },
     );
     facts.set(
         "docker.runtimes",
