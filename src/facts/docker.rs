@@ -560,23 +560,29 @@ fn gather_credentials(ctx: &Context, facts: &mut Facts) {
         facts.set("docker.credential_helpers", none.clone());
         facts.set("docker.credential_helper_problems", none);
         facts.set("docker.cli_config_file", Fact::known(None::<String>));
-        let judged = credentials::judge(ctx, &credentials::Host::none(), "", None);
-        facts.set("docker.hub_login", judged.hub_login);
+        facts.set(
+            "docker.hub_login",
+            credentials::hub_login_without_file(
+                ctx,
+                "neither DOCKER_CONFIG nor HOME is set, so which config.json the docker CLI reads is not known",
+            ),
+        );
         return;
     };
     let config = format!("{dir}/config.json");
     facts.set("docker.cli_config_file", Fact::known(config.clone()));
-    if !dir.starts_with('/') {
-        let relative = Fact::unknown(format!(
+    // `DOCKER_CONFIG=/` is trimmed to nothing: the root, not a relative path.
+    if !dir.is_empty() && !dir.starts_with('/') {
+        let why = format!(
             "DOCKER_CONFIG={dir} is a relative path, which the docker CLI resolves against the directory it runs in"
-        ));
-        for key in [
-            "docker.credential_helpers",
-            "docker.credential_helper_problems",
+        );
+        let relative = Fact::unknown(why.clone());
+        facts.set("docker.credential_helpers", relative.clone());
+        facts.set("docker.credential_helper_problems", relative);
+        facts.set(
             "docker.hub_login",
-        ] {
-            facts.set(key, relative.clone());
-        }
+            credentials::hub_login_without_file(ctx, &why),
+        );
         return;
     }
     let dirs = credentials::search_path(ctx.env.get("PATH"));

@@ -300,6 +300,7 @@ const INVOKER_VARS: &[&str] = &[
     "DOCKER_HOST",
     "DOCKER_CONTEXT",
     "DOCKER_CONFIG",
+    "DOCKER_AUTH_CONFIG",
     "HOME",
     "DISPLAY",
     "WAYLAND_DISPLAY",

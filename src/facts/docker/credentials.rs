@@ -76,10 +76,82 @@ fn holds_login(entry: &Json) -> bool {
         || (set("username") && set("password"))
 }
 
+/// docker/cli's `decodeAuth`: an empty `auth`, or base64 of `USER:PASSWORD`; anything else
+/// makes the CLI refuse the whole file.
+fn auth_decodes(auth: &str) -> bool {
+    use base64::Engine;
+    auth.is_empty()
+        || base64::engine::general_purpose::STANDARD
+            .decode(auth)
+            .is_ok_and(|bytes| bytes.contains(&b':'))
+}
+
+/// Why the docker CLI cannot load this config (it then warns and uses an empty one), as Go's
+/// encoding/json and docker/cli's `LoadFromReader` decide: `auths` an object of objects whose
+/// `auth` decodes, `credHelpers` an object of names, `credsStore` a name.
+fn unloadable(json: &Json) -> Option<String> {
+    match field(json, "auths") {
+        Some(Json::Object(map)) => {
+            for (key, entry) in map {
+                match entry {
+                    Json::Null => {}
+                    Json::Object(_) => match field(entry, "auth") {
+                        None | Some(Json::Null) => {}
+                        Some(Json::String(a)) if auth_decodes(a) => {}
+                        Some(Json::String(_)) => {
+                            return Some(format!(
+                                "the `auth` of `{key}` is not base64 of USER:PASSWORD"
+                            ));
+                        }
+                        Some(_) => return Some(format!("the `auth` of `{key}` is not a string")),
+                    },
+                    _ => return Some(format!("the `auths` entry `{key}` is not an object")),
+                }
+            }
+        }
+        Some(Json::Null) | None => {}
+        Some(_) => return Some("`auths` is not an object".to_owned()),
+    }
+    match field(json, "credHelpers") {
+        Some(Json::Object(map)) if map.values().all(|v| v.is_string() || v.is_null()) => {}
+        Some(Json::Null) | None => {}
+        Some(_) => return Some("`credHelpers` is not an object of helper names".to_owned()),
+    }
+    match field(json, "credsStore") {
+        Some(Json::String(_) | Json::Null) | None => None,
+        Some(_) => Some("`credsStore` is not a helper name".to_owned()),
+    }
+}
+
+/// The Docker Hub entry of `DOCKER_AUTH_CONFIG`, as docker/cli 28.3's `parseEnvConfig` reads it:
+/// `{"auths": {KEY: {"auth": "…"}}}` and nothing else, every `auth` decoding. False when the
+/// variable holds no Docker Hub login or is refused (the CLI then warns and reads config.json).
+fn env_hub_login(text: &str) -> bool {
+    let Ok(Json::Object(top)) = serde_json::from_str::<Json>(text) else {
+        return false;
+    };
+    if top.keys().any(|k| !k.eq_ignore_ascii_case("auths")) {
+        return false;
+    }
+    let Some(Json::Object(auths)) = field(&Json::Object(top.clone()), "auths").cloned() else {
+        return false;
+    };
+    let valid = auths.values().all(|entry| match entry {
+        Json::Object(e) => {
+            e.keys().all(|k| k.eq_ignore_ascii_case("auth"))
+                && matches!(field(entry, "auth"), Some(Json::String(a)) if !a.is_empty() && auth_decodes(a))
+        }
+        _ => false,
+    });
+    valid && auths.contains_key(HUB_KEY)
+}
+
 /// How the docker CLI would authenticate its pulls from Docker Hub, as docker/cli's
-/// `GetAuthConfig` decides, from config.json's text (`json`) and `DOCKER_AUTH_CONFIG` (`env`,
-/// read first since CLI 28.3):
-/// - `DOCKER_AUTH_CONFIG` when that variable's `auths` holds a Docker Hub login;
+/// `GetAuthConfig` decides, from config.json's text (`json`; `Null` when there is none),
+/// `DOCKER_AUTH_CONFIG` (`env`, read first since CLI 28.3) and the helper the CLI picks by
+/// itself for a config with no logins at all (`detected`: `pass` or `secretservice`, when its
+/// program is installed):
+/// - `DOCKER_AUTH_CONFIG` when that variable holds a Docker Hub login the CLI accepts;
 /// - `credHelpers NAME` or `credsStore NAME` when a helper keeps Docker Hub's secret and
 ///   `docker login` recorded Docker Hub in `auths` (an empty entry, its bookkeeping): `credHelpers`
 ///   has Docker Hub's key (an empty name there means the file itself), else `credsStore`;
@@ -87,39 +159,47 @@ fn holds_login(entry: &Json) -> bool {
 /// - `None` when the CLI sends none.
 ///
 /// A helper with no such entry may still hold a login that dockdoc, which runs no helper,
-/// cannot see: that is an error (the fact is unknown), as is a config.json or a variable the
-/// CLI cannot load.
-pub fn hub_login(json: &Json, env: Option<&str>) -> Result<Option<String>, String> {
-    if let Some(text) = env.filter(|t| !t.trim().is_empty()) {
-        let from_env: Json = serde_json::from_str(text)
-            .map_err(|e| format!("DOCKER_AUTH_CONFIG is not JSON: {e}"))?;
-        if auths(&from_env, "DOCKER_AUTH_CONFIG")?
-            .and_then(|a| a.get(HUB_KEY))
-            .is_some_and(holds_login)
-        {
-            return Ok(Some("DOCKER_AUTH_CONFIG".to_owned()));
-        }
+/// cannot see: that is an error (the fact is unknown), as is a config.json the CLI cannot load.
+pub fn hub_login(
+    json: &Json,
+    env: Option<&str>,
+    detected: Option<&str>,
+) -> Result<Option<String>, String> {
+    if env.is_some_and(env_hub_login) {
+        return Ok(Some("DOCKER_AUTH_CONFIG".to_owned()));
     }
+    let empty = Json::Object(serde_json::Map::new());
+    // Go decodes `null` into an empty config.
+    let json = if json.is_null() { &empty } else { json };
     if !json.is_object() {
         return Err("not a JSON object, which the docker CLI cannot load".to_owned());
     }
-    let entry = auths(json, "config.json")?.and_then(|a| a.get(HUB_KEY));
-    let helper = match field(json, "credHelpers") {
-        Some(Json::Object(map)) => map.get(HUB_KEY).map(|v| v.as_str().unwrap_or_default()),
-        Some(Json::Null) | None => None,
-        Some(_) => {
-            return Err("`credHelpers` is not an object, which the docker CLI cannot load".into());
-        }
+    if let Some(why) = unloadable(json) {
+        return Err(format!("{why}, so the docker CLI cannot load the file"));
+    }
+    let auths = field(json, "auths").and_then(Json::as_object);
+    let entry = auths.and_then(|a| a.get(HUB_KEY));
+    let helpers = field(json, "credHelpers").and_then(Json::as_object);
+    let store = field(json, "credsStore")
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .trim();
+    // docker/cli's ContainsAuth: a config with no store, helper or login gets the store it
+    // detects.
+    let holds_nothing = store.is_empty()
+        && helpers.is_none_or(serde_json::Map::is_empty)
+        && auths.is_none_or(serde_json::Map::is_empty);
+    let store = match (holds_nothing, detected) {
+        (true, Some(d)) => d,
+        _ => store,
     };
-    let (place, helper) = match helper {
-        Some(name) => ("credHelpers", name.trim()),
-        None => (
-            "credsStore",
-            field(json, "credsStore")
-                .and_then(Json::as_str)
-                .unwrap_or_default()
-                .trim(),
+    let (place, helper) = match helpers.and_then(|h| h.get(HUB_KEY)) {
+        Some(name) => ("credHelpers", name.as_str().unwrap_or_default().trim()),
+        None if holds_nothing && !store.is_empty() => (
+            "the helper the CLI picks when config.json names none",
+            store,
         ),
+        None => ("credsStore", store),
     };
     if helper.is_empty() {
         return Ok(entry.is_some_and(holds_login).then(|| "auths".to_owned()));
@@ -127,23 +207,30 @@ pub fn hub_login(json: &Json, env: Option<&str>) -> Result<Option<String>, Strin
     match entry {
         Some(_) => Ok(Some(format!("{place} {helper}"))),
         None => Err(format!(
-            "the docker CLI asks the credential helper docker-credential-{helper} ({place}) for Docker Hub's login, and config.json records no `docker login` to Docker Hub; whether the helper holds one is not known without running it, which dockdoc does not"
+            "the docker CLI asks the credential helper docker-credential-{helper} ({place}) for Docker Hub's login, and no `docker login` to Docker Hub is recorded; whether the helper holds one is not known without running it, which dockdoc does not"
         )),
     }
 }
 
-/// The `auths` object of a config (`None` without one), or why the CLI cannot load it.
-fn auths<'a>(
-    json: &'a Json,
-    what: &str,
-) -> Result<Option<&'a serde_json::Map<String, Json>>, String> {
-    match field(json, "auths") {
-        Some(Json::Object(map)) => Ok(Some(map)),
-        Some(Json::Null) | None => Ok(None),
-        Some(_) => Err(format!(
-            "{what}: `auths` is not an object, which the docker CLI cannot load"
-        )),
+/// `docker.hub_login` when config.json cannot be found: the login in DOCKER_AUTH_CONFIG, which
+/// the CLI reads first, or unknown for `why`.
+pub fn hub_login_without_file(ctx: &Context, why: &str) -> Fact {
+    match ctx.env.get("DOCKER_AUTH_CONFIG").is_some_and(env_hub_login) {
+        true => Fact::known("DOCKER_AUTH_CONFIG"),
+        false => Fact::unknown(why),
     }
+}
+
+/// The helper docker/cli's `DetectDefaultStore` picks on Linux for a config that names none:
+/// `pass` when the `pass` program is on PATH, else `secretservice`, and only when its
+/// `docker-credential-` program is installed.
+pub fn detected_store(ctx: &Context, dirs: &[String]) -> Option<&'static str> {
+    let store = if find_program(ctx, dirs, "pass").is_some() {
+        "pass"
+    } else {
+        "secretservice"
+    };
+    find_program(ctx, dirs, &format!("docker-credential-{store}")).map(|_| store)
 }
 
 /// The directories searched: the environment's PATH (absolute entries only), then Arch's.
@@ -174,16 +261,6 @@ pub struct Host<'a> {
     pub dirs: &'a [String],
     /// `$PASSWORD_STORE_DIR`, else `~/.password-store`; `None` when the home is not known.
     pub password_store: Option<String>,
-}
-
-impl Host<'_> {
-    /// No directories and no password store: for judging a config.json that does not exist.
-    pub fn none() -> Host<'static> {
-        Host {
-            dirs: &[],
-            password_store: None,
-        }
-    }
 }
 
 /// Why the password store cannot be used, or `Ok(None)` when it is initialised.
@@ -241,32 +318,36 @@ pub struct Judged {
 /// The credential facts from config.json's text (`None`: there is no config.json).
 pub fn judge(ctx: &Context, host: &Host, config: &str, text: Option<&str>) -> Judged {
     let env = ctx.env.get("DOCKER_AUTH_CONFIG");
+    let detected = detected_store(ctx, host.dirs);
+    let login = |json: &Json| match hub_login(json, env, detected) {
+        Ok(login) => Fact::known(login),
+        Err(e) => Fact::unknown(format!("{config}: {e}")),
+    };
     let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
         return Judged {
             helpers: Fact::known(Vec::<String>::new()),
             problems: Fact::known(Vec::<String>::new()),
-            hub_login: match hub_login(&Json::Object(serde_json::Map::new()), env) {
-                Ok(login) => Fact::known(login),
-                Err(e) => Fact::unknown(e),
-            },
+            hub_login: login(&Json::Null),
         };
     };
     let json: Json = match serde_json::from_str(text) {
         Ok(j) => j,
         Err(e) => {
             let f = Fact::unknown(format!("{config}: {e}"));
+            // The CLI warns and goes on without the file: a login in DOCKER_AUTH_CONFIG
+            // still counts.
+            let hub_login = match env.is_some_and(env_hub_login) {
+                true => Fact::known("DOCKER_AUTH_CONFIG"),
+                false => f.clone(),
+            };
             return Judged {
                 helpers: f.clone(),
-                problems: f.clone(),
-                hub_login: f,
+                problems: f,
+                hub_login,
             };
         }
     };
-    let hub_login = match hub_login(&json, env) {
-        Ok(login) => Fact::known(login),
-        Err(e) if e.starts_with("DOCKER_AUTH_CONFIG") => Fact::unknown(e),
-        Err(e) => Fact::unknown(format!("{config}: {e}")),
-    };
+    let hub_login = login(&json);
     let helpers = configured(&json);
     let names: Vec<String> = helpers.iter().map(|(p, n)| format!("{p} {n}")).collect();
     let mut problems = Vec::new();
@@ -313,7 +394,7 @@ mod tests {
 
     #[test]
     fn hub_login_as_the_docker_cli_looks_it_up() {
-        let login = |text: &str| hub_login(&serde_json::from_str(text).unwrap(), None);
+        let login = |text: &str| hub_login(&serde_json::from_str(text).unwrap(), None, None);
         let some = |s: &str| Ok(Some(s.to_owned()));
         assert_eq!(login("{}"), Ok(None));
         assert_eq!(
@@ -381,15 +462,68 @@ mod tests {
     }
 
     #[test]
-    fn docker_auth_config_is_read_first() {
+    fn docker_auth_config_is_read_first_and_as_strictly_as_the_cli_reads_it() {
         let empty = serde_json::json!({});
+        let in_file: Json =
+            serde_json::from_str(r#"{"auths":{"https://index.docker.io/v1/":{"auth":"YTpi"}}}"#)
+                .unwrap();
         let env = r#"{"auths":{"https://index.docker.io/v1/":{"auth":"YTpi"}}}"#;
-        assert_eq!(
-            hub_login(&empty, Some(env)),
-            Ok(Some("DOCKER_AUTH_CONFIG".to_owned()))
-        );
-        assert_eq!(hub_login(&empty, Some(r#"{"auths":{}}"#)), Ok(None));
-        assert!(hub_login(&empty, Some("not json")).is_err());
+        let from_env = Ok(Some("DOCKER_AUTH_CONFIG".to_owned()));
+        assert_eq!(hub_login(&empty, Some(env), None), from_env);
+        assert_eq!(hub_login(&empty, Some(r#"{"auths":{}}"#), None), Ok(None));
+        // What parseEnvConfig refuses: the CLI warns and reads config.json instead.
+        for refused in [
+            "not json",
+            r#"{"auths":{"https://index.docker.io/v1/":{"username":"a","password":"b"}}}"#,
+            r#"{"auths":{"https://index.docker.io/v1/":{"identitytoken":"t"}}}"#,
+            r#"{"auths":{"https://index.docker.io/v1/":{"auth":"YTpi"}},"credsStore":"pass"}"#,
+            r#"{"auths":{"https://index.docker.io/v1/":{"auth":"YTpi"},"ghcr.io":{}}}"#,
+            r#"{"auths":{"https://index.docker.io/v1/":{"auth":"!!!"}}}"#,
+            r#"{"auths":{"https://index.docker.io/v1/":{"auth":"YWJj"}}}"#,
+        ] {
+            assert_eq!(
+                hub_login(&empty, Some(refused), None),
+                Ok(None),
+                "{refused}"
+            );
+            assert_eq!(
+                hub_login(&in_file, Some(refused), None),
+                Ok(Some("auths".to_owned())),
+                "{refused}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_the_cli_cannot_load_is_not_a_missing_login() {
+        let login = |text: &str| hub_login(&serde_json::from_str(text).unwrap(), None, None);
+        for bad in [
+            r#"{"auths":{"https://index.docker.io/v1/":{"auth":"!!!"}}}"#,
+            r#"{"auths":{"https://index.docker.io/v1/":{"auth":"YWJj"}}}"#,
+            r#"{"auths":{"https://index.docker.io/v1/":{"auth":5}}}"#,
+            r#"{"auths":{"ghcr.io":"x"}}"#,
+            r#"{"auths":{"ghcr.io":[1]}}"#,
+            r#"{"credHelpers":{"ghcr.io":5}}"#,
+            r#"{"credsStore":5}"#,
+        ] {
+            let e = login(bad).unwrap_err();
+            assert!(
+                e.ends_with("so the docker CLI cannot load the file"),
+                "{bad}: {e}"
+            );
+        }
+        // Go decodes `null` into an empty config.
+        assert_eq!(login("null"), Ok(None));
+    }
+
+    #[test]
+    fn a_config_with_no_logins_gets_the_helper_the_cli_detects() {
+        let e = hub_login(&Json::Null, None, Some("secretservice")).unwrap_err();
+        assert!(e.contains("docker-credential-secretservice"), "{e}");
+        assert!(hub_login(&serde_json::json!({}), None, Some("pass")).is_err());
+        // A config that names anything is taken as it is.
+        let named: Json = serde_json::from_str(r#"{"auths":{"ghcr.io":{"auth":"YTpi"}}}"#).unwrap();
+        assert_eq!(hub_login(&named, None, Some("pass")), Ok(None));
     }
 
     #[test]
