@@ -149,8 +149,8 @@ fn env_hub_login(text: &str) -> bool {
 /// How the docker CLI would authenticate its pulls from Docker Hub, as docker/cli's
 /// `GetAuthConfig` decides, from config.json's text (`json`; `Null` when there is none),
 /// `DOCKER_AUTH_CONFIG` (`env`, read first since CLI 28.3) and the helper the CLI picks by
-/// itself for a config with no logins at all (`detected`: `pass` or `secretservice`, when its
-/// program is installed):
+/// itself for a config with no logins at all (`detected`, asked only then: `pass` or
+/// `secretservice`, when its program is installed):
 /// - `DOCKER_AUTH_CONFIG` when that variable holds a Docker Hub login the CLI accepts;
 /// - `credHelpers NAME` or `credsStore NAME` when a helper keeps Docker Hub's secret and
 ///   `docker login` recorded Docker Hub in `auths` (an empty entry, its bookkeeping): `credHelpers`
@@ -163,7 +163,7 @@ fn env_hub_login(text: &str) -> bool {
 pub fn hub_login(
     json: &Json,
     env: Option<&str>,
-    detected: Option<&str>,
+    detected: &dyn Fn() -> Option<&'static str>,
 ) -> Result<Option<String>, String> {
     if env.is_some_and(env_hub_login) {
         return Ok(Some("DOCKER_AUTH_CONFIG".to_owned()));
@@ -189,9 +189,10 @@ pub fn hub_login(
     let holds_nothing = store.is_empty()
         && helpers.is_none_or(serde_json::Map::is_empty)
         && auths.is_none_or(serde_json::Map::is_empty);
-    let store = match (holds_nothing, detected) {
-        (true, Some(d)) => d,
-        _ => store,
+    // Looked for only then: a PATH search on every run is not free.
+    let store = match holds_nothing.then(detected).flatten() {
+        Some(d) => d,
+        None => store,
     };
     let (place, helper) = match helpers.and_then(|h| h.get(HUB_KEY)) {
         Some(name) => ("credHelpers", name.as_str().unwrap_or_default().trim()),
@@ -318,8 +319,8 @@ pub struct Judged {
 /// The credential facts from config.json's text (`None`: there is no config.json).
 pub fn judge(ctx: &Context, host: &Host, config: &str, text: Option<&str>) -> Judged {
     let env = ctx.env.get("DOCKER_AUTH_CONFIG");
-    let detected = detected_store(ctx, host.dirs);
-    let login = |json: &Json| match hub_login(json, env, detected) {
+    let detected = || detected_store(ctx, host.dirs);
+    let login = |json: &Json| match hub_login(json, env, &detected) {
         Ok(login) => Fact::known(login),
         Err(e) => Fact::unknown(format!("{config}: {e}")),
     };
@@ -394,7 +395,7 @@ mod tests {
 
     #[test]
     fn hub_login_as_the_docker_cli_looks_it_up() {
-        let login = |text: &str| hub_login(&serde_json::from_str(text).unwrap(), None, None);
+        let login = |text: &str| hub_login(&serde_json::from_str(text).unwrap(), None, &|| None);
         let some = |s: &str| Ok(Some(s.to_owned()));
         assert_eq!(login("{}"), Ok(None));
         assert_eq!(
@@ -469,8 +470,11 @@ mod tests {
                 .unwrap();
         let env = r#"{"auths":{"https://index.docker.io/v1/":{"auth":"YTpi"}}}"#;
         let from_env = Ok(Some("DOCKER_AUTH_CONFIG".to_owned()));
-        assert_eq!(hub_login(&empty, Some(env), None), from_env);
-        assert_eq!(hub_login(&empty, Some(r#"{"auths":{}}"#), None), Ok(None));
+        assert_eq!(hub_login(&empty, Some(env), &|| None), from_env);
+        assert_eq!(
+            hub_login(&empty, Some(r#"{"auths":{}}"#), &|| None),
+            Ok(None)
+        );
         // What parseEnvConfig refuses: the CLI warns and reads config.json instead.
         for refused in [
             "not json",
@@ -482,12 +486,12 @@ mod tests {
             r#"{"auths":{"https://index.docker.io/v1/":{"auth":"YWJj"}}}"#,
         ] {
             assert_eq!(
-                hub_login(&empty, Some(refused), None),
+                hub_login(&empty, Some(refused), &|| None),
                 Ok(None),
                 "{refused}"
             );
             assert_eq!(
-                hub_login(&in_file, Some(refused), None),
+                hub_login(&in_file, Some(refused), &|| None),
                 Ok(Some("auths".to_owned())),
                 "{refused}"
             );
@@ -496,7 +500,7 @@ mod tests {
 
     #[test]
     fn what_the_cli_cannot_load_is_not_a_missing_login() {
-        let login = |text: &str| hub_login(&serde_json::from_str(text).unwrap(), None, None);
+        let login = |text: &str| hub_login(&serde_json::from_str(text).unwrap(), None, &|| None);
         for bad in [
             r#"{"auths":{"https://index.docker.io/v1/":{"auth":"!!!"}}}"#,
             r#"{"auths":{"https://index.docker.io/v1/":{"auth":"YWJj"}}}"#,
@@ -518,12 +522,12 @@ mod tests {
 
     #[test]
     fn a_config_with_no_logins_gets_the_helper_the_cli_detects() {
-        let e = hub_login(&Json::Null, None, Some("secretservice")).unwrap_err();
+        let e = hub_login(&Json::Null, None, &|| Some("secretservice")).unwrap_err();
         assert!(e.contains("docker-credential-secretservice"), "{e}");
-        assert!(hub_login(&serde_json::json!({}), None, Some("pass")).is_err());
+        assert!(hub_login(&serde_json::json!({}), None, &|| Some("pass")).is_err());
         // A config that names anything is taken as it is.
         let named: Json = serde_json::from_str(r#"{"auths":{"ghcr.io":{"auth":"YTpi"}}}"#).unwrap();
-        assert_eq!(hub_login(&named, None, Some("pass")), Ok(None));
+        assert_eq!(hub_login(&named, None, &|| Some("pass")), Ok(None));
     }
 
     #[test]
