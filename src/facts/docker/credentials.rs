@@ -123,17 +123,20 @@ fn unloadable(json: &Json) -> Option<String> {
     }
 }
 
-/// The Docker Hub entry of `DOCKER_AUTH_CONFIG`, as docker/cli 28.3's `parseEnvConfig` reads it:
-/// `{"auths": {KEY: {"auth": "…"}}}` and nothing else, every `auth` decoding. False when the
-/// variable holds no Docker Hub login or is refused (the CLI then warns and reads config.json).
+/// Whether `DOCKER_AUTH_CONFIG` holds a Docker Hub login, read as docker/cli 28.3's
+/// `parseEnvConfig` reads it: `{"auths": {KEY: {"auth": "…"}}}` and nothing else, every `auth`
+/// decoding. A variable the CLI refuses holds none (the CLI then warns and reads config.json).
 fn env_hub_login(text: &str) -> bool {
-    let Ok(Json::Object(top)) = serde_json::from_str::<Json>(text) else {
+    let Ok(top) = serde_json::from_str::<Json>(text) else {
         return false;
     };
-    if top.keys().any(|k| !k.eq_ignore_ascii_case("auths")) {
+    let Some(map) = top.as_object() else {
+        return false;
+    };
+    if map.keys().any(|k| !k.eq_ignore_ascii_case("auths")) {
         return false;
     }
-    let Some(Json::Object(auths)) = field(&Json::Object(top.clone()), "auths").cloned() else {
+    let Some(Json::Object(auths)) = field(&top, "auths") else {
         return false;
     };
     let valid = auths.values().all(|entry| match entry {
