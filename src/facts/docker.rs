@@ -280,6 +280,16 @@ pub const SCHEMA: &[FactSpec] = &[
         "the mirrors the daemon pulls Docker Hub's images through (/info RegistryConfig.Mirrors, set by `registry-mirrors` in daemon.json or --registry-mirror)",
     ),
     spec(
+        "docker.daemon_json_registry_mirrors",
+        List,
+        "daemon.json's `registry-mirrors`; empty without the key or the file",
+    ),
+    spec(
+        "docker.hub_mirrors",
+        List,
+        "the mirrors the daemon pulls Docker Hub's images through: docker.registry_mirrors when the daemon answered, else what it is configured with, docker.daemon_json_registry_mirrors and docker.service's `--registry-mirror` flags",
+    ),
+    spec(
         "docker.config_dir",
         Text,
         "the docker CLI's configuration directory: $DOCKER_CONFIG, else ~/.docker of the judged user's home",
@@ -737,6 +747,7 @@ fn set_daemon_json_all(facts: &mut Facts, fact: &Fact) {
         "docker.daemon_json_keys",
         "docker.daemon_json_hosts",
         "docker.daemon_json_dns",
+        "docker.daemon_json_registry_mirrors",
         "docker.daemon_json_tlsverify",
         "docker.daemon_json_iptables",
         "docker.daemon_json_checked_by",
@@ -779,6 +790,10 @@ pub async fn gather_daemon_json(ctx: &Context, facts: &mut Facts) {
                 Fact::known(Vec::<String>::new()),
             );
             facts.set("docker.daemon_json_dns", Fact::known(Vec::<String>::new()));
+            facts.set(
+                "docker.daemon_json_registry_mirrors",
+                Fact::known(Vec::<String>::new()),
+            );
             facts.set("docker.daemon_json_tlsverify", Fact::known(false));
             facts.set("docker.daemon_json_iptables", Fact::known(true));
             facts.set("docker.daemon_json_checked_by", Fact::known(Value::Null));
@@ -890,8 +905,10 @@ pub async fn gather_daemon_json(ctx: &Context, facts: &mut Facts) {
         )
     };
     let (hosts, dns) = (strings(parsed.hosts, "hosts"), strings(parsed.dns, "dns"));
+    let mirrors = strings(parsed.registry_mirrors, "registry-mirrors");
     facts.set("docker.daemon_json_hosts", hosts);
     facts.set("docker.daemon_json_dns", dns);
+    facts.set("docker.daemon_json_registry_mirrors", mirrors);
     facts.set(
         "docker.daemon_json_tlsverify",
         parsed
@@ -1288,6 +1305,9 @@ pub fn derive(facts: &mut Facts) {
     let problems = facts.get("docker.credential_helper_problems");
     facts.set("docker.credential_helper_unusable", non_empty(&problems));
 
+    let mirrors = hub_mirrors(facts, &flags);
+    facts.set("docker.hub_mirrors", mirrors);
+
     let foreign = facts.get("docker.config_dir_foreign");
     facts.set("docker.config_dir_not_owned", non_empty(&foreign));
 
@@ -1298,6 +1318,32 @@ pub fn derive(facts: &mut Facts) {
     facts.set("docker.desktop_daemon", desktop);
 
     osx::derive(facts);
+}
+
+/// `docker.hub_mirrors`: what the daemon said, else what its daemon.json and ExecStart say
+/// (under `--root`, where no daemon is asked, or when it did not answer).
+fn hub_mirrors(facts: &Facts, flags: &Result<Option<Vec<exec_start::Flag>>, Fact>) -> Fact {
+    if let Fact::Known { value } = facts.get("docker.registry_mirrors") {
+        return Fact::Known { value };
+    }
+    let Some(mut configured) = facts
+        .list("docker.daemon_json_registry_mirrors")
+        .map(<[String]>::to_vec)
+    else {
+        return blocked(facts, "docker.daemon_json_registry_mirrors")
+            .unwrap_or_else(|| Fact::unknown("docker.daemon_json_registry_mirrors: not a list"));
+    };
+    match flags {
+        Ok(flags) => configured.extend(
+            flags
+                .iter()
+                .flatten()
+                .filter(|f| f.key == "registry-mirrors")
+                .filter_map(|f| f.value.clone()),
+        ),
+        Err(f) => return f.clone(),
+    }
+    Fact::known(configured)
 }
 
 fn non_empty(list: &Fact) -> Fact {

@@ -285,6 +285,16 @@ pub const SOURCES: &[(&str, Source)] = &[
     ("docker.runtimes", Live(DOCKER_API)),
     ("docker.registry_mirrors", Live(DOCKER_API)),
     (
+        "docker.daemon_json_registry_mirrors",
+        File("/etc/docker/daemon.json"),
+    ),
+    (
+        "docker.hub_mirrors",
+        Derived(
+            "docker.registry_mirrors, else docker.daemon_json_registry_mirrors and systemd.docker_service_exec_start",
+        ),
+    ),
+    (
         "docker.desktop_daemon",
         Derived("docker.endpoint_kind, docker.operating_system, docker.kernel_version"),
     ),

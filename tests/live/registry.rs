@@ -30,7 +30,7 @@ fn a_login_or_a_registry_mirror_takes_pulls_off_the_anonymous_limit() {
     let run = judge(&daemon, config.path());
     run.expect(&[(CHECK, "fail")]);
     assert_eq!(
-        run.evidence(CHECK, "docker.registry_mirrors")["value"],
+        run.evidence(CHECK, "docker.hub_mirrors")["value"],
         serde_json::json!([])
     );
 
@@ -83,7 +83,7 @@ fn a_login_or_a_registry_mirror_takes_pulls_off_the_anonymous_limit() {
     let run = judge(&mirrored, config.path());
     run.expect(&[(CHECK, "pass")]);
     assert_eq!(
-        run.evidence(CHECK, "docker.registry_mirrors")["value"],
+        run.evidence(CHECK, "docker.hub_mirrors")["value"],
         serde_json::json!(["https://mirror.invalid/"])
     );
 }

@@ -56,6 +56,8 @@ pub struct DaemonJson {
     /// `dns`, the nameservers containers get; empty without the key, `None` when the file does
     /// not parse or `dns` is not an array of strings.
     pub dns: Option<Vec<String>>,
+    /// `registry-mirrors`, the mirrors Docker Hub's images are pulled through; as `dns`.
+    pub registry_mirrors: Option<Vec<String>>,
 }
 
 #[derive(Clone, Copy)]
@@ -252,6 +254,7 @@ pub fn parse(bytes: &[u8], reader: &Reader) -> DaemonJson {
         tlsverify: None,
         iptables: None,
         dns: None,
+        registry_mirrors: None,
     };
     let (text, bom) = match after_bom(bytes) {
         Some(text) => (text, true),
@@ -291,6 +294,7 @@ pub fn parse(bytes: &[u8], reader: &Reader) -> DaemonJson {
             tlsverify: Some(false),
             iptables: Some(true),
             dns: Some(Vec::new()),
+            registry_mirrors: Some(Vec::new()),
         };
     }
     let value: Json = match serde_json::from_str(&text) {
@@ -343,6 +347,7 @@ pub fn parse(bytes: &[u8], reader: &Reader) -> DaemonJson {
         keys: Some(map.keys().cloned().collect()),
         hosts: strings("hosts"),
         dns: strings("dns"),
+        registry_mirrors: strings("registry-mirrors"),
         tlsverify: Some(map.get("tlsverify").and_then(Json::as_bool) == Some(true)),
         iptables: Some(map.get("iptables").and_then(Json::as_bool) != Some(false)),
     }
